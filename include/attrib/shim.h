@@ -1,0 +1,82 @@
+/*
+ * attrib/shim.h - the C API over libtorch.
+ *
+ * The only boundary between the C front end and C++. Small and flat:
+ * typed opaque handles, plain float buffers with explicit shapes, and
+ * functions that return a status code and never throw. When a call fails,
+ * attrib_last_error() returns a one-line message (no backtrace) that stays
+ * valid until the next call on the same thread.
+ *
+ * Ownership: every load/create call has a matching free call; pointers returned
+ * by getters are owned by the handle they came from and live as long as it.
+ */
+#ifndef ATTRIB_SHIM_H
+#define ATTRIB_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct attrib_model attrib_model;   /* a loaded TorchScript classifier */
+typedef struct attrib_result attrib_result; /* outputs of one pass over a batch */
+
+typedef enum attrib_status {
+    ATTRIB_OK = 0,
+    ATTRIB_E_ARG,     /* the caller passed something invalid */
+    ATTRIB_E_FORMAT,  /* the bytes are not a loadable TorchScript module */
+    ATTRIB_E_MODEL,   /* the model failed or returned something unusable */
+    ATTRIB_E_NOMEM    /* out of memory */
+} attrib_status;
+
+/* Message of the last failed call on this thread ("" if none). */
+const char *attrib_last_error(void);
+
+/* Process-wide set-up: intra-op threads (<= 0: all available cores),
+ * executor settings, libtorch warnings kept off the terminal. Call once
+ * before loading a model. */
+attrib_status attrib_runtime_init(int threads);
+/* The intra-op thread count in effect. */
+int attrib_runtime_threads(void);
+
+/* Load a TorchScript module from memory (the bytes of a .pt file). The model
+ * is put in eval mode and its parameters stop requiring gradients. */
+attrib_status attrib_model_load(const void *data, size_t len, attrib_model **out);
+void attrib_model_free(attrib_model *model);
+
+/* The embedded extra file "attrib.json" (the model card), or NULL when the
+ * file has none. Not NUL-terminated necessarily: use *len. */
+const char *attrib_model_card(const attrib_model *model, size_t *len);
+
+/* Forward pass on input x, a contiguous float32 tensor of shape
+ * shape = {N, C, H, W}. The model must return logits [N, classes]. */
+attrib_status attrib_forward(attrib_model *model, const float *x,
+                             const int64_t shape[4], attrib_result **out);
+
+/* Forward and backward pass: the gradient of sum_i logits[i, target[i]]
+ * with respect to x (so each row gets the gradient of its own target).
+ * A negative target[i] means the row's top-1 class; the class actually used
+ * is reported by attrib_result_targets(). */
+attrib_status attrib_input_gradient(attrib_model *model, const float *x,
+                                    const int64_t shape[4],
+                                    const int64_t *target,
+                                    attrib_result **out);
+
+/* Logits [n, classes], row-major. */
+const float *attrib_result_logits(const attrib_result *res, int64_t *n,
+                                  int64_t *classes);
+/* Gradient with respect to the input, same shape as x; NULL after a plain
+ * forward pass. */
+const float *attrib_result_input_grad(const attrib_result *res,
+                                      int64_t shape[4]);
+/* The class each row's gradient was taken for (NULL after a forward). */
+const int64_t *attrib_result_targets(const attrib_result *res);
+void attrib_result_free(attrib_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,12 @@
+/* classify.h - from logits to probabilities and ranked classes. */
+#ifndef ATTRIB_CLASSIFY_H
+#define ATTRIB_CLASSIFY_H
+
+/* Numerically stable softmax of n logits. */
+void softmax(const float *logits, int n, float *probs);
+
+/* Indices of the k largest values, largest first (ties: lower index
+ * first). k is clamped to n; returns the number written. */
+int top_k(const float *values, int n, int k, int *idx);
+
+#endif

@@ -1,0 +1,150 @@
+/* cmd_predict.c - `attrib predict`: the top-K classes of each image. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "classify.h"
+#include "commands.h"
+#include "error.h"
+#include "model.h"
+
+static const char usage[] =
+    "usage: attrib predict IMAGE... [--top K] [--json] [options]\n\n"
+    "Classifies each image and prints its K most likely classes: probability,\n"
+    "class index and label. An image that cannot be read is reported and skipped.\n\n"
+    "Options:\n"
+    "  -k, --top K        how many classes to print (default: 5)\n"
+    "  --json             print one JSON object per image, one per line\n"
+    MODEL_OPTS_HELP
+    "  -h, --help         show this help\n\n";
+
+enum { OPT_JSON = OPT_FIRST_COMMAND_OPTION };
+
+struct predict_opts {
+    struct model_opts model;
+    long top;
+    int json;
+};
+
+static void print_result(const struct model *m, const struct predict_opts *o, const char *path,
+                         const float *logits, const float *probs, const int *idx, int k)
+{
+    char buf[32];
+    if (!o->json) {
+        printf("%s\n", path);
+        for (int i = 0; i < k; i++)
+            printf("  %6.4f  %4d  %s\n", probs[idx[i]], idx[i],
+                   card_label(&m->card, idx[i], buf, sizeof buf));
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "image", path);
+    cJSON_AddStringToObject(j, "model", m->card.name);
+    cJSON *top = cJSON_AddArrayToObject(j, "top");
+    for (int i = 0; i < k; i++) {
+        struct class_score c = { idx[i], card_label(&m->card, idx[i], buf, sizeof buf),
+                                 logits[idx[i]], probs[idx[i]] };
+        cJSON_AddItemToArray(top, class_score_json(&c));
+    }
+    char *line = cJSON_PrintUnformatted(j);
+    if (line)
+        puts(line);
+    cJSON_free(line);
+    cJSON_Delete(j);
+}
+
+static int predict_one(struct model *m, const struct predict_opts *o, const char *path)
+{
+    const int in_w = m->card.input_w, in_h = m->card.input_h;
+    struct image img = { 0 };
+    struct rect region;
+    attrib_result *res = NULL;
+    float *x = malloc((size_t)3 * in_w * in_h * sizeof *x), *probs = NULL;
+    int *idx = NULL;
+    int rc = x ? image_load(path, &img) : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK)
+        rc = model_input(m, o->model.resize, &img, &region, x);
+    if (rc == EXIT_OK) {
+        const int64_t shape[4] = { 1, 3, in_h, in_w };
+        attrib_status st = attrib_forward(m->handle, x, shape, &res);
+        rc = st == ATTRIB_OK ? model_check_logits(m, res, 1) : model_error(st, path);
+    }
+    if (rc == EXIT_OK) {
+        const float *logits = attrib_result_logits(res, NULL, NULL);
+        probs = malloc((size_t)m->classes * sizeof *probs);
+        idx = malloc((size_t)o->top * sizeof *idx);
+        if (!probs || !idx) {
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        } else {
+            softmax(logits, m->classes, probs);
+            int k = top_k(probs, m->classes, (int)o->top, idx);
+            print_result(m, o, path, logits, probs, idx, k);
+        }
+    }
+    free(idx);
+    free(probs);
+    attrib_result_free(res);
+    image_free(&img);
+    free(x);
+    return rc;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        MODEL_LONGOPTS,
+        { "top", required_argument, NULL, 'k' },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    struct predict_opts o = { .top = 5 };
+    model_opts_init(&o.model);
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
+        int rc = model_opts_parse(&o.model, opt, optarg);
+        if (rc == -1) {
+            switch (opt) {
+            case 'h':
+                fputs(usage, stdout);
+                fputs(exit_codes_help, stdout);
+                return EXIT_OK;
+            case 'k':
+                rc = parse_long(optarg, 1, CARD_MAX_LABELS, "--top", &o.top);
+                break;
+            case OPT_JSON:
+                o.json = 1;
+                rc = EXIT_OK;
+                break;
+            default:
+                return bad_option(argc, argv);
+            }
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind >= argc)
+        return fail(EXIT_USAGE, "no image given (usage: attrib predict IMAGE... [--top K])");
+
+    struct model m;
+    int rc = model_open(&o.model, &m);
+    if (rc) {
+        model_close(&m);
+        return rc;
+    }
+    int worst = EXIT_OK;
+    for (int i = optind; i < argc; i++) {
+        rc = predict_one(&m, &o, argv[i]);
+        if (rc == EXIT_OK)
+            continue;
+        report_error("predict", error_message());
+        clear_error();
+        if (rc > worst)
+            worst = rc;
+        if (rc != EXIT_INPUT)
+            break;
+    }
+    model_close(&m);
+    return worst;
+}

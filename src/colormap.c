@@ -1,0 +1,46 @@
+/* colormap.c - table lookups; the tables are in colormap_tables.c. */
+#include "colormap.h"
+
+#include <string.h>
+
+static const char *const names[] = {
+    [CMAP_GRAY] = "gray", [CMAP_JET] = "jet", [CMAP_VIRIDIS] = "viridis",
+    [CMAP_INFERNO] = "inferno",
+};
+
+int colormap_from_name(const char *name, enum colormap *out)
+{
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum colormap)i;
+            return 0;
+        }
+    if (strcmp(name, "grey") == 0) {
+        *out = CMAP_GRAY;
+        return 0;
+    }
+    return -1;
+}
+
+const char *colormap_name(enum colormap cm)
+{
+    return names[cm];
+}
+
+void colormap_apply(enum colormap cm, float t, unsigned char rgb[3])
+{
+    if (!(t > 0.0f)) /* also catches NaN */
+        t = 0.0f;
+    if (t > 1.0f)
+        t = 1.0f;
+    int i = (int)(t * 255.0f + 0.5f);
+    const unsigned char(*table)[3] = cm == CMAP_JET       ? colormap_jet
+                                     : cm == CMAP_VIRIDIS ? colormap_viridis
+                                     : cm == CMAP_INFERNO ? colormap_inferno
+                                                          : NULL;
+    if (table) {
+        memcpy(rgb, table[i], 3);
+    } else {
+        rgb[0] = rgb[1] = rgb[2] = (unsigned char)i;
+    }
+}

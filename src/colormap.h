@@ -1,0 +1,20 @@
+/* colormap.h - mapping values in [0, 1] to RGB colours. */
+#ifndef ATTRIB_COLORMAP_H
+#define ATTRIB_COLORMAP_H
+
+enum colormap { CMAP_GRAY, CMAP_JET, CMAP_VIRIDIS, CMAP_INFERNO };
+
+#define COLORMAP_NAMES "gray, jet, viridis, inferno"
+
+/* 0 and *out set if name is a colour map; -1 otherwise. */
+int colormap_from_name(const char *name, enum colormap *out);
+const char *colormap_name(enum colormap cm);
+
+/* t is clamped to [0, 1]; NaN maps to 0. */
+void colormap_apply(enum colormap cm, float t, unsigned char rgb[3]);
+
+extern const unsigned char colormap_viridis[256][3];
+extern const unsigned char colormap_inferno[256][3];
+extern const unsigned char colormap_jet[256][3];
+
+#endif

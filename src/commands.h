@@ -1,0 +1,10 @@
+/* commands.h - every subcommand's entry point; the table is in main.c. */
+#ifndef ATTRIB_COMMANDS_H
+#define ATTRIB_COMMANDS_H
+
+/* argv[0] is the subcommand's name. Returns an enum attrib_exit code; a
+ * failure's message is in error_message(). */
+int cmd_predict(int argc, char **argv);
+int cmd_saliency(int argc, char **argv);
+
+#endif

@@ -1,0 +1,56 @@
+/* error.c - one message buffer for the whole front end (it is single-threaded). */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char message[1024];
+
+int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    /* One line, always: libraries' messages may carry newlines. */
+    for (char *p = message; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return code;
+}
+
+const char *error_message(void)
+{
+    return message;
+}
+
+static void prefix(const char *cmd)
+{
+    fputs("attrib", stderr);
+    if (cmd)
+        fprintf(stderr, " %s", cmd);
+    fputs(": ", stderr);
+}
+
+void report_error(const char *cmd, const char *msg)
+{
+    prefix(cmd);
+    fprintf(stderr, "error: %s\n", msg && *msg ? msg : "unknown error");
+}
+
+void report_warning(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    prefix(cmd);
+    fputs("warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void clear_error(void)
+{
+    message[0] = '\0';
+}

@@ -1,0 +1,210 @@
+/* fsutil.c - whole-file reads, atomic writes, and cleanup on signals. */
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+
+int read_file(const char *path, size_t max_bytes, int code, unsigned char **data, size_t *len)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(code, "cannot open '%s': %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(code, "'%s' is not a regular file", path);
+    }
+    if ((unsigned long long)st.st_size > max_bytes) {
+        close(fd);
+        return fail(code, "'%s' is %lld bytes, above the limit of %zu", path,
+                    (long long)st.st_size, max_bytes);
+    }
+    size_t n = (size_t)st.st_size, got = 0;
+    unsigned char *buf = malloc(n + 1);
+    if (!buf) {
+        close(fd);
+        return fail(EXIT_INTERNAL, "out of memory reading '%s'", path);
+    }
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            free(buf);
+            close(fd);
+            return fail(code, "cannot read '%s': %s", path, strerror(e));
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return EXIT_OK;
+}
+
+/* The temporary file being written, for the signal handler. */
+static char pending[PATH_MAX];
+static volatile sig_atomic_t pending_set;
+
+static void on_signal(int sig)
+{
+    if (pending_set)
+        unlink(pending);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void install_signal_cleanup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Outputs get the usual 0666 & ~umask, not mkstemp's 0600. */
+static mode_t output_mode(void)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return 0666 & ~mask;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-XXXXXX", dirlen, path,
+                 slash ? slash + 1 : path) >= (int)sizeof tmp)
+        return fail(EXIT_OUTPUT, "output path too long: '%s'", path);
+
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    memcpy(pending, tmp, sizeof tmp);
+    int fd = mkstemp(pending);
+    pending_set = fd >= 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (fd < 0)
+        return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(errno));
+
+    int err = 0;
+    if (write_all(fd, data, len) != 0)
+        err = errno;
+    if (fchmod(fd, output_mode()) != 0 && !err)
+        err = errno;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(pending, path) != 0)
+        err = errno;
+    sigprocmask(SIG_BLOCK, &block, &old);
+    if (err)
+        unlink(pending);
+    pending_set = 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (err)
+        return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(err));
+    return EXIT_OK;
+}
+
+int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    struct stat st;
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return fail(EXIT_OUTPUT, "output directory path too long");
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return fail(EXIT_OUTPUT, "cannot create directory '%s': %s", buf, strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail(EXIT_OUTPUT, "'%s' is not a directory", path);
+    return EXIT_OK;
+}
+
+void path_stem(const char *path, char *out, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, base, n);
+    out[n] = '\0';
+}
+
+int path_join(char *out, size_t size, const char *dir, const char *name)
+{
+    size_t dl = strlen(dir);
+    const char *sep = dl && dir[dl - 1] == '/' ? "" : "/";
+    if (snprintf(out, size, "%s%s%s", dir, sep, name) >= (int)size)
+        return fail(EXIT_OUTPUT, "output path too long: '%s%s%s'", dir, sep, name);
+    return EXIT_OK;
+}
+
+void buffer_append(struct buffer *b, const void *data, size_t len)
+{
+    if (b->failed)
+        return;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len)
+            cap *= 2;
+        unsigned char *p = realloc(b->data, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+void buffer_free(struct buffer *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,39 @@
+/* fsutil.h - reading whole files and writing outputs atomically. */
+#ifndef ATTRIB_FSUTIL_H
+#define ATTRIB_FSUTIL_H
+
+#include <stddef.h>
+
+/* Reads the file at path into a malloc'd buffer (plus a NUL byte).
+ * Fails with code and a message if it is missing, unreadable, a directory
+ * or larger than max_bytes. */
+int read_file(const char *path, size_t max_bytes, int code, unsigned char **data, size_t *len);
+
+/* Writes data to path through a temporary file in the same directory and a
+ * rename, so path never holds a partial file: not on error, not when the
+ * process is interrupted (see install_signal_cleanup). EXIT_OUTPUT on error. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+
+/* On SIGINT/SIGTERM, removes the temporary file being written, then dies of
+ * the signal. SIGPIPE is ignored so that writes report EPIPE instead. */
+void install_signal_cleanup(void);
+
+/* mkdir -p. EXIT_OUTPUT with a message when it cannot. */
+int make_dirs(const char *path);
+
+/* "dir/photos/cat.jpg" -> "cat". out holds at least size bytes. */
+void path_stem(const char *path, char *out, size_t size);
+
+/* out = dir + "/" + name; EXIT_OUTPUT if it does not fit. */
+int path_join(char *out, size_t size, const char *dir, const char *name);
+
+/* A growable byte buffer, used for encoding files in memory. */
+struct buffer {
+    unsigned char *data;
+    size_t len, cap;
+    int failed; /* an append ran out of memory */
+};
+void buffer_append(struct buffer *b, const void *data, size_t len);
+void buffer_free(struct buffer *b);
+
+#endif

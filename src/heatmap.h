@@ -1,0 +1,48 @@
+/* heatmap.h - attribution maps: reduction, statistics and rendering. */
+#ifndef ATTRIB_HEATMAP_H
+#define ATTRIB_HEATMAP_H
+
+#include <stddef.h>
+
+#include "colormap.h"
+#include "image.h"
+
+/* Fraction of the pixels whose centre of mass and bounding box the summary
+ * reports: "where the map is hottest". */
+#define HEATMAP_TOP_FRACTION 0.05
+
+/* map[y][x] = max over channels c of |chw[c][y][x]| (Simonyan et al. 2014). */
+void heatmap_abs_channel_max(const float *chw, int channels, int height, int width, float *map);
+
+struct map_stats {
+    float min, max, mean;
+    size_t nonfinite;      /* NaN or infinite values (excluded from the rest) */
+    /* The top_count hottest pixels (HEATMAP_TOP_FRACTION of them, plus ties). */
+    float top_threshold;   /* smallest value among them */
+    size_t top_count;
+    double com_x, com_y;   /* their value-weighted centre of mass, in pixels */
+    struct rect top_box;   /* their bounding box, in pixels */
+};
+
+/* Returns EXIT_OK, or EXIT_INTERNAL when out of memory. */
+int heatmap_stats(const float *map, int width, int height, double top_fraction,
+                  struct map_stats *s);
+
+/* The pct-th percentile (0..100, nearest rank) of the finite values of map:
+ * renderings saturate the hottest few pixels so one outlier does not leave
+ * the rest of the map black. */
+int heatmap_percentile(const float *map, size_t n, double pct, float *out);
+
+/* Colours map (width x height) into rgb (3 bytes a pixel), with lo..hi
+ * spread over the colour map. */
+void heatmap_render(const float *map, int width, int height, float lo, float hi,
+                    enum colormap cm, unsigned char *rgb);
+
+/* Blends the coloured map over img: the map is resized to region (the part
+ * of img the model saw) and mixed with weight alpha; pixels outside region
+ * are dimmed. rgb holds img->width * img->height * 3 bytes. */
+int heatmap_overlay(const struct image *img, struct rect region, const float *map, int width,
+                    int height, float lo, float hi, enum colormap cm, float alpha,
+                    unsigned char *rgb);
+
+#endif

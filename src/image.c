@@ -1,0 +1,254 @@
+/* image.c - decode with stb_image, resize with stb_image_resize, normalise. */
+#include "image.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_image.h>
+
+#include "error.h"
+#include "fsutil.h"
+
+int image_alloc(struct image *img, int width, int height)
+{
+    img->width = width;
+    img->height = height;
+    img->px = malloc((size_t)width * (size_t)height * 3 * sizeof(float));
+    if (!img->px)
+        return fail(EXIT_INTERNAL, "out of memory for a %dx%d image", width, height);
+    return EXIT_OK;
+}
+
+void image_free(struct image *img)
+{
+    free(img->px);
+    img->px = NULL;
+    img->width = img->height = 0;
+}
+
+/* stb_image decodes a truncated JPEG without complaint, filling the missing
+ * part with grey. Walk the marker segments (skipping APPn payloads such as
+ * EXIF thumbnails, and entropy-coded scan data) and require the end-of-image
+ * marker; anything after it (e.g. a motion photo's video) is ignored. */
+static int jpeg_truncated(const unsigned char *d, size_t len)
+{
+    if (len < 2 || d[0] != 0xFF || d[1] != 0xD8)
+        return 0; /* not a JPEG */
+    size_t i = 2;
+    while (i + 1 < len) {
+        if (d[i] != 0xFF)
+            return 1; /* garbage where a marker belongs: corrupt */
+        unsigned char m = d[i + 1];
+        if (m == 0xD9)
+            return 0; /* EOI */
+        if (m == 0xFF) { /* fill byte */
+            i++;
+            continue;
+        }
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { /* markers without a length */
+            i += 2;
+            continue;
+        }
+        if (i + 3 >= len)
+            return 1;
+        i += 2 + ((size_t)d[i + 2] << 8 | d[i + 3]);
+        if (m == 0xDA) /* start of scan: skip entropy-coded data to the next marker */
+            while (i + 1 < len && !(d[i] == 0xFF && d[i + 1] != 0x00 &&
+                                    !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7)))
+                i++;
+    }
+    return 1;
+}
+
+int image_decode(const unsigned char *data, size_t len, const char *name, struct image *out)
+{
+    int w, h, comp;
+    if (len > (size_t)INT32_MAX || !stbi_info_from_memory(data, (int)len, &w, &h, &comp))
+        return fail(EXIT_INPUT, "'%s' is not a readable image (%s)", name,
+                    len ? stbi_failure_reason() : "empty file");
+    if (w <= 0 || h <= 0 || (long)w * h > IMAGE_MAX_PIXELS)
+        return fail(EXIT_INPUT, "'%s' is %dx%d pixels, above the limit of %ld megapixels",
+                    name, w, h, IMAGE_MAX_PIXELS / 1000000);
+    if (jpeg_truncated(data, len))
+        return fail(EXIT_INPUT, "'%s' is a truncated or corrupt JPEG (no end-of-image marker)", name);
+
+    int is16 = stbi_is_16_bit_from_memory(data, (int)len);
+    void *raw = is16 ? (void *)stbi_load_16_from_memory(data, (int)len, &w, &h, &comp, 3)
+                     : (void *)stbi_load_from_memory(data, (int)len, &w, &h, &comp, 3);
+    if (!raw)
+        return fail(EXIT_INPUT, "'%s' could not be decoded (%s)", name, stbi_failure_reason());
+    int rc = image_alloc(out, w, h);
+    if (rc == EXIT_OK) {
+        size_t n = (size_t)w * h * 3;
+        if (is16)
+            for (size_t i = 0; i < n; i++)
+                out->px[i] = ((const uint16_t *)raw)[i] / 65535.0f;
+        else
+            for (size_t i = 0; i < n; i++)
+                out->px[i] = ((const unsigned char *)raw)[i] / 255.0f;
+    }
+    stbi_image_free(raw);
+    return rc;
+}
+
+int image_load(const char *path, struct image *out)
+{
+    unsigned char *data;
+    size_t len;
+    int rc = read_file(path, IMAGE_MAX_FILE_BYTES, EXIT_INPUT, &data, &len);
+    if (rc)
+        return rc;
+    rc = image_decode(data, len, path, out);
+    free(data);
+    return rc;
+}
+
+/* Resampling weights for one axis: out_n outputs from in_n inputs, each
+ * output o reading in[first[o] .. first[o] + count[o]) with weights
+ * w[o * width ..]. The triangle filter is stretched by the scale factor when
+ * shrinking, so every input pixel contributes (antialiasing) - the same
+ * scheme as PIL's BILINEAR. stb_image_resize is not used: its filter set-up
+ * aborts on an assertion for some size ratios (nothings/stb#1449). */
+struct taps {
+    int width;
+    int *first, *count;
+    float *w;
+};
+
+static void taps_free(struct taps *t)
+{
+    free(t->first);
+    free(t->count);
+    free(t->w);
+}
+
+static int taps_init(struct taps *t, int in_n, int out_n)
+{
+    double scale = (double)in_n / out_n;
+    double stretch = scale > 1.0 ? scale : 1.0;
+    double support = stretch; /* triangle radius 1, stretched */
+    t->width = (int)ceil(support) * 2 + 1;
+    t->first = malloc((size_t)out_n * sizeof *t->first);
+    t->count = malloc((size_t)out_n * sizeof *t->count);
+    t->w = malloc((size_t)out_n * t->width * sizeof *t->w);
+    if (!t->first || !t->count || !t->w) {
+        taps_free(t);
+        return fail(EXIT_INTERNAL, "out of memory");
+    }
+    for (int o = 0; o < out_n; o++) {
+        double center = (o + 0.5) * scale;
+        int lo = (int)floor(center - support + 0.5), hi = (int)floor(center + support + 0.5);
+        if (lo < 0)
+            lo = 0;
+        if (hi > in_n)
+            hi = in_n;
+        if (hi - lo > t->width)
+            hi = lo + t->width;
+        float *w = t->w + (size_t)o * t->width;
+        double total = 0;
+        for (int i = lo; i < hi; i++) {
+            double d = fabs((i + 0.5 - center) / stretch);
+            w[i - lo] = d < 1.0 ? (float)(1.0 - d) : 0.0f;
+            total += w[i - lo];
+        }
+        for (int i = lo; i < hi; i++)
+            w[i - lo] = total > 0 ? (float)(w[i - lo] / total) : 1.0f / (hi - lo);
+        t->first[o] = lo;
+        t->count[o] = hi - lo;
+    }
+    return EXIT_OK;
+}
+
+int image_resize_plane(const float *src, int sw, int sh, int channels, struct rect r,
+                       float *dst, int dw, int dh)
+{
+    if (r.x < 0 || r.y < 0 || r.width < 1 || r.height < 1 || r.x + r.width > sw ||
+        r.y + r.height > sh || dw < 1 || dh < 1)
+        return fail(EXIT_INTERNAL, "resize region outside the image");
+    const float *origin = src + ((size_t)r.y * sw + r.x) * channels;
+    if (r.width == dw && r.height == dh) { /* same size: copy, do not filter */
+        for (int y = 0; y < dh; y++)
+            memcpy(dst + (size_t)y * dw * channels, origin + (size_t)y * sw * channels,
+                   (size_t)dw * channels * sizeof(float));
+        return EXIT_OK;
+    }
+    struct taps tx = { 0 }, ty = { 0 };
+    float *rows = malloc((size_t)r.height * dw * channels * sizeof *rows);
+    int rc = rows ? taps_init(&tx, r.width, dw) : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK)
+        rc = taps_init(&ty, r.height, dh);
+    if (rc) {
+        free(rows);
+        taps_free(&tx);
+        return rc;
+    }
+    /* Horizontal pass: r.height x dw. */
+    for (int y = 0; y < r.height; y++) {
+        const float *in = origin + (size_t)y * sw * channels;
+        float *out = rows + (size_t)y * dw * channels;
+        for (int o = 0; o < dw; o++) {
+            const float *w = tx.w + (size_t)o * tx.width;
+            for (int c = 0; c < channels; c++) {
+                float acc = 0;
+                for (int k = 0; k < tx.count[o]; k++)
+                    acc += w[k] * in[(size_t)(tx.first[o] + k) * channels + c];
+                out[(size_t)o * channels + c] = acc;
+            }
+        }
+    }
+    /* Vertical pass: dh x dw. */
+    size_t row = (size_t)dw * channels;
+    for (int o = 0; o < dh; o++) {
+        const float *w = ty.w + (size_t)o * ty.width;
+        float *out = dst + (size_t)o * row;
+        for (size_t i = 0; i < row; i++)
+            out[i] = 0;
+        for (int k = 0; k < ty.count[o]; k++) {
+            const float *in = rows + (size_t)(ty.first[o] + k) * row;
+            for (size_t i = 0; i < row; i++)
+                out[i] += w[k] * in[i];
+        }
+    }
+    free(rows);
+    taps_free(&tx);
+    taps_free(&ty);
+    return EXIT_OK;
+}
+
+struct rect model_region(int width, int height, int in_w, int in_h, enum resize_mode mode)
+{
+    struct rect r = { 0, 0, width, height };
+    if (mode == RESIZE_CROP) {
+        /* Largest centred rectangle with the model's aspect ratio. */
+        double scale = (double)width / in_w < (double)height / in_h
+                           ? (double)width / in_w : (double)height / in_h;
+        r.width = (int)(in_w * scale + 0.5);
+        r.height = (int)(in_h * scale + 0.5);
+        if (r.width < 1) r.width = 1;
+        if (r.height < 1) r.height = 1;
+        if (r.width > width) r.width = width;
+        if (r.height > height) r.height = height;
+        r.x = (width - r.width) / 2;
+        r.y = (height - r.height) / 2;
+    }
+    return r;
+}
+
+int image_to_tensor(const struct image *img, struct rect region, int in_w, int in_h,
+                    const float mean[3], const float std[3], float *chw)
+{
+    size_t plane = (size_t)in_w * in_h;
+    float *hwc = malloc(plane * 3 * sizeof(float));
+    if (!hwc)
+        return fail(EXIT_INTERNAL, "out of memory");
+    int rc = image_resize_plane(img->px, img->width, img->height, 3, region, hwc, in_w, in_h);
+    if (rc == EXIT_OK)
+        for (size_t i = 0; i < plane; i++)
+            for (int c = 0; c < 3; c++)
+                chw[c * plane + i] = (hwc[i * 3 + c] - mean[c]) / std[c];
+    free(hwc);
+    return rc;
+}

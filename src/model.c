@@ -1,0 +1,171 @@
+/* model.c - locating, loading and describing the model. */
+#include "model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "sha256.h"
+
+double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* The default model sits in models/ beside the tool: <exe>/../models (the
+ * build tree) or <exe>/../share/attrib/models (an installed tool). */
+static int default_model_path(char *out, size_t size)
+{
+    static const char *const rel[] = { "/../models/", "/../share/attrib/models/" };
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            if (snprintf(out, size, "%s%s%s", exe, rel[i], DEFAULT_MODEL_FILE) < (int)size &&
+                exists(out))
+                return EXIT_OK;
+        }
+    }
+    return fail(EXIT_MODEL, "no model given and no default model found (looked for "
+                "models/%s beside the tool); use --model PATH or set %s, or run "
+                "scripts/setup.sh", DEFAULT_MODEL_FILE, MODEL_ENV);
+}
+
+static int resolve_path(const struct model_opts *opts, char *out, size_t size)
+{
+    const char *p = opts->model_path;
+    if (!p || !*p)
+        p = getenv(MODEL_ENV);
+    if (!p || !*p)
+        return default_model_path(out, size);
+    if (snprintf(out, size, "%s", p) >= (int)size)
+        return fail(EXIT_MODEL, "model path is too long");
+    return EXIT_OK;
+}
+
+/* Card: embedded attrib.json, else a sidecar NAME.json beside NAME.pt,
+ * else torchvision's ImageNet defaults. */
+static int load_card(struct model *m)
+{
+    char stem[PATH_MAX];
+    path_stem(m->path, stem, sizeof stem);
+    card_defaults(&m->card, stem);
+    size_t len;
+    const char *json = attrib_model_card(m->handle, &len);
+    if (json) {
+        snprintf(m->card_source, sizeof m->card_source, "embedded");
+        return card_parse(json, len, "attrib.json (embedded)", &m->card);
+    }
+    char sidecar[PATH_MAX];
+    const char *dot = strrchr(m->path, '.'), *slash = strrchr(m->path, '/');
+    int base = dot && (!slash || dot > slash) ? (int)(dot - m->path) : (int)strlen(m->path);
+    snprintf(sidecar, sizeof sidecar, "%.*s.json", base, m->path);
+    if (!exists(sidecar)) {
+        snprintf(m->card_source, sizeof m->card_source, "defaults");
+        return EXIT_OK;
+    }
+    unsigned char *data;
+    int rc = read_file(sidecar, CARD_MAX_BYTES, EXIT_MODEL, &data, &len);
+    if (rc)
+        return rc;
+    snprintf(m->card_source, sizeof m->card_source, "sidecar %s", sidecar);
+    rc = card_parse((const char *)data, len, sidecar, &m->card);
+    free(data);
+    return rc;
+}
+
+int model_error(attrib_status st, const char *what)
+{
+    int code = st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL;
+    return fail(code, "%s: %s", what, attrib_last_error());
+}
+
+int model_open(const struct model_opts *opts, struct model *m)
+{
+    memset(m, 0, sizeof *m);
+    double t0 = now_ms();
+    int rc = resolve_path(opts, m->path, sizeof m->path);
+    if (rc)
+        return rc;
+    attrib_status st = attrib_runtime_init(opts->threads);
+    if (st != ATTRIB_OK)
+        return model_error(st, "setting up libtorch");
+
+    unsigned char *data;
+    size_t len;
+    rc = read_file(m->path, MODEL_MAX_FILE_BYTES, EXIT_MODEL, &data, &len);
+    if (rc)
+        return rc;
+    sha256_hex(data, len, m->sha256);
+    st = attrib_model_load(data, len, &m->handle);
+    free(data);
+    if (st != ATTRIB_OK)
+        return fail(st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL,
+                    "'%s' is not a loadable TorchScript model: %s", m->path, attrib_last_error());
+    rc = load_card(m);
+    m->load_ms = now_ms() - t0;
+    return rc;
+}
+
+void model_close(struct model *m)
+{
+    attrib_model_free(m->handle);
+    m->handle = NULL;
+    card_free(&m->card);
+}
+
+int model_check_logits(struct model *m, const attrib_result *res, int n)
+{
+    int64_t rows, classes;
+    const float *logits = attrib_result_logits(res, &rows, &classes);
+    if (rows != n || classes < 1 || classes > CARD_MAX_LABELS)
+        return fail(EXIT_MODEL, "model returned %lld x %lld logits for %d images",
+                    (long long)rows, (long long)classes, n);
+    for (int64_t i = 0; i < rows * classes; i++)
+        if (!isfinite(logits[i]))
+            return fail(EXIT_MODEL, "model returned a non-finite logit (NaN or infinity)");
+    if (!m->classes && m->card.nlabels && m->card.nlabels != classes)
+        report_warning(NULL, "the model card has %d labels but the model %lld classes; "
+                       "classes without a label are named by index",
+                       m->card.nlabels, (long long)classes);
+    m->classes = (int)classes;
+    return EXIT_OK;
+}
+
+struct model_info model_info(const struct model *m)
+{
+    struct model_info i = {
+        .name = m->card.name, .path = m->path, .sha256 = m->sha256,
+        .card_source = m->card_source, .input_w = m->card.input_w,
+        .input_h = m->card.input_h, .classes = m->classes,
+        .mean = m->card.mean, .std = m->card.std,
+    };
+    return i;
+}
+
+int model_input(const struct model *m, enum resize_mode mode, const struct image *img,
+                struct rect *region, float *chw)
+{
+    *region = model_region(img->width, img->height, m->card.input_w, m->card.input_h, mode);
+    return image_to_tensor(img, *region, m->card.input_w, m->card.input_h, m->card.mean,
+                           m->card.std, chw);
+}

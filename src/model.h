@@ -1,0 +1,49 @@
+/* model.h - a classifier as the subcommands see it: the libtorch handle,
+ * its card, and where it came from. */
+#ifndef ATTRIB_MODEL_H
+#define ATTRIB_MODEL_H
+
+#include <limits.h>
+
+#include "attrib/shim.h"
+#include "card.h"
+#include "cli.h"
+#include "summary.h"
+
+#define DEFAULT_MODEL_FILE "mobilenet_v2_1.0_224.pt"
+#define MODEL_ENV "ATTRIB_MODEL"
+#define MODEL_MAX_FILE_BYTES (2048L * 1024 * 1024)
+
+struct model {
+    attrib_model *handle;
+    struct card card;
+    char path[PATH_MAX];
+    char sha256[65];
+    char card_source[PATH_MAX + 16];
+    int classes;  /* known after the first pass; 0 before */
+    double load_ms;
+};
+
+/* Finds (--model, $ATTRIB_MODEL, default), reads, hashes and loads the model
+ * and its card; sets up libtorch's threads first. EXIT_OK or EXIT_MODEL. */
+int model_open(const struct model_opts *opts, struct model *m);
+void model_close(struct model *m);
+
+/* Maps a failed shim call to an exit code and message. */
+int model_error(attrib_status st, const char *what);
+
+/* Checks a pass's logits ([n, classes], all finite) and records classes. */
+int model_check_logits(struct model *m, const attrib_result *res, int n);
+
+/* The model's input tensor for img: resized (region: the part of img used)
+ * and normalised; chw holds 3 * input_w * input_h floats. */
+int model_input(const struct model *m, enum resize_mode mode, const struct image *img,
+                struct rect *region, float *chw);
+
+/* The model_info view used by summaries. */
+struct model_info model_info(const struct model *m);
+
+/* Milliseconds on a monotonic clock. */
+double now_ms(void);
+
+#endif

@@ -1,0 +1,141 @@
+/* summary.c - builds the summary objects scripts read; field names are API. */
+#include "summary.h"
+
+#include <math.h>
+
+#include "error.h"
+
+/* Numbers are written with this many significant digits: enough for float32
+ * map values, short enough to read. */
+#define JSON_DIGITS 1e7
+
+static double rounded(double v)
+{
+    if (!isfinite(v) || v == 0)
+        return v;
+    double mag = pow(10, floor(log10(fabs(v))) + 1);
+    return round(v / mag * JSON_DIGITS) / JSON_DIGITS * mag;
+}
+
+/* cJSON writes NaN and infinities as null, which is what JSON can say. */
+static void add_num(cJSON *o, const char *key, double v)
+{
+    cJSON_AddNumberToObject(o, key, rounded(v));
+}
+
+static cJSON *float_array(const float *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(rounded(v[i])));
+    return a;
+}
+
+static cJSON *rect_json(struct rect r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "x", r.x);
+    cJSON_AddNumberToObject(o, "y", r.y);
+    cJSON_AddNumberToObject(o, "width", r.width);
+    cJSON_AddNumberToObject(o, "height", r.height);
+    return o;
+}
+
+cJSON *model_info_json(const struct model_info *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddStringToObject(o, "path", m->path);
+    cJSON_AddStringToObject(o, "sha256", m->sha256);
+    cJSON_AddStringToObject(o, "card", m->card_source);
+    cJSON *size = cJSON_AddArrayToObject(o, "input_size");
+    cJSON_AddItemToArray(size, cJSON_CreateNumber(m->input_h));
+    cJSON_AddItemToArray(size, cJSON_CreateNumber(m->input_w));
+    cJSON_AddNumberToObject(o, "classes", m->classes);
+    return o;
+}
+
+cJSON *class_score_json(const struct class_score *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "index", (double)c->index);
+    cJSON_AddStringToObject(o, "label", c->label);
+    add_num(o, "score", c->score);
+    add_num(o, "probability", c->probability);
+    return o;
+}
+
+static cJSON *stats_json(const struct summary *s)
+{
+    const struct map_stats *st = &s->stats;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *shape = cJSON_AddArrayToObject(o, "shape");
+    cJSON_AddItemToArray(shape, cJSON_CreateNumber(s->map_h));
+    cJSON_AddItemToArray(shape, cJSON_CreateNumber(s->map_w));
+    add_num(o, "min", st->min);
+    add_num(o, "max", st->max);
+    add_num(o, "mean", st->mean);
+    cJSON_AddNumberToObject(o, "nonfinite", (double)st->nonfinite);
+    cJSON *top = cJSON_AddObjectToObject(o, "top");
+    add_num(top, "fraction", HEATMAP_TOP_FRACTION);
+    add_num(top, "threshold", st->top_threshold);
+    cJSON_AddNumberToObject(top, "pixels", (double)st->top_count);
+    cJSON *com = cJSON_AddObjectToObject(top, "center_of_mass");
+    add_num(com, "x", st->com_x);
+    add_num(com, "y", st->com_y);
+    /* The same point as a fraction of the map, which is also a fraction of
+     * the region of the original image the model saw. */
+    add_num(com, "x_fraction", s->map_w ? (st->com_x + 0.5) / s->map_w : 0);
+    add_num(com, "y_fraction", s->map_h ? (st->com_y + 0.5) / s->map_h : 0);
+    cJSON_AddItemToObject(top, "bbox", rect_json(st->top_box));
+    cJSON *d = cJSON_AddObjectToObject(o, "display");
+    add_num(d, "low", s->display_lo);
+    add_num(d, "high", s->display_hi);
+    add_num(d, "clip_percent", s->clip);
+    return o;
+}
+
+cJSON *summary_json(const struct summary *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "tool", "attrib");
+    cJSON_AddStringToObject(o, "version", ATTRIB_VERSION);
+    cJSON_AddStringToObject(o, "method", s->method);
+    cJSON_AddItemToObject(o, "model", model_info_json(&s->model));
+
+    cJSON *img = cJSON_AddObjectToObject(o, "image");
+    cJSON_AddStringToObject(img, "path", s->image);
+    cJSON_AddNumberToObject(img, "width", s->image_w);
+    cJSON_AddNumberToObject(img, "height", s->image_h);
+
+    cJSON *pre = cJSON_AddObjectToObject(o, "preprocessing");
+    cJSON_AddStringToObject(pre, "resize", s->resize);
+    cJSON_AddStringToObject(pre, "filter", "bilinear");
+    cJSON_AddItemToObject(pre, "region", rect_json(s->region));
+    cJSON *size = cJSON_AddArrayToObject(pre, "input_size");
+    cJSON_AddItemToArray(size, cJSON_CreateNumber(s->model.input_h));
+    cJSON_AddItemToArray(size, cJSON_CreateNumber(s->model.input_w));
+    cJSON_AddStringToObject(pre, "scale", "[0, 1]");
+    cJSON_AddItemToObject(pre, "mean", float_array(s->model.mean, 3));
+    cJSON_AddItemToObject(pre, "std", float_array(s->model.std, 3));
+
+    cJSON *target = class_score_json(&s->target);
+    cJSON_AddBoolToObject(target, "predicted", s->target_was_predicted);
+    cJSON_AddItemToObject(o, "target", target);
+    cJSON *top = cJSON_AddArrayToObject(o, "top");
+    for (int i = 0; i < s->ntop; i++)
+        cJSON_AddItemToArray(top, class_score_json(&s->top[i]));
+
+    cJSON_AddItemToObject(o, "map", stats_json(s));
+
+    cJSON *out = cJSON_AddObjectToObject(o, "outputs");
+    for (int i = 0; i < s->noutputs; i++)
+        cJSON_AddStringToObject(out, s->outputs[i].kind, s->outputs[i].path);
+
+    cJSON *t = cJSON_AddObjectToObject(o, "timings_ms");
+    add_num(t, "load", s->load_ms);
+    add_num(t, "forward_backward", s->pass_ms);
+    add_num(t, "total", s->total_ms);
+    cJSON_AddNumberToObject(o, "threads", s->threads);
+    return o;
+}

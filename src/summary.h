@@ -1,0 +1,58 @@
+/* summary.h - the JSON (and text) summary of one explained image. */
+#ifndef ATTRIB_SUMMARY_H
+#define ATTRIB_SUMMARY_H
+
+#include <cJSON.h>
+
+#include "heatmap.h"
+#include "image.h"
+
+#define SUMMARY_TOP 5
+#define SUMMARY_MAX_OUTPUTS 4
+
+struct model_info {
+    const char *name, *path, *sha256;
+    const char *card_source; /* "embedded", "sidecar FILE" or "defaults" */
+    int input_w, input_h, classes;
+    const float *mean, *std;
+};
+
+struct class_score {
+    long index;
+    const char *label;
+    double score;       /* the unnormalised logit */
+    double probability; /* softmax over all classes */
+};
+
+struct output_file {
+    const char *kind; /* "heatmap", "overlay", "summary", "raw" */
+    const char *path;
+};
+
+struct summary {
+    const char *method; /* "saliency", ... */
+    struct model_info model;
+    const char *image;
+    int image_w, image_h;
+    const char *resize; /* "stretch" or "crop" */
+    struct rect region; /* part of the image the model saw */
+    struct class_score target;
+    int target_was_predicted; /* no --class given: the top-1 was explained */
+    struct class_score top[SUMMARY_TOP];
+    int ntop;
+    int map_w, map_h;
+    struct map_stats stats;
+    float display_lo, display_hi; /* values drawn as the colour map's ends */
+    double clip;                  /* --clip percent */
+    struct output_file outputs[SUMMARY_MAX_OUTPUTS];
+    int noutputs;
+    double load_ms, pass_ms, total_ms;
+    int threads;
+};
+
+/* A new cJSON object (caller deletes) or NULL when out of memory. */
+cJSON *summary_json(const struct summary *s);
+cJSON *model_info_json(const struct model_info *m);
+cJSON *class_score_json(const struct class_score *c);
+
+#endif

@@ -1,0 +1,40 @@
+/* tests.h - the list of unit tests; main.c runs them in this order. */
+#ifndef ATTRIB_TESTS_H
+#define ATTRIB_TESTS_H
+
+#define UNIT_TESTS(X)                                         \
+    X(grey_png_decodes_to_three_equal_channels)               \
+    X(rgba_png_decodes_to_rgb_without_alpha)                  \
+    X(complete_jpeg_decodes)                                  \
+    X(truncated_jpeg_is_refused_not_filled_with_grey)         \
+    X(huge_image_is_refused_from_its_header)                  \
+    X(non_image_bytes_are_refused)                            \
+    X(resize_keeps_a_flat_image_flat_at_any_ratio)            \
+    X(resize_follows_a_linear_ramp_and_is_mirror_symmetric) \
+    X(resize_to_the_same_size_copies_exactly)                 \
+    X(crop_region_is_centred_with_the_models_aspect_ratio)    \
+    X(tensor_is_normalised_per_channel_in_chw_order)          \
+    X(saliency_takes_the_largest_magnitude_over_channels)     \
+    X(stats_locate_a_single_hot_square)                       \
+    X(stats_count_and_skip_nan_values)                        \
+    X(stats_of_a_flat_map_cover_the_whole_map)                \
+    X(percentile_matches_nearest_rank)                        \
+    X(colour_maps_have_their_published_end_colours)           \
+    X(rendering_spreads_low_to_high_over_the_colour_map)      \
+    X(overlay_mixes_inside_the_region_and_dims_outside)       \
+    X(softmax_sums_to_one_even_for_huge_logits)               \
+    X(top_k_ranks_largest_first_and_ties_by_index)            \
+    X(sha256_matches_the_fips_test_vectors)                   \
+    X(npy_file_has_an_aligned_header_and_little_endian_floats) \
+    X(full_model_card_is_read)                                \
+    X(missing_card_keys_keep_torchvision_defaults)            \
+    X(invalid_model_cards_are_refused_with_a_reason)          \
+    X(summary_json_has_the_fields_scripts_read)               \
+    X(atomic_write_leaves_only_the_finished_file)             \
+    X(output_names_come_from_the_image_stem)                  \
+    X(numbers_on_the_command_line_are_parsed_strictly)
+
+#define DECLARE_TEST(name) void name(void);
+UNIT_TESTS(DECLARE_TEST)
+
+#endif
