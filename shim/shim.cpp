@@ -26,10 +26,29 @@ thread_local std::string last_error;
 
 const char *const CARD_FILE = "attrib.json";
 
+// libtorch messages are multi-line: a TorchScript interpreter error starts
+// with a preamble and a script traceback and ends with the actual error
+// ("RuntimeError: ..."); others put the essence on the first line.
+std::string one_line(const std::string &msg) {
+    static const std::string interpreter = "The following operation failed in the TorchScript";
+    static const std::string nag = "(Could this error message be improved?";
+    std::string line;
+    if (msg.compare(0, interpreter.size(), interpreter) == 0) {
+        size_t end = msg.find_last_not_of("\n\r ");
+        size_t start = end == std::string::npos ? 0 : msg.rfind('\n', end);
+        line = msg.substr(start == std::string::npos ? 0 : start + 1,
+                          end == std::string::npos ? 0 : end - (start == std::string::npos ? 0 : start + 1) + 1);
+    } else {
+        line = msg.substr(0, msg.find('\n'));
+    }
+    size_t cut = line.find(nag);
+    if (cut != std::string::npos) line.erase(cut);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+    return line;
+}
+
 attrib_status fail(attrib_status status, const std::string &msg) {
-    std::string line = msg.substr(0, msg.find('\n'));
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\r'))
-        line.pop_back();
+    std::string line = one_line(msg);
     last_error = line.empty() ? "unknown libtorch error" : line;
     return status;
 }
@@ -109,15 +128,24 @@ at::Tensor input_tensor(const float *x, const int64_t shape[4]) {
                             torch::kFloat);
 }
 
+std::string failed_on(const at::Tensor &x, const std::string &msg) {
+    std::string line = one_line(msg);
+    static const std::string prefix = "RuntimeError: ";
+    if (line.compare(0, prefix.size(), prefix) == 0) line.erase(0, prefix.size());
+    return "model failed on a " + shape_str(x.sizes()) + " input: " + line;
+}
+
 // Runs the model and checks that it returned logits [N, classes].
 at::Tensor run_model(attrib_model *model, const at::Tensor &x) {
     torch::jit::IValue out;
     try {
         out = model->module.forward({x});
     } catch (const c10::Error &e) {
-        throw std::runtime_error(std::string("model failed on a ") +
-                                 shape_str(x.sizes()) + " input: " +
-                                 e.what_without_backtrace());
+        throw std::runtime_error(failed_on(x, e.what_without_backtrace()));
+    } catch (const std::bad_alloc &) {
+        throw;
+    } catch (const std::exception &e) {
+        throw std::runtime_error(failed_on(x, e.what()));
     }
     if (!out.isTensor())
         throw std::runtime_error(std::string("model returned a ") +
@@ -225,7 +253,8 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
             if (t >= classes)
                 return fail(ATTRIB_E_ARG, "class " + std::to_string(t) +
                                               " is out of range: the model has " +
-                                              std::to_string(classes) + " classes");
+                                              std::to_string(classes) + " classes (0-" +
+                                              std::to_string(classes - 1) + ")");
             res->targets[i] = t;
         }
         at::Tensor idx = torch::tensor(res->targets, torch::kLong).view({n, 1});

@@ -66,7 +66,7 @@ static int predict_one(struct model *m, const struct predict_opts *o, const char
     if (rc == EXIT_OK) {
         const int64_t shape[4] = { 1, 3, in_h, in_w };
         attrib_status st = attrib_forward(m->handle, x, shape, &res);
-        rc = st == ATTRIB_OK ? model_check_logits(m, res, 1) : model_error(st, path);
+        rc = st == ATTRIB_OK ? model_check_logits(m, res, 1) : model_error(st, m->path);
     }
     if (rc == EXIT_OK) {
         const float *logits = attrib_result_logits(res, NULL, NULL);

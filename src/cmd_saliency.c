@@ -43,7 +43,7 @@ static int saliency_one(struct model *m, const struct explain_opts *o, const cha
         if (st == ATTRIB_E_ARG)
             rc = fail(EXIT_USAGE, "--class: %s", attrib_last_error());
         else if (st != ATTRIB_OK)
-            rc = model_error(st, path);
+            rc = model_error(st, m->path);
         else
             rc = model_check_logits(m, res, 1);
     }

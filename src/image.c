@@ -63,17 +63,66 @@ static int jpeg_truncated(const unsigned char *d, size_t len)
     return 1;
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* stb_image also reads a cut-off uncompressed BMP as if the missing rows
+ * were black. The header says how many bytes the pixels take. */
+static int bmp_truncated(const unsigned char *d, size_t len)
+{
+    if (len < 34 || d[0] != 'B' || d[1] != 'M' || le32(d + 14) < 40)
+        return 0;
+    uint32_t offset = le32(d + 10), compression = le32(d + 30);
+    int32_t w = (int32_t)le32(d + 18), h = (int32_t)le32(d + 22);
+    unsigned bpp = d[28] | d[29] << 8;
+    if (compression != 0 && compression != 3) /* RLE: sizes vary */
+        return 0;
+    uint64_t aw = w < 0 ? -(int64_t)w : w, ah = h < 0 ? -(int64_t)h : h;
+    uint64_t row = (bpp * aw + 31) / 32 * 4;
+    return (uint64_t)offset + row * ah > len;
+}
+
+/* A PNG's size is in its first chunk; stb_image would refuse a very large
+ * one as "unknown image type", which does not tell the user why. */
+static int png_dimensions(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    if (len < 24 || memcmp(d, sig, 8) != 0 || memcmp(d + 12, "IHDR", 4) != 0)
+        return 0;
+    *w = be32(d + 16);
+    *h = be32(d + 20);
+    return 1;
+}
+
+static int too_large(const char *name, uint64_t w, uint64_t h)
+{
+    return fail(EXIT_INPUT, "'%s' is %llux%llu pixels, above the limit of %ld megapixels",
+                name, (unsigned long long)w, (unsigned long long)h, IMAGE_MAX_PIXELS / 1000000);
+}
+
 int image_decode(const unsigned char *data, size_t len, const char *name, struct image *out)
 {
     int w, h, comp;
+    uint32_t pw, ph;
+    if (png_dimensions(data, len, &pw, &ph) && (uint64_t)pw * ph > (uint64_t)IMAGE_MAX_PIXELS)
+        return too_large(name, pw, ph);
     if (len > (size_t)INT32_MAX || !stbi_info_from_memory(data, (int)len, &w, &h, &comp))
         return fail(EXIT_INPUT, "'%s' is not a readable image (%s)", name,
                     len ? stbi_failure_reason() : "empty file");
     if (w <= 0 || h <= 0 || (long)w * h > IMAGE_MAX_PIXELS)
-        return fail(EXIT_INPUT, "'%s' is %dx%d pixels, above the limit of %ld megapixels",
-                    name, w, h, IMAGE_MAX_PIXELS / 1000000);
+        return too_large(name, (uint64_t)w, (uint64_t)h);
     if (jpeg_truncated(data, len))
         return fail(EXIT_INPUT, "'%s' is a truncated or corrupt JPEG (no end-of-image marker)", name);
+    if (bmp_truncated(data, len))
+        return fail(EXIT_INPUT, "'%s' is a truncated BMP (pixel data shorter than its header says)",
+                    name);
 
     int is16 = stbi_is_16_bit_from_memory(data, (int)len);
     void *raw = is16 ? (void *)stbi_load_16_from_memory(data, (int)len, &w, &h, &comp, 3)

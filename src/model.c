@@ -1,7 +1,6 @@
 /* model.c - locating, loading and describing the model. */
 #include "model.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +39,10 @@ static int default_model_path(char *out, size_t size)
         if (slash)
             *slash = '\0';
         for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-            if (snprintf(out, size, "%s%s%s", exe, rel[i], DEFAULT_MODEL_FILE) < (int)size &&
-                exists(out))
+            char candidate[PATH_MAX];
+            if (snprintf(candidate, sizeof candidate, "%s%s%s", exe, rel[i],
+                         DEFAULT_MODEL_FILE) < (int)sizeof candidate &&
+                size >= PATH_MAX && realpath(candidate, out))
                 return EXIT_OK;
         }
     }
@@ -96,7 +97,7 @@ static int load_card(struct model *m)
 int model_error(attrib_status st, const char *what)
 {
     int code = st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL;
-    return fail(code, "%s: %s", what, attrib_last_error());
+    return fail(code, "'%s': %s", what, attrib_last_error());
 }
 
 int model_open(const struct model_opts *opts, struct model *m)
@@ -138,11 +139,12 @@ int model_check_logits(struct model *m, const attrib_result *res, int n)
     int64_t rows, classes;
     const float *logits = attrib_result_logits(res, &rows, &classes);
     if (rows != n || classes < 1 || classes > CARD_MAX_LABELS)
-        return fail(EXIT_MODEL, "model returned %lld x %lld logits for %d images",
-                    (long long)rows, (long long)classes, n);
+        return fail(EXIT_MODEL, "'%s': model returned %lld x %lld logits for %d images",
+                    m->path, (long long)rows, (long long)classes, n);
     for (int64_t i = 0; i < rows * classes; i++)
         if (!isfinite(logits[i]))
-            return fail(EXIT_MODEL, "model returned a non-finite logit (NaN or infinity)");
+            return fail(EXIT_MODEL, "'%s': model returned a non-finite logit (NaN or infinity)",
+                        m->path);
     if (!m->classes && m->card.nlabels && m->card.nlabels != classes)
         report_warning(NULL, "the model card has %d labels but the model %lld classes; "
                        "classes without a label are named by index",

@@ -1,0 +1,80 @@
+"""Shared fixtures: where the tool, the shared data and the test models are,
+and helpers that run attrib the way a user's script does."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = os.environ.get("ATTRIB_BIN", str(ROOT / "build" / "attrib"))
+SHARED = pathlib.Path(os.environ.get("ATTRIB_SHARED", ROOT.parent / "shared"))
+IMAGES = SHARED / "images"
+MODELS = SHARED / "models"
+V2 = MODELS / "mobilenet_v2_1.0_224.pt"
+V1 = MODELS / "mobilenet_v1_0.75_192.pt"
+
+# Marks of a crash or of libtorch leaking onto the terminal.
+LEAKS = ("Traceback", "frame #", "Exception raised from", "terminate called",
+         "Segmentation", "Aborted", "[W ", "[E ")
+
+
+def run(*args, env=None, stdout=subprocess.PIPE, **kw):
+    """Runs attrib with args; returns the CompletedProcess (text mode).
+    ATTRIB_MODEL is cleared unless env sets it."""
+    full_env = dict(os.environ)
+    full_env.pop("ATTRIB_MODEL", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([BIN, *map(str, args)], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, env=full_env, stdin=subprocess.DEVNULL, timeout=300, **kw)
+
+
+def ok(*args, **kw):
+    p = run(*args, **kw)
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}"
+    return p
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def assert_one_line_error(p, code, *fragments):
+    """The contract for bad input: the documented exit code, one line on
+    stderr naming the problem, nothing that looks like a crash."""
+    assert p.returncode == code, f"exit {p.returncode}, expected {code}: {p.stderr!r}"
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got: {p.stderr!r}"
+    assert lines[0].startswith("attrib"), lines[0]
+    for f in fragments:
+        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
+    for leak in LEAKS:
+        assert leak not in p.stderr, f"{leak!r} leaked: {p.stderr!r}"
+
+
+@pytest.fixture(scope="session")
+def test_models(tmp_path_factory):
+    """The generated TorchScript models (tests/models/make_test_models.py)."""
+    d = os.environ.get("ATTRIB_TEST_MODELS")
+    if d and (pathlib.Path(d) / "tiny.pt").exists():
+        return pathlib.Path(d)
+    out = tmp_path_factory.mktemp("models")
+    subprocess.run([sys.executable, str(ROOT / "tests" / "models" / "make_test_models.py"),
+                    str(out)], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def expected():
+    """EXPECTED.tsv as {image: {"v2": (class, prob), "v1": (class, prob)}}."""
+    rows = {}
+    with open(IMAGES / "EXPECTED.tsv") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            r = dict(zip(header, line.rstrip("\n").split("\t")))
+            rows[r["image"]] = {"v2": (int(r["v2_top1"]), float(r["v2_prob"])),
+                                "v1": (int(r["v1_top1"]), float(r["v1_prob"]))}
+    return rows

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Writes the small TorchScript models the test suite needs into OUT_DIR.
+
+Random weights with a fixed seed: a third architecture for the oracle tests
+(not MobileNet: plain ReLU, ReLU6, LeakyReLU, batch norm, max pooling, a
+residual add, a non-square input), the same network traced instead of
+scripted, card variants (none, sidecar, broken) and broken models for the
+bad-input tests. Usage: make_test_models.py OUT_DIR
+"""
+import json
+import os
+import sys
+import zipfile
+
+import torch
+from torch import nn
+
+H, W, CLASSES = 32, 40, 10
+CARD = {
+    "name": "tiny-test-cnn",
+    "task": "test classification",
+    "input_size": [H, W],
+    "mean": [0.45, 0.5, 0.55],
+    "std": [0.2, 0.25, 0.3],
+    "labels": ["class-%d" % i for i in range(CLASSES)],
+    "source": "tests/models/make_test_models.py, random weights, seed 0",
+}
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU6(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.LeakyReLU(0.1),
+        )
+        self.project = nn.Conv2d(16, 16, 1)
+        self.classifier = nn.Linear(16, CLASSES)
+
+    def forward(self, x):
+        f = self.features(x)
+        f = f + torch.relu(self.project(f))
+        return self.classifier(f.mean([2, 3]))
+
+
+class FeatureMap(nn.Module):  # returns 4-D features, not logits
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class Pair(nn.Module):  # returns a tuple
+    def __init__(self):
+        super().__init__()
+        self.net = Tiny()
+
+    def forward(self, x):
+        y = self.net(x)
+        return y, y
+
+
+class NaNs(nn.Module):  # logits full of NaN
+    def __init__(self):
+        super().__init__()
+        self.net = Tiny()
+
+    def forward(self, x):
+        return self.net(x) * float("nan")
+
+
+class OneChannel(nn.Module):  # expects grey input: fails on RGB
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.fc = nn.Linear(4, CLASSES)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).mean([2, 3]))
+
+
+def tiny():
+    torch.manual_seed(0)
+    m = Tiny()
+    # Non-trivial batch-norm statistics, so eval mode matters.
+    with torch.no_grad():
+        m.features[1].running_mean.uniform_(-0.2, 0.2)
+        m.features[1].running_var.uniform_(0.5, 1.5)
+    return m.eval()
+
+
+def save(module, path, card=CARD):
+    extra = {"attrib.json": json.dumps(card)} if card is not None else {}
+    torch.jit.save(module, path, _extra_files=extra)
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    p = lambda name: os.path.join(out, name)
+    model = tiny()
+    save(torch.jit.script(model), p("tiny.pt"))
+    save(torch.jit.trace(model, torch.randn(1, 3, H, W)), p("tiny_traced.pt"))
+    save(torch.jit.script(model), p("tiny_nocard.pt"), card=None)
+    save(torch.jit.script(model), p("tiny_sidecar.pt"), card=None)
+    with open(p("tiny_sidecar.json"), "w") as f:
+        json.dump(dict(CARD, name="tiny-sidecar"), f)
+    torch.jit.save(torch.jit.script(model), p("bad_card.pt"),
+                   _extra_files={"attrib.json": "{not json"})
+    save(torch.jit.script(FeatureMap().eval()), p("bad_output_4d.pt"))
+    save(torch.jit.script(Pair().eval()), p("bad_output_tuple.pt"))
+    save(torch.jit.script(NaNs().eval()), p("bad_output_nan.pt"))
+    save(torch.jit.script(OneChannel().eval()), p("bad_one_channel.pt"))
+    with zipfile.ZipFile(p("bad_not_torchscript.pt"), "w") as z:
+        z.writestr("archive/data.pkl", b"not a pickle")
+    with open(p("tiny.pt"), "rb") as f:
+        data = f.read()
+    with open(p("bad_truncated.pt"), "wb") as f:
+        f.write(data[: len(data) // 2])
+    with open(p("bad_text.pt"), "w") as f:
+        f.write("this is a text file, not a model\n")
+    open(p("bad_empty.pt"), "wb").close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,193 @@
+"""Bad input gets one clear line on stderr and a documented exit code:
+never a crash, never libtorch's stack trace, never a half-written file.
+Exit codes: 1 input image, 2 usage, 3 model, 4 output."""
+import os
+import struct
+import zlib
+
+import pytest
+
+from conftest import IMAGES, V2, assert_one_line_error, run
+
+INPUT, USAGE, MODEL, OUTPUT = 1, 2, 3, 4
+
+
+def png_header_only(width, height):
+    """A PNG whose IHDR claims width x height, with no image data."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def out(tmp_path):
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
+
+
+def assert_nothing_written(out):
+    assert sorted(os.listdir(out)) == [], f"files left behind: {os.listdir(out)}"
+
+
+def bad_image(tmp_path, kind):
+    p = tmp_path / f"{kind}.img"
+    if kind == "missing":
+        return tmp_path / "no-such-photo.jpg"
+    if kind == "directory":
+        p.mkdir()
+    elif kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "text":
+        p.write_text("just some text\n")
+    elif kind == "truncated_jpeg":
+        p.write_bytes((IMAGES / "hot_dog.jpg").read_bytes()[:40000])
+    elif kind == "truncated_bmp":
+        p.write_bytes((IMAGES / "cat.bmp").read_bytes()[:20000])
+    elif kind == "truncated_png":
+        from PIL import Image
+        Image.open(IMAGES / "bird.bmp").save(tmp_path / "full.png")
+        p.write_bytes((tmp_path / "full.png").read_bytes()[:30000])
+    elif kind == "huge_png":
+        p.write_bytes(png_header_only(100000, 100000))
+    elif kind == "huge_bmp":  # stb_image itself would accept this header
+        header = bytearray((IMAGES / "squat.bmp").read_bytes()[:54])
+        header[18:26] = struct.pack("<ii", 10000, 10000)
+        p.write_bytes(bytes(header))
+    return p
+
+
+IMAGE_CASES = [
+    ("missing", "No such file"),
+    ("directory", "not a regular file"),
+    ("empty", "not a readable image"),
+    ("text", "not a readable image"),
+    ("truncated_jpeg", "truncated"),
+    ("truncated_bmp", "truncated BMP"),
+    ("truncated_png", "could not be decoded"),
+    ("huge_png", "megapixels"),
+    ("huge_bmp", "megapixels"),
+]
+
+
+@pytest.mark.parametrize("kind,message", IMAGE_CASES)
+def test_bad_image_is_refused_with_exit_1(kind, message, tmp_path, out):
+    img = bad_image(tmp_path, kind)
+    p = run("saliency", img, "--model", V2, "-o", out)
+    assert_one_line_error(p, INPUT, message, str(img))
+    assert_nothing_written(out)
+
+
+@pytest.mark.parametrize("kind,message", IMAGE_CASES[:3])
+def test_predict_refuses_bad_images_the_same_way(kind, message, tmp_path):
+    img = bad_image(tmp_path, kind)
+    assert_one_line_error(run("predict", img, "--model", V2), INPUT, message)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_image_is_refused(tmp_path, out):
+    img = tmp_path / "secret.png"
+    img.write_bytes((IMAGES / "cat.bmp").read_bytes())
+    img.chmod(0)
+    assert_one_line_error(run("saliency", img, "--model", V2, "-o", out), INPUT,
+                          "Permission denied")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--class", "1000"], "out of range"),
+    (["--class", "-1"], "--class"),
+    (["--class", "abc"], "not a whole number"),
+    (["--class", "1e3"], "not a whole number"),
+    (["--class", ""], "not a whole number"),
+    (["--class"], "needs a value"),
+    (["--alpha", "2"], "--alpha"),
+    (["--cmap", "rainbow"], "not one of"),
+    (["--threads", "0"], "--threads"),
+    (["--resize", "squash"], "not one of"),
+    (["--frobnicate"], "--frobnicate"),
+    (["--raw", "x.npy", str(IMAGES / "bird.bmp")], "--raw takes one image"),
+])
+def test_bad_command_line_is_refused_with_exit_2(args, message, out):
+    p = run("saliency", IMAGES / "cat.bmp", "--model", V2, "-o", out, *args)
+    assert_one_line_error(p, USAGE, message)
+    assert_nothing_written(out)
+
+
+def test_no_image_is_a_usage_error():
+    assert_one_line_error(run("saliency"), USAGE, "no image given")
+    assert_one_line_error(run("predict"), USAGE, "no image given")
+
+
+def test_unknown_command_is_a_usage_error():
+    assert_one_line_error(run("salience", "x.jpg"), USAGE, "unknown command 'salience'")
+
+
+MODEL_CASES = [
+    ("missing", "cannot open"),
+    ("bad_empty", "not a loadable TorchScript model"),
+    ("bad_text", "not a loadable TorchScript model"),
+    ("bad_truncated", "not a loadable TorchScript model"),
+    ("bad_not_torchscript", "not a loadable TorchScript model"),
+    ("bad_card", "model card"),
+    ("bad_output_4d", "expected [N, classes]"),
+    ("bad_output_tuple", "returned a Tuple"),
+    ("bad_output_nan", "non-finite"),
+    ("bad_one_channel", "to have 1 channels"),
+]
+
+
+@pytest.mark.parametrize("name,message", MODEL_CASES)
+@pytest.mark.parametrize("command", ["saliency", "predict"])
+def test_bad_model_is_refused_with_exit_3(command, name, message, test_models, out):
+    model = test_models / f"{name}.pt"
+    args = [command, IMAGES / "cat.bmp", "--model", model]
+    if command == "saliency":
+        args += ["-o", out]
+    assert_one_line_error(run(*args), MODEL, message)
+    assert_nothing_written(out)
+
+
+def test_missing_default_model_says_how_to_get_one(tmp_path):
+    p = run("predict", IMAGES / "cat.bmp", env={"ATTRIB_MODEL": str(tmp_path / "gone.pt")})
+    assert_one_line_error(p, MODEL, "gone.pt")
+
+
+def test_output_directory_that_cannot_be_created_is_exit_4(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a directory should be")
+    p = run("saliency", IMAGES / "cat.bmp", "--model", V2, "-o", blocker / "sub")
+    assert_one_line_error(p, OUTPUT, "cannot create directory")
+
+
+def test_raw_file_in_a_missing_directory_is_exit_4_and_leaves_no_temp_files(tmp_path, out):
+    p = run("saliency", IMAGES / "cat.bmp", "--model", V2, "-o", out,
+            "--raw", tmp_path / "nowhere" / "m.npy")
+    assert_one_line_error(p, OUTPUT, "m.npy")
+    assert not any(".tmp-" in f for f in os.listdir(out))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["predict", "--json"], ["saliency", "--json"], ["predict"]])
+def test_stdout_on_a_full_disk_fails_loudly(args, out):
+    with open("/dev/full", "w") as full:
+        extra = ["-o", out] if args[0] == "saliency" else []
+        p = run(args[0], IMAGES / "bird.bmp", "--model", V2, *extra, *args[1:], stdout=full)
+    assert_one_line_error(p, OUTPUT, "standard output")
+
+
+def test_version_on_a_full_disk_fails_loudly():
+    with open("/dev/full", "w") as full:
+        p = run("--version", stdout=full)
+    assert p.returncode == OUTPUT
+
+
+def test_closed_pipe_fails_loudly(out):
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        p = run("predict", IMAGES / "bird.bmp", "--model", V2, stdout=w)
+    finally:
+        os.close(w)
+    assert_one_line_error(p, OUTPUT, "Broken pipe")
