@@ -12,6 +12,7 @@
 #include <torch/csrc/jit/python/update_graph_executor_opt.h>
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -104,6 +105,13 @@ std::string shape_str(const at::IntArrayRef sizes) {
     return s.str();
 }
 
+// Cores this process may run on (taskset, cgroup cpusets), not all online.
+int available_cores() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    return (int)std::thread::hardware_concurrency();
+}
+
 }  // namespace
 
 struct attrib_model {
@@ -173,7 +181,7 @@ attrib_status attrib_runtime_init(int threads) {
         // profiling and recompiling on the first passes, which dominates a
         // one-image run; the plain interpreter is as fast in steady state.
         torch::jit::setGraphExecutorOptimize(false);
-        int n = threads > 0 ? threads : (int)std::thread::hardware_concurrency();
+        int n = threads > 0 ? threads : available_cores();
         if (n < 1) n = 1;
         at::set_num_threads(n);
         // OpenBLAS runs inside libtorch's own parallel regions: one thread

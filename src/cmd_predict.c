@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "classify.h"
+#include "batch.h"
 #include "commands.h"
 #include "error.h"
 #include "model.h"
@@ -52,8 +53,16 @@ static void print_result(const struct model *m, const struct predict_opts *o, co
     cJSON_Delete(j);
 }
 
-static int predict_one(struct model *m, const struct predict_opts *o, const char *path)
+struct predict_run {
+    struct model *m;
+    const struct predict_opts *o;
+};
+
+static int predict_one(void *ctx, const char *path)
 {
+    const struct predict_run *run = ctx;
+    struct model *m = run->m;
+    const struct predict_opts *o = run->o;
     const int in_w = m->card.input_w, in_h = m->card.input_h;
     struct image img = { 0 };
     struct rect region;
@@ -133,18 +142,8 @@ int cmd_predict(int argc, char **argv)
         model_close(&m);
         return rc;
     }
-    int worst = EXIT_OK;
-    for (int i = optind; i < argc; i++) {
-        rc = predict_one(&m, &o, argv[i]);
-        if (rc == EXIT_OK)
-            continue;
-        report_error("predict", error_message());
-        clear_error();
-        if (rc > worst)
-            worst = rc;
-        if (rc != EXIT_INPUT)
-            break;
-    }
+    struct predict_run run = { &m, &o };
+    rc = for_each_image("predict", argv + optind, argc - optind, predict_one, &run);
     model_close(&m);
-    return worst;
+    return rc;
 }

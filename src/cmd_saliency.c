@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "batch.h"
 #include "commands.h"
 #include "error.h"
 #include "explain.h"
@@ -16,9 +17,17 @@ static const char usage[] =
     "(over the original, at its size) and NAME.saliency.json (summary).\n\n"
     "Options:\n" EXPLAIN_OPTS_HELP "\n";
 
-static int saliency_one(struct model *m, const struct explain_opts *o, const char *path,
-                        double t_start)
+struct saliency_run {
+    struct model *m;
+    const struct explain_opts *o;
+    double t_start;
+};
+
+static int saliency_one(void *ctx, const char *path)
 {
+    const struct saliency_run *run = ctx;
+    struct model *m = run->m;
+    const struct explain_opts *o = run->o;
     const int in_w = m->card.input_w, in_h = m->card.input_h;
     struct image img = { 0 };
     struct summary s = { .method = "saliency", .image = path, .threads = attrib_runtime_threads(),
@@ -53,7 +62,7 @@ static int saliency_one(struct model *m, const struct explain_opts *o, const cha
         heatmap_abs_channel_max(grad, 3, in_h, in_w, map);
         s.model = model_info(m);
         explain_scores(m, attrib_result_logits(res, NULL, NULL), attrib_result_targets(res)[0], &s);
-        s.total_ms = now_ms() - t_start;
+        s.total_ms = now_ms() - run->t_start;
         rc = explain_outputs(o, &img, map, &s);
     }
     attrib_result_free(res);
@@ -99,20 +108,8 @@ int cmd_saliency(int argc, char **argv)
         model_close(&m);
         return rc;
     }
-    int worst = EXIT_OK;
-    for (int i = optind; i < argc; i++) {
-        rc = saliency_one(&m, &o, argv[i], t_start);
-        if (rc == EXIT_OK)
-            continue;
-        /* One bad image does not stop the others; a broken model or a full
-         * disk stops everything. */
-        report_error("saliency", error_message());
-        clear_error();
-        if (worst == EXIT_OK || rc > worst)
-            worst = rc;
-        if (rc != EXIT_INPUT)
-            break;
-    }
+    struct saliency_run run = { &m, &o, t_start };
+    rc = for_each_image("saliency", argv + optind, argc - optind, saliency_one, &run);
     model_close(&m);
-    return worst;
+    return rc;
 }

@@ -218,3 +218,28 @@ def test_sidecar_card_is_used_when_none_is_embedded(test_models, tmp_path):
     assert s["model"]["card"].startswith("sidecar ") and s["model"]["name"] == "tiny-sidecar"
     assert s["model"]["input_size"] == [32, 40] and s["map"]["shape"] == [32, 40]
     assert s["target"]["label"].startswith("class-")
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_interrupted_run_leaves_only_complete_files(sig, tmp_path):
+    import signal
+    import subprocess
+    import time
+    out = tmp_path / "out"
+    images = [IMAGES / "grace_hopper.bmp"] * 200  # same name: rewritten again and again
+    p = subprocess.Popen([run.__globals__["BIN"], "saliency", *map(str, images), "--model",
+                          str(V2), "-o", str(out), "-q"], stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not (out / "grace_hopper.saliency.json").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    p.send_signal(getattr(signal, sig))
+    p.wait(timeout=60)
+    assert p.returncode == -getattr(signal, sig)  # died of the signal, as Unix tools do
+    files = sorted(os.listdir(out))
+    assert not [f for f in files if ".tmp-" in f], files
+    for f in files:
+        if f.endswith(".png"):
+            Image.open(out / f).load()  # complete, decodable
+        else:
+            json.loads((out / f).read_text())
