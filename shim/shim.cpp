@@ -5,6 +5,7 @@
 
 #include "attrib/shim.h"
 
+#include <glog/logging.h>
 #include <torch/script.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -177,6 +178,10 @@ const char *attrib_last_error(void) { return last_error.c_str(); }
 attrib_status attrib_runtime_init(int threads) {
     return guarded(ATTRIB_E_ARG, [&] {
         c10::Warning::set_warning_handler(&quiet_warnings);
+        // libtorch also logs through glog (e.g. "[W NNPACK.cpp:...] Could not
+        // initialize NNPACK" on some CPUs); failures reach the user as
+        // exceptions, so only fatal messages may print.
+        FLAGS_minloglevel = google::GLOG_FATAL;
         // The optimising executors spend several hundred milliseconds
         // profiling and recompiling on the first passes, which dominates a
         // one-image run; the plain interpreter is as fast in steady state.
