@@ -4,9 +4,13 @@
 // Messages are reduced to their first line, without libtorch's backtrace.
 
 #include "attrib/shim.h"
+#include "graph.hpp"
 
 #include <glog/logging.h>
 #include <torch/script.h>
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
@@ -15,6 +19,7 @@
 #include <dlfcn.h>
 #include <sched.h>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <new>
 #include <sstream>
@@ -119,12 +124,28 @@ struct attrib_model {
     torch::jit::Module module;
     std::string card;
     bool has_card = false;
+    // Built on first use from a frozen, inlined copy of the module (freezing
+    // folds attributes such as `if self.use_res_connect` away, so every
+    // layer and rectifier is a top-level node); the original module stays
+    // untouched for plain passes.
+    c10::optional<torch::jit::Module> frozen;
+    std::map<std::string, std::unique_ptr<torch::jit::GraphFunction>> variants;
 };
 
 struct attrib_result {
     at::Tensor logits;      // [N, classes], contiguous float
     at::Tensor input_grad;  // [N, C, H, W] or undefined
+    at::Tensor layer, layer_grad;  // [N, C, h, w] or undefined
     std::vector<int64_t> targets;
+};
+
+struct attrib_layers {
+    struct entry {
+        std::string path, op;
+        int64_t value_id;
+        std::vector<int64_t> shape;
+    };
+    std::vector<entry> entries;
 };
 
 namespace {
@@ -144,11 +165,12 @@ std::string failed_on(const at::Tensor &x, const std::string &msg) {
     return "model failed on a " + shape_str(x.sizes()) + " input: " + line;
 }
 
-// Runs the model and checks that it returned logits [N, classes].
-at::Tensor run_model(attrib_model *model, const at::Tensor &x) {
-    torch::jit::IValue out;
+// Runs f (a pass over input x), turning libtorch's multi-line errors into
+// one line that names the input shape.
+template <typename F>
+torch::jit::IValue invoke(const at::Tensor &x, F f) {
     try {
-        out = model->module.forward({x});
+        return f();
     } catch (const c10::Error &e) {
         throw std::runtime_error(failed_on(x, e.what_without_backtrace()));
     } catch (const std::bad_alloc &) {
@@ -156,9 +178,13 @@ at::Tensor run_model(attrib_model *model, const at::Tensor &x) {
     } catch (const std::exception &e) {
         throw std::runtime_error(failed_on(x, e.what()));
     }
+}
+
+// Checks that out holds logits [N, classes] for input x.
+at::Tensor checked_logits(const torch::jit::IValue &out, const at::Tensor &x) {
     if (!out.isTensor())
-        throw std::runtime_error(std::string("model returned a ") +
-                                 out.tagKind() + ", expected a logits tensor [N, classes]");
+        throw std::runtime_error(std::string("model returned a ") + out.tagKind() +
+                                 ", expected a logits tensor [N, classes]");
     at::Tensor y = out.toTensor();
     if (y.dim() != 2 || y.size(0) != x.size(0) || y.size(1) < 1)
         throw std::runtime_error("model returned shape " + shape_str(y.sizes()) +
@@ -167,6 +193,101 @@ at::Tensor run_model(attrib_model *model, const at::Tensor &x) {
     if (!y.is_floating_point())
         throw std::runtime_error("model returned non-float logits");
     return y;
+}
+
+// Runs the model itself and checks that it returned logits [N, classes].
+at::Tensor run_model(attrib_model *model, const at::Tensor &x) {
+    return checked_logits(invoke(x, [&] { return model->module.forward({x}); }), x);
+}
+
+// Runs a graph variant; its output is the logits, or a tuple starting with them.
+std::vector<torch::jit::IValue> run_variant(attrib_model *model, torch::jit::GraphFunction &fn,
+                                            const at::Tensor &x) {
+    torch::jit::IValue out = invoke(x, [&] {
+        torch::jit::Stack stack{model->frozen->_ivalue(), x};
+        fn.run(stack);
+        return stack.front();
+    });
+    std::vector<torch::jit::IValue> items;
+    if (out.isTuple())
+        items = out.toTuple()->elements().vec();
+    else
+        items.push_back(out);
+    items[0] = checked_logits(items[0], x);
+    return items;
+}
+
+const torch::jit::Module &frozen(attrib_model *model) {
+    if (!model->frozen) {
+        // Freezing inlines submodule calls only while the graph optimiser is
+        // on (we keep it off for running, see attrib_runtime_init).
+        torch::jit::GraphOptimizerEnabledGuard optimise(true);
+        model->frozen = torch::jit::freeze_module(model->module);
+    }
+    return *model->frozen;
+}
+
+std::shared_ptr<torch::jit::Graph> frozen_graph_copy(attrib_model *model) {
+    auto g = frozen(model).get_method("forward").graph()->copy();
+    torch::jit::Inline(*g);
+    return g;
+}
+
+// The cached graph variant called name, built by build(graph) on first use.
+template <typename F>
+torch::jit::GraphFunction &variant(attrib_model *model, const std::string &name, F build) {
+    auto &slot = model->variants[name];
+    if (!slot) {
+        auto g = frozen_graph_copy(model);
+        build(*g);
+        slot = std::make_unique<torch::jit::GraphFunction>("attrib_" + name, g, nullptr);
+    }
+    return *slot;
+}
+
+// The class each row is explained for: target[i], or the top-1 if negative.
+attrib_status resolve_targets(const at::Tensor &logits, const int64_t *target,
+                              std::vector<int64_t> &out) {
+    const int64_t n = logits.size(0), classes = logits.size(1);
+    at::Tensor top1 = logits.detach().argmax(1);
+    out.resize(n);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = target[i] < 0 ? top1[i].item<int64_t>() : target[i];
+        if (t >= classes)
+            return fail(ATTRIB_E_ARG, "class " + std::to_string(t) +
+                                          " is out of range: the model has " +
+                                          std::to_string(classes) + " classes (0-" +
+                                          std::to_string(classes - 1) + ")");
+        out[i] = t;
+    }
+    return ATTRIB_OK;
+}
+
+// sum_i logits[i, targets[i]]: backward from it gives every row its own gradient.
+at::Tensor target_score(const at::Tensor &logits, const std::vector<int64_t> &targets) {
+    at::Tensor idx = torch::tensor(targets, torch::kLong).view({(int64_t)targets.size(), 1});
+    return logits.gather(1, idx).sum();
+}
+
+// Gradient of the target scores with respect to x (which requires grad).
+attrib_status input_gradient(const at::Tensor &logits, const at::Tensor &input,
+                             const int64_t *target, attrib_result &res) {
+    attrib_status st = resolve_targets(logits, target, res.targets);
+    if (st != ATTRIB_OK) return st;
+    at::Tensor score = target_score(logits, res.targets);
+    if (!score.requires_grad())
+        return fail(ATTRIB_E_MODEL, "the model's output does not depend on its input");
+    res.input_grad = torch::autograd::grad({score}, {input})[0].contiguous();
+    res.logits = logits.detach().to(torch::kFloat).contiguous();
+    return ATTRIB_OK;
+}
+
+const attrib_shim::LayerOutput *find_layer(std::vector<attrib_shim::LayerOutput> &layers,
+                                           const std::string &path) {
+    const attrib_shim::LayerOutput *found = nullptr;
+    for (const auto &l : layers)
+        if (l.path == path) found = &l;  // a module called twice: its last call
+    return found;
 }
 
 }  // namespace
@@ -257,29 +378,123 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
     return guarded(ATTRIB_E_MODEL, [&] {
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(x, shape).clone().requires_grad_(true);
-        at::Tensor logits = run_model(model, input);
-        const int64_t n = shape[0], classes = logits.size(1);
-        at::Tensor top1 = logits.detach().argmax(1);
-        res->targets.resize(n);
-        for (int64_t i = 0; i < n; i++) {
-            int64_t t = target[i] < 0 ? top1[i].item<int64_t>() : target[i];
-            if (t >= classes)
-                return fail(ATTRIB_E_ARG, "class " + std::to_string(t) +
-                                              " is out of range: the model has " +
-                                              std::to_string(classes) + " classes (0-" +
-                                              std::to_string(classes - 1) + ")");
-            res->targets[i] = t;
+        attrib_status st = input_gradient(run_model(model, input), input, target, *res);
+        if (st == ATTRIB_OK) *out = res.release();
+        return st;
+    });
+}
+
+attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule rule,
+                                       const float *x, const int64_t shape[4],
+                                       const int64_t *target, attrib_result **out) {
+    if (!model || !x || !shape || !target || !out)
+        return fail(ATTRIB_E_ARG, "null argument");
+    if (rule != ATTRIB_GUIDED && rule != ATTRIB_DECONVNET)
+        return fail(ATTRIB_E_ARG, "unknown backward rule");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        auto &fn = variant(model, rule == ATTRIB_GUIDED ? "guided" : "deconvnet",
+                           [&](torch::jit::Graph &g) { attrib_shim::rewrite_rectifiers(g, rule); });
+        auto res = std::make_unique<attrib_result>();
+        at::Tensor input = input_tensor(x, shape).clone().requires_grad_(true);
+        at::Tensor logits = run_variant(model, fn, input)[0].toTensor();
+        attrib_status st = input_gradient(logits, input, target, *res);
+        if (st == ATTRIB_OK) *out = res.release();
+        return st;
+    });
+}
+
+attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
+                                    const int64_t shape[4], const int64_t *target,
+                                    const char *layer, attrib_result **out) {
+    if (!model || !x || !shape || !target || !layer || !out)
+        return fail(ATTRIB_E_ARG, "null argument");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        std::string path = layer;
+        bool known = true;
+        auto &fn = variant(model, "layer:" + path, [&](torch::jit::Graph &g) {
+            auto layers = attrib_shim::layer_outputs(g);
+            const auto *l = find_layer(layers, path);
+            if (!l) {
+                known = false;
+                return;
+            }
+            attrib_shim::return_tuple(g, {attrib_shim::insert_leaf(g, l->value)});
+        });
+        if (!known) {
+            model->variants.erase("layer:" + path);
+            return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
         }
-        at::Tensor idx = torch::tensor(res->targets, torch::kLong).view({n, 1});
-        at::Tensor score = logits.gather(1, idx).sum();
+        auto res = std::make_unique<attrib_result>();
+        at::Tensor input = input_tensor(x, shape);
+        auto items = run_variant(model, fn, input);
+        at::Tensor logits = items[0].toTensor(), act = items[1].toTensor();
+        if (act.dim() != 4)
+            return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
+                                          shape_str(act.sizes()) +
+                                          ", not a 4-D feature map [N, C, H, W]");
+        attrib_status st = resolve_targets(logits, target, res->targets);
+        if (st != ATTRIB_OK) return st;
+        at::Tensor score = target_score(logits, res->targets);
         if (!score.requires_grad())
-            return fail(ATTRIB_E_MODEL, "the model's output does not depend on its input");
-        res->input_grad = torch::autograd::grad({score}, {input})[0].contiguous();
+            return fail(ATTRIB_E_ARG, "the model's output does not depend on layer '" + path + "'");
+        res->layer_grad = torch::autograd::grad({score}, {act})[0].to(torch::kFloat).contiguous();
+        res->layer = act.detach().to(torch::kFloat).contiguous();
         res->logits = logits.detach().to(torch::kFloat).contiguous();
         *out = res.release();
         return ATTRIB_OK;
     });
 }
+
+attrib_status attrib_model_layers(attrib_model *model, const int64_t input_shape[4],
+                                  attrib_layers **out) {
+    if (!model || !input_shape || !out) return fail(ATTRIB_E_ARG, "null argument");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        torch::NoGradGuard no_grad;
+        auto g = frozen_graph_copy(model);
+        auto layers = attrib_shim::layer_outputs(*g);
+        std::map<torch::jit::Value *, int64_t> ids;
+        std::vector<torch::jit::Value *> values;
+        for (const auto &l : layers)
+            if (ids.emplace(l.value, (int64_t)values.size()).second) values.push_back(l.value);
+        attrib_shim::return_tuple(*g, values);
+        torch::jit::GraphFunction fn("attrib_layers", g, nullptr);
+        std::vector<float> zeros(input_shape[0] * input_shape[1] * input_shape[2] * input_shape[3]);
+        at::Tensor x = input_tensor(zeros.data(), input_shape);
+        auto items = run_variant(model, fn, x);
+        auto res = std::make_unique<attrib_layers>();
+        for (const auto &l : layers) {
+            int64_t id = ids[l.value];
+            at::Tensor t = items[1 + id].toTensor();
+            res->entries.push_back({l.path, l.op, id, t.sizes().vec()});
+        }
+        *out = res.release();
+        return ATTRIB_OK;
+    });
+}
+
+size_t attrib_layers_count(const attrib_layers *layers) {
+    return layers ? layers->entries.size() : 0;
+}
+
+attrib_status attrib_layers_get(const attrib_layers *layers, size_t i, const char **path,
+                                const char **op, int64_t *value_id, int64_t shape[8],
+                                int *ndim) {
+    if (!layers || i >= layers->entries.size()) return fail(ATTRIB_E_ARG, "no such layer entry");
+    const auto &e = layers->entries[i];
+    if (path) *path = e.path.c_str();
+    if (op) *op = e.op.c_str();
+    if (value_id) *value_id = e.value_id;
+    int n = (int)std::min<size_t>(e.shape.size(), 8);
+    if (shape)
+        for (int k = 0; k < n; k++) shape[k] = e.shape[k];
+    if (ndim) *ndim = n;
+    return ATTRIB_OK;
+}
+
+void attrib_layers_free(attrib_layers *layers) { delete layers; }
 
 const float *attrib_result_logits(const attrib_result *res, int64_t *n, int64_t *classes) {
     if (!res) return nullptr;
@@ -293,6 +508,20 @@ const float *attrib_result_input_grad(const attrib_result *res, int64_t shape[4]
     if (shape)
         for (int i = 0; i < 4; i++) shape[i] = res->input_grad.size(i);
     return res->input_grad.data_ptr<float>();
+}
+
+const float *attrib_result_layer(const attrib_result *res, int64_t shape[4]) {
+    if (!res || !res->layer.defined()) return nullptr;
+    if (shape)
+        for (int i = 0; i < 4; i++) shape[i] = res->layer.size(i);
+    return res->layer.data_ptr<float>();
+}
+
+const float *attrib_result_layer_grad(const attrib_result *res, int64_t shape[4]) {
+    if (!res || !res->layer_grad.defined()) return nullptr;
+    if (shape)
+        for (int i = 0; i < 4; i++) shape[i] = res->layer_grad.size(i);
+    return res->layer_grad.data_ptr<float>();
 }
 
 const int64_t *attrib_result_targets(const attrib_result *res) {

@@ -6,5 +6,9 @@
  * failure's message is in error_message(). */
 int cmd_predict(int argc, char **argv);
 int cmd_saliency(int argc, char **argv);
+int cmd_gradcam(int argc, char **argv);
+int cmd_guided_backprop(int argc, char **argv);
+int cmd_guided_gradcam(int argc, char **argv);
+int cmd_layers(int argc, char **argv);
 
 #endif

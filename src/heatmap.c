@@ -200,3 +200,39 @@ int heatmap_overlay(const struct image *img, struct rect region, const float *ma
     free(big);
     return EXIT_OK;
 }
+
+void heatmap_gradcam(const float *act, const float *grad, int channels, int h, int w, float *cam)
+{
+    size_t plane = (size_t)h * w;
+    for (size_t i = 0; i < plane; i++)
+        cam[i] = 0;
+    for (int k = 0; k < channels; k++) {
+        const float *g = grad + k * plane, *a = act + k * plane;
+        double sum = 0;
+        for (size_t i = 0; i < plane; i++)
+            sum += g[i];
+        float weight = (float)(sum / plane);
+        for (size_t i = 0; i < plane; i++)
+            cam[i] += weight * a[i];
+    }
+    for (size_t i = 0; i < plane; i++)
+        if (cam[i] < 0) /* NaN stays NaN, for the caller to report */
+            cam[i] = 0;
+}
+
+void heatmap_render_gradient(const float *chw, int h, int w, unsigned char *rgb)
+{
+    size_t plane = (size_t)h * w, n = 3 * plane;
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += chw[i];
+    double mean = sum / n;
+    for (size_t i = 0; i < n; i++)
+        sq += (chw[i] - mean) * (chw[i] - mean);
+    double sd = sqrt(sq / n);
+    if (!(sd > 0))
+        sd = 1; /* a flat gradient renders as mid-grey */
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++)
+            rgb[3 * i + c] = to_byte((float)((chw[c * plane + i] - mean) / sd * 0.1 + 0.5));
+}

@@ -14,6 +14,16 @@
 /* map[y][x] = max over channels c of |chw[c][y][x]| (Simonyan et al. 2014). */
 void heatmap_abs_channel_max(const float *chw, int channels, int height, int width, float *map);
 
+/* Grad-CAM (Selvaraju et al.): w_k = mean over positions of grad_k;
+ * cam = max(0, sum_k w_k act_k). act and grad are [channels, h, w]. */
+void heatmap_gradcam(const float *act, const float *grad, int channels, int h, int w,
+                     float *cam);
+
+/* The usual picture of a signed per-channel gradient: normalise to zero
+ * mean and unit standard deviation, scale by 0.1, shift to 0.5, clip to
+ * [0, 1]. chw is [3, h, w]; rgb gets h * w * 3 bytes. */
+void heatmap_render_gradient(const float *chw, int h, int w, unsigned char *rgb);
+
 struct map_stats {
     float min, max, mean;
     size_t nonfinite;      /* NaN or infinite values (excluded from the rest) */

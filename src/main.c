@@ -18,6 +18,10 @@ struct command {
 static const struct command commands[] = {
     { "predict", cmd_predict, "print the top classes of each image" },
     { "saliency", cmd_saliency, "gradient saliency map (Simonyan et al. 2014)" },
+    { "gradcam", cmd_gradcam, "Grad-CAM class activation map (Selvaraju et al. 2016)" },
+    { "guided-backprop", cmd_guided_backprop, "guided backpropagation (Springenberg et al. 2015)" },
+    { "guided-gradcam", cmd_guided_gradcam, "guided backprop times Grad-CAM" },
+    { "layers", cmd_layers, "list a model's layers and the default Grad-CAM layer" },
 };
 
 static void usage(FILE *f)

@@ -171,3 +171,30 @@ int model_input(const struct model *m, enum resize_mode mode, const struct image
     return image_to_tensor(img, *region, m->card.input_w, m->card.input_h, m->card.mean,
                            m->card.std, chw);
 }
+
+int model_layers(struct model *m, struct layer_list *out)
+{
+    const int64_t shape[4] = { 1, 3, m->card.input_h, m->card.input_w };
+    attrib_layers *layers;
+    memset(out, 0, sizeof *out);
+    attrib_status st = attrib_model_layers(m->handle, shape, &layers);
+    if (st != ATTRIB_OK)
+        return model_error(st, m->path);
+    size_t n = attrib_layers_count(layers);
+    out->items = calloc(n ? n : 1, sizeof *out->items);
+    int rc = out->items ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
+        struct layer_info *e = &out->items[i];
+        const char *path, *op;
+        attrib_layers_get(layers, i, &path, &op, &e->value_id, e->shape, &e->ndim);
+        e->path = strdup(path);
+        e->op = strdup(op);
+        out->n++;
+        if (!e->path || !e->op)
+            rc = fail(EXIT_INTERNAL, "out of memory");
+    }
+    attrib_layers_free(layers);
+    if (rc)
+        layer_list_free(out);
+    return rc;
+}

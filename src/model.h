@@ -7,6 +7,7 @@
 
 #include "attrib/shim.h"
 #include "card.h"
+#include "layers.h"
 #include "cli.h"
 #include "summary.h"
 
@@ -39,6 +40,10 @@ int model_check_logits(struct model *m, const attrib_result *res, int n);
  * and normalised; chw holds 3 * input_w * input_h floats. */
 int model_input(const struct model *m, enum resize_mode mode, const struct image *img,
                 struct rect *region, float *chw);
+
+/* The model's layers (submodule outputs) and their shapes for one input of
+ * the card's size; one forward pass. */
+int model_layers(struct model *m, struct layer_list *out);
 
 /* The model_info view used by summaries. */
 struct model_info model_info(const struct model *m);

@@ -95,6 +95,21 @@ static cJSON *stats_json(const struct summary *s)
     return o;
 }
 
+static cJSON *layer_json(const struct summary *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", s->layer);
+    cJSON *shape = cJSON_AddArrayToObject(o, "shape");
+    for (int i = 0; i < 3; i++)
+        cJSON_AddItemToArray(shape, cJSON_CreateNumber(s->layer_shape[i]));
+    if (s->cam) {
+        cJSON *rows = cJSON_AddArrayToObject(o, "map");
+        for (int y = 0; y < s->cam_h; y++)
+            cJSON_AddItemToArray(rows, float_array(s->cam + (size_t)y * s->cam_w, s->cam_w));
+    }
+    return o;
+}
+
 cJSON *summary_json(const struct summary *s)
 {
     cJSON *o = cJSON_CreateObject();
@@ -127,6 +142,8 @@ cJSON *summary_json(const struct summary *s)
         cJSON_AddItemToArray(top, class_score_json(&s->top[i]));
 
     cJSON_AddItemToObject(o, "map", stats_json(s));
+    if (s->layer)
+        cJSON_AddItemToObject(o, "layer", layer_json(s));
 
     cJSON *out = cJSON_AddObjectToObject(o, "outputs");
     for (int i = 0; i < s->noutputs; i++)

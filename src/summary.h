@@ -8,7 +8,7 @@
 #include "image.h"
 
 #define SUMMARY_TOP 5
-#define SUMMARY_MAX_OUTPUTS 4
+#define SUMMARY_MAX_OUTPUTS 6
 
 struct model_info {
     const char *name, *path, *sha256;
@@ -25,7 +25,7 @@ struct class_score {
 };
 
 struct output_file {
-    const char *kind; /* "heatmap", "overlay", "summary", "raw" */
+    const char *kind; /* "heatmap", "rgb", "overlay", "summary", "raw" */
     const char *path;
 };
 
@@ -42,6 +42,12 @@ struct summary {
     int ntop;
     int map_w, map_h;
     struct map_stats stats;
+    /* Layer-based methods (Grad-CAM): the layer, its activation's shape
+     * [C, h, w] and the low-resolution map over it (cam_h x cam_w). */
+    const char *layer;
+    int layer_shape[3];
+    const float *cam;
+    int cam_w, cam_h;
     float display_lo, display_hi; /* values drawn as the colour map's ends */
     double clip;                  /* --clip percent */
     struct output_file outputs[SUMMARY_MAX_OUTPUTS];

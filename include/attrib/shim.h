@@ -22,6 +22,7 @@ extern "C" {
 
 typedef struct attrib_model attrib_model;   /* a loaded TorchScript classifier */
 typedef struct attrib_result attrib_result; /* outputs of one pass over a batch */
+typedef struct attrib_layers attrib_layers; /* the submodule outputs of a model */
 
 typedef enum attrib_status {
     ATTRIB_OK = 0,
@@ -64,6 +65,44 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
                                     const int64_t *target,
                                     attrib_result **out);
 
+/* Forward pass that keeps the activation of one layer, and backward pass from
+ * sum_i logits[i, target[i]] down to that layer only: the activation and its
+ * gradient (attrib_result_layer*). layer is a module path as PyTorch names
+ * it ("features.18", "layer4.1"); see attrib_model_layers. ATTRIB_E_ARG for
+ * an unknown layer or one whose output is not a tensor. */
+attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
+                                    const int64_t shape[4],
+                                    const int64_t *target, const char *layer,
+                                    attrib_result **out);
+
+/* How modified_gradient treats every rectifier (ReLU, ReLU6/hardtanh,
+ * leaky ReLU) on the way back; the forward pass is unchanged. */
+typedef enum attrib_backward_rule {
+    ATTRIB_GUIDED = 0,   /* Springenberg et al.: pass the gradient only where
+                            the forward input was inside the linear range
+                            and the gradient is positive */
+    ATTRIB_DECONVNET = 1 /* Zeiler & Fergus: pass only positive gradients,
+                            whatever the forward input */
+} attrib_backward_rule;
+
+/* Like attrib_input_gradient, with every rectifier's backward replaced. */
+attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule rule,
+                                       const float *x, const int64_t shape[4],
+                                       const int64_t *target, attrib_result **out);
+
+/* The outputs of the model's submodules, found on its TorchScript graph,
+ * with their shapes for an input of shape input_shape. */
+attrib_status attrib_model_layers(attrib_model *model, const int64_t input_shape[4],
+                                  attrib_layers **out);
+size_t attrib_layers_count(const attrib_layers *layers);
+/* Entry i: module path, the op that produced its output ("conv2d"), an id of
+ * that output tensor (paths naming the same tensor share it; ids grow in
+ * graph order), and its shape (ndim <= 8). */
+attrib_status attrib_layers_get(const attrib_layers *layers, size_t i, const char **path,
+                                const char **op, int64_t *value_id, int64_t shape[8],
+                                int *ndim);
+void attrib_layers_free(attrib_layers *layers);
+
 /* Logits [n, classes], row-major. */
 const float *attrib_result_logits(const attrib_result *res, int64_t *n,
                                   int64_t *classes);
@@ -71,6 +110,10 @@ const float *attrib_result_logits(const attrib_result *res, int64_t *n,
  * forward pass. */
 const float *attrib_result_input_grad(const attrib_result *res,
                                       int64_t shape[4]);
+/* The layer's activation and the gradient of the target scores with respect
+ * to it, [N, C, h, w] (after attrib_layer_gradient; NULL otherwise). */
+const float *attrib_result_layer(const attrib_result *res, int64_t shape[4]);
+const float *attrib_result_layer_grad(const attrib_result *res, int64_t shape[4]);
 /* The class each row's gradient was taken for (NULL after a forward). */
 const int64_t *attrib_result_targets(const attrib_result *res);
 void attrib_result_free(attrib_result *res);

@@ -1,0 +1,35 @@
+// graph.hpp - analysis and rewrites of TorchScript graphs (internal to the shim).
+#pragma once
+
+#include <torch/script.h>
+
+#include <string>
+#include <vector>
+
+namespace attrib_shim {
+
+// The output of one call of a submodule, as found on the inlined graph.
+struct LayerOutput {
+    std::string path;         // "features.18"
+    torch::jit::Value *value;  // the tensor it returned
+    std::string op;           // the op that produced it ("hardtanh")
+};
+
+// Every submodule output of graph g (inlined), in graph order. A value that
+// several nested modules return (features, features.18, ...) is listed once
+// per module.
+std::vector<LayerOutput> layer_outputs(torch::jit::Graph &g);
+
+// Replaces every rectifier (relu, relu6, hardtanh, leaky_relu and their
+// in-place forms) by attrib::modified_clamp / modified_leaky_relu with the
+// given rule. Returns how many were replaced.
+int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule);
+
+// Inserts attrib::leaf(v) after v's producer and makes every later use of v
+// use it; returns the leaf.
+torch::jit::Value *insert_leaf(torch::jit::Graph &g, torch::jit::Value *v);
+
+// Makes g return (its output, extra...) as one tuple.
+void return_tuple(torch::jit::Graph &g, const std::vector<torch::jit::Value *> &extra);
+
+}  // namespace attrib_shim
