@@ -200,19 +200,21 @@ at::Tensor run_model(attrib_model *model, const at::Tensor &x) {
     return checked_logits(invoke(x, [&] { return model->module.forward({x}); }), x);
 }
 
-// Runs a graph variant; its output is the logits, or a tuple starting with them.
+// Runs a graph variant: its output is the model's (which must be logits)
+// followed by `extra` tensors the rewrite added, as a tuple.
 std::vector<torch::jit::IValue> run_variant(attrib_model *model, torch::jit::GraphFunction &fn,
-                                            const at::Tensor &x) {
+                                            const at::Tensor &x, size_t extra = 0) {
     torch::jit::IValue out = invoke(x, [&] {
         torch::jit::Stack stack{model->frozen->_ivalue(), x};
         fn.run(stack);
         return stack.front();
     });
-    std::vector<torch::jit::IValue> items;
-    if (out.isTuple())
+    std::vector<torch::jit::IValue> items{out};
+    if (extra) {
+        if (!out.isTuple() || out.toTuple()->elements().size() != 1 + extra)
+            throw std::runtime_error("graph variant returned an unexpected value");
         items = out.toTuple()->elements().vec();
-    else
-        items.push_back(out);
+    }
     items[0] = checked_logits(items[0], x);
     return items;
 }
@@ -428,7 +430,7 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
         }
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(x, shape);
-        auto items = run_variant(model, fn, input);
+        auto items = run_variant(model, fn, input, 1);
         at::Tensor logits = items[0].toTensor(), act = items[1].toTensor();
         if (act.dim() != 4)
             return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
@@ -463,7 +465,7 @@ attrib_status attrib_model_layers(attrib_model *model, const int64_t input_shape
         torch::jit::GraphFunction fn("attrib_layers", g, nullptr);
         std::vector<float> zeros(input_shape[0] * input_shape[1] * input_shape[2] * input_shape[3]);
         at::Tensor x = input_tensor(zeros.data(), input_shape);
-        auto items = run_variant(model, fn, x);
+        auto items = run_variant(model, fn, x, values.size());
         auto res = std::make_unique<attrib_layers>();
         for (const auto &l : layers) {
             int64_t id = ids[l.value];

@@ -191,3 +191,21 @@ def test_closed_pipe_fails_loudly(out):
     finally:
         os.close(w)
     assert_one_line_error(p, OUTPUT, "Broken pipe")
+
+
+METHODS = ["saliency", "gradcam", "guided-backprop", "guided-gradcam"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_refuses_bad_images_classes_and_models_alike(method, tmp_path, out,
+                                                                   test_models):
+    img = bad_image(tmp_path, "truncated_jpeg")
+    assert_one_line_error(run(method, img, "--model", V2, "-o", out), INPUT, "truncated")
+    assert_one_line_error(run(method, IMAGES / "cat.bmp", "--model", V2, "-o", out,
+                              "--class", "1000"), USAGE, "out of range")
+    assert_one_line_error(run(method, IMAGES / "cat.bmp", "--model",
+                              test_models / "bad_output_tuple.pt", "-o", out), MODEL, "Tuple")
+    assert_one_line_error(run(method, IMAGES / "cat.bmp", "--model",
+                              test_models / "bad_truncated.pt", "-o", out), MODEL,
+                          "not a loadable")
+    assert_nothing_written(out)

@@ -243,3 +243,27 @@ def test_interrupted_run_leaves_only_complete_files(sig, tmp_path):
             Image.open(out / f).load()  # complete, decodable
         else:
             json.loads((out / f).read_text())
+
+
+@pytest.mark.parametrize("method,files,raw_shape", [
+    ("gradcam", ["json", "overlay.png", "png"], (224, 224)),
+    ("guided-backprop", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
+    ("guided-gradcam", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
+])
+def test_each_method_writes_its_files_and_raw_values(method, files, raw_shape, tmp_path):
+    p = ok(method, IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--json",
+           "--raw", tmp_path / "raw.npy")
+    s = json_lines(p.stdout)[0]
+    assert s["method"] == method
+    assert sorted(f for f in os.listdir(tmp_path) if f != "raw.npy") == \
+        sorted(f"cat.{method}.{suffix}" for suffix in files)
+    assert np.load(tmp_path / "raw.npy").shape == raw_shape
+    for name in os.listdir(tmp_path):
+        if name.endswith(".png"):
+            size = Image.open(tmp_path / name).size
+            assert size == ((512, 341) if "overlay" in name else (224, 224))
+    if method != "guided-backprop":
+        assert s["layer"]["path"] == "features.18" and s["layer"]["shape"] == [1280, 7, 7]
+        assert np.array(s["layer"]["map"]).shape == (7, 7)
+    else:
+        assert "layer" not in s

@@ -45,6 +45,16 @@ class Tiny(nn.Module):
         return self.classifier(f.mean([2, 3]))
 
 
+class Mlp(nn.Module):  # no convolution: no feature map for Grad-CAM
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(3 * H * W, 32), nn.ReLU(),
+                                  nn.Linear(32, CLASSES))
+
+    def forward(self, x):
+        return self.body(x)
+
+
 class FeatureMap(nn.Module):  # returns 4-D features, not logits
     def __init__(self):
         super().__init__()
@@ -110,6 +120,8 @@ def main(out):
         json.dump(dict(CARD, name="tiny-sidecar"), f)
     torch.jit.save(torch.jit.script(model), p("bad_card.pt"),
                    _extra_files={"attrib.json": "{not json"})
+    torch.manual_seed(0)
+    save(torch.jit.script(Mlp().eval()), p("mlp.pt"))
     save(torch.jit.script(FeatureMap().eval()), p("bad_output_4d.pt"))
     save(torch.jit.script(Pair().eval()), p("bad_output_tuple.pt"))
     save(torch.jit.script(NaNs().eval()), p("bad_output_nan.pt"))
