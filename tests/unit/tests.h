@@ -32,7 +32,12 @@
     X(summary_json_has_the_fields_scripts_read)               \
     X(atomic_write_leaves_only_the_finished_file)             \
     X(output_names_come_from_the_image_stem)                  \
-    X(numbers_on_the_command_line_are_parsed_strictly)
+    X(numbers_on_the_command_line_are_parsed_strictly)        \
+    X(default_layer_is_the_last_feature_map_two_levels_deep)  \
+    X(default_layer_skips_average_pools_and_one_pixel_maps)   \
+    X(layer_names_for_messages_list_shallow_feature_maps)     \
+    X(gradcam_weights_channels_by_mean_gradient_and_rectifies) \
+    X(gradient_picture_is_mid_grey_on_average)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)
