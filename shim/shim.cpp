@@ -271,12 +271,15 @@ at::Tensor target_score(const at::Tensor &logits, const std::vector<int64_t> &ta
     return logits.gather(1, idx).sum();
 }
 
-// Gradient of the target scores with respect to x (which requires grad).
+// Gradient of the objective of the targets with respect to x (which
+// requires grad).
 attrib_status input_gradient(const at::Tensor &logits, const at::Tensor &input,
-                             const int64_t *target, attrib_result &res) {
+                             const int64_t *target, attrib_result &res,
+                             attrib_objective objective = ATTRIB_SCORE) {
     attrib_status st = resolve_targets(logits, target, res.targets);
     if (st != ATTRIB_OK) return st;
-    at::Tensor score = target_score(logits, res.targets);
+    at::Tensor score = target_score(
+        objective == ATTRIB_LOG_PROB ? at::log_softmax(logits, 1) : logits, res.targets);
     if (!score.requires_grad())
         return fail(ATTRIB_E_MODEL, "the model's output does not depend on its input");
     res.input_grad = torch::autograd::grad({score}, {input})[0].contiguous();
@@ -374,13 +377,21 @@ attrib_status attrib_forward(attrib_model *model, const float *x,
 attrib_status attrib_input_gradient(attrib_model *model, const float *x,
                                     const int64_t shape[4], const int64_t *target,
                                     attrib_result **out) {
+    return attrib_objective_gradient(model, ATTRIB_SCORE, x, shape, target, out);
+}
+
+attrib_status attrib_objective_gradient(attrib_model *model, attrib_objective objective,
+                                        const float *x, const int64_t shape[4],
+                                        const int64_t *target, attrib_result **out) {
     if (!model || !x || !shape || !target || !out)
         return fail(ATTRIB_E_ARG, "null argument");
+    if (objective != ATTRIB_SCORE && objective != ATTRIB_LOG_PROB)
+        return fail(ATTRIB_E_ARG, "unknown objective");
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(x, shape).clone().requires_grad_(true);
-        attrib_status st = input_gradient(run_model(model, input), input, target, *res);
+        attrib_status st = input_gradient(run_model(model, input), input, target, *res, objective);
         if (st == ATTRIB_OK) *out = res.release();
         return st;
     });

@@ -10,5 +10,7 @@ int cmd_gradcam(int argc, char **argv);
 int cmd_guided_backprop(int argc, char **argv);
 int cmd_guided_gradcam(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
+int cmd_fool(int argc, char **argv);
+int cmd_classviz(int argc, char **argv);
 
 #endif

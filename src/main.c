@@ -21,6 +21,8 @@ static const struct command commands[] = {
     { "gradcam", cmd_gradcam, "Grad-CAM class activation map (Selvaraju et al. 2016)" },
     { "guided-backprop", cmd_guided_backprop, "guided backpropagation (Springenberg et al. 2015)" },
     { "guided-gradcam", cmd_guided_gradcam, "guided backprop times Grad-CAM" },
+    { "fool", cmd_fool, "adversarial image that makes the model see another class" },
+    { "classviz", cmd_classviz, "image the model sees as a class (regularised gradient ascent)" },
     { "layers", cmd_layers, "list a model's layers and the default Grad-CAM layer" },
 };
 

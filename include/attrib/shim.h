@@ -65,6 +65,17 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
                                     const int64_t *target,
                                     attrib_result **out);
 
+/* What attrib_objective_gradient differentiates, per row i. */
+typedef enum attrib_objective {
+    ATTRIB_SCORE = 0,   /* logits[i, target[i]], the unnormalised score */
+    ATTRIB_LOG_PROB = 1 /* log_softmax(logits[i])[target[i]] = -cross-entropy */
+} attrib_objective;
+
+/* attrib_input_gradient with a choice of objective (attacks use LOG_PROB). */
+attrib_status attrib_objective_gradient(attrib_model *model, attrib_objective objective,
+                                        const float *x, const int64_t shape[4],
+                                        const int64_t *target, attrib_result **out);
+
 /* Forward pass that keeps the activation of one layer, and backward pass from
  * sum_i logits[i, target[i]] down to that layer only: the activation and its
  * gradient (attrib_result_layer*). layer is a module path as PyTorch names

@@ -37,7 +37,13 @@
     X(default_layer_skips_average_pools_and_one_pixel_maps)   \
     X(layer_names_for_messages_list_shallow_feature_maps)     \
     X(gradcam_weights_channels_by_mean_gradient_and_rectifies) \
-    X(gradient_picture_is_mid_grey_on_average)
+    X(gradient_picture_is_mid_grey_on_average)                \
+    X(same_seed_gives_the_same_random_numbers)                \
+    X(normal_numbers_have_zero_mean_and_unit_variance)        \
+    X(roll_wraps_around_and_rolling_back_restores)            \
+    X(blur_of_an_impulse_is_the_gaussian_and_keeps_the_sum)   \
+    X(clamping_keeps_denormalised_pixels_in_range)            \
+    X(quantising_rounds_to_8_bit_levels_and_norms_measure)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)

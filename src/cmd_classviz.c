@@ -1,0 +1,365 @@
+/* cmd_classviz.c - `attrib classviz`: an image the model sees as a class,
+ * by gradient ascent on score_c(I) - l2 * ||I||^2 from seeded noise, with
+ * the implicit regularisers of Yosinski et al. 2015: random jitter, periodic
+ * Gaussian blur, and clamping to the valid pixel range. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "commands.h"
+#include "error.h"
+#include "fsutil.h"
+#include "model.h"
+#include "optimize.h"
+#include "png.h"
+#include "progress.h"
+
+static const char usage[] =
+    "usage: attrib classviz --class N [options]\n\n"
+    "Starts from random noise and climbs the gradient of the class's unnormalised\n"
+    "score minus l2 * ||I||^2 (in normalised units), stepping by lr along the\n"
+    "L2-normalised gradient; before each step the image is rolled by a random\n"
+    "jitter (and rolled back after), every K steps it is blurred, and it is kept\n"
+    "inside the valid pixel range. Writes classN.classviz.png (at the model's input\n"
+    "size, times --scale) and classN.classviz.json (the final 8-bit image's score and\n"
+    "probability, and the score every 10 steps). Same seed and thread count, same\n"
+    "image.\n\n"
+    "Options:\n"
+    "  -c, --class N      the class to visualise (required)\n"
+    "  --iters N          gradient steps (default 200)\n"
+    "  --lr R             L2 length of a step in normalised units (default 25)\n"
+    "  --l2 L             weight of the L2 penalty (default 1e-3)\n"
+    "  --jitter J         largest random roll in pixels (default 16)\n"
+    "  --blur-every K     blur every K steps (default 10; 0: never)\n"
+    "  --blur-sigma S     the blur's standard deviation in pixels (default 0.5)\n"
+    "  --seed S           random seed (default 0)\n"
+    "  --scale F          upsample the saved image F times (default 1)\n"
+    "  --frames DIR       also save the image every --frame-every steps in DIR\n"
+    "  --frame-every K    (default 10)\n"
+    "  -o, --output DIR   where to write the files (default: .)\n"
+    "  --json             print the JSON summary on stdout\n"
+    "  -q, --quiet        print nothing on success, no progress bar\n"
+    MODEL_OPTS_HELP
+    "  -h, --help         show this help\n\n";
+
+enum {
+    OPT_ITERS = OPT_FIRST_COMMAND_OPTION, OPT_LR, OPT_L2, OPT_JITTER, OPT_BLUR_EVERY,
+    OPT_BLUR_SIGMA, OPT_SEED, OPT_SCALE, OPT_FRAMES, OPT_FRAME_EVERY, OPT_JSON
+};
+
+enum { SCORE_EVERY = 10 };
+
+struct classviz_opts {
+    struct model_opts model;
+    long target, iters, jitter, blur_every, seed, scale, frame_every;
+    double lr, l2, blur_sigma;
+    const char *out_dir, *frames;
+    int json, quiet;
+};
+
+struct ascent {
+    int h, w;
+    size_t n;
+    float *x, *pix, *grad; /* x: normalised [3, h, w] */
+    double *scores;        /* every SCORE_EVERY steps */
+    int nscores;
+};
+
+static int parse(struct classviz_opts *o, int argc, char **argv, int *help)
+{
+    static const struct option longopts[] = {
+        MODEL_LONGOPTS,
+        { "class", required_argument, NULL, 'c' },
+        { "iters", required_argument, NULL, OPT_ITERS },
+        { "lr", required_argument, NULL, OPT_LR },
+        { "l2", required_argument, NULL, OPT_L2 },
+        { "jitter", required_argument, NULL, OPT_JITTER },
+        { "blur-every", required_argument, NULL, OPT_BLUR_EVERY },
+        { "blur-sigma", required_argument, NULL, OPT_BLUR_SIGMA },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "scale", required_argument, NULL, OPT_SCALE },
+        { "frames", required_argument, NULL, OPT_FRAMES },
+        { "frame-every", required_argument, NULL, OPT_FRAME_EVERY },
+        { "output", required_argument, NULL, 'o' },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int opt, rc;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "c:o:qh", longopts, NULL)) != -1) {
+        if ((rc = model_opts_parse(&o->model, opt, optarg)) != -1) {
+            if (rc)
+                return rc;
+            continue;
+        }
+        switch (opt) {
+        case 'h': *help = 1; return EXIT_OK;
+        case 'c': rc = parse_long(optarg, 0, CARD_MAX_LABELS - 1, "--class", &o->target); break;
+        case OPT_ITERS: rc = parse_long(optarg, 1, 100000, "--iters", &o->iters); break;
+        case OPT_LR: rc = parse_double(optarg, 1e-6, 1e6, "--lr", &o->lr); break;
+        case OPT_L2: rc = parse_double(optarg, 0, 1e3, "--l2", &o->l2); break;
+        case OPT_JITTER: rc = parse_long(optarg, 0, 1024, "--jitter", &o->jitter); break;
+        case OPT_BLUR_EVERY: rc = parse_long(optarg, 0, 100000, "--blur-every", &o->blur_every); break;
+        case OPT_BLUR_SIGMA: rc = parse_double(optarg, 0, 100, "--blur-sigma", &o->blur_sigma); break;
+        case OPT_SEED: rc = parse_long(optarg, 0, 0x7fffffffL, "--seed", &o->seed); break;
+        case OPT_SCALE: rc = parse_long(optarg, 1, 16, "--scale", &o->scale); break;
+        case OPT_FRAMES: o->frames = optarg; rc = EXIT_OK; break;
+        case OPT_FRAME_EVERY: rc = parse_long(optarg, 1, 100000, "--frame-every", &o->frame_every); break;
+        case 'o': o->out_dir = optarg; rc = EXIT_OK; break;
+        case OPT_JSON: o->json = 1; rc = EXIT_OK; break;
+        case 'q': o->quiet = 1; rc = EXIT_OK; break;
+        default: return bad_option(argc, argv);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return fail(EXIT_USAGE, "classviz takes no image ('%s'); it starts from noise", argv[optind]);
+    if (o->target < 0)
+        return fail(EXIT_USAGE, "say which class to visualise with --class N");
+    return EXIT_OK;
+}
+
+/* Saves the normalised image as an 8-bit PNG, upsampled scale times. */
+static int save_png(const struct model *m, struct ascent *a, long scale, const char *path)
+{
+    denormalise_planes(a->x, a->pix, a->h, a->w, m->card.mean, m->card.std);
+    int W = a->w * (int)scale, H = a->h * (int)scale;
+    unsigned char *rgb = malloc((size_t)W * H * 3);
+    float *big = scale > 1 ? malloc((size_t)W * H * 3 * sizeof *big) : NULL;
+    int rc = rgb && (scale == 1 || big) ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && scale > 1) {
+        struct rect whole = { 0, 0, a->w, a->h };
+        size_t plane = (size_t)a->h * a->w;
+        for (int c = 0; c < 3 && rc == EXIT_OK; c++)
+            rc = image_resize_plane(a->pix + c * plane, a->w, a->h, 1, whole,
+                                    big + (size_t)c * W * H, W, H);
+    }
+    if (rc == EXIT_OK) {
+        planes_to_rgb8(scale > 1 ? big : a->pix, H, W, rgb);
+        rc = png_write(path, W, H, 3, rgb);
+    }
+    free(big);
+    free(rgb);
+    return rc;
+}
+
+/* One step: jitter, gradient of score - l2 ||x||^2, step, unjitter, clamp. */
+static int ascend(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                  struct rng *r, double *score)
+{
+    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
+    if (rc)
+        return rc;
+    const int64_t shape[4] = { 1, 3, a->h, a->w };
+    const int64_t target = o->target;
+    attrib_result *res;
+    attrib_status st = attrib_input_gradient(m->handle, a->x, shape, &target, &res);
+    if (st != ATTRIB_OK)
+        return st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--class: %s", attrib_last_error())
+                                  : model_error(st, m->path);
+    rc = model_check_logits(m, res, 1);
+    if (rc == EXIT_OK) {
+        const float *g = attrib_result_input_grad(res, NULL);
+        *score = attrib_result_logits(res, NULL, NULL)[target];
+        for (size_t i = 0; i < a->n; i++)
+            a->grad[i] = g[i] - (float)(2.0 * o->l2) * a->x[i];
+        double norm = norm_l2(a->grad, a->n);
+        if (norm > 0)
+            for (size_t i = 0; i < a->n; i++)
+                a->x[i] += (float)(o->lr * a->grad[i] / norm);
+    }
+    attrib_result_free(res);
+    if (rc == EXIT_OK)
+        rc = roll_planes(a->x, 3, a->h, a->w, -dx, -dy);
+    clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
+    return rc;
+}
+
+/* Score and probability of the class for the image as its 8-bit PNG holds
+ * it (what a user who opens the file and classifies it would see). */
+static int final_scores(struct model *m, struct ascent *a, long target, double *score,
+                        double *prob, long *top)
+{
+    denormalise_planes(a->x, a->pix, a->h, a->w, m->card.mean, m->card.std);
+    quantise_pixels(a->pix, a->n);
+    normalise_planes(a->pix, a->grad, a->h, a->w, m->card.mean, m->card.std);
+    const int64_t shape[4] = { 1, 3, a->h, a->w };
+    attrib_result *res;
+    attrib_status st = attrib_forward(m->handle, a->grad, shape, &res);
+    if (st != ATTRIB_OK)
+        return model_error(st, m->path);
+    float *probs = malloc((size_t)m->classes * sizeof *probs);
+    int rc = probs ? model_check_logits(m, res, 1) : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        const float *logits = attrib_result_logits(res, NULL, NULL);
+        int idx;
+        softmax(logits, m->classes, probs);
+        top_k(probs, m->classes, 1, &idx);
+        *score = logits[target];
+        *prob = probs[target];
+        *top = idx;
+    }
+    attrib_result_free(res);
+    free(probs);
+    return rc;
+}
+
+static int save_frame(const struct classviz_opts *o, const struct model *m, struct ascent *a,
+                      int step)
+{
+    char name[64], path[PATH_MAX];
+    snprintf(name, sizeof name, "class%ld.step%05d.png", o->target, step);
+    int rc = path_join(path, sizeof path, o->frames, name);
+    return rc ? rc : save_png(m, a, 1, path);
+}
+
+static int run_ascent(const struct classviz_opts *o, struct model *m, struct ascent *a)
+{
+    struct rng r;
+    struct progress bar;
+    char label[32], note[48];
+    rng_seed(&r, (uint64_t)o->seed);
+    for (size_t i = 0; i < a->n; i++)
+        a->x[i] = (float)rng_normal(&r);
+    clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
+    snprintf(label, sizeof label, "class %ld", o->target);
+    progress_start(&bar, label, (int)o->iters, o->quiet || o->json);
+    int rc = EXIT_OK;
+    for (int t = 0; t < o->iters && rc == EXIT_OK; t++) {
+        double score = 0;
+        rc = ascend(o, m, a, &r, &score);
+        if (rc == EXIT_OK && o->blur_every && (t + 1) % o->blur_every == 0)
+            rc = blur_planes(a->x, 3, a->h, a->w, o->blur_sigma);
+        if (rc == EXIT_OK && t % SCORE_EVERY == 0)
+            a->scores[a->nscores++] = score;
+        if (rc == EXIT_OK && o->frames && (t + 1) % o->frame_every == 0)
+            rc = save_frame(o, m, a, t + 1);
+        snprintf(note, sizeof note, "score %.2f", score);
+        progress_update(&bar, t + 1, note);
+    }
+    progress_end(&bar);
+    return rc;
+}
+
+static int report(const struct classviz_opts *o, struct model *m, const struct ascent *a,
+                  const char *png, const char *json, double score, double prob, long top,
+                  double ms, double t_start)
+{
+    char buf[32];
+    struct model_info mi = model_info(m);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "tool", "attrib");
+    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
+    cJSON_AddStringToObject(j, "method", "classviz");
+    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON *target = cJSON_AddObjectToObject(j, "target");
+    cJSON_AddNumberToObject(target, "index", (double)o->target);
+    cJSON_AddStringToObject(target, "label", card_label(&m->card, o->target, buf, sizeof buf));
+    cJSON_AddNumberToObject(target, "score", score);
+    cJSON_AddNumberToObject(target, "probability", prob);
+    cJSON_AddNumberToObject(j, "top1", (double)top);
+    cJSON *p = cJSON_AddObjectToObject(j, "parameters");
+    cJSON_AddNumberToObject(p, "iters", (double)o->iters);
+    cJSON_AddNumberToObject(p, "lr", o->lr);
+    cJSON_AddNumberToObject(p, "l2", o->l2);
+    cJSON_AddNumberToObject(p, "jitter", (double)o->jitter);
+    cJSON_AddNumberToObject(p, "blur_every", (double)o->blur_every);
+    cJSON_AddNumberToObject(p, "blur_sigma", o->blur_sigma);
+    cJSON_AddNumberToObject(p, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(p, "scale", (double)o->scale);
+    cJSON *scores = cJSON_AddArrayToObject(j, "score_every_10_steps");
+    for (int i = 0; i < a->nscores; i++)
+        cJSON_AddItemToArray(scores, cJSON_CreateNumber(round(a->scores[i] * 1e4) / 1e4));
+    cJSON *out = cJSON_AddObjectToObject(j, "outputs");
+    cJSON_AddStringToObject(out, "image", png);
+    cJSON_AddStringToObject(out, "summary", json);
+    if (o->frames)
+        cJSON_AddStringToObject(out, "frames", o->frames);
+    cJSON *t = cJSON_AddObjectToObject(j, "timings_ms");
+    cJSON_AddNumberToObject(t, "load", round(m->load_ms * 1e3) / 1e3);
+    cJSON_AddNumberToObject(t, "ascent", round(ms * 1e3) / 1e3);
+    cJSON_AddNumberToObject(t, "per_step", round(ms / o->iters * 1e3) / 1e3);
+    cJSON_AddNumberToObject(t, "total", round((now_ms() - t_start) * 1e3) / 1e3);
+    cJSON_AddNumberToObject(j, "threads", attrib_runtime_threads());
+
+    char *pretty = cJSON_Print(j), *line = cJSON_PrintUnformatted(j);
+    int rc = pretty && line ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        size_t n = strlen(pretty);
+        pretty[n] = '\n';
+        rc = write_file_atomic(json, pretty, n + 1);
+    }
+    if (rc == EXIT_OK && o->json)
+        puts(line);
+    else if (rc == EXIT_OK && !o->quiet)
+        printf("class %ld \"%s\": score %.3g, p=%.4f after %ld steps (%.1f ms/step)\n"
+               "  wrote %s\n  wrote %s\n", o->target, card_label(&m->card, o->target, buf, sizeof buf),
+               score, prob, o->iters, ms / o->iters, png, json);
+    cJSON_free(pretty);
+    cJSON_free(line);
+    cJSON_Delete(j);
+    return rc;
+}
+
+int cmd_classviz(int argc, char **argv)
+{
+    double t_start = now_ms();
+    struct classviz_opts o = { .target = -1, .iters = 200, .lr = 25, .l2 = 1e-3, .jitter = 16,
+                               .blur_every = 10, .blur_sigma = 0.5, .scale = 1,
+                               .frame_every = 10, .out_dir = "." };
+    model_opts_init(&o.model);
+    int help = 0, rc = parse(&o, argc, argv, &help);
+    if (rc || help) {
+        if (help) {
+            fputs(usage, stdout);
+            fputs(exit_codes_help, stdout);
+        }
+        return rc;
+    }
+    if ((rc = make_dirs(o.out_dir)) || (o.frames && (rc = make_dirs(o.frames))))
+        return rc;
+    struct model m;
+    rc = model_open(&o.model, &m);
+    struct ascent a = { .h = m.card.input_h, .w = m.card.input_w };
+    a.n = (size_t)3 * a.h * a.w;
+    float *buf = rc ? NULL : malloc(3 * a.n * sizeof *buf);
+    a.scores = rc ? NULL : malloc(((size_t)o.iters / SCORE_EVERY + 1) * sizeof *a.scores);
+    if (rc == EXIT_OK && (!buf || !a.scores))
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && o.target >= CARD_MAX_LABELS)
+        rc = fail(EXIT_USAGE, "--class %ld is out of range", o.target);
+    char name[64], png[PATH_MAX], json[PATH_MAX];
+    double score = 0, prob = 0, ms = 0;
+    long top = -1;
+    if (rc == EXIT_OK) {
+        a.x = buf, a.pix = buf + a.n, a.grad = buf + 2 * a.n;
+        snprintf(name, sizeof name, "class%ld.classviz.png", o.target);
+        rc = path_join(png, sizeof png, o.out_dir, name);
+        snprintf(name, sizeof name, "class%ld.classviz.json", o.target);
+        if (rc == EXIT_OK)
+            rc = path_join(json, sizeof json, o.out_dir, name);
+    }
+    if (rc == EXIT_OK) {
+        double t0 = now_ms();
+        rc = run_ascent(&o, &m, &a);
+        ms = now_ms() - t0;
+    }
+    if (rc == EXIT_OK)
+        rc = save_png(&m, &a, o.scale, png);
+    if (rc == EXIT_OK)
+        rc = final_scores(&m, &a, o.target, &score, &prob, &top);
+    if (rc == EXIT_OK)
+        rc = report(&o, &m, &a, png, json, score, prob, top, ms, t_start);
+    free(a.scores);
+    free(buf);
+    model_close(&m);
+    return rc;
+}

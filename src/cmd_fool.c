@@ -1,0 +1,510 @@
+/* cmd_fool.c - `attrib fool`: adversarial images. The classic targeted
+ * iterative attack (Szegedy et al. 2014, as in CS231n): step along the
+ * L2-normalised gradient of the target's score until the model predicts
+ * the target; or FGSM / PGD within an L-infinity budget, targeted or not.
+ * Success is judged on the saved 8-bit PNG, read back from disk. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "classify.h"
+#include "commands.h"
+#include "error.h"
+#include "fsutil.h"
+#include "model.h"
+#include "optimize.h"
+#include "png.h"
+#include "progress.h"
+
+static const char usage[] =
+    "usage: attrib fool IMAGE... (--target N | --untargeted) [options]\n\n"
+    "Makes an adversarial image at the model's input size. The default attack\n"
+    "steps along the L2-normalised gradient of the target's unnormalised score\n"
+    "(x += lr * g / ||g||) until the model's top-1 is the target. FGSM takes one\n"
+    "signed step of size eps; PGD takes signed steps of size --step and stays\n"
+    "within eps of the original (L-infinity), both on the log-probability.\n"
+    "Pixels stay in [0, 1]. Success is checked on the saved 8-bit PNG, read back\n"
+    "and classified again; rounding that undoes the attack means more steps.\n"
+    "Writes NAME.fool.png, NAME.fool.original.png (the start, same size),\n"
+    "NAME.fool.diff.png (perturbation x --diff-scale around mid-grey) and\n"
+    "NAME.fool.json.\n\n"
+    "Options:\n"
+    "  -t, --target N     the class to reach\n"
+    "  --untargeted       instead, move away from the current class\n"
+    "  --method M         iterative (default), fgsm or pgd\n"
+    "  --lr R             iterative: L2 length of a step, in [0,1] pixel units (default 0.06)\n"
+    "  --eps E            fgsm/pgd: L-infinity budget in 0-255 pixel units (default 8)\n"
+    "  --step S           pgd: step in 0-255 pixel units (default eps/4)\n"
+    "  --max-iter N       most gradient steps (default 100; fgsm: 1)\n"
+    "  --diff-scale K     magnification of the perturbation picture (default 10)\n"
+    "  -o, --output DIR   where to write the files (default: .)\n"
+    "  --json             print the JSON summary on stdout (one line per image)\n"
+    "  -q, --quiet        print nothing on success, no progress bar\n"
+    MODEL_OPTS_HELP
+    "  -h, --help         show this help\n\n";
+
+enum attack { ATTACK_ITERATIVE, ATTACK_FGSM, ATTACK_PGD };
+static const char *const attack_names[] = { "iterative", "fgsm", "pgd" };
+
+enum {
+    OPT_UNTARGETED = OPT_FIRST_COMMAND_OPTION, OPT_METHOD, OPT_LR, OPT_EPS, OPT_STEP,
+    OPT_MAX_ITER, OPT_DIFF_SCALE, OPT_JSON
+};
+
+struct fool_opts {
+    struct model_opts model;
+    long target;
+    int untargeted;
+    enum attack attack;
+    double lr, eps, step, diff_scale;
+    long max_iter;
+    int max_iter_set;
+    const char *out_dir;
+    int json, quiet;
+};
+
+struct fool_run {
+    struct fool_opts o;
+    struct model m;
+    double t_start;
+};
+
+/* One attack's state, in pixel space [3, H, W]. */
+struct attack_state {
+    int h, w;
+    size_t n;
+    float *start, *x, *xn, *grad, *probe;
+    long original, goal; /* goal: the target, or the class to leave */
+    int iterations;
+};
+
+static int classify(struct model *m, const float *pix, struct attack_state *a, long *top,
+                    float *prob, float *probs_out)
+{
+    const int64_t shape[4] = { 1, 3, a->h, a->w };
+    attrib_result *res;
+    normalise_planes(pix, a->xn, a->h, a->w, m->card.mean, m->card.std);
+    attrib_status st = attrib_forward(m->handle, a->xn, shape, &res);
+    if (st != ATTRIB_OK)
+        return model_error(st, m->path);
+    int rc = model_check_logits(m, res, 1);
+    if (rc == EXIT_OK) {
+        const float *logits = attrib_result_logits(res, NULL, NULL);
+        int idx;
+        softmax(logits, m->classes, probs_out);
+        top_k(probs_out, m->classes, 1, &idx);
+        *top = idx;
+        *prob = probs_out[idx];
+    }
+    attrib_result_free(res);
+    return rc;
+}
+
+static int reached(const struct fool_opts *o, const struct attack_state *a, long top)
+{
+    return o->untargeted ? top != a->goal : top == a->goal;
+}
+
+/* Gradient (pixel space) of the attack's objective at a->x, and the top-1
+ * of a->x. The sign makes every attack an ascent. */
+static int gradient(struct fool_run *run, struct attack_state *a, long *top)
+{
+    struct model *m = &run->m;
+    const int64_t shape[4] = { 1, 3, a->h, a->w };
+    const int64_t goal = a->goal;
+    attrib_result *res;
+    normalise_planes(a->x, a->xn, a->h, a->w, m->card.mean, m->card.std);
+    attrib_objective obj = run->o.attack == ATTACK_ITERATIVE ? ATTRIB_SCORE : ATTRIB_LOG_PROB;
+    attrib_status st = attrib_objective_gradient(m->handle, obj, a->xn, shape, &goal, &res);
+    if (st != ATTRIB_OK)
+        return st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--target: %s", attrib_last_error())
+                                  : model_error(st, m->path);
+    int rc = model_check_logits(m, res, 1);
+    if (rc == EXIT_OK) {
+        const float *logits = attrib_result_logits(res, NULL, NULL);
+        int idx;
+        top_k(logits, m->classes, 1, &idx);
+        *top = idx;
+        const float *g = attrib_result_input_grad(res, NULL);
+        size_t plane = (size_t)a->h * a->w;
+        float sign = run->o.untargeted ? -1.0f : 1.0f;
+        for (int c = 0; c < 3; c++) /* d/dpixel = d/dnormalised / std */
+            for (size_t i = 0; i < plane; i++)
+                a->grad[c * plane + i] = sign * g[c * plane + i] / m->card.std[c];
+    }
+    attrib_result_free(res);
+    return rc;
+}
+
+static void step(const struct fool_opts *o, struct attack_state *a)
+{
+    if (o->attack == ATTACK_ITERATIVE) {
+        double norm = norm_l2(a->grad, a->n);
+        if (norm > 0)
+            for (size_t i = 0; i < a->n; i++)
+                a->x[i] += (float)(o->lr * a->grad[i] / norm);
+    } else {
+        double eps = o->eps / 255.0;
+        double size = o->attack == ATTACK_FGSM ? eps : o->step / 255.0;
+        for (size_t i = 0; i < a->n; i++) {
+            float g = a->grad[i];
+            float v = a->x[i] + (float)(size * ((g > 0) - (g < 0)));
+            float lo = a->start[i] - (float)eps, hi = a->start[i] + (float)eps;
+            a->x[i] = v < lo ? lo : v > hi ? hi : v;
+        }
+    }
+    for (size_t i = 0; i < a->n; i++)
+        a->x[i] = a->x[i] < 0 ? 0 : a->x[i] > 1 ? 1 : a->x[i];
+}
+
+/* Steps until the 8-bit rounding of x reaches the goal or the budget ends. */
+static int attack(struct fool_run *run, struct attack_state *a, const char *name, float *probs)
+{
+    const struct fool_opts *o = &run->o;
+    long budget = o->attack == ATTACK_FGSM ? 1 : o->max_iter, top;
+    struct progress bar;
+    char note[64];
+    progress_start(&bar, name, (int)budget, o->quiet || o->json);
+    int rc = EXIT_OK;
+    for (a->iterations = 0;; a->iterations++) {
+        if ((rc = gradient(run, a, &top)))
+            break;
+        if (reached(o, a, top)) { /* the float image does it; does the PNG? */
+            float p;
+            memcpy(a->probe, a->x, a->n * sizeof(float));
+            quantise_pixels(a->probe, a->n);
+            if ((rc = classify(&run->m, a->probe, a, &top, &p, probs)) || reached(o, a, top))
+                break;
+        }
+        if (a->iterations == budget)
+            break;
+        step(o, a);
+        snprintf(note, sizeof note, "top-1 %ld", top);
+        progress_update(&bar, a->iterations + 1, note);
+    }
+    progress_end(&bar);
+    quantise_pixels(a->x, a->n);
+    return rc;
+}
+
+static int write_pictures(const struct fool_opts *o, const struct attack_state *a,
+                          const char *fool, const char *original, const char *diff)
+{
+    size_t plane = (size_t)a->h * a->w;
+    unsigned char *rgb = malloc(plane * 3);
+    float *d = malloc(a->n * sizeof *d);
+    int rc = rgb && d ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        planes_to_rgb8(a->x, a->h, a->w, rgb);
+        rc = png_write(fool, a->w, a->h, 3, rgb);
+    }
+    if (rc == EXIT_OK) {
+        planes_to_rgb8(a->start, a->h, a->w, rgb);
+        rc = png_write(original, a->w, a->h, 3, rgb);
+    }
+    if (rc == EXIT_OK) {
+        for (size_t i = 0; i < a->n; i++)
+            d[i] = 0.5f + (float)o->diff_scale * (a->x[i] - a->start[i]);
+        planes_to_rgb8(d, a->h, a->w, rgb);
+        rc = png_write(diff, a->w, a->h, 3, rgb);
+    }
+    free(d);
+    free(rgb);
+    return rc;
+}
+
+/* Reads the written PNG back and classifies it: the verdict users can trust. */
+static int reclassify(struct fool_run *run, struct attack_state *a, const char *path, long *top,
+                      float *prob, float *probs)
+{
+    struct image img = { 0 };
+    int rc = image_load(path, &img);
+    if (rc == EXIT_OK && (img.width != a->w || img.height != a->h))
+        rc = fail(EXIT_INTERNAL, "'%s' was read back at a different size", path);
+    if (rc == EXIT_OK) {
+        const float zero[3] = { 0, 0, 0 }, one[3] = { 1, 1, 1 };
+        struct rect whole = { 0, 0, a->w, a->h };
+        rc = image_to_tensor(&img, whole, a->w, a->h, zero, one, a->probe);
+    }
+    if (rc == EXIT_OK)
+        rc = classify(&run->m, a->probe, a, top, prob, probs);
+    image_free(&img);
+    return rc;
+}
+
+static cJSON *score_json(const struct model *m, long idx, const float *probs)
+{
+    char buf[32];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "index", (double)idx);
+    cJSON_AddStringToObject(o, "label", card_label(&m->card, idx, buf, sizeof buf));
+    cJSON_AddNumberToObject(o, "probability", probs[idx]);
+    return o;
+}
+
+struct verdict {
+    const char *image;
+    int image_w, image_h;
+    struct rect region;
+    long final;
+    int success;
+    double l2, linf, attack_ms;
+    const char *paths[4];
+};
+
+static int report(struct fool_run *run, const struct attack_state *a, const struct verdict *v,
+                  const float *probs0, const float *probs1)
+{
+    const struct fool_opts *o = &run->o;
+    struct model_info mi = model_info(&run->m);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "tool", "attrib");
+    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
+    cJSON_AddStringToObject(j, "method", "fool");
+    cJSON_AddStringToObject(j, "attack", attack_names[o->attack]);
+    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON *img = cJSON_AddObjectToObject(j, "image");
+    cJSON_AddStringToObject(img, "path", v->image);
+    cJSON_AddNumberToObject(img, "width", v->image_w);
+    cJSON_AddNumberToObject(img, "height", v->image_h);
+    cJSON_AddBoolToObject(j, "targeted", !o->untargeted);
+    if (!o->untargeted)
+        cJSON_AddItemToObject(j, "target", score_json(&run->m, a->goal, probs1));
+    cJSON_AddItemToObject(j, "original", score_json(&run->m, a->original, probs0));
+    cJSON_AddItemToObject(j, "final", score_json(&run->m, v->final, probs1));
+    cJSON_AddBoolToObject(j, "success", v->success);
+    cJSON_AddNumberToObject(j, "iterations", a->iterations);
+    cJSON_AddNumberToObject(j, "max_iter", o->attack == ATTACK_FGSM ? 1 : (double)o->max_iter);
+    if (o->attack == ATTACK_ITERATIVE)
+        cJSON_AddNumberToObject(j, "lr", o->lr);
+    else
+        cJSON_AddNumberToObject(j, "eps", o->eps);
+    if (o->attack == ATTACK_PGD)
+        cJSON_AddNumberToObject(j, "step", o->step);
+    cJSON *norms = cJSON_AddObjectToObject(j, "perturbation_0_255");
+    cJSON_AddNumberToObject(norms, "l2", round(v->l2 * 1e4) / 1e4);
+    cJSON_AddNumberToObject(norms, "linf", round(v->linf * 1e4) / 1e4);
+    cJSON *out = cJSON_AddObjectToObject(j, "outputs");
+    static const char *const kinds[] = { "fooling", "original", "diff", "summary" };
+    for (int i = 0; i < 4; i++)
+        cJSON_AddStringToObject(out, kinds[i], v->paths[i]);
+    cJSON *t = cJSON_AddObjectToObject(j, "timings_ms");
+    cJSON_AddNumberToObject(t, "load", round(run->m.load_ms * 1e3) / 1e3);
+    cJSON_AddNumberToObject(t, "attack", round(v->attack_ms * 1e3) / 1e3);
+    cJSON_AddNumberToObject(t, "total", round((now_ms() - run->t_start) * 1e3) / 1e3);
+    cJSON_AddNumberToObject(j, "threads", attrib_runtime_threads());
+
+    char *pretty = cJSON_Print(j), *line = cJSON_PrintUnformatted(j);
+    int rc = pretty && line ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        size_t n = strlen(pretty);
+        pretty[n] = '\n';
+        rc = write_file_atomic(v->paths[3], pretty, n + 1);
+    }
+    char b0[32], b1[32];
+    if (rc == EXIT_OK && o->json)
+        puts(line);
+    else if (rc == EXIT_OK && !o->quiet) {
+        printf("%s: %ld \"%s\" (p=%.4f) -> %ld \"%s\" (p=%.4f): %s after %d step%s; "
+               "perturbation L2 %.1f, Linf %.0f (0-255)\n",
+               v->image, a->original, card_label(&run->m.card, a->original, b0, sizeof b0),
+               probs0[a->original], v->final, card_label(&run->m.card, v->final, b1, sizeof b1),
+               probs1[v->final], v->success ? "fooled" : "NOT fooled", a->iterations,
+               a->iterations == 1 ? "" : "s", v->l2, v->linf);
+        for (int i = 0; i < 4; i++)
+            printf("  wrote %s\n", v->paths[i]);
+    }
+    cJSON_free(pretty);
+    cJSON_free(line);
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int fool_one(void *ctx, const char *path)
+{
+    struct fool_run *run = ctx;
+    struct model *m = &run->m;
+    struct attack_state a = { .h = m->card.input_h, .w = m->card.input_w };
+    struct verdict v = { .image = path };
+    static char paths[4][PATH_MAX];
+    a.n = (size_t)3 * a.h * a.w;
+    float *buf = malloc(5 * a.n * sizeof(float));
+    float *probs0 = malloc(2 * (size_t)CARD_MAX_LABELS * sizeof(float));
+    float *probs1 = probs0 ? probs0 + CARD_MAX_LABELS : NULL;
+    struct image img = { 0 };
+    int rc = buf && probs0 ? image_load(path, &img) : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        a.start = buf, a.x = buf + a.n, a.xn = buf + 2 * a.n, a.grad = buf + 3 * a.n;
+        a.probe = buf + 4 * a.n;
+        const float zero[3] = { 0, 0, 0 }, one[3] = { 1, 1, 1 };
+        v.image_w = img.width, v.image_h = img.height;
+        v.region = model_region(img.width, img.height, a.w, a.h, run->o.model.resize);
+        rc = image_to_tensor(&img, v.region, a.w, a.h, zero, one, a.start);
+    }
+    float p;
+    if (rc == EXIT_OK) {
+        /* The attack starts from what an 8-bit PNG of the resized photo holds. */
+        quantise_pixels(a.start, a.n);
+        memcpy(a.x, a.start, a.n * sizeof(float));
+        rc = classify(m, a.start, &a, &a.original, &p, probs0);
+    }
+    if (rc == EXIT_OK && !run->o.untargeted && run->o.target >= m->classes)
+        rc = fail(EXIT_USAGE, "--target: class %ld is out of range: the model has %d classes "
+                  "(0-%d)", run->o.target, m->classes, m->classes - 1);
+    if (rc == EXIT_OK && !run->o.untargeted && run->o.target == a.original)
+        rc = fail(EXIT_USAGE, "--target %ld is already the predicted class of '%s'",
+                  run->o.target, path);
+    char stem[256], name[300];
+    path_stem(path, stem, sizeof stem);
+    static const char *const suffix[] = { "png", "original.png", "diff.png", "json" };
+    for (int i = 0; rc == EXIT_OK && i < 4; i++) {
+        snprintf(name, sizeof name, "%s.fool.%s", stem, suffix[i]);
+        rc = path_join(paths[i], sizeof paths[i], run->o.out_dir, name);
+        v.paths[i] = paths[i];
+    }
+    if (rc == EXIT_OK) {
+        a.goal = run->o.untargeted ? a.original : run->o.target;
+        double t0 = now_ms();
+        rc = attack(run, &a, path, probs1);
+        v.attack_ms = now_ms() - t0;
+    }
+    if (rc == EXIT_OK)
+        rc = write_pictures(&run->o, &a, paths[0], paths[1], paths[2]);
+    if (rc == EXIT_OK)
+        rc = reclassify(run, &a, paths[0], &v.final, &p, probs1);
+    if (rc == EXIT_OK) {
+        v.success = reached(&run->o, &a, v.final);
+        for (size_t i = 0; i < a.n; i++)
+            a.grad[i] = 255.0f * (a.x[i] - a.start[i]); /* reuse: the perturbation */
+        v.l2 = norm_l2(a.grad, a.n);
+        v.linf = norm_linf(a.grad, a.n);
+        rc = report(run, &a, &v, probs0, probs1);
+    }
+    image_free(&img);
+    free(probs0);
+    free(buf);
+    return rc;
+}
+
+static int parse(struct fool_opts *o, int argc, char **argv, int *help)
+{
+    static const struct option longopts[] = {
+        MODEL_LONGOPTS,
+        { "target", required_argument, NULL, 't' },
+        { "untargeted", no_argument, NULL, OPT_UNTARGETED },
+        { "method", required_argument, NULL, OPT_METHOD },
+        { "lr", required_argument, NULL, OPT_LR },
+        { "eps", required_argument, NULL, OPT_EPS },
+        { "step", required_argument, NULL, OPT_STEP },
+        { "max-iter", required_argument, NULL, OPT_MAX_ITER },
+        { "diff-scale", required_argument, NULL, OPT_DIFF_SCALE },
+        { "output", required_argument, NULL, 'o' },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int opt, rc;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "t:o:qh", longopts, NULL)) != -1) {
+        if ((rc = model_opts_parse(&o->model, opt, optarg)) != -1) {
+            if (rc)
+                return rc;
+            continue;
+        }
+        switch (opt) {
+        case 'h':
+            *help = 1;
+            return EXIT_OK;
+        case 't':
+            rc = parse_long(optarg, 0, CARD_MAX_LABELS - 1, "--target", &o->target);
+            break;
+        case OPT_UNTARGETED:
+            o->untargeted = 1;
+            rc = EXIT_OK;
+            break;
+        case OPT_METHOD:
+            rc = EXIT_OK;
+            if (strcmp(optarg, "iterative") == 0)
+                o->attack = ATTACK_ITERATIVE;
+            else if (strcmp(optarg, "fgsm") == 0)
+                o->attack = ATTACK_FGSM;
+            else if (strcmp(optarg, "pgd") == 0)
+                o->attack = ATTACK_PGD;
+            else
+                rc = fail(EXIT_USAGE, "--method: '%s' is not one of: iterative, fgsm, pgd", optarg);
+            break;
+        case OPT_LR:
+            rc = parse_double(optarg, 1e-6, 1e3, "--lr", &o->lr);
+            break;
+        case OPT_EPS:
+            rc = parse_double(optarg, 1e-3, 255, "--eps", &o->eps);
+            break;
+        case OPT_STEP:
+            rc = parse_double(optarg, 1e-3, 255, "--step", &o->step);
+            break;
+        case OPT_MAX_ITER:
+            rc = parse_long(optarg, 1, 100000, "--max-iter", &o->max_iter);
+            o->max_iter_set = 1;
+            break;
+        case OPT_DIFF_SCALE:
+            rc = parse_double(optarg, 1e-3, 1e4, "--diff-scale", &o->diff_scale);
+            break;
+        case 'o':
+            o->out_dir = optarg;
+            rc = EXIT_OK;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            rc = EXIT_OK;
+            break;
+        case 'q':
+            o->quiet = 1;
+            rc = EXIT_OK;
+            break;
+        default:
+            return bad_option(argc, argv);
+        }
+        if (rc)
+            return rc;
+    }
+    if (o->target < 0 && !o->untargeted)
+        return fail(EXIT_USAGE, "say which class to reach with --target N, or --untargeted");
+    if (o->target >= 0 && o->untargeted)
+        return fail(EXIT_USAGE, "--target and --untargeted exclude each other");
+    if (o->attack == ATTACK_FGSM && o->max_iter_set)
+        return fail(EXIT_USAGE, "--max-iter does not apply to fgsm (one step)");
+    if (o->step <= 0)
+        o->step = o->eps / 4;
+    if (optind >= argc)
+        return fail(EXIT_USAGE, "no image given (usage: attrib fool IMAGE... --target N)");
+    return EXIT_OK;
+}
+
+int cmd_fool(int argc, char **argv)
+{
+    struct fool_run run = { .t_start = now_ms() };
+    struct fool_opts *o = &run.o;
+    *o = (struct fool_opts){ .target = -1, .lr = 0.06, .eps = 8.0, .max_iter = 100,
+                             .diff_scale = 10.0, .out_dir = "." };
+    model_opts_init(&o->model);
+    int help = 0, rc = parse(o, argc, argv, &help);
+    if (rc || help) {
+        if (help) {
+            fputs(usage, stdout);
+            fputs(exit_codes_help, stdout);
+        }
+        return rc;
+    }
+    rc = make_dirs(o->out_dir);
+    if (rc)
+        return rc;
+    rc = model_open(&o->model, &run.m);
+    if (rc == EXIT_OK)
+        rc = for_each_image("fool", argv + optind, argc - optind, fool_one, &run);
+    model_close(&run.m);
+    return rc;
+}
