@@ -5,8 +5,9 @@ set -euo pipefail
 
 BUILD=(cmake make g++ pkg-config libtorch-dev libstb-dev libcjson-dev
        libopenblas0-pthread)
-# Tests only: the independent PyTorch oracle, image fixtures, the runner.
-TEST=(python3-torch python3-torchvision python3-numpy python3-pil python3-pytest)
+# Tests only: the independent PyTorch oracle, image fixtures, the runner,
+# and a headless browser for the batch report page.
+TEST=(python3-torch python3-torchvision python3-numpy python3-pil python3-pytest chromium)
 
 missing=()
 for p in "${BUILD[@]}" "${TEST[@]}"; do

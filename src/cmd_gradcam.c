@@ -10,44 +10,45 @@
 #include "gradcam.h"
 #include "heatmap.h"
 
-int gradcam_compute(struct explain_run *run, const float *x, int64_t target,
-                    struct attribution *a, struct summary *s)
+int gradcam_compute(struct explain_run *run, struct batch *b, const int64_t *targets)
 {
-    const int64_t shape[4] = { 1, 3, s->map_h, s->map_w };
-    double t0 = now_ms();
-    attrib_status st = attrib_layer_gradient(run->model.handle, x, shape, &target, run->layer,
-                                             &a->res);
-    s->pass_ms = now_ms() - t0;
+    int64_t shape[4], ls[4];
+    batch_shape(b, shape);
+    attrib_status st = attrib_layer_gradient(run->model.handle, b->x, shape, targets, run->layer,
+                                             &b->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(run, st);
-    int64_t ls[4];
-    const float *act = attrib_result_layer(a->res, ls);
-    const float *grad = attrib_result_layer_grad(a->res, NULL);
-    a->cam = malloc((size_t)(ls[2] * ls[3]) * sizeof *a->cam);
-    if (!a->cam)
-        return fail(EXIT_INTERNAL, "out of memory");
-    heatmap_gradcam(act, grad, (int)ls[1], (int)ls[2], (int)ls[3], a->cam);
-    s->layer = run->layer;
-    s->layer_shape[0] = (int)ls[1];
-    s->layer_shape[1] = (int)ls[2];
-    s->layer_shape[2] = (int)ls[3];
-    s->cam = a->cam;
-    s->cam_h = (int)ls[2];
-    s->cam_w = (int)ls[3];
-    struct rect whole = { 0, 0, s->cam_w, s->cam_h };
-    return image_resize_plane(a->cam, s->cam_w, s->cam_h, 1, whole, a->map, s->map_w, s->map_h);
+    const float *act = attrib_result_layer(b->res, ls);
+    const float *grad = attrib_result_layer_grad(b->res, NULL);
+    const size_t per_image = (size_t)(ls[1] * ls[2] * ls[3]);
+    const int ch = (int)ls[1], h = (int)ls[2], w = (int)ls[3];
+    for (int i = 0; i < b->n; i++) {
+        struct attribution *a = &b->a[i];
+        struct summary *s = &b->s[i];
+        free(a->cam);
+        if (!(a->cam = malloc((size_t)h * w * sizeof *a->cam)))
+            return fail(EXIT_INTERNAL, "out of memory");
+        heatmap_gradcam(act + i * per_image, grad + i * per_image, ch, h, w, a->cam);
+        s->layer = run->layer;
+        s->layer_shape[0] = ch, s->layer_shape[1] = h, s->layer_shape[2] = w;
+        s->cam = a->cam, s->cam_h = h, s->cam_w = w;
+        struct rect whole = { 0, 0, w, h };
+        int rc = image_resize_plane(a->cam, w, h, 1, whole, a->map, b->w, b->h);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
-static int gradcam(struct explain_run *run, const float *x, struct attribution *a,
-                   struct summary *s)
+static int gradcam(struct explain_run *run, struct batch *b)
 {
-    return gradcam_compute(run, x, run->opts.target, a, s);
+    return gradcam_compute(run, b, b->targets);
 }
 
 static const struct method method = {
     .name = "gradcam",
     .usage =
-        "usage: attrib gradcam IMAGE... [--class N] [--layer PATH] [-o DIR] [options]\n\n"
+        "usage: attrib gradcam IMAGE|DIR|-... [--class N] [--layer PATH] [-o DIR] [options]\n\n"
         "Grad-CAM (Selvaraju et al. 2016): the layer's activation maps weighted by the\n"
         "spatial mean of the class score's gradient, summed and rectified, then\n"
         "upsampled bilinearly to the model's input size. The backward pass stops at\n"

@@ -8,39 +8,34 @@
 #include "guided.h"
 #include "heatmap.h"
 
-int guided_compute(struct explain_run *run, const float *x, int64_t target,
-                   struct attribution *a, struct summary *s)
+int guided_compute(struct explain_run *run, struct batch *b)
 {
-    const int64_t shape[4] = { 1, 3, s->map_h, s->map_w };
-    double t0 = now_ms();
-    attrib_status st = attrib_modified_gradient(run->model.handle, ATTRIB_GUIDED, x, shape,
-                                                &target, &a->res);
-    s->pass_ms = now_ms() - t0;
+    int64_t shape[4];
+    batch_shape(b, shape);
+    attrib_status st = attrib_modified_gradient(run->model.handle, ATTRIB_GUIDED, b->x, shape,
+                                                b->targets, &b->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(run, st);
-    size_t n = (size_t)3 * s->map_h * s->map_w;
-    memcpy(a->chw, attrib_result_input_grad(a->res, NULL), n * sizeof(float));
-    a->has_chw = 1;
-    heatmap_abs_channel_max(a->chw, 3, s->map_h, s->map_w, a->map);
+    const float *grad = attrib_result_input_grad(b->res, NULL);
+    size_t per_image = (size_t)3 * b->h * b->w;
+    for (int i = 0; i < b->n; i++) {
+        memcpy(b->a[i].chw, grad + i * per_image, per_image * sizeof(float));
+        b->a[i].has_chw = 1;
+        heatmap_abs_channel_max(b->a[i].chw, 3, b->h, b->w, b->a[i].map);
+    }
     return 0;
-}
-
-static int guided(struct explain_run *run, const float *x, struct attribution *a,
-                  struct summary *s)
-{
-    return guided_compute(run, x, run->opts.target, a, s);
 }
 
 static const struct method method = {
     .name = "guided-backprop",
     .usage =
-        "usage: attrib guided-backprop IMAGE... [--class N] [-o DIR] [options]\n\n"
+        "usage: attrib guided-backprop IMAGE|DIR|-... [--class N] [-o DIR] [options]\n\n"
         "Guided backpropagation (Springenberg et al. 2015): the gradient of the class\n"
         "score with respect to the input, with every ReLU, ReLU6 and leaky ReLU passing\n"
         "back only positive gradients where its input was in the linear range. Writes\n"
         "NAME.guided-backprop.png (|max over channels| heatmap), .rgb.png (the signed\n"
         "gradient as a picture), .overlay.png and .json; --raw writes the 3xHxW gradient.\n",
-    .compute = guided,
+    .compute = guided_compute,
 };
 
 int cmd_guided_backprop(int argc, char **argv)

@@ -1,44 +1,41 @@
 /* cmd_guided_gradcam.c - `attrib guided-gradcam`: guided backpropagation
  * times the upsampled Grad-CAM map, pointwise (Selvaraju et al. 2016). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "error.h"
 #include "explain.h"
 #include "gradcam.h"
 #include "guided.h"
 #include "heatmap.h"
 
-static int guided_gradcam(struct explain_run *run, const float *x, struct attribution *a,
-                          struct summary *s)
+static int guided_gradcam(struct explain_run *run, struct batch *b)
 {
-    size_t plane = (size_t)s->map_h * s->map_w;
-    struct attribution guided = { .map = a->map, .chw = a->chw };
-    int rc = guided_compute(run, x, run->opts.target, &guided, s);
-    double guided_ms = s->pass_ms;
-    int64_t target = rc ? -1 : attrib_result_targets(guided.res)[0];
-    attrib_result_free(guided.res);
+    int rc = guided_compute(run, b);
     if (rc)
         return rc;
-    /* Grad-CAM writes its upsampled map into a->map; the guided gradient
-     * stays in a->chw. Both explain the class the first pass explained. */
-    rc = gradcam_compute(run, x, target, a, s);
-    s->pass_ms += guided_ms;
-    if (rc)
+    /* Grad-CAM explains the classes the guided pass explained; its upsampled
+     * maps replace a->map while the guided gradients stay in a->chw. */
+    int64_t targets[MAX_BATCH_SIZE];
+    memcpy(targets, attrib_result_targets(b->res), (size_t)b->n * sizeof *targets);
+    attrib_result_free(b->res);
+    b->res = NULL;
+    if ((rc = gradcam_compute(run, b, targets)))
         return rc;
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < plane; i++)
-            a->chw[c * plane + i] *= a->map[i];
-    a->has_chw = 1;
-    heatmap_abs_channel_max(a->chw, 3, s->map_h, s->map_w, a->map);
+    size_t plane = (size_t)b->h * b->w;
+    for (int i = 0; i < b->n; i++) {
+        struct attribution *a = &b->a[i];
+        for (int c = 0; c < 3; c++)
+            for (size_t k = 0; k < plane; k++)
+                a->chw[c * plane + k] *= a->map[k];
+        heatmap_abs_channel_max(a->chw, 3, b->h, b->w, a->map);
+    }
     return 0;
 }
 
 static const struct method method = {
     .name = "guided-gradcam",
     .usage =
-        "usage: attrib guided-gradcam IMAGE... [--class N] [--layer PATH] [-o DIR] [options]\n\n"
+        "usage: attrib guided-gradcam IMAGE|DIR|-... [--class N] [--layer PATH] [-o DIR] [options]\n\n"
         "Guided Grad-CAM (Selvaraju et al. 2016): the guided-backpropagation gradient\n"
         "multiplied pointwise by the Grad-CAM map upsampled to the input size. Writes\n"
         "NAME.guided-gradcam.png (|max over channels| heatmap), .rgb.png, .overlay.png\n"

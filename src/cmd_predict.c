@@ -5,16 +5,18 @@
 #include "classify.h"
 #include "batch.h"
 #include "commands.h"
+#include "inputs.h"
 #include "error.h"
 #include "model.h"
 
 static const char usage[] =
-    "usage: attrib predict IMAGE... [--top K] [--json] [options]\n\n"
+    "usage: attrib predict IMAGE|DIR|-... [--top K] [--json] [options]\n\n"
     "Classifies each image and prints its K most likely classes: probability,\n"
     "class index and label. An image that cannot be read is reported and skipped.\n\n"
     "Options:\n"
     "  -k, --top K        how many classes to print (default: 5)\n"
     "  --json             print one JSON object per image, one per line\n"
+    "  -r, --recursive    also take images in subdirectories of directory inputs\n"
     MODEL_OPTS_HELP
     "  -h, --help         show this help\n\n";
 
@@ -23,7 +25,7 @@ enum { OPT_JSON = OPT_FIRST_COMMAND_OPTION };
 struct predict_opts {
     struct model_opts model;
     long top;
-    int json;
+    int json, recursive;
 };
 
 static void print_result(const struct model *m, const struct predict_opts *o, const char *path,
@@ -103,6 +105,7 @@ int cmd_predict(int argc, char **argv)
         MODEL_LONGOPTS,
         { "top", required_argument, NULL, 'k' },
         { "json", no_argument, NULL, OPT_JSON },
+        { "recursive", no_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -111,7 +114,7 @@ int cmd_predict(int argc, char **argv)
     int opt;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "k:rh", longopts, NULL)) != -1) {
         int rc = model_opts_parse(&o.model, opt, optarg);
         if (rc == -1) {
             switch (opt) {
@@ -126,6 +129,10 @@ int cmd_predict(int argc, char **argv)
                 o.json = 1;
                 rc = EXIT_OK;
                 break;
+            case 'r':
+                o.recursive = 1;
+                rc = EXIT_OK;
+                break;
             default:
                 return bad_option(argc, argv);
             }
@@ -134,16 +141,22 @@ int cmd_predict(int argc, char **argv)
             return rc;
     }
     if (optind >= argc)
-        return fail(EXIT_USAGE, "no image given (usage: attrib predict IMAGE... [--top K])");
+        return fail(EXIT_USAGE, "no image given (usage: attrib predict IMAGE|DIR|-... [--top K])");
 
-    struct model m;
-    int rc = model_open(&o.model, &m);
-    if (rc) {
-        model_close(&m);
+    struct input_list in;
+    int rc = inputs_collect(argv + optind, argc - optind, o.recursive, &in);
+    if (rc)
         return rc;
-    }
+    char **paths = malloc(in.n * sizeof *paths);
+    for (size_t i = 0; paths && i < in.n; i++)
+        paths[i] = in.items[i].path;
+    struct model m = { 0 };
+    rc = paths ? model_open(&o.model, &m) : fail(EXIT_INTERNAL, "out of memory");
     struct predict_run run = { &m, &o };
-    rc = for_each_image("predict", argv + optind, argc - optind, predict_one, &run);
+    if (rc == EXIT_OK)
+        rc = for_each_image("predict", paths, (int)in.n, predict_one, &run);
+    free(paths);
+    inputs_free(&in);
     model_close(&m);
     return rc;
 }

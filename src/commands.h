@@ -12,5 +12,6 @@ int cmd_guided_gradcam(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_fool(int argc, char **argv);
 int cmd_classviz(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* explain.h - the driver every attribution subcommand runs on: options,
- * model, the per-image loop, and turning a map into heatmap, overlay, raw
- * file and summary. A method only computes its map (struct method). */
+ * model, inputs (files, directories, stdin), mini-batches, and turning maps
+ * into heatmap, overlay, raw file and summary, per image and for the run.
+ * A method only computes its maps (struct method). */
 #ifndef ATTRIB_EXPLAIN_H
 #define ATTRIB_EXPLAIN_H
 
@@ -9,25 +10,43 @@
 #include "model.h"
 #include "summary.h"
 
+#define DEFAULT_BATCH_SIZE 4
+#define MAX_BATCH_SIZE 256
+
 struct explain_opts {
     struct model_opts model;
-    long target;         /* --class; -1: the predicted class */
-    const char *layer;   /* --layer; NULL: the method's default */
-    const char *out_dir; /* -o */
-    enum colormap cmap;  /* --cmap */
-    double alpha;        /* --alpha: weight of the heatmap in the overlay */
-    double clip;         /* --clip: percent of hottest pixels drawn saturated */
-    const char *raw;     /* --raw FILE */
-    int json, quiet;
+    long target;            /* --class; -1: the predicted class */
+    const char *class_file; /* --class-file TSV */
+    const char *layer;      /* --layer; NULL: the method's default */
+    const char *out_dir;    /* -o */
+    enum colormap cmap;     /* --cmap */
+    double alpha;           /* --alpha: weight of the heatmap in the overlay */
+    double clip;            /* --clip: percent of hottest pixels drawn saturated */
+    const char *raw;        /* --raw FILE (one image) */
+    int save_raw;           /* --save-raw: NAME.METHOD.npy for every image */
+    long batch_size;        /* --batch-size */
+    long shard_k, shard_n;  /* --shard K/N; 0/0: all */
+    int recursive, json, quiet, no_report;
+    const char *sheet;      /* --sheet FILE.png */
 };
 
 /* What a method computes for one image, at the model's input size H x W. */
 struct attribution {
-    float *map;        /* H x W, always: the heatmap */
-    float *chw;        /* 3 x H x W, for methods with per-channel values */
-    int has_chw;       /* set by the method when chw holds its result */
-    float *cam;        /* layer methods: the low-resolution map, owned */
-    attrib_result *res;/* the pass whose logits and target are reported */
+    float *map;  /* H x W, always: the heatmap */
+    float *chw;  /* 3 x H x W, for methods with per-channel values */
+    int has_chw; /* set by the method when chw holds its result */
+    float *cam;  /* layer methods: the low-resolution map (owned) */
+};
+
+/* A mini-batch of n preprocessed images. */
+struct batch {
+    int n, h, w;
+    const float *x;          /* [n, 3, h, w], normalised */
+    const int64_t *targets;  /* n classes; -1: the top-1 */
+    struct attribution *a;   /* n */
+    struct summary *s;       /* n */
+    attrib_result *res;      /* set by compute: the pass whose logits and
+                                classes the summaries report */
 };
 
 struct explain_run;
@@ -36,10 +55,9 @@ struct method {
     const char *name;  /* subcommand and file-name suffix: "saliency" */
     const char *usage; /* the --help text before the shared options */
     int uses_layer;    /* accepts --layer (default: the Grad-CAM layer) */
-    /* Computes a for the normalised input x [1, 3, H, W]; fills
-     * s->pass_ms and, for layer methods, s->layer* and s->cam*. */
-    int (*compute)(struct explain_run *run, const float *x, struct attribution *a,
-                   struct summary *s);
+    /* Computes every b->a[i]; sets b->res and, for layer methods, the layer
+     * fields of b->s[i]. */
+    int (*compute)(struct explain_run *run, struct batch *b);
 };
 
 /* State of one invocation, shared with the method's compute(). */
@@ -51,11 +69,14 @@ struct explain_run {
     double t_start;
 };
 
-/* `attrib NAME IMAGE... [options]` for method m. */
+/* `attrib NAME INPUT... [options]` for method m. */
 int explain_main(const struct method *m, int argc, char **argv);
 
 /* A failed shim call during compute(): --class errors are usage errors,
  * everything else is the model's. */
 int explain_shim_error(struct explain_run *run, attrib_status st);
+
+/* Shape of the batch for the shim: {n, 3, h, w}. */
+void batch_shape(const struct batch *b, int64_t shape[4]);
 
 #endif

@@ -208,3 +208,38 @@ void buffer_free(struct buffer *b)
     free(b->data);
     memset(b, 0, sizeof *b);
 }
+
+/* Splits an absolute path in place into its components. */
+static int components(char *p, char **parts, int max)
+{
+    int n = 0;
+    for (char *tok = strtok(p, "/"); tok && n < max; tok = strtok(NULL, "/"))
+        parts[n++] = tok;
+    return n;
+}
+
+int relative_path(const char *dir, const char *path, char *out, size_t size)
+{
+    enum { MAX_PARTS = 256 };
+    char a[PATH_MAX], b[PATH_MAX], *pa[MAX_PARTS], *pb[MAX_PARTS];
+    if (!realpath(dir, a) || !realpath(path, b))
+        return -1;
+    int na = components(a, pa, MAX_PARTS), nb = components(b, pb, MAX_PARTS), common = 0;
+    while (common < na && common < nb && strcmp(pa[common], pb[common]) == 0)
+        common++;
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = common; i < na; i++) {
+        if (used + 4 > size)
+            return -1;
+        memcpy(out + used, "../", 4);
+        used += 3;
+    }
+    for (int i = common; i < nb; i++) {
+        int n = snprintf(out + used, size - used, "%s%s", pb[i], i + 1 < nb ? "/" : "");
+        if (n < 0 || (size_t)n >= size - used)
+            return -1;
+        used += (size_t)n;
+    }
+    return 0;
+}

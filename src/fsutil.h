@@ -27,6 +27,10 @@ void path_stem(const char *path, char *out, size_t size);
 /* out = dir + "/" + name; EXIT_OUTPUT if it does not fit. */
 int path_join(char *out, size_t size, const char *dir, const char *name);
 
+/* out = path relative to directory dir ("../photos/cat.jpg"); both must
+ * exist. 0, or -1 when they do not or it does not fit. */
+int relative_path(const char *dir, const char *path, char *out, size_t size);
+
 /* A growable byte buffer, used for encoding files in memory. */
 struct buffer {
     unsigned char *data;

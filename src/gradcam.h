@@ -4,10 +4,9 @@
 
 #include "explain.h"
 
-/* Grad-CAM of run->layer for input x and class target (< 0: the top-1):
- * a->map (input size), a->cam and the layer fields of s; a->res holds the
- * pass. */
-int gradcam_compute(struct explain_run *run, const float *x, int64_t target,
-                    struct attribution *a, struct summary *s);
+/* Grad-CAM of run->layer for the batch and per-image classes targets
+ * (< 0: the top-1): every a->map (input size), a->cam and the layer fields
+ * of the summaries; b->res holds the pass. */
+int gradcam_compute(struct explain_run *run, struct batch *b, const int64_t *targets);
 
 #endif

@@ -5,10 +5,8 @@
 
 #include "explain.h"
 
-/* The guided gradient of input x for class target (< 0: the top-1) into
- * a->chw (3xHxW, has_chw set) and its |max over channels| into a->map;
- * a->res holds the pass. */
-int guided_compute(struct explain_run *run, const float *x, int64_t target,
-                   struct attribution *a, struct summary *s);
+/* The guided gradient of every image into a->chw (3xHxW, has_chw set) and
+ * its |max over channels| into a->map; b->res holds the pass. */
+int guided_compute(struct explain_run *run, struct batch *b);
 
 #endif

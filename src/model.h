@@ -10,6 +10,7 @@
 #include "layers.h"
 #include "cli.h"
 #include "summary.h"
+#include "timer.h"
 
 #define DEFAULT_MODEL_FILE "mobilenet_v2_1.0_224.pt"
 #define MODEL_ENV "ATTRIB_MODEL"
@@ -48,7 +49,5 @@ int model_layers(struct model *m, struct layer_list *out);
 /* The model_info view used by summaries. */
 struct model_info model_info(const struct model *m);
 
-/* Milliseconds on a monotonic clock. */
-double now_ms(void);
 
 #endif

@@ -61,7 +61,7 @@ def bad_image(tmp_path, kind):
 
 IMAGE_CASES = [
     ("missing", "No such file"),
-    ("directory", "not a regular file"),
+    ("directory", "no images in directory"),
     ("empty", "not a readable image"),
     ("text", "not a readable image"),
     ("truncated_jpeg", "truncated"),

@@ -1,0 +1,167 @@
+/* html.c - index.html: a static gallery of a batch run that opens from
+ * disk (no network, no framework; a few lines of script sort the cards). */
+#include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "report.h"
+
+static void put(struct buffer *b, const char *s)
+{
+    buffer_append(b, s, strlen(s));
+}
+
+/* Text or attribute value, escaped. */
+static void esc(struct buffer *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': put(b, "&amp;"); break;
+        case '<': put(b, "&lt;"); break;
+        case '>': put(b, "&gt;"); break;
+        case '"': put(b, "&quot;"); break;
+        case '\'': put(b, "&#39;"); break;
+        default: buffer_append(b, s, 1);
+        }
+    }
+}
+
+/* A relative URL: each path segment percent-encoded where needed. */
+static void url(struct buffer *b, const char *s)
+{
+    static const char safe[] = "-_.~/";
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr(safe, c)) {
+            buffer_append(b, s, 1);
+        } else {
+            char hex[4];
+            snprintf(hex, sizeof hex, "%%%02X", c);
+            put(b, hex);
+        }
+    }
+}
+
+static const char *text(const cJSON *o, const char *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (k)
+        v = cJSON_GetObjectItemCaseSensitive(v, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double number(const cJSON *o, const char *a, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static const char style[] =
+    "body{font-family:sans-serif;margin:1em;background:#f6f6f6;color:#222}"
+    "h1{font-size:1.3em}.grid{display:flex;flex-wrap:wrap;gap:10px}"
+    ".card{background:#fff;border:1px solid #ccc;padding:6px;width:470px}"
+    ".card.failed{border-color:#c00;color:#900}.pics{display:flex;gap:4px}"
+    ".pics img{width:150px;height:150px;object-fit:contain;background:#eee}"
+    ".cap{font-size:.85em;margin-top:4px;word-break:break-all}button{margin-right:4px}";
+
+static const char script[] =
+    "function sortBy(key){var g=document.getElementById('grid');"
+    "var c=Array.prototype.slice.call(g.children);c.sort(function(a,b){"
+    "var x=a.dataset[key],y=b.dataset[key];if(key!=='name'){x=+x;y=+y;"
+    "return key==='prob'?y-x:x-y;}return x<y?-1:x>y?1:0;});"
+    "c.forEach(function(e){g.appendChild(e);});}"
+    "window.addEventListener('load',function(){var im=document.images,ok=0;"
+    "for(var i=0;i<im.length;i++)if(im[i].complete&&im[i].naturalWidth>0)ok++;"
+    "document.body.dataset.loaded=ok;document.body.dataset.broken=im.length-ok;"
+    "document.getElementById('status').textContent=ok+' of '+im.length+' pictures shown';});";
+
+static void card(struct buffer *b, const cJSON *o, const char *dir)
+{
+    int ok = strcmp(text(o, "status", NULL), "ok") == 0;
+    char buf[64], original[PATH_MAX];
+    put(b, "<div class=\"card");
+    put(b, ok ? "\"" : " failed\"");
+    put(b, " data-name=\"");
+    esc(b, text(o, "name", NULL));
+    snprintf(buf, sizeof buf, "\" data-class=\"%g\" data-prob=\"%g\">", number(o, "target", "index"),
+             number(o, "target", "probability"));
+    put(b, buf);
+    if (ok) {
+        put(b, "<div class=\"pics\">");
+        const char *src = text(o, "image", NULL);
+        if (relative_path(dir, src, original, sizeof original) == 0) {
+            put(b, "<a href=\"");
+            url(b, original);
+            put(b, "\"><img alt=\"original\" src=\"");
+            url(b, original);
+            put(b, "\"></a>");
+        }
+        static const char *const kinds[] = { "heatmap", "overlay", "rgb" };
+        for (int i = 0; i < 3; i++) {
+            const char *p = text(o, "outputs", kinds[i]);
+            if (!*p)
+                continue;
+            put(b, "<img alt=\"");
+            put(b, kinds[i]);
+            put(b, "\" src=\"");
+            url(b, p);
+            put(b, "\">");
+        }
+        put(b, "</div><div class=\"cap\"><b>");
+        esc(b, text(o, "name", NULL));
+        snprintf(buf, sizeof buf, "</b>: %g ", number(o, "target", "index"));
+        put(b, buf);
+        esc(b, text(o, "target", "label"));
+        snprintf(buf, sizeof buf, " (p=%.3f); top-1 %g ", number(o, "target", "probability"),
+                 number(o, "top1", "index"));
+        put(b, buf);
+        esc(b, text(o, "top1", "label"));
+        put(b, "</div>");
+    } else {
+        put(b, "<div class=\"cap\"><b>");
+        esc(b, text(o, "image", NULL));
+        put(b, "</b>: ");
+        esc(b, text(o, "error", NULL));
+        put(b, "</div>");
+    }
+    put(b, "</div>\n");
+}
+
+int report_write_html(const cJSON *root, const char *dir)
+{
+    struct buffer b = { 0 };
+    const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images"), *o;
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(root, "totals");
+    put(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>attrib ");
+    esc(&b, text(root, "method", NULL));
+    put(&b, "</title><style>");
+    put(&b, style);
+    put(&b, "</style></head><body>\n<h1>attrib ");
+    esc(&b, text(root, "method", NULL));
+    put(&b, " &mdash; ");
+    esc(&b, text(root, "model", "name"));
+    char buf[160];
+    snprintf(buf, sizeof buf, "</h1>\n<p>%g images, %g explained, %g failed</p>\n",
+             number(root, "totals", "images"), number(root, "totals", "ok"),
+             number(root, "totals", "failed"));
+    put(&b, totals ? buf : "</h1>\n");
+    put(&b, "<p>Sort by <button onclick=\"sortBy('name')\">name</button>"
+            "<button onclick=\"sortBy('class')\">class</button>"
+            "<button onclick=\"sortBy('prob')\">probability</button></p>\n"
+            "<div class=\"grid\" id=\"grid\">\n");
+    cJSON_ArrayForEach(o, images)
+        card(&b, o, dir);
+    put(&b, "</div>\n<p id=\"status\"></p>\n<script>");
+    put(&b, script);
+    put(&b, "</script>\n</body></html>\n");
+    char path[PATH_MAX];
+    int rc = b.failed ? fail(EXIT_INTERNAL, "out of memory") : path_join(path, sizeof path, dir, "index.html");
+    if (rc == EXIT_OK)
+        rc = write_file_atomic(path, b.data, b.len);
+    buffer_free(&b);
+    return rc;
+}
