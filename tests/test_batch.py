@@ -1,0 +1,204 @@
+"""Folders in, a report out: batch runs over directories and stdin, output
+names, per-image classes, shards and their merge, the HTML page in a real
+browser, the contact sheet."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import BIN, IMAGES, V2, json_lines, ok, run
+
+PHOTOS = sorted(p.name for p in IMAGES.iterdir() if p.suffix in (".bmp", ".jpg"))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """The shared photos plus a corrupt JPEG and a text file named .png."""
+    d = tmp_path / "photos"
+    d.mkdir()
+    for name in PHOTOS:
+        shutil.copy(IMAGES / name, d / name)
+    (d / "corrupt.jpg").write_bytes((IMAGES / "hot_dog.jpg").read_bytes()[:5000])
+    (d / "notes.png").write_text("not a picture\n")
+    (d / "README.txt").write_text("ignored: not an image extension\n")
+    return d
+
+
+def report(out):
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_folder_run_explains_good_images_and_lists_bad_ones(folder, tmp_path):
+    out = tmp_path / "out"
+    p = run("saliency", folder, "--model", V2, "-o", out, "-q")
+    assert p.returncode == 1  # some inputs failed
+    assert "corrupt.jpg" in p.stderr and "notes.png" in p.stderr
+    r = report(out)
+    status = {rec["name"]: rec["status"] for rec in r["images"]}
+    assert status.pop("corrupt") == "failed" and status.pop("notes") == "failed"
+    assert sorted(status) == sorted(n.rsplit(".", 1)[0] for n in PHOTOS)
+    assert set(status.values()) == {"ok"}
+    assert r["totals"] == {**r["totals"], "images": 13, "ok": 11, "failed": 2}
+    assert r["totals"]["images_per_second"] > 0
+    for name in status:
+        assert (out / f"{name}.saliency.png").exists()
+    csv = (out / "summary.csv").read_text().splitlines()
+    assert csv[0].startswith("image,name,status,error,target")
+    assert len(csv) == 14
+
+
+def test_output_tree_mirrors_input_tree_and_names_never_collide(tmp_path):
+    src = tmp_path / "in"
+    for sub in ["a", "b", "b/deep"]:
+        (src / sub).mkdir(parents=True)
+    for sub in ["a", "b", "b/deep"]:
+        shutil.copy(IMAGES / "bird.bmp", src / sub / "x.bmp")
+    shutil.copy(IMAGES / "parrot.jpg", src / "a" / "x.jpg")  # same stem, same folder
+    out = tmp_path / "out"
+    ok("gradcam", src, "-r", "--model", V2, "-o", out, "-q", "--batch-size", 3)
+    names = sorted(r["name"] for r in report(out)["images"])
+    assert names == ["a/x", "a/x-2", "b/deep/x", "b/x"]
+    for n in names:
+        assert (out / f"{n}.gradcam.overlay.png").exists()
+    # Without -r only the top level counts: here there is nothing.
+    p = run("gradcam", src, "--model", V2, "-o", tmp_path / "flat")
+    assert p.returncode == 1 and "--recursive" in p.stderr
+    # Two files with one name from different folders, given one by one.
+    out2 = tmp_path / "out2"
+    ok("saliency", src / "a" / "x.bmp", src / "b" / "x.bmp", "--model", V2, "-o", out2, "-q")
+    assert sorted(os.listdir(out2)).count("x-2.saliency.png") == 1
+
+
+def test_paths_on_stdin(tmp_path):
+    out = tmp_path / "out"
+    listing = "\n".join(str(IMAGES / n) for n in ["bird.bmp", "parrot.jpg"]) + "\n"
+    p = subprocess.run([BIN, "saliency", "-", "--model", str(V2), "-o", str(out), "--json"],
+                       input=listing, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert [s["target"]["index"] for s in json_lines(p.stdout)] == [19, 88]
+    assert [r["name"] for r in report(out)["images"]] == ["bird", "parrot"]
+
+
+def test_class_file_sets_each_images_class(tmp_path):
+    tsv = tmp_path / "classes.tsv"
+    tsv.write_text(f"# path\tclass\n{IMAGES / 'cat.bmp'}\t291\n{IMAGES / 'bird.bmp'}\t954\n")
+    out = tmp_path / "out"
+    p = ok("gradcam", IMAGES / "cat.bmp", IMAGES / "bird.bmp", IMAGES / "parrot.jpg",
+           "--class-file", tsv, "--model", V2, "-o", out, "--json")
+    got = [(s["target"]["index"], s["target"]["predicted"]) for s in json_lines(p.stdout)]
+    assert got == [(291, False), (954, False), (88, True)]
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("cat.bmp 291\n")
+    p = run("gradcam", IMAGES / "cat.bmp", "--class-file", bad, "--model", V2, "-o", out)
+    assert p.returncode == 2 and "PATH<TAB>CLASS" in p.stderr
+
+
+def test_batches_give_the_maps_single_images_give(tmp_path):
+    ok("saliency", IMAGES, "--model", V2, "-o", tmp_path / "b", "--save-raw", "-q",
+       "--batch-size", 4, "--threads", 2)
+    for name in ["cat", "parrot", "sunflower"]:
+        photo = next(IMAGES.glob(name + ".*"))
+        ok("saliency", photo, "--model", V2, "-o", tmp_path / "s", "--raw",
+           tmp_path / f"{name}.npy", "-q", "--threads", 2)
+        single = np.load(tmp_path / f"{name}.npy")
+        batched = np.load(tmp_path / "b" / f"{name}.saliency.npy")
+        # Batched convolutions round differently in the last bits.
+        assert np.abs(single - batched).max() <= 1e-4 * single.max()
+
+
+def records_without_timings(out):
+    r = report(out)
+    for rec in r["images"]:
+        rec.pop("pass_ms", None)
+    r.pop("totals")
+    return r
+
+
+def assert_same_records(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        if key != "images":
+            assert a[key] == b[key], key
+    assert len(a["images"]) == len(b["images"])
+    for x, y in zip(a["images"], b["images"]):
+        for k in ("index", "image", "name", "status", "outputs"):
+            assert x.get(k) == y.get(k), k
+        for part in ("target", "top1", "map"):
+            for k, v in (x.get(part) or {}).items():
+                if isinstance(v, float):  # batch composition moves the last bits
+                    assert v == pytest.approx(y[part][k], rel=1e-4, abs=1e-7), (part, k)
+                else:
+                    assert v == y[part][k]
+
+
+def test_three_shards_merged_equal_one_run(folder, tmp_path):
+    single, shards = tmp_path / "single", tmp_path / "shards"
+    run("gradcam", folder, "--model", V2, "-o", single, "-q")
+    for k in (1, 2, 3):
+        p = run("gradcam", folder, "--model", V2, "-o", shards, "-q", "--shard", f"{k}/3")
+        assert p.returncode in (0, 1)
+        assert (shards / f"summary.shard-{k}-of-3.json").exists()
+    assert not (shards / "summary.json").exists()
+    assert "13 images" in ok("merge", shards).stdout
+    assert_same_records(records_without_timings(shards), records_without_timings(single))
+    assert report(shards)["totals"]["failed"] == 2
+
+
+def test_merge_across_directories_rewrites_output_paths(tmp_path):
+    for k in (1, 2):
+        ok("saliency", IMAGES, "--model", V2, "-o", tmp_path / f"s{k}", "-q", "--shard", f"{k}/2")
+    out = tmp_path / "merged"
+    ok("merge", tmp_path / "s1", tmp_path / "s2", "-o", out)
+    recs = report(out)["images"]
+    assert len(recs) == 11 and [r["index"] for r in recs] == list(range(11))
+    for r in recs:
+        assert (out / r["outputs"]["heatmap"]).exists()
+
+
+def test_merge_refuses_overlapping_or_foreign_reports(tmp_path):
+    ok("saliency", IMAGES, "--model", V2, "-o", tmp_path / "a", "-q")
+    ok("saliency", IMAGES, "--model", V2, "-o", tmp_path / "b", "-q")
+    p = run("merge", tmp_path / "a", tmp_path / "b", "-o", tmp_path / "m")
+    assert p.returncode == 1 and "more than one report" in p.stderr
+    ok("gradcam", IMAGES, "--model", V2, "-o", tmp_path / "c", "-q")
+    p = run("merge", tmp_path / "a", tmp_path / "c", "-o", tmp_path / "m2")
+    assert p.returncode == 1 and "another method or model" in p.stderr
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
+def test_report_page_loads_in_a_browser_and_shows_every_picture(folder, tmp_path):
+    out = tmp_path / "out"
+    run("guided-gradcam", folder, "--model", V2, "-o", out, "-q")
+    with tempfile.TemporaryDirectory() as profile:
+        p = subprocess.run(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                            "--enable-logging=stderr", "--virtual-time-budget=10000",
+                            "--dump-dom", (out / "index.html").as_uri()],
+                           capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0
+    body = p.stdout[p.stdout.index("<body"):]
+    # original + heatmap + overlay + rgb for each of the 11 explained photos
+    assert body.startswith('<body data-loaded="44" data-broken="0"'), body[:80]
+    assert body.count('class="card failed"') == 2
+    assert "Uncaught" not in p.stderr and "SyntaxError" not in p.stderr
+
+
+def test_contact_sheet_draws_every_image(tmp_path):
+    out = tmp_path / "out"
+    ok("saliency", IMAGES, "--model", V2, "-o", out, "-q", "--sheet", "sheet.png")
+    sheet = Image.open(out / "sheet.png")
+    # 11 images in rows of 4 cells of 2 tiles (160 px) with labels.
+    assert sheet.size == (4 * 344 + 8, 3 * 206 + 8)
+    px = np.asarray(sheet.convert("L"))
+    assert (px < 250).mean() > 0.3  # pictures, not a blank page
+    p = run("saliency", IMAGES / "cat.bmp", "--model", V2, "-o", out, "--sheet", "s.png")
+    assert p.returncode == 2 and "batch" in p.stderr
