@@ -13,5 +13,7 @@ int cmd_layers(int argc, char **argv);
 int cmd_fool(int argc, char **argv);
 int cmd_classviz(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_golden(int argc, char **argv);
 
 #endif

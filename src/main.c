@@ -23,6 +23,8 @@ static const struct command commands[] = {
     { "guided-gradcam", cmd_guided_gradcam, "guided backprop times Grad-CAM" },
     { "fool", cmd_fool, "adversarial image that makes the model see another class" },
     { "classviz", cmd_classviz, "image the model sees as a class (regularised gradient ascent)" },
+    { "compare", cmd_compare, "how far two heatmaps or folders of them differ" },
+    { "golden", cmd_golden, "record golden heatmaps, or check a run against them" },
     { "merge", cmd_merge, "combine the reports of batch runs or shards into one" },
     { "layers", cmd_layers, "list a model's layers and the default Grad-CAM layer" },
 };

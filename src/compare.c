@@ -1,0 +1,405 @@
+/* compare.c - map metrics: scaled differences, correlations, top-k IoU. */
+#include "compare.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/stat.h>
+
+#include <cJSON.h>
+#include <stb_image.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "heatmap.h"
+
+enum { MAX_MAP_BYTES = 1024 * 1024 * 1024 };
+
+void tolerances_default(struct tolerances *t)
+{
+    *t = (struct tolerances){ .max_abs = 0.01, .mean_abs = 0.001, .min_pearson = 0.99,
+                              .min_spearman = 0.99, .min_iou = 0.9, .top_percent = 5 };
+}
+
+static double pearson(const double *a, const double *b, size_t n)
+{
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < n; i++)
+        ma += a[i], mb += b[i];
+    ma /= n, mb /= n;
+    for (size_t i = 0; i < n; i++) {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    if (saa == 0 && sbb == 0)
+        return 1; /* two flat maps agree */
+    if (saa == 0 || sbb == 0)
+        return 0;
+    return sab / sqrt(saa * sbb);
+}
+
+static const float *rank_base;
+static int by_value(const void *x, const void *y)
+{
+    float a = rank_base[*(const size_t *)x], b = rank_base[*(const size_t *)y];
+    return (a > b) - (a < b);
+}
+
+/* Ranks with ties averaged, as Spearman's coefficient wants. */
+static int ranks(const float *v, size_t n, double *r)
+{
+    size_t *order = malloc(n * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    rank_base = v;
+    qsort(order, n, sizeof *order, by_value);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[order[j + 1]] == v[order[i]])
+            j++;
+        for (size_t k = i; k <= j; k++)
+            r[order[k]] = (i + j) / 2.0;
+        i = j + 1;
+    }
+    free(order);
+    return 0;
+}
+
+int map_compare(const float *a, const float *b, size_t n, double top_percent, struct map_diff *d)
+{
+    memset(d, 0, sizeof *d);
+    double scale = 0, sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(a[i]) > scale)
+            scale = fabs(a[i]);
+    if (scale == 0)
+        scale = 1;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]) / scale;
+        sum += e;
+        if (e > d->max_abs || isnan(e))
+            d->max_abs = isnan(e) ? INFINITY : e;
+    }
+    d->mean_abs = n ? sum / n : 0;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    int rc = x && y ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = a[i], y[i] = b[i];
+        d->pearson = pearson(x, y, n);
+        if (ranks(a, n, x) || ranks(b, n, y))
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        else
+            d->spearman = pearson(x, y, n);
+    }
+    float ta, tb;
+    if (rc == EXIT_OK && !(rc = heatmap_percentile(a, n, 100 - top_percent, &ta)) &&
+        !(rc = heatmap_percentile(b, n, 100 - top_percent, &tb))) {
+        size_t both = 0, either = 0;
+        for (size_t i = 0; i < n; i++) {
+            int ia = a[i] >= ta, ib = b[i] >= tb;
+            both += ia && ib;
+            either += ia || ib;
+        }
+        d->iou = either ? (double)both / either : 1;
+    }
+    free(x);
+    free(y);
+    return rc;
+}
+
+int map_within(const struct map_diff *d, const struct tolerances *t, char *why, size_t size)
+{
+    if (!(d->max_abs <= t->max_abs))
+        snprintf(why, size, "max abs diff %.3g > %.3g", d->max_abs, t->max_abs);
+    else if (!(d->mean_abs <= t->mean_abs))
+        snprintf(why, size, "mean abs diff %.3g > %.3g", d->mean_abs, t->mean_abs);
+    else if (!(d->pearson >= t->min_pearson))
+        snprintf(why, size, "pearson %.4f < %.4f", d->pearson, t->min_pearson);
+    else if (!(d->spearman >= t->min_spearman))
+        snprintf(why, size, "spearman %.4f < %.4f", d->spearman, t->min_spearman);
+    else if (!(d->iou >= t->min_iou))
+        snprintf(why, size, "top-%g%% IoU %.3f < %.3f", t->top_percent, d->iou, t->min_iou);
+    else
+        return 1;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The float32 payload of a .npy file (format 1.x or 2.x, '<f4', C order). */
+static int npy_payload(const unsigned char *d, size_t len, const char *path, size_t *off)
+{
+    if (len < 12 || memcmp(d, "\x93NUMPY", 6) != 0)
+        return fail(EXIT_INPUT, "'%s' is not a .npy file", path);
+    size_t hlen = d[6] == 1 ? (size_t)(d[8] | d[9] << 8) : (size_t)(d[8] | d[9] << 8 | d[10] << 16 | (size_t)d[11] << 24);
+    size_t start = d[6] == 1 ? 10 : 12;
+    if (start + hlen > len)
+        return fail(EXIT_INPUT, "'%s' is a truncated .npy file", path);
+    char header[512];
+    size_t n = hlen < sizeof header - 1 ? hlen : sizeof header - 1;
+    memcpy(header, d + start, n);
+    header[n] = '\0';
+    if (!strstr(header, "'<f4'") || strstr(header, "'fortran_order': True"))
+        return fail(EXIT_INPUT, "'%s' is not a little-endian float32 C-order .npy", path);
+    *off = start + hlen;
+    return EXIT_OK;
+}
+
+int map_read(const char *path, float **values, size_t *n)
+{
+    unsigned char *data;
+    size_t len;
+    int rc = read_file(path, MAX_MAP_BYTES, EXIT_INPUT, &data, &len);
+    if (rc)
+        return rc;
+    int w, h, comp;
+    if (!ends_with(path, ".npy") && !ends_with(path, ".f32") &&
+        stbi_info_from_memory(data, (int)len, &w, &h, &comp)) {
+        unsigned char *px = stbi_load_from_memory(data, (int)len, &w, &h, &comp, 1);
+        free(data);
+        if (!px)
+            return fail(EXIT_INPUT, "'%s' could not be decoded", path);
+        *n = (size_t)w * h;
+        *values = malloc(*n * sizeof **values);
+        if (*values)
+            for (size_t i = 0; i < *n; i++)
+                (*values)[i] = px[i] / 255.0f;
+        stbi_image_free(px);
+        return *values ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    }
+    size_t off = 0;
+    if (ends_with(path, ".npy") && (rc = npy_payload(data, len, path, &off))) {
+        free(data);
+        return rc;
+    }
+    if ((len - off) % 4) {
+        free(data);
+        return fail(EXIT_INPUT, "'%s' does not hold whole float32 values", path);
+    }
+    *n = (len - off) / 4;
+    *values = malloc((*n ? *n : 1) * sizeof **values);
+    if (*values)
+        for (size_t i = 0; i < *n; i++) {
+            const unsigned char *p = data + off + 4 * i;
+            uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+            memcpy(&(*values)[i], &bits, 4);
+        }
+    free(data);
+    return *values ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+}
+
+/* --- Pairing files and reporting, for `attrib compare` and `golden check`. */
+
+struct pair_list {
+    char **rel; /* paths relative to the golden root */
+    size_t n, cap;
+};
+
+static int is_map_file(const char *name, int npy)
+{
+    if (npy)
+        return ends_with(name, ".npy");
+    return ends_with(name, ".png") && !ends_with(name, ".overlay.png") &&
+           !ends_with(name, ".rgb.png") && !ends_with(name, ".diff.png") &&
+           !ends_with(name, ".original.png") && strstr(name, ".") != strrchr(name, '.');
+}
+
+static int list_maps(const char *root, const char *rel, int npy, struct pair_list *l)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel);
+    DIR *d = opendir(dir);
+    if (!d)
+        return fail(EXIT_INPUT, "cannot read directory '%s'", dir);
+    int rc = EXIT_OK;
+    for (struct dirent *e; rc == EXIT_OK && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX], full[PATH_MAX];
+        struct stat st;
+        if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name) >= (int)sizeof sub ||
+            snprintf(full, sizeof full, "%s/%s", root, sub) >= (int)sizeof full || stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            rc = list_maps(root, sub, npy, l);
+        } else if (is_map_file(e->d_name, npy)) {
+            if (l->n == l->cap) {
+                l->cap = l->cap ? 2 * l->cap : 64;
+                char **p = realloc(l->rel, l->cap * sizeof *p);
+                if (!p) {
+                    rc = fail(EXIT_INTERNAL, "out of memory");
+                    break;
+                }
+                l->rel = p;
+            }
+            if (!(l->rel[l->n++] = strdup(sub)))
+                rc = fail(EXIT_INTERNAL, "out of memory");
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_list(struct pair_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->rel[i]);
+    free(l->rel);
+}
+
+static cJSON *diff_json(const char *name, const struct map_diff *d, int ok, const char *why)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", name);
+    cJSON_AddBoolToObject(o, "ok", ok);
+    if (d) {
+        cJSON_AddNumberToObject(o, "max_abs", d->max_abs);
+        cJSON_AddNumberToObject(o, "mean_abs", d->mean_abs);
+        cJSON_AddNumberToObject(o, "pearson", d->pearson);
+        cJSON_AddNumberToObject(o, "spearman", d->spearman);
+        cJSON_AddNumberToObject(o, "iou", d->iou);
+    }
+    if (!ok)
+        cJSON_AddStringToObject(o, "why", why);
+    return o;
+}
+
+/* Compares one pair; adds its record to out; returns 1 if it passed,
+ * 0 if not, or -code on an error that is not about the maps. */
+static int compare_pair(const char *a_path, const char *b_path, const char *name,
+                        const struct tolerances *t, cJSON *out)
+{
+    float *a = NULL, *b = NULL;
+    size_t na, nb;
+    char why[160] = "";
+    struct map_diff d;
+    int rc = map_read(a_path, &a, &na), ok = 0, measured = 0;
+    if (rc == EXIT_OK)
+        rc = map_read(b_path, &b, &nb);
+    if (rc == EXIT_OK && na != nb)
+        snprintf(why, sizeof why, "%zu values against %zu in the golden", nb, na);
+    else if (rc == EXIT_OK && (rc = map_compare(a, b, na, t->top_percent, &d)) == EXIT_OK)
+        ok = map_within(&d, t, why, sizeof why), measured = 1;
+    if (rc == EXIT_INPUT) { /* unreadable: that pair fails */
+        snprintf(why, sizeof why, "%s", error_message());
+        clear_error();
+        rc = EXIT_OK;
+    }
+    if (rc == EXIT_OK)
+        cJSON_AddItemToArray(out, diff_json(name, measured ? &d : NULL, ok, why));
+    free(a);
+    free(b);
+    return rc ? -rc : ok;
+}
+
+int compare_paths(const char *golden, const char *fresh, const struct tolerances *t, int json,
+                  int quiet)
+{
+    struct stat sa, sb;
+    if (stat(golden, &sa) != 0)
+        return fail(EXIT_INPUT, "cannot open '%s': %s", golden, strerror(errno));
+    if (stat(fresh, &sb) != 0)
+        return fail(EXIT_INPUT, "cannot open '%s': %s", fresh, strerror(errno));
+    cJSON *pairs = cJSON_CreateArray();
+    int rc = EXIT_OK, failed = 0, passed = 0;
+    if (S_ISDIR(sa.st_mode) != S_ISDIR(sb.st_mode)) {
+        rc = fail(EXIT_USAGE, "compare two files or two directories, not one of each");
+    } else if (!S_ISDIR(sa.st_mode)) {
+        int r = compare_pair(golden, fresh, fresh, t, pairs);
+        rc = r < 0 ? -r : EXIT_OK;
+        passed += r == 1, failed += r == 0;
+    } else {
+        struct pair_list ga = { 0 }, nb = { 0 };
+        int npy = 1;
+        rc = list_maps(golden, "", 1, &ga);
+        if (rc == EXIT_OK && ga.n == 0) { /* no raw maps: compare heatmap PNGs */
+            npy = 0;
+            rc = list_maps(golden, "", 0, &ga);
+        }
+        if (rc == EXIT_OK)
+            rc = list_maps(fresh, "", npy, &nb);
+        if (rc == EXIT_OK && ga.n == 0)
+            rc = fail(EXIT_INPUT, "no maps (.npy or heatmap .png) in '%s'", golden);
+        qsort(ga.rel, ga.n, sizeof *ga.rel, by_string);
+        qsort(nb.rel, nb.n, sizeof *nb.rel, by_string);
+        for (size_t i = 0; rc == EXIT_OK && i < ga.n; i++) {
+            char pa[PATH_MAX], pb[PATH_MAX];
+            if (snprintf(pa, sizeof pa, "%s/%s", golden, ga.rel[i]) >= (int)sizeof pa ||
+                snprintf(pb, sizeof pb, "%s/%s", fresh, ga.rel[i]) >= (int)sizeof pb) {
+                rc = fail(EXIT_INPUT, "path too long: '%s'", ga.rel[i]);
+                break;
+            }
+            if (!bsearch(&ga.rel[i], nb.rel, nb.n, sizeof *nb.rel, by_string)) {
+                cJSON_AddItemToArray(pairs, diff_json(ga.rel[i], NULL, 0, "missing from the new run"));
+                failed++;
+                continue;
+            }
+            int r = compare_pair(pa, pb, ga.rel[i], t, pairs);
+            if (r < 0)
+                rc = -r;
+            passed += r == 1, failed += r == 0;
+        }
+        for (size_t i = 0; rc == EXIT_OK && i < nb.n; i++)
+            if (!bsearch(&nb.rel[i], ga.rel, ga.n, sizeof *ga.rel, by_string)) {
+                cJSON_AddItemToArray(pairs, diff_json(nb.rel[i], NULL, 0, "not in the golden set"));
+                failed++;
+            }
+        free_list(&ga);
+        free_list(&nb);
+    }
+    if (rc == EXIT_OK && json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "passed", passed);
+        cJSON_AddNumberToObject(o, "failed", failed);
+        cJSON_AddItemToObject(o, "pairs", pairs);
+        pairs = NULL;
+        char *s = cJSON_PrintUnformatted(o);
+        if (s)
+            puts(s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+    } else if (rc == EXIT_OK) {
+        const cJSON *p;
+        cJSON_ArrayForEach(p, pairs) {
+            int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ok"));
+            if (quiet && ok)
+                continue;
+            const cJSON *pe = cJSON_GetObjectItemCaseSensitive(p, "pearson");
+            printf("%s %s", ok ? "ok  " : "FAIL", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "file")));
+            if (pe)
+                printf("  max %.2e  mean %.2e  pearson %.6f  spearman %.6f  iou %.3f",
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "max_abs")),
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "mean_abs")),
+                       pe->valuedouble,
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "spearman")),
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "iou")));
+            if (!ok)
+                printf("  (%s)", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "why")));
+            putchar('\n');
+        }
+        printf("%d passed, %d failed\n", passed, failed);
+    }
+    cJSON_Delete(pairs);
+    if (rc)
+        return rc;
+    return failed ? EXIT_INPUT : EXIT_OK;
+}
