@@ -191,8 +191,7 @@ static int update(const char *dir, char **cmd, int ncmd)
     char path[PATH_MAX];
     char *text = cJSON_Print(manifest);
     if (rc == EXIT_OK && (rc = path_join(path, sizeof path, dir, "golden.json")) == EXIT_OK)
-        rc = text ? (text[strlen(text)] = '\0', write_file_atomic(path, text, strlen(text)))
-                  : fail(EXIT_INTERNAL, "out of memory");
+        rc = text ? write_file_atomic(path, text, strlen(text)) : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK)
         printf("golden maps of 'attrib %s' recorded in %s\n", cmd[0], dir);
     cJSON_free(text);

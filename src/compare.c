@@ -102,8 +102,8 @@ int map_compare(const float *a, const float *b, size_t n, double top_percent, st
             d->spearman = pearson(x, y, n);
     }
     float ta, tb;
-    if (rc == EXIT_OK && !(rc = heatmap_percentile(a, n, 100 - top_percent, &ta)) &&
-        !(rc = heatmap_percentile(b, n, 100 - top_percent, &tb))) {
+    if (rc == EXIT_OK && !(rc = heatmap_top_threshold(a, n, top_percent / 100, &ta)) &&
+        !(rc = heatmap_top_threshold(b, n, top_percent / 100, &tb))) {
         size_t both = 0, either = 0;
         for (size_t i = 0; i < n; i++) {
             int ia = a[i] >= ta, ib = b[i] >= tb;

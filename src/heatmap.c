@@ -58,27 +58,40 @@ static float kth_largest(float *v, size_t n, size_t k)
     return v[lo];
 }
 
-int heatmap_percentile(const float *map, size_t n, double pct, float *out)
+/* The k-th largest finite value of map (k clamped to 1..count). */
+static int kth_finite(const float *map, size_t n, size_t k, float *out)
 {
-    float *vals = malloc(n * sizeof *vals);
+    float *vals = malloc((n ? n : 1) * sizeof *vals);
     if (!vals)
         return fail(EXIT_INTERNAL, "out of memory");
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(map[i]))
             vals[m++] = map[i];
-    if (m == 0) {
-        free(vals);
-        *out = NAN;
-        return EXIT_OK;
+    *out = NAN;
+    if (m) {
+        k = k < 1 ? 1 : k > m ? m : k;
+        *out = kth_largest(vals, m, k);
     }
-    /* Nearest rank from the top: pct = 100 is the maximum. */
-    size_t k = (size_t)floor((100.0 - pct) / 100.0 * m) + 1;
-    if (k > m)
-        k = m;
-    *out = kth_largest(vals, m, k);
     free(vals);
     return EXIT_OK;
+}
+
+int heatmap_percentile(const float *map, size_t n, double pct, float *out)
+{
+    /* Nearest rank from the top: pct = 100 is the maximum. */
+    size_t finite = 0;
+    for (size_t i = 0; i < n; i++)
+        finite += isfinite(map[i]) != 0;
+    return kth_finite(map, n, (size_t)floor((100.0 - pct) / 100.0 * finite) + 1, out);
+}
+
+int heatmap_top_threshold(const float *map, size_t n, double fraction, float *out)
+{
+    size_t finite = 0;
+    for (size_t i = 0; i < n; i++)
+        finite += isfinite(map[i]) != 0;
+    return kth_finite(map, n, (size_t)ceil(fraction * finite), out);
 }
 
 int heatmap_stats(const float *map, int width, int height, double top_fraction,

@@ -43,6 +43,10 @@ int heatmap_stats(const float *map, int width, int height, double top_fraction,
  * the rest of the map black. */
 int heatmap_percentile(const float *map, size_t n, double pct, float *out);
 
+/* The smallest of the ceil(fraction * n) largest finite values: pixels at
+ * or above it are "the top fraction" (as in heatmap_stats). */
+int heatmap_top_threshold(const float *map, size_t n, double fraction, float *out);
+
 /* Colours map (width x height) into rgb (3 bytes a pixel), with lo..hi
  * spread over the colour map. */
 void heatmap_render(const float *map, int width, int height, float lo, float hi,
