@@ -10,7 +10,7 @@
 #include "model.h"
 #include "summary.h"
 
-#define DEFAULT_BATCH_SIZE 4
+#define DEFAULT_BATCH_SIZE 2 /* measured: no gain above 2 (docs/BENCHMARKS.md) */
 #define MAX_BATCH_SIZE 256
 
 struct explain_opts {

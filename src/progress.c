@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "timer.h"
+
 enum { BAR_WIDTH = 30 };
 
 void progress_start(struct progress *p, const char *label, int total, int quiet)
@@ -11,6 +13,7 @@ void progress_start(struct progress *p, const char *label, int total, int quiet)
     p->enabled = !quiet && isatty(STDERR_FILENO);
     p->label = label;
     p->total = total > 0 ? total : 1;
+    p->t_start = now_ms();
 }
 
 void progress_update(struct progress *p, int i, const char *note)
@@ -22,7 +25,10 @@ void progress_update(struct progress *p, int i, const char *note)
     for (int k = 0; k < BAR_WIDTH; k++)
         bar[k] = k < filled ? '#' : '.';
     bar[BAR_WIDTH] = '\0';
-    fprintf(stderr, "\r%s [%s] %d/%d  %s\033[K", p->label, bar, i, p->total, note ? note : "");
+    double secs = (now_ms() - p->t_start) / 1e3, rate = secs > 0 ? i / secs : 0;
+    long left = rate > 0 ? (long)((p->total - i) / rate + 0.5) : 0;
+    fprintf(stderr, "\r%s [%s] %d/%d  %.1f/s  ETA %ld:%02ld  %s\033[K", p->label, bar, i,
+            p->total, rate, left / 60, left % 60, note ? note : "");
     fflush(stderr);
 }
 
