@@ -290,21 +290,11 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     cJSON_AddNumberToObject(t, "total", round((now_ms() - t_start) * 1e3) / 1e3);
     cJSON_AddNumberToObject(j, "threads", attrib_runtime_threads());
 
-    char *pretty = cJSON_Print(j), *line = cJSON_PrintUnformatted(j);
-    int rc = pretty && line ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK) {
-        size_t n = strlen(pretty);
-        pretty[n] = '\n';
-        rc = write_file_atomic(json, pretty, n + 1);
-    }
-    if (rc == EXIT_OK && o->json)
-        puts(line);
-    else if (rc == EXIT_OK && !o->quiet)
+    int rc = summary_emit(j, json, o->json);
+    if (rc == EXIT_OK && !o->json && !o->quiet)
         printf("class %ld \"%s\": score %.3g, p=%.4f after %ld steps (%.1f ms/step)\n"
                "  wrote %s\n  wrote %s\n", o->target, card_label(&m->card, o->target, buf, sizeof buf),
                score, prob, o->iters, ms / o->iters, png, json);
-    cJSON_free(pretty);
-    cJSON_free(line);
     cJSON_Delete(j);
     return rc;
 }

@@ -296,17 +296,9 @@ static int report(struct fool_run *run, const struct attack_state *a, const stru
     cJSON_AddNumberToObject(t, "total", round((now_ms() - run->t_start) * 1e3) / 1e3);
     cJSON_AddNumberToObject(j, "threads", attrib_runtime_threads());
 
-    char *pretty = cJSON_Print(j), *line = cJSON_PrintUnformatted(j);
-    int rc = pretty && line ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK) {
-        size_t n = strlen(pretty);
-        pretty[n] = '\n';
-        rc = write_file_atomic(v->paths[3], pretty, n + 1);
-    }
+    int rc = summary_emit(j, v->paths[3], o->json);
     char b0[32], b1[32];
-    if (rc == EXIT_OK && o->json)
-        puts(line);
-    else if (rc == EXIT_OK && !o->quiet) {
+    if (rc == EXIT_OK && !o->json && !o->quiet) {
         printf("%s: %ld \"%s\" (p=%.4f) -> %ld \"%s\" (p=%.4f): %s after %d step%s; "
                "perturbation L2 %.1f, Linf %.0f (0-255)\n",
                v->image, a->original, card_label(&run->m.card, a->original, b0, sizeof b0),
@@ -316,8 +308,6 @@ static int report(struct fool_run *run, const struct attack_state *a, const stru
         for (int i = 0; i < 4; i++)
             printf("  wrote %s\n", v->paths[i]);
     }
-    cJSON_free(pretty);
-    cJSON_free(line);
     cJSON_Delete(j);
     return rc;
 }

@@ -235,24 +235,9 @@ static void print_text(const struct summary *s)
 static int write_summary(const struct explain_opts *o, struct summary *s, const char *path)
 {
     cJSON *j = summary_json(s);
-    char *pretty = j ? cJSON_Print(j) : NULL;
-    char *line = j && o->json ? cJSON_PrintUnformatted(j) : NULL;
-    int rc = EXIT_OK;
-    if (!pretty || (o->json && !line))
-        rc = fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK) {
-        size_t n = strlen(pretty);
-        pretty[n] = '\n'; /* replaces the NUL: the file ends in a newline */
-        rc = write_file_atomic(path, pretty, n + 1);
-    }
-    if (rc == EXIT_OK) {
-        if (o->json)
-            puts(line);
-        else if (!o->quiet)
-            print_text(s);
-    }
-    cJSON_free(pretty);
-    cJSON_free(line);
+    int rc = summary_emit(j, path, o->json);
+    if (rc == EXIT_OK && !o->json && !o->quiet)
+        print_text(s);
     cJSON_Delete(j);
     return rc;
 }

@@ -4,6 +4,10 @@
 #include <math.h>
 
 #include "error.h"
+#include "fsutil.h"
+
+#include <stdio.h>
+#include <string.h>
 
 /* Numbers are written with this many significant digits: enough for float32
  * map values, short enough to read. */
@@ -155,4 +159,21 @@ cJSON *summary_json(const struct summary *s)
     add_num(t, "total", s->total_ms);
     cJSON_AddNumberToObject(o, "threads", s->threads);
     return o;
+}
+
+int summary_emit(const cJSON *j, const char *path, int line)
+{
+    char *pretty = j ? cJSON_Print(j) : NULL;
+    char *compact = j && line ? cJSON_PrintUnformatted(j) : NULL;
+    int rc = pretty && (!line || compact) ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        size_t n = strlen(pretty);
+        pretty[n] = '\n'; /* replaces the NUL: the file ends in a newline */
+        rc = write_file_atomic(path, pretty, n + 1);
+    }
+    if (rc == EXIT_OK && line)
+        puts(compact);
+    cJSON_free(pretty);
+    cJSON_free(compact);
+    return rc;
 }

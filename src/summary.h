@@ -61,4 +61,9 @@ cJSON *summary_json(const struct summary *s);
 cJSON *model_info_json(const struct model_info *m);
 cJSON *class_score_json(const struct class_score *c);
 
+/* Writes j pretty-printed (ending in a newline) to path, atomically; with
+ * line, also prints it compact as one line on stdout (--json). EXIT_OK,
+ * EXIT_OUTPUT or EXIT_INTERNAL. */
+int summary_emit(const cJSON *j, const char *path, int line);
+
 #endif
