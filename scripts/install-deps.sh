@@ -3,7 +3,7 @@
 # Idempotent: asks apt only for packages that are missing.
 set -euo pipefail
 
-BUILD=(cmake make g++ pkg-config libtorch-dev libstb-dev libcjson-dev
+BUILD=(cmake make g++ pkg-config libtorch-dev libstb-dev libcjson-dev zlib1g-dev
        libopenblas0-pthread)
 # Tests only: the independent PyTorch oracle, image fixtures, the runner,
 # and a headless browser for the batch report page.

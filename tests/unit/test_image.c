@@ -2,12 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stb_image.h>
 #include <stb_image_write.h>
 
 #include "check.h"
 #include "error.h"
 #include "fsutil.h"
 #include "image.h"
+#include "png.h"
 #include "tests.h"
 
 static void append(void *ctx, void *data, int size)
@@ -191,4 +193,25 @@ void tensor_is_normalised_per_channel_in_chw_order(void)
     for (int i = 0; i < 6; i++)
         CHECK_NEAR(chw[i], want[i], 1e-6);
     image_free(&img);
+}
+
+void png_encoder_round_trips_exactly(void)
+{
+    enum { W = 37, H = 23 };
+    static unsigned char rgb[W * H * 3], grey[W * H];
+    for (int i = 0; i < W * H * 3; i++)
+        rgb[i] = (unsigned char)((i * 7919) >> 3);
+    for (int i = 0; i < W * H; i++)
+        grey[i] = (unsigned char)(i * 13);
+    for (int channels = 1; channels <= 3; channels += 2) {
+        struct buffer b = { 0 };
+        const unsigned char *px = channels == 3 ? rgb : grey;
+        CHECK(png_encode(W, H, channels, px, &b) == 0);
+        int w, h, comp;
+        unsigned char *back = stbi_load_from_memory(b.data, (int)b.len, &w, &h, &comp, channels);
+        CHECK(back && w == W && h == H && comp == channels);
+        CHECK(back && memcmp(back, px, (size_t)W * H * channels) == 0);
+        stbi_image_free(back);
+        buffer_free(&b);
+    }
 }

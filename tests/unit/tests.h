@@ -14,6 +14,7 @@
     X(resize_to_the_same_size_copies_exactly)                 \
     X(crop_region_is_centred_with_the_models_aspect_ratio)    \
     X(tensor_is_normalised_per_channel_in_chw_order)          \
+    X(png_encoder_round_trips_exactly)                        \
     X(saliency_takes_the_largest_magnitude_over_channels)     \
     X(stats_locate_a_single_hot_square)                       \
     X(stats_count_and_skip_nan_values)                        \
