@@ -6,8 +6,9 @@ set -euo pipefail
 BUILD=(cmake make g++ pkg-config libtorch-dev libstb-dev libcjson-dev zlib1g-dev
        libopenblas0-pthread)
 # Tests only: the independent PyTorch oracle, image fixtures, the runner,
-# and a headless browser for the batch report page.
-TEST=(python3-torch python3-torchvision python3-numpy python3-pil python3-pytest chromium)
+# a headless browser for the batch report page, and the benchmark's timer.
+TEST=(python3-torch python3-torchvision python3-numpy python3-pil python3-pytest chromium
+      hyperfine)
 
 missing=()
 for p in "${BUILD[@]}" "${TEST[@]}"; do
