@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,19 @@ int model_error(attrib_status st, const char *what)
     return fail(code, "'%s': %s", what, attrib_last_error());
 }
 
+struct hash_job {
+    unsigned char *data;
+    size_t len;
+    char *out;
+};
+
+static void *hash_in_background(void *arg)
+{
+    struct hash_job *job = arg;
+    sha256_hex(job->data, job->len, job->out);
+    return NULL;
+}
+
 int model_open(const struct model_opts *opts, struct model *m)
 {
     memset(m, 0, sizeof *m);
@@ -103,14 +117,19 @@ int model_open(const struct model_opts *opts, struct model *m)
     if (st != ATTRIB_OK)
         return model_error(st, "setting up libtorch");
 
-    unsigned char *data;
-    size_t len;
-    rc = read_file(m->path, MODEL_MAX_FILE_BYTES, EXIT_MODEL, &data, &len);
+    struct hash_job job = { .out = m->sha256 };
+    rc = read_file(m->path, MODEL_MAX_FILE_BYTES, EXIT_MODEL, &job.data, &job.len);
     if (rc)
         return rc;
-    sha256_hex(data, len, m->sha256);
-    st = attrib_model_load(data, len, &m->handle);
-    free(data);
+    /* Hashing a model takes as long as a third of loading it: do both at once. */
+    pthread_t hasher;
+    int threaded = pthread_create(&hasher, NULL, hash_in_background, &job) == 0;
+    if (!threaded)
+        hash_in_background(&job);
+    st = attrib_model_load(job.data, job.len, &m->handle);
+    if (threaded)
+        pthread_join(hasher, NULL);
+    free(job.data);
     if (st != ATTRIB_OK)
         return fail(st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL,
                     "'%s' is not a loadable TorchScript model: %s", m->path, attrib_last_error());
