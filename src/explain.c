@@ -255,13 +255,19 @@ static int write_outputs(const struct explain_opts *o, const struct image *img,
     if (s->stats.nonfinite)
         return fail(EXIT_MODEL, "%s: the %s map has %zu NaN or infinite values; nothing written",
                     s->image, s->method, s->stats.nonfinite);
+    if (s->stats.max == s->stats.min) {
+        /* Nothing to show, and worth knowing: a saturated class, or a dead
+         * layer, gives a zero gradient everywhere. */
+        s->warning = "the map is flat (one value everywhere): the class score does not "
+                     "change with the input here";
+        report_warning(s->method, "%s: %s", s->image, s->warning);
+    }
     const char *slash = strrchr(name, '/');
     if (slash) { /* an image from a subfolder: mirror it */
         char sub[PATH_MAX];
-        if (snprintf(sub, sizeof sub, "%s/%.*s", o->out_dir, (int)(slash - name), name) >=
-            (int)sizeof sub)
+        if (snprintf(sub, sizeof sub, "%.*s", (int)(slash - name), name) >= (int)sizeof sub)
             return fail(EXIT_OUTPUT, "output path too long for '%s'", s->image);
-        if ((rc = make_dirs(sub)))
+        if ((rc = make_dirs_below(o->out_dir, sub)))
             return rc;
     }
     s->clip = o->clip;

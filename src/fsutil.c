@@ -75,6 +75,9 @@ void install_signal_cleanup(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Past a file-size limit (ulimit -f) a write then fails with EFBIG, which
+     * is reported, instead of the process dying of SIGXFSZ. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Outputs get the usual 0666 & ~umask, not mkstemp's 0600. */
@@ -137,6 +140,29 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (err)
         return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(err));
+    return EXIT_OK;
+}
+
+int make_dirs_below(const char *root, const char *sub)
+{
+    char buf[PATH_MAX];
+    struct stat st;
+    if (snprintf(buf, sizeof buf, "%s/%s", root, sub) >= (int)sizeof buf)
+        return fail(EXIT_OUTPUT, "output directory path too long");
+    size_t start = strlen(root) + 1;
+    for (char *p = buf + start;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
+                return fail(EXIT_OUTPUT, "refusing to write through the symbolic link '%s'", buf);
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return fail(EXIT_OUTPUT, "cannot create directory '%s': %s", buf, strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
     return EXIT_OK;
 }
 

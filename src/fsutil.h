@@ -21,6 +21,11 @@ void install_signal_cleanup(void);
 /* mkdir -p. EXIT_OUTPUT with a message when it cannot. */
 int make_dirs(const char *path);
 
+/* mkdir -p of root/sub, where root exists and sub comes from input names:
+ * a symbolic link met below root is refused (EXIT_OUTPUT), so outputs
+ * never land outside the output directory. */
+int make_dirs_below(const char *root, const char *sub);
+
 /* "dir/photos/cat.jpg" -> "cat". out holds at least size bytes. */
 void path_stem(const char *path, char *out, size_t size);
 

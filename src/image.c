@@ -118,6 +118,10 @@ int image_decode(const unsigned char *data, size_t len, const char *name, struct
                     len ? stbi_failure_reason() : "empty file");
     if (w <= 0 || h <= 0 || (long)w * h > IMAGE_MAX_PIXELS)
         return too_large(name, (uint64_t)w, (uint64_t)h);
+    int gif = len > 3 && memcmp(data, "GIF", 3) == 0;
+    if (!gif && (uint64_t)w * h * 3 > (uint64_t)len * IMAGE_MAX_EXPANSION)
+        return fail(EXIT_INPUT, "'%s' claims %dx%d pixels but holds only %zu bytes "
+                    "(corrupt, or a decompression bomb)", name, w, h, len);
     if (jpeg_truncated(data, len))
         return fail(EXIT_INPUT, "'%s' is a truncated or corrupt JPEG (no end-of-image marker)", name);
     if (bmp_truncated(data, len))
@@ -211,6 +215,51 @@ static int taps_init(struct taps *t, int in_n, int out_n)
     return EXIT_OK;
 }
 
+/* Columns first: r.width x r.height -> r.width x dh -> dw x dh. */
+static int resize_vertical_first(const float *origin, int sw, int channels, struct rect r,
+                                 float *dst, int dw, int dh)
+{
+    struct taps tx = { 0 }, ty = { 0 };
+    size_t in_row = (size_t)sw * channels, mid_row = (size_t)r.width * channels;
+    float *mid = malloc((size_t)dh * mid_row * sizeof *mid);
+    int rc = mid ? taps_init(&ty, r.height, dh) : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK)
+        rc = taps_init(&tx, r.width, dw);
+    if (rc) {
+        free(mid);
+        taps_free(&ty);
+        return rc;
+    }
+    for (int o = 0; o < dh; o++) {
+        const float *w = ty.w + (size_t)o * ty.width;
+        float *out = mid + (size_t)o * mid_row;
+        for (size_t i = 0; i < mid_row; i++)
+            out[i] = 0;
+        for (int k = 0; k < ty.count[o]; k++) {
+            const float *in = origin + (size_t)(ty.first[o] + k) * in_row;
+            for (size_t i = 0; i < mid_row; i++)
+                out[i] += w[k] * in[i];
+        }
+    }
+    for (int y = 0; y < dh; y++) {
+        const float *in = mid + (size_t)y * mid_row;
+        float *out = dst + (size_t)y * dw * channels;
+        for (int o = 0; o < dw; o++) {
+            const float *w = tx.w + (size_t)o * tx.width;
+            for (int c = 0; c < channels; c++) {
+                float acc = 0;
+                for (int k = 0; k < tx.count[o]; k++)
+                    acc += w[k] * in[(size_t)(tx.first[o] + k) * channels + c];
+                out[(size_t)o * channels + c] = acc;
+            }
+        }
+    }
+    free(mid);
+    taps_free(&tx);
+    taps_free(&ty);
+    return EXIT_OK;
+}
+
 int image_resize_plane(const float *src, int sw, int sh, int channels, struct rect r,
                        float *dst, int dw, int dh)
 {
@@ -225,6 +274,10 @@ int image_resize_plane(const float *src, int sw, int sh, int channels, struct re
         return EXIT_OK;
     }
     struct taps tx = { 0 }, ty = { 0 };
+    /* The intermediate image is r.height x dw: for a tall, thin image,
+     * resize the columns first (dh x r.width) - the smaller of the two. */
+    if ((size_t)dh * r.width < (size_t)r.height * dw)
+        return resize_vertical_first(origin, sw, channels, r, dst, dw, dh);
     float *rows = malloc((size_t)r.height * dw * channels * sizeof *rows);
     int rc = rows ? taps_init(&tx, r.width, dw) : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK)

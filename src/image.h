@@ -7,6 +7,13 @@
 
 /* Images larger than this are refused from their header, before decoding. */
 #define IMAGE_MAX_PIXELS (64L * 1000 * 1000)
+/* No format but GIF packs more than this many bytes of RGB into one byte of
+ * file (PNG's deflate about 1032:1, JPEG a few bits per 8x8 block at the
+ * least, TGA/PSD run lengths ~100:1, PNM and BMP 1:1): a file claiming more
+ * is corrupt, truncated or a decompression bomb, refused before anything is
+ * allocated for it. (GIF's LZW has no such bound; GIFs are limited by
+ * IMAGE_MAX_PIXELS alone.) */
+#define IMAGE_MAX_EXPANSION 2048
 /* Files larger than this are not read at all. */
 #define IMAGE_MAX_FILE_BYTES (256L * 1024 * 1024)
 

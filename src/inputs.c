@@ -107,7 +107,9 @@ static int add_directory(struct input_list *l, const char *dir, const char *rel,
         if (stat(path, &st) != 0)
             continue; /* a dangling link */
         if (S_ISDIR(st.st_mode)) {
-            if (recursive)
+            struct stat lst;
+            /* Linked directories are not followed: they can loop. */
+            if (recursive && lstat(path, &lst) == 0 && !S_ISLNK(lst.st_mode))
                 rc = add_directory(l, path, sub, recursive);
         } else if (S_ISREG(st.st_mode) && has_image_extension(names[i])) {
             strip_extension(sub, stem, sizeof stem);

@@ -158,6 +158,9 @@ cJSON *summary_json(const struct summary *s)
     add_num(t, "forward_backward", s->pass_ms);
     add_num(t, "total", s->total_ms);
     cJSON_AddNumberToObject(o, "threads", s->threads);
+    cJSON *w = cJSON_AddArrayToObject(o, "warnings");
+    if (s->warning)
+        cJSON_AddItemToArray(w, cJSON_CreateString(s->warning));
     return o;
 }
 

@@ -54,6 +54,7 @@ struct summary {
     int noutputs;
     double load_ms, pass_ms, total_ms;
     int threads;
+    const char *warning; /* e.g. a flat (all-zero) map; NULL if none */
 };
 
 /* A new cJSON object (caller deletes) or NULL when out of memory. */

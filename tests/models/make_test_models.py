@@ -55,6 +55,24 @@ class Mlp(nn.Module):  # no convolution: no feature map for Grad-CAM
         return self.body(x)
 
 
+class Flat(nn.Module):  # depends on the input only through x * 0: zero gradient
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, CLASSES)
+
+    def forward(self, x):
+        return self.fc((x * 0).mean([2, 3]))
+
+
+class NaNGradient(nn.Module):  # finite logits, NaN gradient (sqrt at 0)
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, CLASSES)
+
+    def forward(self, x):
+        return self.fc(torch.sqrt(x - x).mean([2, 3]))
+
+
 class FeatureMap(nn.Module):  # returns 4-D features, not logits
     def __init__(self):
         super().__init__()
@@ -122,6 +140,8 @@ def main(out):
                    _extra_files={"attrib.json": "{not json"})
     torch.manual_seed(0)
     save(torch.jit.script(Mlp().eval()), p("mlp.pt"))
+    save(torch.jit.script(Flat().eval()), p("flat.pt"))
+    save(torch.jit.script(NaNGradient().eval()), p("nan_gradient.pt"))
     save(torch.jit.script(FeatureMap().eval()), p("bad_output_4d.pt"))
     save(torch.jit.script(Pair().eval()), p("bad_output_tuple.pt"))
     save(torch.jit.script(NaNs().eval()), p("bad_output_nan.pt"))

@@ -124,7 +124,8 @@ void resize_keeps_a_flat_image_flat_at_any_ratio(void)
 {
     /* 2000 -> 1304 aborted inside stb_image_resize (nothings/stb#1449). */
     static const int sizes[][4] = { { 2000, 30, 1304, 7 }, { 512, 341, 224, 224 },
-                                    { 7, 5, 224, 224 }, { 1, 1, 3, 2 }, { 300, 3, 17, 1 } };
+                                    { 7, 5, 224, 224 }, { 1, 1, 3, 2 }, { 300, 3, 17, 1 },
+                                    { 3, 3000, 64, 48 } /* tall and thin: columns first */ };
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int sw = sizes[s][0], sh = sizes[s][1], dw = sizes[s][2], dh = sizes[s][3];
         float *src = filled(sw, sh, 3, 0.25f), *dst = filled(dw, dh, 3, -1);
@@ -156,6 +157,23 @@ void resize_follows_a_linear_ramp_and_is_mirror_symmetric(void)
         if (o)
             CHECK(dst[o] > dst[o - 1]);
     }
+}
+
+void resize_order_does_not_change_the_result(void)
+{
+    /* 40x30 -> 12x20 goes rows first; its transpose 30x40 -> 20x12 goes
+     * columns first. The results must be transposes of each other. */
+    enum { W = 40, H = 30, DW = 12, DH = 20 };
+    float a[W * H], t[W * H], ra[DW * DH], rt[DW * DH];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            a[y * W + x] = t[x * H + y] = (float)((x * 7 + y * 13) % 17) / 17;
+    struct rect ar = { 0, 0, W, H }, tr = { 0, 0, H, W };
+    CHECK(image_resize_plane(a, W, H, 1, ar, ra, DW, DH) == EXIT_OK);
+    CHECK(image_resize_plane(t, H, W, 1, tr, rt, DH, DW) == EXIT_OK);
+    for (int y = 0; y < DH; y++)
+        for (int x = 0; x < DW; x++)
+            CHECK_NEAR(ra[y * DW + x], rt[x * DH + y], 1e-5);
 }
 
 void resize_to_the_same_size_copies_exactly(void)

@@ -11,6 +11,7 @@
     X(non_image_bytes_are_refused)                            \
     X(resize_keeps_a_flat_image_flat_at_any_ratio)            \
     X(resize_follows_a_linear_ramp_and_is_mirror_symmetric) \
+    X(resize_order_does_not_change_the_result)                \
     X(resize_to_the_same_size_copies_exactly)                 \
     X(crop_region_is_centred_with_the_models_aspect_ratio)    \
     X(tensor_is_normalised_per_channel_in_chw_order)          \
