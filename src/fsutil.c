@@ -211,7 +211,7 @@ int path_join(char *out, size_t size, const char *dir, const char *name)
 
 void buffer_append(struct buffer *b, const void *data, size_t len)
 {
-    if (b->failed)
+    if (b->failed || len == 0) /* memcpy from NULL is undefined even for 0 bytes */
         return;
     if (b->len + len > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;

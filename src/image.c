@@ -128,7 +128,11 @@ int image_decode(const unsigned char *data, size_t len, const char *name, struct
         return fail(EXIT_INPUT, "'%s' is a truncated BMP (pixel data shorter than its header says)",
                     name);
 
-    int is16 = stbi_is_16_bit_from_memory(data, (int)len);
+    /* 16 bits only for PNG: stb_image's 16-bit PNM path returns a buffer
+     * smaller than it reports (found by fuzzing: a 1x1 PGM with maxval 912);
+     * other formats are read at 8 bits. */
+    int is16 = len > 8 && data[0] == 0x89 && data[1] == 'P' &&
+               stbi_is_16_bit_from_memory(data, (int)len);
     void *raw = is16 ? (void *)stbi_load_16_from_memory(data, (int)len, &w, &h, &comp, 3)
                      : (void *)stbi_load_from_memory(data, (int)len, &w, &h, &comp, 3);
     if (!raw)
