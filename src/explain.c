@@ -242,12 +242,17 @@ static int write_summary(const struct explain_opts *o, struct summary *s, const 
     return rc;
 }
 
+enum { OUTPUT_PATHS = 5 };
+
 /* Statistics, pictures, the raw files and the summary of one image, named
- * name (which may have subfolders) in the output directory. */
+ * name (which may have subfolders) in the output directory. The output
+ * paths are kept in paths, which must outlive s (s->outputs points there). */
 static int write_outputs(const struct explain_opts *o, const struct image *img,
-                         const struct attribution *a, struct summary *s, const char *name)
+                         const struct attribution *a, struct summary *s, const char *name,
+                         char (*paths)[PATH_MAX])
 {
-    char heat[PATH_MAX], rgb[PATH_MAX], overlay[PATH_MAX], json[PATH_MAX], npy[PATH_MAX];
+    char *heat = paths[0], *rgb = paths[1], *overlay = paths[2], *json = paths[3], *npy = paths[4];
+    const size_t size = PATH_MAX;
     size_t n = (size_t)s->map_w * s->map_h;
     int rc = heatmap_stats(a->map, s->map_w, s->map_h, HEATMAP_TOP_FRACTION, &s->stats);
     if (rc)
@@ -275,18 +280,18 @@ static int write_outputs(const struct explain_opts *o, const struct image *img,
     rc = heatmap_percentile(a->map, n, 100.0 - o->clip, &s->display_hi);
     s->noutputs = 0;
     if (rc == EXIT_OK)
-        rc = add_output(s, "heatmap", o->out_dir, name, ".png", heat, sizeof heat);
+        rc = add_output(s, "heatmap", o->out_dir, name, ".png", heat, size);
     if (rc == EXIT_OK && a->has_chw)
-        rc = add_output(s, "rgb", o->out_dir, name, ".rgb.png", rgb, sizeof rgb);
+        rc = add_output(s, "rgb", o->out_dir, name, ".rgb.png", rgb, size);
     if (rc == EXIT_OK)
-        rc = add_output(s, "overlay", o->out_dir, name, ".overlay.png", overlay, sizeof overlay);
+        rc = add_output(s, "overlay", o->out_dir, name, ".overlay.png", overlay, size);
     if (rc == EXIT_OK)
-        rc = add_output(s, "summary", o->out_dir, name, ".json", json, sizeof json);
+        rc = add_output(s, "summary", o->out_dir, name, ".json", json, size);
     if (rc == EXIT_OK)
         rc = write_pictures(o, img, a, s, heat, a->has_chw ? rgb : NULL, overlay);
     size_t dims[3] = { 3, (size_t)s->map_h, (size_t)s->map_w };
     if (rc == EXIT_OK && o->save_raw &&
-        (rc = add_output(s, "raw", o->out_dir, name, ".npy", npy, sizeof npy)) == EXIT_OK)
+        (rc = add_output(s, "raw", o->out_dir, name, ".npy", npy, size)) == EXIT_OK)
         rc = a->has_chw ? raw_write(npy, a->chw, dims, 3) : raw_write(npy, a->map, dims + 1, 2);
     if (rc == EXIT_OK && o->raw) {
         rc = a->has_chw ? raw_write(o->raw, a->chw, dims, 3) : raw_write(o->raw, a->map, dims + 1, 2);
@@ -305,6 +310,7 @@ struct batch_buffers {
     struct summary s[MAX_BATCH_SIZE];
     struct image img[MAX_BATCH_SIZE];
     size_t index[MAX_BATCH_SIZE]; /* position in the input list */
+    char paths[MAX_BATCH_SIZE][OUTPUT_PATHS][PATH_MAX]; /* each image's output files */
 };
 
 static int batch_alloc(struct batch_buffers *bb, int size, size_t plane)
@@ -393,7 +399,7 @@ static int explain_batch(struct explain_run *run, struct input_list *in, struct 
         set_scores(m, b.res, i, s);
         s->total_ms = now_ms() - run->t_start;
         const char *name = in->items[bb->index[i]].name;
-        rc = write_outputs(&run->opts, &bb->img[i], &bb->a[i], s, name);
+        rc = write_outputs(&run->opts, &bb->img[i], &bb->a[i], s, name, bb->paths[i]);
         if (rc == EXIT_OK && rep->root)
             rc = report_add(rep, in->items[bb->index[i]].index, name, s, run->opts.out_dir);
     }
