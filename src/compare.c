@@ -339,8 +339,10 @@ int compare_paths(const char *golden, const char *fresh, const struct tolerances
             rc = list_maps(fresh, "", npy, &nb);
         if (rc == EXIT_OK && ga.n == 0)
             rc = fail(EXIT_INPUT, "no maps (.npy or heatmap .png) in '%s'", golden);
-        qsort(ga.rel, ga.n, sizeof *ga.rel, by_string);
-        qsort(nb.rel, nb.n, sizeof *nb.rel, by_string);
+        if (ga.n) /* qsort and bsearch on NULL are undefined, even for 0 items */
+            qsort(ga.rel, ga.n, sizeof *ga.rel, by_string);
+        if (nb.n)
+            qsort(nb.rel, nb.n, sizeof *nb.rel, by_string);
         for (size_t i = 0; rc == EXIT_OK && i < ga.n; i++) {
             char pa[PATH_MAX], pb[PATH_MAX];
             if (snprintf(pa, sizeof pa, "%s/%s", golden, ga.rel[i]) >= (int)sizeof pa ||
@@ -348,7 +350,7 @@ int compare_paths(const char *golden, const char *fresh, const struct tolerances
                 rc = fail(EXIT_INPUT, "path too long: '%s'", ga.rel[i]);
                 break;
             }
-            if (!bsearch(&ga.rel[i], nb.rel, nb.n, sizeof *nb.rel, by_string)) {
+            if (!nb.n || !bsearch(&ga.rel[i], nb.rel, nb.n, sizeof *nb.rel, by_string)) {
                 cJSON_AddItemToArray(pairs, diff_json(ga.rel[i], NULL, 0, "missing from the new run"));
                 failed++;
                 continue;
@@ -359,7 +361,7 @@ int compare_paths(const char *golden, const char *fresh, const struct tolerances
             passed += r == 1, failed += r == 0;
         }
         for (size_t i = 0; rc == EXIT_OK && i < nb.n; i++)
-            if (!bsearch(&nb.rel[i], ga.rel, ga.n, sizeof *ga.rel, by_string)) {
+            if (!ga.n || !bsearch(&nb.rel[i], ga.rel, ga.n, sizeof *ga.rel, by_string)) {
                 cJSON_AddItemToArray(pairs, diff_json(nb.rel[i], NULL, 0, "not in the golden set"));
                 failed++;
             }

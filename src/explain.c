@@ -533,8 +533,10 @@ int explain_main(const struct method *m, int argc, char **argv)
     struct report rep = { 0 };
     int batch_mode;
     int rc = collect(&run, argv + optind, argc - optind, &in, &batch_mode);
-    if (rc)
+    if (rc) {
+        inputs_free(&in);
         return rc;
+    }
     if (run.opts.sheet && (!batch_mode || run.opts.no_report))
         rc = fail(EXIT_USAGE, "--sheet needs a batch run with its report");
     if (rc == EXIT_OK)

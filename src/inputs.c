@@ -94,7 +94,7 @@ static int add_directory(struct input_list *l, const char *dir, const char *rel,
             rc = fail(EXIT_INTERNAL, "out of memory");
     }
     closedir(d);
-    if (rc == EXIT_OK)
+    if (rc == EXIT_OK && n) /* qsort(NULL, 0, ...) is undefined */
         qsort(names, n, sizeof *names, compare_names);
     for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
         char path[PATH_MAX], sub[PATH_MAX], stem[PATH_MAX];
@@ -210,7 +210,7 @@ static int uniquify(struct input_list *l)
 
 int inputs_collect(char **args, int nargs, int recursive, struct input_list *out)
 {
-    memset(out, 0, sizeof *out);
+    memset(out, 0, sizeof *out); /* inputs_free() is safe on it whatever happens */
     int rc = EXIT_OK, used_stdin = 0;
     for (int i = 0; rc == EXIT_OK && i < nargs; i++) {
         struct stat st;
