@@ -220,48 +220,42 @@ static int taps_init(struct taps *t, int in_n, int out_n)
 }
 
 /* Columns first: r.width x r.height -> r.width x dh -> dw x dh. */
-static int resize_vertical_first(const float *origin, int sw, int channels, struct rect r,
-                                 float *dst, int dw, int dh)
+/* Resamples along x: `rows` rows of in_w pixels (row starts in_stride
+ * floats apart) into rows of t's output width, stored contiguously. */
+static void resample_x(const float *in, size_t in_stride, int rows, int channels,
+                       const struct taps *t, int out_w, float *out)
 {
-    struct taps tx = { 0 }, ty = { 0 };
-    size_t in_row = (size_t)sw * channels, mid_row = (size_t)r.width * channels;
-    float *mid = malloc((size_t)dh * mid_row * sizeof *mid);
-    int rc = mid ? taps_init(&ty, r.height, dh) : fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK)
-        rc = taps_init(&tx, r.width, dw);
-    if (rc) {
-        free(mid);
-        taps_free(&ty);
-        return rc;
-    }
-    for (int o = 0; o < dh; o++) {
-        const float *w = ty.w + (size_t)o * ty.width;
-        float *out = mid + (size_t)o * mid_row;
-        for (size_t i = 0; i < mid_row; i++)
-            out[i] = 0;
-        for (int k = 0; k < ty.count[o]; k++) {
-            const float *in = origin + (size_t)(ty.first[o] + k) * in_row;
-            for (size_t i = 0; i < mid_row; i++)
-                out[i] += w[k] * in[i];
-        }
-    }
-    for (int y = 0; y < dh; y++) {
-        const float *in = mid + (size_t)y * mid_row;
-        float *out = dst + (size_t)y * dw * channels;
-        for (int o = 0; o < dw; o++) {
-            const float *w = tx.w + (size_t)o * tx.width;
+    for (int y = 0; y < rows; y++) {
+        const float *src = in + (size_t)y * in_stride;
+        float *dst = out + (size_t)y * out_w * channels;
+        for (int o = 0; o < out_w; o++) {
+            const float *w = t->w + (size_t)o * t->width;
             for (int c = 0; c < channels; c++) {
                 float acc = 0;
-                for (int k = 0; k < tx.count[o]; k++)
-                    acc += w[k] * in[(size_t)(tx.first[o] + k) * channels + c];
-                out[(size_t)o * channels + c] = acc;
+                for (int k = 0; k < t->count[o]; k++)
+                    acc += w[k] * src[(size_t)(t->first[o] + k) * channels + c];
+                dst[(size_t)o * channels + c] = acc;
             }
         }
     }
-    free(mid);
-    taps_free(&tx);
-    taps_free(&ty);
-    return EXIT_OK;
+}
+
+/* Resamples along y: out_h output rows of `row` floats, each a weighted sum
+ * of input rows (row starts in_stride floats apart). */
+static void resample_y(const float *in, size_t in_stride, size_t row, const struct taps *t,
+                       int out_h, float *out)
+{
+    for (int o = 0; o < out_h; o++) {
+        const float *w = t->w + (size_t)o * t->width;
+        float *dst = out + (size_t)o * row;
+        for (size_t i = 0; i < row; i++)
+            dst[i] = 0;
+        for (int k = 0; k < t->count[o]; k++) {
+            const float *src = in + (size_t)(t->first[o] + k) * in_stride;
+            for (size_t i = 0; i < row; i++)
+                dst[i] += w[k] * src[i];
+        }
+    }
 }
 
 int image_resize_plane(const float *src, int sw, int sh, int channels, struct rect r,
@@ -270,55 +264,36 @@ int image_resize_plane(const float *src, int sw, int sh, int channels, struct re
     if (r.x < 0 || r.y < 0 || r.width < 1 || r.height < 1 || r.x + r.width > sw ||
         r.y + r.height > sh || dw < 1 || dh < 1)
         return fail(EXIT_INTERNAL, "resize region outside the image");
+    const size_t in_stride = (size_t)sw * channels;
     const float *origin = src + ((size_t)r.y * sw + r.x) * channels;
     if (r.width == dw && r.height == dh) { /* same size: copy, do not filter */
         for (int y = 0; y < dh; y++)
-            memcpy(dst + (size_t)y * dw * channels, origin + (size_t)y * sw * channels,
+            memcpy(dst + (size_t)y * dw * channels, origin + (size_t)y * in_stride,
                    (size_t)dw * channels * sizeof(float));
         return EXIT_OK;
     }
+    /* Separable: along x then y, through an r.height x dw intermediate -
+     * or, for a tall thin image where dh x r.width is smaller, y then x. */
+    int x_first = (size_t)dh * r.width >= (size_t)r.height * dw;
+    size_t mid_rows = x_first ? (size_t)r.height : (size_t)dh;
+    size_t mid_row = (size_t)(x_first ? dw : r.width) * channels;
     struct taps tx = { 0 }, ty = { 0 };
-    /* The intermediate image is r.height x dw: for a tall, thin image,
-     * resize the columns first (dh x r.width) - the smaller of the two. */
-    if ((size_t)dh * r.width < (size_t)r.height * dw)
-        return resize_vertical_first(origin, sw, channels, r, dst, dw, dh);
-    float *rows = malloc((size_t)r.height * dw * channels * sizeof *rows);
-    int rc = rows ? taps_init(&tx, r.width, dw) : fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK)
-        rc = taps_init(&ty, r.height, dh);
-    if (rc) {
-        free(rows);
+    float *mid = malloc(mid_rows * mid_row * sizeof *mid);
+    int rc = mid ? taps_init(&tx, r.width, dw) : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && (rc = taps_init(&ty, r.height, dh)) != EXIT_OK)
         taps_free(&tx);
+    if (rc) {
+        free(mid);
         return rc;
     }
-    /* Horizontal pass: r.height x dw. */
-    for (int y = 0; y < r.height; y++) {
-        const float *in = origin + (size_t)y * sw * channels;
-        float *out = rows + (size_t)y * dw * channels;
-        for (int o = 0; o < dw; o++) {
-            const float *w = tx.w + (size_t)o * tx.width;
-            for (int c = 0; c < channels; c++) {
-                float acc = 0;
-                for (int k = 0; k < tx.count[o]; k++)
-                    acc += w[k] * in[(size_t)(tx.first[o] + k) * channels + c];
-                out[(size_t)o * channels + c] = acc;
-            }
-        }
+    if (x_first) {
+        resample_x(origin, in_stride, r.height, channels, &tx, dw, mid);
+        resample_y(mid, mid_row, mid_row, &ty, dh, dst);
+    } else {
+        resample_y(origin, in_stride, mid_row, &ty, dh, mid);
+        resample_x(mid, mid_row, dh, channels, &tx, dw, dst);
     }
-    /* Vertical pass: dh x dw. */
-    size_t row = (size_t)dw * channels;
-    for (int o = 0; o < dh; o++) {
-        const float *w = ty.w + (size_t)o * ty.width;
-        float *out = dst + (size_t)o * row;
-        for (size_t i = 0; i < row; i++)
-            out[i] = 0;
-        for (int k = 0; k < ty.count[o]; k++) {
-            const float *in = rows + (size_t)(ty.first[o] + k) * row;
-            for (size_t i = 0; i < row; i++)
-                out[i] += w[k] * in[i];
-        }
-    }
-    free(rows);
+    free(mid);
     taps_free(&tx);
     taps_free(&ty);
     return EXIT_OK;
