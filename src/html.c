@@ -46,20 +46,6 @@ static void url(struct buffer *b, const char *s)
     }
 }
 
-static const char *text(const cJSON *o, const char *a, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (k)
-        v = cJSON_GetObjectItemCaseSensitive(v, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double number(const cJSON *o, const char *a, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), k);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 static const char style[] =
     "body{font-family:sans-serif;margin:1em;background:#f6f6f6;color:#222}"
     "h1{font-size:1.3em}.grid{display:flex;flex-wrap:wrap;gap:10px}"
@@ -81,18 +67,18 @@ static const char script[] =
 
 static void card(struct buffer *b, const cJSON *o, const char *dir)
 {
-    int ok = strcmp(text(o, "status", NULL), "ok") == 0;
+    int ok = strcmp(record_text(o, "status", NULL), "ok") == 0;
     char buf[64], original[PATH_MAX];
     put(b, "<div class=\"card");
     put(b, ok ? "\"" : " failed\"");
     put(b, " data-name=\"");
-    esc(b, text(o, "name", NULL));
-    snprintf(buf, sizeof buf, "\" data-class=\"%g\" data-prob=\"%g\">", number(o, "target", "index"),
-             number(o, "target", "probability"));
+    esc(b, record_text(o, "name", NULL));
+    snprintf(buf, sizeof buf, "\" data-class=\"%g\" data-prob=\"%g\">", record_number(o, "target", "index"),
+             record_number(o, "target", "probability"));
     put(b, buf);
     if (ok) {
         put(b, "<div class=\"pics\">");
-        const char *src = text(o, "image", NULL);
+        const char *src = record_text(o, "image", NULL);
         if (relative_path(dir, src, original, sizeof original) == 0) {
             put(b, "<a href=\"");
             url(b, original);
@@ -102,7 +88,7 @@ static void card(struct buffer *b, const cJSON *o, const char *dir)
         }
         static const char *const kinds[] = { "heatmap", "overlay", "rgb" };
         for (int i = 0; i < 3; i++) {
-            const char *p = text(o, "outputs", kinds[i]);
+            const char *p = record_text(o, "outputs", kinds[i]);
             if (!*p)
                 continue;
             put(b, "<img alt=\"");
@@ -112,20 +98,20 @@ static void card(struct buffer *b, const cJSON *o, const char *dir)
             put(b, "\">");
         }
         put(b, "</div><div class=\"cap\"><b>");
-        esc(b, text(o, "name", NULL));
-        snprintf(buf, sizeof buf, "</b>: %g ", number(o, "target", "index"));
+        esc(b, record_text(o, "name", NULL));
+        snprintf(buf, sizeof buf, "</b>: %g ", record_number(o, "target", "index"));
         put(b, buf);
-        esc(b, text(o, "target", "label"));
-        snprintf(buf, sizeof buf, " (p=%.3f); top-1 %g ", number(o, "target", "probability"),
-                 number(o, "top1", "index"));
+        esc(b, record_text(o, "target", "label"));
+        snprintf(buf, sizeof buf, " (p=%.3f); top-1 %g ", record_number(o, "target", "probability"),
+                 record_number(o, "top1", "index"));
         put(b, buf);
-        esc(b, text(o, "top1", "label"));
+        esc(b, record_text(o, "top1", "label"));
         put(b, "</div>");
     } else {
         put(b, "<div class=\"cap\"><b>");
-        esc(b, text(o, "image", NULL));
+        esc(b, record_text(o, "image", NULL));
         put(b, "</b>: ");
-        esc(b, text(o, "error", NULL));
+        esc(b, record_text(o, "error", NULL));
         put(b, "</div>");
     }
     put(b, "</div>\n");
@@ -137,17 +123,17 @@ int report_write_html(const cJSON *root, const char *dir)
     const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images"), *o;
     const cJSON *totals = cJSON_GetObjectItemCaseSensitive(root, "totals");
     put(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>attrib ");
-    esc(&b, text(root, "method", NULL));
+    esc(&b, record_text(root, "method", NULL));
     put(&b, "</title><style>");
     put(&b, style);
     put(&b, "</style></head><body>\n<h1>attrib ");
-    esc(&b, text(root, "method", NULL));
+    esc(&b, record_text(root, "method", NULL));
     put(&b, " &mdash; ");
-    esc(&b, text(root, "model", "name"));
+    esc(&b, record_text(root, "model", "name"));
     char buf[160];
     snprintf(buf, sizeof buf, "</h1>\n<p>%g images, %g explained, %g failed</p>\n",
-             number(root, "totals", "images"), number(root, "totals", "ok"),
-             number(root, "totals", "failed"));
+             record_number(root, "totals", "images"), record_number(root, "totals", "ok"),
+             record_number(root, "totals", "failed"));
     put(&b, totals ? buf : "</h1>\n");
     put(&b, "<p>Sort by <button onclick=\"sortBy('name')\">name</button>"
             "<button onclick=\"sortBy('class')\">class</button>"

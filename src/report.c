@@ -103,19 +103,27 @@ static void csv_field(struct buffer *b, const char *s, int last)
     buffer_append(b, last ? "\n" : ",", 1);
 }
 
-static const char *str_at(const cJSON *o, const char *a, const char *b)
+static const cJSON *record_item(const cJSON *o, const char *a, const char *b)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
+}
+
+const char *record_text(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = record_item(o, a, b);
     return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+double record_number(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = record_item(o, a, b);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 static const char *num_at(const cJSON *o, const char *a, const char *b, char *buf, size_t n)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    const cJSON *v = record_item(o, a, b);
     if (!cJSON_IsNumber(v))
         return "";
     snprintf(buf, n, "%.7g", v->valuedouble);
@@ -137,14 +145,14 @@ static int write_csv(const cJSON *images, const char *path)
     cJSON_ArrayForEach(o, images) {
         char n[8][32];
         const char *row[NCOLS] = {
-            str_at(o, "image", NULL), str_at(o, "name", NULL), str_at(o, "status", NULL),
-            str_at(o, "error", NULL), num_at(o, "target", "index", n[0], 32),
-            str_at(o, "target", "label"), num_at(o, "target", "probability", n[1], 32),
-            num_at(o, "top1", "index", n[2], 32), str_at(o, "top1", "label"),
+            record_text(o, "image", NULL), record_text(o, "name", NULL), record_text(o, "status", NULL),
+            record_text(o, "error", NULL), num_at(o, "target", "index", n[0], 32),
+            record_text(o, "target", "label"), num_at(o, "target", "probability", n[1], 32),
+            num_at(o, "top1", "index", n[2], 32), record_text(o, "top1", "label"),
             num_at(o, "top1", "probability", n[3], 32), num_at(o, "map", "max", n[4], 32),
             num_at(o, "map", "mean", n[5], 32), num_at(o, "map", "center_x", n[6], 32),
-            num_at(o, "map", "center_y", n[7], 32), str_at(o, "outputs", "heatmap"),
-            str_at(o, "outputs", "overlay"), str_at(o, "outputs", "summary"),
+            num_at(o, "map", "center_y", n[7], 32), record_text(o, "outputs", "heatmap"),
+            record_text(o, "outputs", "overlay"), record_text(o, "outputs", "summary"),
         };
         for (int i = 0; i < NCOLS; i++)
             csv_field(&b, row[i], i == NCOLS - 1);
@@ -191,7 +199,7 @@ int report_write_tables(cJSON *root, const char *dir, const char *base, double s
         return EXIT_INTERNAL;
     int ok = 0, failed = 0;
     cJSON_ArrayForEach(o, images) {
-        if (strcmp(str_at(o, "status", NULL), "ok") == 0)
+        if (strcmp(record_text(o, "status", NULL), "ok") == 0)
             ok++;
         else
             failed++;

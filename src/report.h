@@ -15,6 +15,10 @@ struct report {
     double t_start; /* ms */
 };
 
+/* Field a (or a.b) of a record: its string ("" if absent) or number (-1). */
+const char *record_text(const cJSON *o, const char *a, const char *b);
+double record_number(const cJSON *o, const char *a, const char *b);
+
 int report_init(struct report *r, const char *method, const struct model_info *model,
                 long shard_k, long shard_n);
 void report_free(struct report *r);

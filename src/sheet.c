@@ -98,20 +98,6 @@ static void picture(struct canvas *c, int x, int y, const char *dir, const char 
     stbi_image_free(p);
 }
 
-static const char *field(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double number(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), b);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 int report_write_sheet(const cJSON *root, const char *dir, const char *file)
 {
     static const unsigned char white[3] = { 255, 255, 255 }, red[3] = { 240, 200, 200 };
@@ -129,19 +115,19 @@ int report_write_sheet(const cJSON *root, const char *dir, const char *file)
     cJSON_ArrayForEach(o, images) {
         int x = GAP + (i % cols) * CELL_W, y = GAP + (i / cols) * CELL_H;
         char line[160];
-        if (strcmp(field(o, "status", NULL), "ok") == 0) {
-            picture(&c, x, y, dir, field(o, "outputs", "overlay"));
-            picture(&c, x + TILE + GAP, y, dir, field(o, "outputs", "heatmap"));
-            snprintf(line, sizeof line, "%s", field(o, "name", NULL));
+        if (strcmp(record_text(o, "status", NULL), "ok") == 0) {
+            picture(&c, x, y, dir, record_text(o, "outputs", "overlay"));
+            picture(&c, x + TILE + GAP, y, dir, record_text(o, "outputs", "heatmap"));
+            snprintf(line, sizeof line, "%s", record_text(o, "name", NULL));
             text(&c, x, y + TILE + 4, line, CELL_W - GAP);
-            snprintf(line, sizeof line, "%.0f %s  p=%.3f", number(o, "target", "index"),
-                     field(o, "target", "label"), number(o, "target", "probability"));
+            snprintf(line, sizeof line, "%.0f %s  p=%.3f", record_number(o, "target", "index"),
+                     record_text(o, "target", "label"), record_number(o, "target", "probability"));
             text(&c, x, y + TILE + 16, line, CELL_W - GAP);
         } else {
             fill(&c, x, y, 2 * TILE + GAP, TILE, red);
-            snprintf(line, sizeof line, "failed: %s", field(o, "name", NULL));
+            snprintf(line, sizeof line, "failed: %s", record_text(o, "name", NULL));
             text(&c, x + 4, y + 4, line, 2 * TILE);
-            text(&c, x + 4, y + 16, field(o, "error", NULL), 2 * TILE);
+            text(&c, x + 4, y + 16, record_text(o, "error", NULL), 2 * TILE);
         }
         i++;
     }
