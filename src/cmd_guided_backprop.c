@@ -7,12 +7,14 @@
 #include "explain.h"
 #include "guided.h"
 #include "heatmap.h"
+#include "methods.h"
 
-int guided_compute(struct explain_run *run, struct batch *b)
+int modified_backward_compute(struct explain_run *run, struct batch *b,
+                              attrib_backward_rule rule)
 {
     int64_t shape[4];
     batch_shape(b, shape);
-    attrib_status st = attrib_modified_gradient(run->model.handle, ATTRIB_GUIDED, b->x, shape,
+    attrib_status st = attrib_modified_gradient(run->model.handle, rule, b->x, shape,
                                                 b->targets, &b->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(run, st);
@@ -26,7 +28,12 @@ int guided_compute(struct explain_run *run, struct batch *b)
     return 0;
 }
 
-static const struct method method = {
+int guided_compute(struct explain_run *run, struct batch *b)
+{
+    return modified_backward_compute(run, b, ATTRIB_GUIDED);
+}
+
+const struct method method_guided_backprop = {
     .name = "guided-backprop",
     .usage =
         "usage: attrib guided-backprop IMAGE|DIR|-... [--class N] [-o DIR] [options]\n\n"
@@ -40,5 +47,5 @@ static const struct method method = {
 
 int cmd_guided_backprop(int argc, char **argv)
 {
-    return explain_main(&method, argc, argv);
+    return explain_main(&method_guided_backprop, argc, argv);
 }

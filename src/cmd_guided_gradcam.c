@@ -7,6 +7,7 @@
 #include "gradcam.h"
 #include "guided.h"
 #include "heatmap.h"
+#include "methods.h"
 
 static int guided_gradcam(struct explain_run *run, struct batch *b)
 {
@@ -32,7 +33,7 @@ static int guided_gradcam(struct explain_run *run, struct batch *b)
     return 0;
 }
 
-static const struct method method = {
+const struct method method_guided_gradcam = {
     .name = "guided-gradcam",
     .usage =
         "usage: attrib guided-gradcam IMAGE|DIR|-... [--class N] [--layer PATH] [-o DIR] [options]\n\n"
@@ -46,5 +47,5 @@ static const struct method method = {
 
 int cmd_guided_gradcam(int argc, char **argv)
 {
-    return explain_main(&method, argc, argv);
+    return explain_main(&method_guided_gradcam, argc, argv);
 }

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "explain.h"
 #include "heatmap.h"
+#include "methods.h"
 
 static int saliency(struct explain_run *run, struct batch *b)
 {
@@ -18,7 +19,7 @@ static int saliency(struct explain_run *run, struct batch *b)
     return 0;
 }
 
-static const struct method method = {
+const struct method method_saliency = {
     .name = "saliency",
     .usage =
         "usage: attrib saliency IMAGE|DIR|-... [--class N] [-o DIR] [options]\n\n"
@@ -33,5 +34,5 @@ static const struct method method = {
 
 int cmd_saliency(int argc, char **argv)
 {
-    return explain_main(&method, argc, argv);
+    return explain_main(&method_saliency, argc, argv);
 }

@@ -228,6 +228,16 @@ static void print_text(const struct summary *s)
            s->method, s->map_w, s->map_h, s->stats.min, s->stats.max, s->stats.mean,
            HEATMAP_TOP_FRACTION * 100, s->stats.com_x, s->stats.com_y, s->stats.top_box.width,
            s->stats.top_box.height, s->stats.top_box.x, s->stats.top_box.y);
+    for (int i = 0; i < s->ndetails; i++) {
+        const struct detail *d = &s->details[i];
+        printf(i ? ", " : "  ");
+        if (d->text)
+            printf("%s %s", d->key, d->text);
+        else
+            printf("%s %.4g", d->key, d->number);
+    }
+    if (s->ndetails)
+        putchar('\n');
     for (int i = 0; i < s->noutputs; i++)
         printf("  wrote %s\n", s->outputs[i].path);
 }
@@ -463,6 +473,8 @@ static void help(const struct method *m)
 {
     fputs(m->usage, stdout);
     fputs("\nOptions:\n", stdout);
+    if (m->options_help)
+        fputs(m->options_help, stdout);
     if (m->uses_layer)
         fputs(layer_help, stdout);
     fputs(options_help, stdout);
@@ -508,19 +520,63 @@ static int finish_report(struct explain_run *run, struct report *rep)
     return rc;
 }
 
+int explain_run_open(struct explain_run *run, const struct method *m, const struct model *model,
+                     const struct model_opts *mo)
+{
+    *run = (struct explain_run){ .method = m, .t_start = now_ms() };
+    opts_init(&run->opts);
+    run->opts.model = *mo;
+    run->model = *model;
+    int rc = m->uses_layer ? choose_layer(run) : EXIT_OK;
+    if (rc == EXIT_OK && m->prepare)
+        rc = m->prepare(run);
+    return rc;
+}
+
+void explain_run_close(struct explain_run *run)
+{
+    free((char *)run->layer);
+    run->layer = NULL;
+}
+
+#define MAX_OPTIONS 64
+
+/* The shared options followed by the method's own. */
+static void all_options(const struct method *m, struct option *all)
+{
+    size_t n = 0;
+    for (const struct option *o = longopts; o->name; o++)
+        all[n++] = *o;
+    for (const struct option *o = m->options; o && o->name && n < MAX_OPTIONS - 1; o++)
+        all[n++] = *o;
+    all[n] = (struct option){ 0 };
+}
+
+int explain_reference_pass(struct explain_run *run, struct batch *b)
+{
+    int64_t shape[4];
+    batch_shape(b, shape);
+    attrib_status st = attrib_input_gradient(run->model.handle, b->x, shape, b->targets, &b->res);
+    return st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
+}
+
 int explain_main(const struct method *m, int argc, char **argv)
 {
     struct explain_run run = { .method = m, .t_start = now_ms() };
+    struct option options[MAX_OPTIONS];
+    all_options(m, options);
     opts_init(&run.opts);
     int opt;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
         if (opt == 'h') {
             help(m);
             return EXIT_OK;
         }
         int rc = opts_parse(m, &run.opts, opt, optarg);
+        if (rc == -1 && m->parse && opt >= OPT_METHOD_FIRST)
+            rc = m->parse(&run, opt, optarg);
         if (rc == -1)
             return bad_option(argc, argv);
         if (rc)
@@ -529,6 +585,7 @@ int explain_main(const struct method *m, int argc, char **argv)
     if (argc - optind < 1)
         return fail(EXIT_USAGE, "no image given (usage: attrib %s IMAGE|DIR|-... [--class N])",
                     m->name);
+    m = run.method; /* a variant may have been chosen */
     struct input_list in;
     struct report rep = { 0 };
     int batch_mode;
@@ -545,6 +602,8 @@ int explain_main(const struct method *m, int argc, char **argv)
         rc = model_open(&run.opts.model, &run.model);
     if (rc == EXIT_OK && m->uses_layer)
         rc = choose_layer(&run);
+    if (rc == EXIT_OK && m->prepare)
+        rc = m->prepare(&run);
     if (rc == EXIT_OK && batch_mode && !run.opts.no_report) {
         struct model_info mi = model_info(&run.model);
         rc = report_init(&rep, m->name, &mi, run.opts.shard_k, run.opts.shard_n);

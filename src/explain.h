@@ -51,10 +51,23 @@ struct batch {
 
 struct explain_run;
 
+/* Option ids of a method's own options start here. */
+#define OPT_METHOD_FIRST 1100
+
 struct method {
     const char *name;  /* subcommand and file-name suffix: "saliency" */
     const char *usage; /* the --help text before the shared options */
     int uses_layer;    /* accepts --layer (default: the Grad-CAM layer) */
+    /* The method's own options (ids >= OPT_METHOD_FIRST, {0}-terminated),
+     * their --help lines, and their parser (EXIT_OK, EXIT_USAGE, or -1 for
+     * an option that is not the method's; it may switch run->method to a
+     * variant that shares these options). Optional. */
+    const struct option *options;
+    const char *options_help;
+    int (*parse)(struct explain_run *run, int opt, const char *arg);
+    /* Called once the model is open, before any image (e.g. to load a
+     * baseline image). Optional. */
+    int (*prepare)(struct explain_run *run);
     /* Computes every b->a[i]; sets b->res and, for layer methods, the layer
      * fields of b->s[i]. */
     int (*compute)(struct explain_run *run, struct batch *b);
@@ -72,9 +85,21 @@ struct explain_run {
 /* `attrib NAME INPUT... [options]` for method m. */
 int explain_main(const struct method *m, int argc, char **argv);
 
+/* A run of method m on an already open model (shared, not owned), with the
+ * default options, its layer chosen and the method prepared: how `attrib
+ * eval` runs several methods on one model. Release with explain_run_close. */
+int explain_run_open(struct explain_run *run, const struct method *m, const struct model *model,
+                     const struct model_opts *mo);
+void explain_run_close(struct explain_run *run);
+
 /* A failed shim call during compute(): --class errors are usage errors,
  * everything else is the model's. */
 int explain_shim_error(struct explain_run *run, attrib_status st);
+
+/* Forward and backward pass over the batch as it is, for the summaries'
+ * classes and scores (top-1 targets resolved): b->res. Methods whose own
+ * passes are over other inputs (noisy, interpolated, occluded) start here. */
+int explain_reference_pass(struct explain_run *run, struct batch *b);
 
 /* Shape of the batch for the shim: {n, 3, h, w}. */
 void batch_shape(const struct batch *b, int64_t shape[4]);

@@ -24,6 +24,17 @@ void heatmap_abs_channel_max(const float *chw, int channels, int height, int wid
     }
 }
 
+void heatmap_abs_channel_sum(const float *chw, int channels, int height, int width, float *map)
+{
+    size_t plane = (size_t)width * height;
+    for (size_t i = 0; i < plane; i++) {
+        float sum = 0;
+        for (int c = 0; c < channels; c++)
+            sum += chw[c * plane + i];
+        map[i] = fabsf(sum);
+    }
+}
+
 static void swap(float *a, float *b)
 {
     float t = *a;

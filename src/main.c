@@ -20,9 +20,15 @@ struct command {
 static const struct command commands[] = {
     { "predict", cmd_predict, "print the top classes of each image" },
     { "saliency", cmd_saliency, "gradient saliency map (Simonyan et al. 2014)" },
-    { "gradcam", cmd_gradcam, "Grad-CAM class activation map (Selvaraju et al. 2016)" },
+    { "gradcam", cmd_gradcam, "Grad-CAM, Grad-CAM++, Score-CAM or Eigen-CAM of a layer" },
     { "guided-backprop", cmd_guided_backprop, "guided backpropagation (Springenberg et al. 2015)" },
+    { "deconvnet", cmd_deconvnet, "deconvnet backward rule (Zeiler & Fergus 2013)" },
     { "guided-gradcam", cmd_guided_gradcam, "guided backprop times Grad-CAM" },
+    { "integrated-gradients", cmd_integrated_gradients, "integrated gradients from a baseline (Sundararajan et al. 2017)" },
+    { "smoothgrad", cmd_smoothgrad, "gradient averaged over noisy copies (Smilkov et al. 2017)" },
+    { "input-x-gradient", cmd_input_x_gradient, "input times its gradient" },
+    { "occlusion", cmd_occlusion, "score drop when a sliding patch hides the image (Zeiler & Fergus)" },
+    { "eval", cmd_eval, "deletion/insertion faithfulness of methods (Petsiuk et al. 2018)" },
     { "fool", cmd_fool, "adversarial image that makes the model see another class" },
     { "classviz", cmd_classviz, "image the model sees as a class (regularised gradient ascent)" },
     { "compare", cmd_compare, "how far two heatmaps or folders of them differ" },
@@ -37,7 +43,7 @@ static void usage(FILE *f)
           "Shows what an image classifier looks at, from the command line.\n\n"
           "Commands:\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].help);
     fputs("\nRun 'attrib COMMAND --help' for a command's options.\n"
           "Environment: ATTRIB_MODEL is the model used when --model is not given.\n\n", f);
     fputs(exit_codes_help, f);

@@ -149,6 +149,15 @@ cJSON *summary_json(const struct summary *s)
     if (s->layer)
         cJSON_AddItemToObject(o, "layer", layer_json(s));
 
+    if (s->ndetails) {
+        cJSON *d = cJSON_AddObjectToObject(o, "details");
+        for (int i = 0; i < s->ndetails; i++)
+            if (s->details[i].text)
+                cJSON_AddStringToObject(d, s->details[i].key, s->details[i].text);
+            else
+                add_num(d, s->details[i].key, s->details[i].number);
+    }
+
     cJSON *out = cJSON_AddObjectToObject(o, "outputs");
     for (int i = 0; i < s->noutputs; i++)
         cJSON_AddStringToObject(out, s->outputs[i].kind, s->outputs[i].path);
@@ -162,6 +171,18 @@ cJSON *summary_json(const struct summary *s)
     if (s->warning)
         cJSON_AddItemToArray(w, cJSON_CreateString(s->warning));
     return o;
+}
+
+void summary_detail_number(struct summary *s, const char *key, double v)
+{
+    if (s->ndetails < SUMMARY_MAX_DETAILS)
+        s->details[s->ndetails++] = (struct detail){ key, NULL, v };
+}
+
+void summary_detail_text(struct summary *s, const char *key, const char *text)
+{
+    if (s->ndetails < SUMMARY_MAX_DETAILS)
+        s->details[s->ndetails++] = (struct detail){ key, text, 0 };
 }
 
 int summary_emit(const cJSON *j, const char *path, int line)

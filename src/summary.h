@@ -9,6 +9,7 @@
 
 #define SUMMARY_TOP 5
 #define SUMMARY_MAX_OUTPUTS 6
+#define SUMMARY_MAX_DETAILS 12
 
 struct model_info {
     const char *name, *path, *sha256;
@@ -27,6 +28,13 @@ struct class_score {
 struct output_file {
     const char *kind; /* "heatmap", "rgb", "overlay", "summary", "raw" */
     const char *path;
+};
+
+/* A method's own parameter or result ("steps": 50, "baseline": "black"). */
+struct detail {
+    const char *key;
+    const char *text; /* NULL: the value is number */
+    double number;
 };
 
 struct summary {
@@ -55,7 +63,13 @@ struct summary {
     double load_ms, pass_ms, total_ms;
     int threads;
     const char *warning; /* e.g. a flat (all-zero) map; NULL if none */
+    struct detail details[SUMMARY_MAX_DETAILS]; /* "details" in the JSON */
+    int ndetails;
 };
+
+/* Adds a detail to s (strings must outlive s); extra ones are dropped. */
+void summary_detail_number(struct summary *s, const char *key, double v);
+void summary_detail_text(struct summary *s, const char *key, const char *text);
 
 /* A new cJSON object (caller deletes) or NULL when out of memory. */
 cJSON *summary_json(const struct summary *s);

@@ -287,3 +287,250 @@ def guided_backprop_eager(model, x, target=None, threads=2):
         target = int(logits[0].argmax())
     logits[0, target].backward()
     return x.grad[0].numpy(), target
+
+
+# --- Methods beyond the classics (issue 7) ---------------------------------
+
+class DeconvRectifier(torch.autograd.Function):
+    """Forward: the rectifier. Backward: the positive part of the gradient,
+    whatever the input was (Zeiler & Fergus's deconvnet)."""
+
+    @staticmethod
+    def forward(ctx, x, forward_fn):
+        return forward_fn(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.clamp(min=0), None
+
+
+def deconv_rectifier(kind, args):
+    x = args[0]
+    name = kind.split("::")[1].rstrip("_")
+    if name == "relu":
+        return DeconvRectifier.apply(x, torch.relu)
+    if name == "relu6":
+        return DeconvRectifier.apply(x, lambda t: t.clamp(0, 6))
+    if name == "hardtanh":
+        lo, hi = args[1], args[2]
+        return DeconvRectifier.apply(x, lambda t: t.clamp(lo, hi))
+    slope = args[1] if len(args) > 1 else 0.01
+    return DeconvRectifier.apply(x, lambda t: torch.nn.functional.leaky_relu(t, slope))
+
+
+def deconvnet(module, x, target=None, threads=2):
+    """Deconvnet gradient of a TorchScript module; (grad [3,H,W], target)."""
+    torch.set_num_threads(threads)
+    x = x.clone().requires_grad_(True)
+    logits, _ = interpret(module, x, rectifier=deconv_rectifier)
+    if target is None:
+        target = int(logits[0].argmax())
+    logits[0, target].backward()
+    return x.grad[0].numpy(), target
+
+
+def gradients(module, xs, target, threads=2, chunk=16):
+    """d logit_target / d x for every row of xs [N,3,H,W], in chunks."""
+    torch.set_num_threads(threads)
+    out = []
+    for i in range(0, len(xs), chunk):
+        x = xs[i:i + chunk].clone().requires_grad_(True)
+        module(x)[:, target].sum().backward()
+        out.append(x.grad.detach())
+    return torch.cat(out)
+
+
+def scores(module, xs, target, threads=2, chunk=16):
+    torch.set_num_threads(threads)
+    with torch.no_grad():
+        return torch.cat([module(xs[i:i + chunk])[:, target] for i in range(0, len(xs), chunk)])
+
+
+def integrated_gradients(module, x, baseline, target, steps=50, rule="gauss-legendre",
+                         threads=2):
+    """Sundararajan et al.: (x - x') * integral of the gradient on the path,
+    nodes from numpy's Gauss-Legendre table or the right Riemann sum. Returns
+    (attributions [3,H,W] float64 numpy, score(x) - score(baseline))."""
+    if rule == "gauss-legendre":
+        nodes, weights = np.polynomial.legendre.leggauss(steps)
+        alphas, weights = (nodes + 1) / 2, weights / 2
+    else:
+        alphas, weights = np.arange(1, steps + 1) / steps, np.full(steps, 1.0 / steps)
+    # the points in float64, then rounded once to float32 (as attrib does):
+    # ReLU6 kinks make the gradient jump on last-bit differences of the input
+    a = torch.tensor(alphas, dtype=torch.float64).view(-1, 1, 1, 1)
+    path = (baseline.double() + a * (x.double() - baseline.double())).float()
+    g = gradients(module, path, target, threads).double().numpy()
+    integral = np.tensordot(weights, g, axes=1)
+    attr = (x - baseline)[0].double().numpy() * integral
+    delta = float(scores(module, x, target, threads)[0] - scores(module, baseline, target,
+                                                                 threads)[0])
+    return attr, delta
+
+
+def black(card, h, w):
+    mean = torch.tensor(card["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(card["std"]).view(1, 3, 1, 1)
+    return ((torch.zeros(1, 3, h, w) - mean) / std).float()
+
+
+class Xoshiro:
+    """xoshiro256** seeded by splitmix64, with Box-Muller normals: the
+    generator attrib documents, written from its published definition so
+    that noise-based methods can be reproduced here."""
+    M = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.s = []
+        x = seed
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & self.M
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.M
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.M
+            self.s.append(z ^ (z >> 31))
+
+    @staticmethod
+    def rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & Xoshiro.M
+
+    def next(self):
+        s = self.s
+        result = (self.rotl((s[1] * 5) & self.M, 7) * 9) & self.M
+        t = (s[1] << 17) & self.M
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self.rotl(s[3], 45)
+        return result
+
+    def uniform(self):
+        return (self.next() >> 11) * (1.0 / 9007199254740992.0)
+
+    def normal(self):
+        u, v = self.uniform(), self.uniform()
+        return math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2.0 * math.pi * v)
+
+
+def smoothgrad(module, x, target, samples, noise, seed=0, threads=2):
+    """Smilkov et al.: gradients of noisy copies (sigma = noise * range of x);
+    returns (mean, mean of squares) [3,H,W] float64 numpy."""
+    rng = Xoshiro(seed)
+    sigma = noise * float(x.max() - x.min())
+    n = x.numel()
+    eps = np.array([rng.normal() for _ in range(samples * n)], dtype=np.float64)
+    noisy = (x.double().reshape(1, -1) + sigma * torch.from_numpy(eps).view(samples, n)).float()
+    g = gradients(module, noisy.view(samples, *x.shape[1:]), target, threads).double().numpy()
+    return g.mean(0), (g * g).mean(0)
+
+
+def occlusion(module, x, target, window, stride, baseline, threads=2):
+    """Zeiler & Fergus / Captum's Occlusion: mean score drop over the windows
+    covering each pixel."""
+    _, _, h, w = x.shape
+    ys, xs = range(0, h - window + 1, stride), range(0, w - window + 1, stride)
+    copies = []
+    for py in ys:
+        for px in xs:
+            c = x.clone()
+            c[:, :, py:py + window, px:px + window] = baseline[:, :, py:py + window,
+                                                               px:px + window]
+            copies.append(c)
+    s = scores(module, torch.cat(copies), target, threads).double().numpy()
+    base = float(scores(module, x, target, threads)[0])
+    total, count = np.zeros((h, w)), np.zeros((h, w))
+    for k, (py, px) in enumerate((py, px) for py in ys for px in xs):
+        total[py:py + window, px:px + window] += base - s[k]
+        count[py:py + window, px:px + window] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+def layer_act_grad(module, x, target=None, threads=2):
+    """Activation and gradient [C,h,w] of the map entering the global pool."""
+    torch.set_num_threads(threads)
+    with torch.enable_grad():
+        logits, act = interpret(module, x, tap_global_pool=True)
+        if target is None:
+            target = int(logits[0].argmax())
+        (grad,) = torch.autograd.grad(logits[0, target], act)
+    return act[0].detach().double().numpy(), grad[0].double().numpy(), target
+
+
+def gradcam_pp(act, grad):
+    """pytorch-grad-cam's GradCAMPlusPlus weights, in numpy."""
+    g2, g3 = grad ** 2, grad ** 3
+    sum_act = act.sum(axis=(1, 2))
+    aij = g2 / (2 * g2 + sum_act[:, None, None] * g3 + 1e-6)
+    aij = np.where(grad != 0, aij, 0)
+    weights = (np.maximum(grad, 0) * aij).sum(axis=(1, 2))
+    return np.maximum((weights[:, None, None] * act).sum(0), 0)
+
+
+def eigencam(act):
+    """First principal component of the activations (numpy SVD), sign
+    chosen to agree with the summed activation, rectified."""
+    c, h, w = act.shape
+    m = act.reshape(c, -1).T
+    m = m - m.mean(axis=0)
+    _, _, vt = np.linalg.svd(m, full_matrices=False)
+    proj = m @ vt[0]
+    if (proj * act.sum(0).ravel()).sum() < 0:
+        proj = -proj
+    return np.maximum(proj.reshape(h, w), 0)
+
+
+def scorecam(module, x, act, target, threads=2):
+    """Wang et al. as pytorch-grad-cam does it: each upsampled, min-max scaled
+    map masks the input; softmax over the channels' target logits weighs them
+    (flat maps mask everything)."""
+    _, _, h, w = x.shape
+    up = torch.nn.functional.interpolate(torch.from_numpy(act).float()[None], size=(h, w),
+                                         mode="bilinear", align_corners=False)[0]
+    lo = up.flatten(1).min(1).values.view(-1, 1, 1)
+    hi = up.flatten(1).max(1).values.view(-1, 1, 1)
+    masks = torch.where(hi > lo, (up - lo) / (hi - lo), torch.zeros_like(up))
+    s = scores(module, x * masks[:, None], target, threads).double()
+    weights = torch.softmax(s, 0).numpy()
+    return np.maximum((weights[:, None, None] * act).sum(0), 0)
+
+
+def gaussian_blur(x, sigma=5.0):
+    """scipy.ndimage.gaussian_filter's defaults (truncate 4, 'reflect'
+    edges = numpy's 'symmetric'), separable, on [1,3,H,W]."""
+    r = int(4 * sigma + 0.5)
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    k /= k.sum()
+    a = x[0].double().numpy()
+    a = np.pad(a, ((0, 0), (0, 0), (r, r)), mode="symmetric")
+    a = np.stack([np.apply_along_axis(lambda v: np.convolve(v, k, "valid"), 2, a)])[0]
+    a = np.pad(a, ((0, 0), (r, r), (0, 0)), mode="symmetric")
+    a = np.apply_along_axis(lambda v: np.convolve(v, k, "valid"), 1, a)
+    return torch.from_numpy(a).float()[None]
+
+
+def deletion_insertion(module, x, saliency_map, target, steps, threads=2):
+    """RISE curves: pixels in order of the map (stable for ties) replaced by 0
+    (deletion) or put into the blurred image (insertion); softmax
+    probability of target at each step; AUC by the trapezoidal rule."""
+    torch.set_num_threads(threads)
+    _, _, h, w = x.shape
+    order = np.argsort(-saliency_map.ravel(), kind="stable")
+    n = h * w
+    blurred = gaussian_blur(x)
+
+    def curve(start, finish):
+        copies = []
+        for k in range(steps + 1):
+            m = (n * k + steps // 2) // steps
+            c = start.contiguous().clone().reshape(1, 3, n)
+            c[:, :, order[:m]] = finish.reshape(1, 3, n)[:, :, order[:m]]
+            copies.append(c.reshape(1, 3, h, w))
+        with torch.no_grad():
+            p = torch.cat([torch.softmax(module(t), 1)[:, target]
+                           for t in torch.cat(copies).split(16)])
+        y = p.double().numpy()
+        return y, (y.sum() - y[0] / 2 - y[-1] / 2) / steps
+
+    return curve(x, torch.zeros_like(x)), curve(blurred, x)

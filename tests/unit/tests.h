@@ -45,7 +45,16 @@
     X(roll_wraps_around_and_rolling_back_restores)            \
     X(blur_of_an_impulse_is_the_gaussian_and_keeps_the_sum)   \
     X(clamping_keeps_denormalised_pixels_in_range)            \
-    X(quantising_rounds_to_8_bit_levels_and_norms_measure)
+    X(quantising_rounds_to_8_bit_levels_and_norms_measure) \
+    X(gauss_legendre_integrates_polynomials_exactly) \
+    X(riemann_rule_is_the_right_sum) \
+    X(gradcam_pp_weighs_only_positive_gradients) \
+    X(eigencam_finds_the_dominant_pattern_with_a_positive_sign) \
+    X(scorecam_masks_are_scaled_and_flat_ones_mask_everything) \
+    X(baselines_black_and_zeros_are_what_they_say) \
+    X(noise_baseline_is_seeded_and_in_the_pixel_range) \
+    X(curve_order_is_most_attributed_first_and_stable) \
+    X(curves_change_the_right_pixels_and_auc_is_trapezoidal)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)

@@ -1,0 +1,179 @@
+/* cam.c - Grad-CAM++, Eigen-CAM and Score-CAM weighting. */
+#include "cam.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define GRADCAM_PP_EPS 1e-6 /* pytorch-grad-cam's guard against 0 / 0 */
+#define JACOBI_MAX_SWEEPS 100
+
+/* cam = relu(sum_k weight[k] act[k]). */
+static void weighted_relu(const float *act, const double *weight, int ch, size_t n, float *cam)
+{
+    for (size_t p = 0; p < n; p++) {
+        double v = 0;
+        for (int k = 0; k < ch; k++)
+            v += weight[k] * act[(size_t)k * n + p];
+        cam[p] = v > 0 ? (float)v : 0.0f;
+    }
+}
+
+int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, float *cam)
+{
+    const size_t n = (size_t)h * w;
+    double *weight = malloc((size_t)ch * sizeof *weight);
+    if (!weight)
+        return fail(EXIT_INTERNAL, "out of memory");
+    for (int k = 0; k < ch; k++) {
+        const float *a = act + (size_t)k * n, *g = grad + (size_t)k * n;
+        double sum_a = 0, wk = 0;
+        for (size_t p = 0; p < n; p++)
+            sum_a += a[p];
+        for (size_t p = 0; p < n; p++) {
+            double g1 = g[p], g2 = g1 * g1, g3 = g2 * g1;
+            if (g1 > 0)
+                wk += g1 * g2 / (2 * g2 + sum_a * g3 + GRADCAM_PP_EPS);
+        }
+        weight[k] = wk;
+    }
+    weighted_relu(act, weight, ch, n, cam);
+    free(weight);
+    return EXIT_OK;
+}
+
+/* Eigenvalues (diagonal of a, destroyed) and eigenvectors (columns of v)
+ * of the symmetric n x n matrix a, by cyclic Jacobi rotations. */
+static void jacobi(double *a, int n, double *v)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            v[i * n + j] = i == j;
+    for (int sweep = 0; sweep < JACOBI_MAX_SWEEPS; sweep++) {
+        double off = 0, diag = 0;
+        for (int i = 0; i < n; i++) {
+            diag += a[i * n + i] * a[i * n + i];
+            for (int j = i + 1; j < n; j++)
+                off += a[i * n + j] * a[i * n + j];
+        }
+        if (off <= DBL_EPSILON * DBL_EPSILON * diag || off == 0)
+            return;
+        for (int p = 0; p < n; p++)
+            for (int q = p + 1; q < n; q++) {
+                double apq = a[p * n + q];
+                if (apq == 0)
+                    continue;
+                double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+                double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
+                double c = 1 / sqrt(t * t + 1), s = t * c;
+                for (int k = 0; k < n; k++) { /* columns p, q */
+                    double akp = a[k * n + p], akq = a[k * n + q];
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for (int k = 0; k < n; k++) { /* rows p, q */
+                    double apk = a[p * n + k], aqk = a[q * n + k];
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+                for (int k = 0; k < n; k++) {
+                    double vkp = v[k * n + p], vkq = v[k * n + q];
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+    }
+}
+
+int cam_eigen(const float *act, int ch, int h, int w, float *cam)
+{
+    const size_t np = (size_t)h * w;
+    /* the smaller Gram matrix: positions x positions, or channels x channels */
+    const int by_pos = np <= (size_t)ch, n = by_pos ? (int)np : ch;
+    double *m = malloc(np * ch * sizeof *m); /* centred, [ch][np] */
+    double *g = malloc((size_t)n * n * sizeof *g), *v = malloc((size_t)n * n * sizeof *v);
+    double *proj = malloc(np * sizeof *proj);
+    int rc = m && g && v && proj ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        for (int k = 0; k < ch; k++) {
+            double mean = 0;
+            for (size_t p = 0; p < np; p++)
+                mean += act[k * np + p];
+            mean /= (double)np;
+            for (size_t p = 0; p < np; p++)
+                m[k * np + p] = act[k * np + p] - mean;
+        }
+        for (int i = 0; i < n; i++)
+            for (int j = i; j < n; j++) {
+                double s = 0;
+                if (by_pos)
+                    for (int k = 0; k < ch; k++)
+                        s += m[k * np + i] * m[k * np + j];
+                else
+                    for (size_t p = 0; p < np; p++)
+                        s += m[i * np + p] * m[j * np + p];
+                g[i * n + j] = g[j * n + i] = s;
+            }
+        jacobi(g, n, v);
+        int top = 0;
+        for (int i = 1; i < n; i++)
+            if (g[i * n + i] > g[top * n + top])
+                top = i;
+        double lambda = g[top * n + top] > 0 ? g[top * n + top] : 0, sign = 0;
+        for (size_t p = 0; p < np; p++) {
+            double x = 0;
+            if (by_pos) /* M v = sigma u */
+                x = sqrt(lambda) * v[p * n + top];
+            else
+                for (int k = 0; k < ch; k++)
+                    x += m[k * np + p] * v[k * n + top];
+            proj[p] = x;
+            for (int k = 0; k < ch; k++)
+                sign += x * act[k * np + p];
+        }
+        for (size_t p = 0; p < np; p++) {
+            double x = sign < 0 ? -proj[p] : proj[p];
+            cam[p] = x > 0 ? (float)x : 0.0f;
+        }
+    }
+    free(m);
+    free(g);
+    free(v);
+    free(proj);
+    return rc;
+}
+
+int cam_mask_normalise(float *plane, size_t n)
+{
+    float lo = plane[0], hi = plane[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = plane[i] < lo ? plane[i] : lo;
+        hi = plane[i] > hi ? plane[i] : hi;
+    }
+    if (!(hi > lo)) {
+        memset(plane, 0, n * sizeof *plane);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        plane[i] = (plane[i] - lo) / (hi - lo);
+    return 0;
+}
+
+int cam_score_weighted(const float *act, const double *scores, int ch, int h, int w, float *cam)
+{
+    double *weight = malloc((size_t)ch * sizeof *weight), top = -INFINITY, sum = 0;
+    if (!weight)
+        return fail(EXIT_INTERNAL, "out of memory");
+    for (int k = 0; k < ch; k++)
+        top = scores[k] > top ? scores[k] : top;
+    for (int k = 0; k < ch; k++)
+        sum += weight[k] = exp(scores[k] - top);
+    for (int k = 0; k < ch; k++)
+        weight[k] /= sum;
+    weighted_relu(act, weight, ch, (size_t)h * w, cam);
+    free(weight);
+    return EXIT_OK;
+}

@@ -1,0 +1,31 @@
+/* cam.h - the class-activation-map variants beyond Grad-CAM: how each
+ * weighs a layer's activation maps. Pure C; act and grad are [ch, h, w],
+ * cam is [h, w]; functions return EXIT_OK or EXIT_INTERNAL (out of memory).
+ * Conventions follow pytorch-grad-cam, the reference users
+ * compare with. */
+#ifndef ATTRIB_CAM_H
+#define ATTRIB_CAM_H
+
+#include <stddef.h>
+
+/* Grad-CAM++ (Chattopadhay et al. 2018): w_k = sum over positions of
+ * relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + eps) (0 where g = 0);
+ * cam = relu(sum_k w_k A_k). */
+int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, float *cam);
+
+/* Eigen-CAM (Muhammad & Yeasin 2020): the activations as h*w points in
+ * ch dimensions, centred, projected on their first principal component,
+ * rectified. The component's sign (arbitrary in an SVD) is chosen so that
+ * the projection grows with the summed activation. EXIT_OK or
+ * EXIT_INTERNAL. */
+int cam_eigen(const float *act, int ch, int h, int w, float *cam);
+
+/* Score-CAM (Wang et al. 2020) mask: the plane scaled to [0, 1] in place.
+ * Returns 0, or 1 when the plane is flat (then it is set to 0: a dead
+ * channel masks everything). */
+int cam_mask_normalise(float *plane, size_t n);
+
+/* Score-CAM: w = softmax(scores) over the channels, cam = relu(sum_k w_k A_k). */
+int cam_score_weighted(const float *act, const double *scores, int ch, int h, int w, float *cam);
+
+#endif

@@ -1,0 +1,556 @@
+/* cmd_eval.c - `attrib eval`: how faithful each method's map is to the
+ * model, by deletion and insertion curves (Petsiuk et al. 2018, RISE). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baseline.h"
+#include "classify.h"
+#include "commands.h"
+#include "curves.h"
+#include "error.h"
+#include "fsutil.h"
+#include "heatmap.h"
+#include "inputs.h"
+#include "methods.h"
+#include "optimize.h"
+#include "plot.h"
+#include "progress.h"
+#include "sampling.h"
+
+#define DEFAULT_CURVE_STEPS 50
+#define MAX_CURVE_STEPS 1000
+#define MAX_EVAL_METHODS 16
+#define RANDOM_METHOD "random" /* a seeded random map: the chance level */
+#define DEFAULT_METHODS "random,saliency,input-x-gradient,integrated-gradients,smoothgrad," \
+                        "guided-backprop,gradcam,gradcam++,eigencam,occlusion"
+
+static const char usage[] =
+    "usage: attrib eval IMAGE|DIR|-... [--class N] [--methods LIST] [--steps 50] [-o DIR]\n\n"
+    "Deletion and insertion curves (Petsiuk et al. 2018): pixels are taken from the\n"
+    "image (replaced by the mean colour) or put into a blurred copy (Gaussian, sigma\n"
+    "5 px) in the order of each method's map, and the class probability is\n"
+    "recorded after each step. Deletion AUC: lower is better; insertion AUC: higher\n"
+    "is better; 'random' (a random map) is the chance level. Prints a table per\n"
+    "image and writes NAME.eval.json (the curves) and NAME.eval.png (their plot);\n"
+    "over several images also the mean and standard deviation per method, in\n"
+    "eval-summary.json. Methods run with their default options.\n\n"
+    "Options:\n"
+    "  -c, --class N      class to explain (default: the predicted class)\n"
+    "  --methods LIST     comma-separated, from: " RANDOM_METHOD ", saliency, gradcam,\n"
+    "                     gradcam++, scorecam, eigencam, guided-backprop, deconvnet,\n"
+    "                     guided-gradcam, integrated-gradients, smoothgrad,\n"
+    "                     input-x-gradient, occlusion (default: all but scorecam,\n"
+    "                     deconvnet and guided-gradcam)\n"
+    "  --steps N          points on each curve after the first (default: 50)\n"
+    "  -o, --output DIR   where to write the files (default: .)\n"
+    "  -r, --recursive    also take images in subdirectories of directory inputs\n"
+    INTERNAL_BATCH_HELP SEED_HELP
+    "  --json             print each image's result as one JSON line\n"
+    "  -q, --quiet        print nothing on success\n"
+    MODEL_OPTS_HELP
+    "  -h, --help         show this help\n\n";
+
+enum { OPT_METHODS = OPT_SAMPLING_LAST, OPT_STEPS, OPT_JSON };
+
+static const struct option longopts[] = {
+    MODEL_LONGOPTS,
+    { "class", required_argument, NULL, 'c' },
+    { "methods", required_argument, NULL, OPT_METHODS },
+    { "steps", required_argument, NULL, OPT_STEPS },
+    { "output", required_argument, NULL, 'o' },
+    { "recursive", no_argument, NULL, 'r' },
+    INTERNAL_BATCH_LONGOPT, SEED_LONGOPT,
+    { "json", no_argument, NULL, OPT_JSON },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { 0 },
+};
+
+struct eval_opts {
+    struct model_opts model;
+    long target, steps;
+    struct sampling sampling;
+    const char *out_dir;
+    char methods[512];
+    int recursive, json, quiet;
+};
+
+/* One method's curves on one image. */
+struct curves {
+    double *deletion, *insertion; /* steps + 1 probabilities */
+    double deletion_auc, insertion_auc;
+    const char *warning;
+};
+
+/* The run: the methods (NULL for random) and, per method, every image's AUCs. */
+struct eval {
+    struct eval_opts o;
+    struct model model;
+    int nmethods;
+    const char *names[MAX_EVAL_METHODS];
+    struct explain_run runs[MAX_EVAL_METHODS];
+    int has_run[MAX_EVAL_METHODS];
+    double *auc[MAX_EVAL_METHODS][2]; /* [deletion, insertion][image] */
+    size_t nimages;
+};
+
+static int parse_methods(struct eval *e, char *list)
+{
+    for (char *save = NULL, *name = strtok_r(list, ",", &save); name;
+         name = strtok_r(NULL, ",", &save)) {
+        if (e->nmethods == MAX_EVAL_METHODS)
+            return fail(EXIT_USAGE, "--methods: at most %d methods", MAX_EVAL_METHODS);
+        if (strcmp(name, RANDOM_METHOD) != 0 && !method_find(name))
+            return fail(EXIT_USAGE, "--methods: unknown method '%s'; methods: %s, %s", name,
+                        RANDOM_METHOD, method_names);
+        for (int k = 0; k < e->nmethods; k++)
+            if (strcmp(e->names[k], name) == 0)
+                return fail(EXIT_USAGE, "--methods: '%s' given twice", name);
+        e->names[e->nmethods++] = name;
+    }
+    return e->nmethods ? EXIT_OK : fail(EXIT_USAGE, "--methods: no method given");
+}
+
+static int parse_args(struct eval *e, int argc, char **argv)
+{
+    struct eval_opts *o = &e->o;
+    model_opts_init(&o->model);
+    o->target = -1, o->steps = DEFAULT_CURVE_STEPS, o->out_dir = ".";
+    sampling_init(&o->sampling, BASELINE_ZEROS);
+    snprintf(o->methods, sizeof o->methods, "%s", DEFAULT_METHODS);
+    int opt, rc;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "c:o:rqh", longopts, NULL)) != -1) {
+        if ((rc = model_opts_parse(&o->model, opt, optarg)) != -1) {
+            if (rc)
+                return rc;
+            continue;
+        }
+        if ((rc = sampling_parse(&o->sampling, opt, optarg)) != -1) {
+            if (rc)
+                return rc;
+            continue;
+        }
+        rc = EXIT_OK;
+        switch (opt) {
+        case 'h':
+            fputs(usage, stdout);
+            fputs(exit_codes_help, stdout);
+            return -1;
+        case 'c':
+            rc = parse_long(optarg, 0, CARD_MAX_LABELS - 1, "--class", &o->target);
+            break;
+        case OPT_METHODS:
+            if (strlen(optarg) >= sizeof o->methods)
+                return fail(EXIT_USAGE, "--methods: list too long");
+            snprintf(o->methods, sizeof o->methods, "%s", optarg);
+            break;
+        case OPT_STEPS:
+            rc = parse_long(optarg, 1, MAX_CURVE_STEPS, "--steps", &o->steps);
+            break;
+        case 'o':
+            o->out_dir = optarg;
+            break;
+        case 'r':
+            o->recursive = 1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        default:
+            return bad_option(argc, argv);
+        }
+        if (rc)
+            return rc;
+    }
+    if (argc - optind < 1)
+        return fail(EXIT_USAGE, "no image given (usage: attrib eval IMAGE|DIR|-... [--class N])");
+    return parse_methods(e, o->methods);
+}
+
+/* The probability of target for each of the count inputs in xs. */
+static int probabilities(struct eval *e, const float *xs, int count, int64_t target, double *p)
+{
+    const struct card *c = &e->model.card;
+    const int chunk = (int)e->o.sampling.internal_batch;
+    const size_t n = (size_t)3 * c->input_w * c->input_h;
+    int rc = EXIT_OK;
+    float *probs = NULL;
+    for (int first = 0; rc == EXIT_OK && first < count; first += chunk) {
+        int m = count - first < chunk ? count - first : chunk;
+        attrib_result *res = NULL;
+        int64_t shape[4] = { m, 3, c->input_h, c->input_w }, classes;
+        attrib_status st = attrib_forward(e->model.handle, xs + first * n, shape, &res);
+        rc = st == ATTRIB_OK ? model_check_logits(&e->model, res, m) : model_error(st, e->model.path);
+        const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        if (rc == EXIT_OK && !probs && !(probs = malloc((size_t)classes * sizeof *probs)))
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        for (int k = 0; rc == EXIT_OK && k < m; k++) {
+            softmax(logits + k * classes, (int)classes, probs);
+            p[first + k] = probs[target];
+        }
+        attrib_result_free(res);
+    }
+    free(probs);
+    return rc;
+}
+
+/* Deletion (x towards the mean colour) and insertion (blurred x towards x)
+ * curves for one pixel order. */
+static int measure(struct eval *e, const float *x, const size_t *order, int64_t target,
+                   struct curves *cv)
+{
+    const struct card *c = &e->model.card;
+    const size_t plane = (size_t)c->input_w * c->input_h, n = 3 * plane;
+    const int points = (int)e->o.steps + 1;
+    float *xs = malloc((size_t)points * n * sizeof *xs), *blank = calloc(n, sizeof *blank);
+    float *blurred = malloc(n * sizeof *blurred);
+    int rc = xs && blank && blurred ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    struct baseline blur = { .kind = BASELINE_BLUR };
+    if (rc == EXIT_OK)
+        rc = baseline_make(&blur, x, c->input_h, c->input_w, c->mean, c->std, 0, blurred);
+    for (int k = 0; rc == EXIT_OK && k < points; k++)
+        curve_mix(x, blank, order, curve_pixels(plane, points - 1, k), plane, xs + k * n);
+    if (rc == EXIT_OK)
+        rc = probabilities(e, xs, points, target, cv->deletion);
+    for (int k = 0; rc == EXIT_OK && k < points; k++)
+        curve_mix(blurred, x, order, curve_pixels(plane, points - 1, k), plane, xs + k * n);
+    if (rc == EXIT_OK)
+        rc = probabilities(e, xs, points, target, cv->insertion);
+    if (rc == EXIT_OK) {
+        cv->deletion_auc = curve_auc(cv->deletion, points);
+        cv->insertion_auc = curve_auc(cv->insertion, points);
+    }
+    free(xs);
+    free(blank);
+    free(blurred);
+    return rc;
+}
+
+/* Method k's map of image x for target, into map (H x W). */
+static int method_map(struct eval *e, int k, const float *x, int64_t target, const char *image,
+                      float *map, float *chw)
+{
+    const struct card *c = &e->model.card;
+    const size_t plane = (size_t)c->input_w * c->input_h;
+    if (!e->has_run[k]) { /* random */
+        struct rng r;
+        rng_seed(&r, (uint64_t)e->o.sampling.seed);
+        for (size_t j = 0; j < plane; j++)
+            map[j] = (float)rng_uniform(&r);
+        return EXIT_OK;
+    }
+    struct attribution a = { .map = map, .chw = chw };
+    struct summary s = { .method = e->names[k], .image = image };
+    struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = x, .targets = &target,
+                       .a = &a, .s = &s };
+    int rc = e->runs[k].method->compute(&e->runs[k], &b);
+    attrib_result_free(b.res);
+    free(a.cam);
+    return rc;
+}
+
+static cJSON *curve_json(const double *y, int points)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int k = 0; a && k < points; k++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(round(y[k] * 1e6) / 1e6));
+    return a;
+}
+
+/* NAME.eval.json and NAME.eval.png of one image; prints its table. */
+static int write_image(struct eval *e, const struct input *it, const struct class_score *cls,
+                       struct curves *cv)
+{
+    const int points = (int)e->o.steps + 1;
+    char json_path[PATH_MAX], png_path[PATH_MAX], name[PATH_MAX];
+    int rc = EXIT_OK;
+    const char *slash = strrchr(it->name, '/');
+    if (slash) { /* an image from a subfolder: mirror it */
+        snprintf(name, sizeof name, "%.*s", (int)(slash - it->name), it->name);
+        rc = make_dirs_below(e->o.out_dir, name);
+    }
+    if (rc == EXIT_OK && snprintf(name, sizeof name, "%s.eval.json", it->name) >= (int)sizeof name)
+        rc = fail(EXIT_OUTPUT, "output name too long for '%s'", it->path);
+    if (rc == EXIT_OK)
+        rc = path_join(json_path, sizeof json_path, e->o.out_dir, name);
+    if (rc == EXIT_OK) {
+        snprintf(name, sizeof name, "%s.eval.png", it->name);
+        rc = path_join(png_path, sizeof png_path, e->o.out_dir, name);
+    }
+    if (rc)
+        return rc;
+
+    const double *del[MAX_EVAL_METHODS], *ins[MAX_EVAL_METHODS];
+    char legend[MAX_EVAL_METHODS][96];
+    const char *names[MAX_EVAL_METHODS];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "tool", "attrib");
+    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
+    cJSON_AddStringToObject(j, "method", "eval");
+    struct model_info mi = model_info(&e->model);
+    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON_AddStringToObject(j, "image", it->path);
+    cJSON_AddItemToObject(j, "target", class_score_json(cls));
+    cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
+    cJSON_AddStringToObject(j, "deletion_substrate", "zeros (the mean colour)");
+    cJSON_AddStringToObject(j, "insertion_substrate", "blur (Gaussian, sigma 5 px)");
+    cJSON *ms = cJSON_AddObjectToObject(j, "methods");
+    for (int k = 0; k < e->nmethods; k++) {
+        cJSON *m = cJSON_AddObjectToObject(ms, e->names[k]);
+        cJSON_AddNumberToObject(m, "deletion_auc", round(cv[k].deletion_auc * 1e6) / 1e6);
+        cJSON_AddNumberToObject(m, "insertion_auc", round(cv[k].insertion_auc * 1e6) / 1e6);
+        cJSON_AddItemToObject(m, "deletion", curve_json(cv[k].deletion, points));
+        cJSON_AddItemToObject(m, "insertion", curve_json(cv[k].insertion, points));
+        if (cv[k].warning)
+            cJSON_AddStringToObject(m, "warning", cv[k].warning);
+        del[k] = cv[k].deletion, ins[k] = cv[k].insertion;
+        snprintf(legend[k], sizeof legend[k], "%s  del %.3f  ins %.3f", e->names[k],
+                 cv[k].deletion_auc, cv[k].insertion_auc);
+        names[k] = legend[k];
+    }
+    cJSON *out = cJSON_AddObjectToObject(j, "outputs");
+    cJSON_AddStringToObject(out, "plot", png_path);
+    cJSON_AddStringToObject(out, "summary", json_path);
+
+    char title[256];
+    snprintf(title, sizeof title, "%s: class %ld \"%s\" (p=%.3f)", it->path, cls->index,
+             cls->label, cls->probability);
+    struct plot_panel panels[2] = {
+        { "deletion (lower area is better)", "fraction of pixels removed", del, points },
+        { "insertion (higher area is better)", "fraction of pixels inserted", ins, points },
+    };
+    rc = plot_write(png_path, title, panels, 2, names, e->nmethods);
+    if (rc == EXIT_OK)
+        rc = summary_emit(j, json_path, e->o.json);
+    cJSON_Delete(j);
+    if (rc || e->o.json || e->o.quiet)
+        return rc;
+    printf("%s: class %ld \"%s\" (p=%.4f)\n  %-22s %12s %13s\n", it->path, cls->index,
+           cls->label, cls->probability, "method", "deletion AUC", "insertion AUC");
+    for (int k = 0; k < e->nmethods; k++)
+        printf("  %-22s %12.4f %13.4f%s\n", e->names[k], cv[k].deletion_auc,
+               cv[k].insertion_auc, cv[k].warning ? "  (flat map)" : "");
+    printf("  wrote %s\n  wrote %s\n", json_path, png_path);
+    return EXIT_OK;
+}
+
+/* The class to explain in x (top-1 unless --class) and its probability. */
+static int classify_input(struct eval *e, const float *x, long want, struct class_score *cls,
+                          char *label, size_t size)
+{
+    const struct card *c = &e->model.card;
+    attrib_result *res = NULL;
+    int64_t shape[4] = { 1, 3, c->input_h, c->input_w }, classes;
+    attrib_status st = attrib_forward(e->model.handle, x, shape, &res);
+    int rc = st == ATTRIB_OK ? model_check_logits(&e->model, res, 1) : model_error(st, e->model.path);
+    if (rc == EXIT_OK) {
+        const float *logits = attrib_result_logits(res, NULL, &classes);
+        float *p = malloc((size_t)classes * sizeof *p);
+        if (!p)
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        else if (want >= classes)
+            rc = fail(EXIT_USAGE, "--class: class %ld is out of range (the model has %ld classes)",
+                      want, (long)classes);
+        else {
+            int top;
+            softmax(logits, (int)classes, p);
+            top_k(logits, (int)classes, 1, &top);
+            long k = want >= 0 ? want : top;
+            *cls = (struct class_score){ k, card_label(&e->model.card, (int)k, label, size),
+                                         logits[k], p[k] };
+        }
+        free(p);
+    }
+    attrib_result_free(res);
+    return rc;
+}
+
+/* Every method on one image. Returns EXIT_INPUT for an unreadable image. */
+static int eval_image(struct eval *e, const struct input *it, size_t index)
+{
+    const struct card *c = &e->model.card;
+    const size_t plane = (size_t)c->input_w * c->input_h;
+    const int points = (int)e->o.steps + 1;
+    struct image img = { 0 };
+    struct rect region;
+    struct curves cv[MAX_EVAL_METHODS] = { 0 };
+    float *x = malloc(3 * plane * sizeof *x), *map = malloc(plane * sizeof *map);
+    float *chw = malloc(3 * plane * sizeof *chw);
+    size_t *order = malloc(plane * sizeof *order);
+    double *buf = malloc((size_t)e->nmethods * 2 * points * sizeof *buf);
+    int rc = x && map && chw && order && buf ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK)
+        rc = image_load(it->path, &img);
+    if (rc == EXIT_OK)
+        rc = model_input(&e->model, e->o.model.resize, &img, &region, x);
+    struct class_score cls;
+    char label[64];
+    if (rc == EXIT_OK)
+        rc = classify_input(e, x, it->target, &cls, label, sizeof label);
+    for (int k = 0; rc == EXIT_OK && k < e->nmethods; k++) {
+        cv[k].deletion = buf + (size_t)k * 2 * points;
+        cv[k].insertion = cv[k].deletion + points;
+        rc = method_map(e, k, x, cls.index, it->path, map, chw);
+        struct map_stats st;
+        if (rc == EXIT_OK)
+            rc = heatmap_stats(map, c->input_w, c->input_h, HEATMAP_TOP_FRACTION, &st);
+        if (rc == EXIT_OK && st.nonfinite)
+            rc = fail(EXIT_MODEL, "%s: the %s map has %zu NaN or infinite values", it->path,
+                      e->names[k], st.nonfinite);
+        if (rc == EXIT_OK && st.min == st.max) {
+            cv[k].warning = "flat map: pixels were taken in raster order";
+            report_warning("eval", "%s: %s: %s", it->path, e->names[k], cv[k].warning);
+        }
+        if (rc == EXIT_OK)
+            rc = curve_order(map, plane, order);
+        if (rc == EXIT_OK)
+            rc = measure(e, x, order, cls.index, &cv[k]);
+        if (rc == EXIT_OK) {
+            e->auc[k][0][index] = cv[k].deletion_auc;
+            e->auc[k][1][index] = cv[k].insertion_auc;
+        }
+    }
+    if (rc == EXIT_OK)
+        rc = write_image(e, it, &cls, cv);
+    image_free(&img);
+    free(x);
+    free(map);
+    free(chw);
+    free(order);
+    free(buf);
+    return rc;
+}
+
+static void mean_std(const double *v, size_t n, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    *mean = n ? s / n : 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (v[i] - *mean) * (v[i] - *mean);
+    *sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+}
+
+/* eval-summary.json and the table of means over the images that worked. */
+static int write_summary(struct eval *e, size_t ok)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "tool", "attrib");
+    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
+    cJSON_AddStringToObject(j, "method", "eval");
+    struct model_info mi = model_info(&e->model);
+    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON_AddNumberToObject(j, "images", (double)ok);
+    cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
+    cJSON *ms = cJSON_AddObjectToObject(j, "methods");
+    if (!e->o.quiet && !e->o.json)
+        printf("%zu images: mean (standard deviation)\n  %-22s %18s %18s\n", ok, "method",
+               "deletion AUC", "insertion AUC");
+    for (int k = 0; k < e->nmethods; k++) {
+        double dm, ds, im, is;
+        mean_std(e->auc[k][0], ok, &dm, &ds);
+        mean_std(e->auc[k][1], ok, &im, &is);
+        cJSON *m = cJSON_AddObjectToObject(ms, e->names[k]);
+        cJSON_AddNumberToObject(m, "deletion_auc_mean", round(dm * 1e6) / 1e6);
+        cJSON_AddNumberToObject(m, "deletion_auc_std", round(ds * 1e6) / 1e6);
+        cJSON_AddNumberToObject(m, "insertion_auc_mean", round(im * 1e6) / 1e6);
+        cJSON_AddNumberToObject(m, "insertion_auc_std", round(is * 1e6) / 1e6);
+        if (!e->o.quiet && !e->o.json)
+            printf("  %-22s %9.4f (%6.4f) %9.4f (%6.4f)\n", e->names[k], dm, ds, im, is);
+    }
+    char path[PATH_MAX];
+    int rc = path_join(path, sizeof path, e->o.out_dir, "eval-summary.json");
+    if (rc == EXIT_OK)
+        rc = summary_emit(j, path, 0);
+    if (rc == EXIT_OK && !e->o.quiet && !e->o.json)
+        printf("  wrote %s\n", path);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* Compacts the AUCs of the images that worked to the front. */
+static int eval_all(struct eval *e, struct input_list *in)
+{
+    int worst = EXIT_OK, rc = EXIT_OK;
+    size_t ok = 0;
+    struct progress bar;
+    progress_start(&bar, "eval", (int)in->n, e->o.quiet || e->o.json || in->n < 2);
+    for (size_t i = 0; rc == EXIT_OK && i < in->n; i++) {
+        rc = eval_image(e, &in->items[i], ok);
+        if (rc == EXIT_INPUT) {
+            report_error("eval", error_message());
+            clear_error();
+            worst = rc = EXIT_INPUT;
+            rc = EXIT_OK;
+        } else if (rc == EXIT_OK)
+            ok++;
+        progress_update(&bar, (int)i + 1, NULL);
+    }
+    progress_end(&bar);
+    if (rc == EXIT_OK && in->n > 1 && ok > 0)
+        rc = write_summary(e, ok);
+    return rc ? rc : worst;
+}
+
+static int open_methods(struct eval *e, size_t nimages)
+{
+    for (int k = 0; k < e->nmethods; k++) {
+        e->auc[k][0] = malloc(nimages * sizeof(double));
+        e->auc[k][1] = malloc(nimages * sizeof(double));
+        if (!e->auc[k][0] || !e->auc[k][1])
+            return fail(EXIT_INTERNAL, "out of memory");
+        const struct method *m = method_find(e->names[k]);
+        if (!m)
+            continue; /* random */
+        int rc = explain_run_open(&e->runs[k], m, &e->model, &e->o.model);
+        e->has_run[k] = 1;
+        if (rc)
+            return rc;
+    }
+    return EXIT_OK;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    struct eval *e = calloc(1, sizeof *e);
+    if (!e)
+        return fail(EXIT_INTERNAL, "out of memory");
+    struct input_list in = { 0 };
+    int rc = parse_args(e, argc, argv);
+    if (rc == -1) { /* --help */
+        free(e);
+        return EXIT_OK;
+    }
+    if (rc == EXIT_OK)
+        rc = inputs_collect(argv + optind, argc - optind, e->o.recursive, &in);
+    for (size_t i = 0; rc == EXIT_OK && i < in.n; i++)
+        in.items[i].target = e->o.target;
+    if (rc == EXIT_OK)
+        rc = make_dirs(e->o.out_dir);
+    if (rc == EXIT_OK)
+        rc = model_open(&e->o.model, &e->model);
+    if (rc == EXIT_OK)
+        rc = open_methods(e, in.n);
+    if (rc == EXIT_OK)
+        rc = eval_all(e, &in);
+    for (int k = 0; k < e->nmethods; k++) {
+        if (e->has_run[k])
+            explain_run_close(&e->runs[k]);
+        free(e->auc[k][0]);
+        free(e->auc[k][1]);
+    }
+    if (e->model.handle)
+        model_close(&e->model);
+    inputs_free(&in);
+    free(e->o.sampling.baseline_file);
+    free(e);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/* cmd_input_x_gradient.c - `attrib input-x-gradient`: the input times its
+ * gradient, pointwise (Shrikumar et al. 2016): a first-order estimate of
+ * each pixel's contribution to the score. */
+#include "commands.h"
+#include "explain.h"
+#include "heatmap.h"
+#include "methods.h"
+
+static int input_x_gradient(struct explain_run *run, struct batch *b)
+{
+    int rc = explain_reference_pass(run, b);
+    if (rc)
+        return rc;
+    const float *grad = attrib_result_input_grad(b->res, NULL);
+    const size_t n = (size_t)3 * b->h * b->w;
+    for (int i = 0; i < b->n; i++) {
+        struct attribution *a = &b->a[i];
+        for (size_t j = 0; j < n; j++)
+            a->chw[j] = b->x[i * n + j] * grad[i * n + j];
+        a->has_chw = 1;
+        heatmap_abs_channel_sum(a->chw, 3, b->h, b->w, a->map);
+    }
+    return 0;
+}
+
+const struct method method_input_x_gradient = {
+    .name = "input-x-gradient",
+    .usage =
+        "usage: attrib input-x-gradient IMAGE|DIR|-... [--class N] [-o DIR] [options]\n\n"
+        "Input x gradient (Shrikumar et al. 2016): the normalised input times the\n"
+        "gradient of the class score, pointwise; the heatmap is |sum over colour\n"
+        "channels|, --raw writes the signed 3xHxW product. Integrated gradients with\n"
+        "a zeros baseline and one step. Writes NAME.input-x-gradient.png, .rgb.png,\n"
+        ".overlay.png and .json.\n",
+    .compute = input_x_gradient,
+};
+
+int cmd_input_x_gradient(int argc, char **argv)
+{
+    return explain_main(&method_input_x_gradient, argc, argv);
+}

@@ -1,0 +1,207 @@
+/* cmd_integrated_gradients.c - `attrib integrated-gradients`: Sundararajan
+ * et al. 2017, "Axiomatic Attribution for Deep Networks": (x - x') times the
+ * gradient integrated along the straight path from the baseline x' to x. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "error.h"
+#include "explain.h"
+#include "heatmap.h"
+#include "methods.h"
+#include "quadrature.h"
+#include "sampling.h"
+
+#define DEFAULT_STEPS 50
+#define MAX_STEPS 10000
+
+#define MAX_DOUBLINGS 6 /* --max-error: at most 64 times --steps */
+
+enum { OPT_STEPS = OPT_SAMPLING_LAST, OPT_QUADRATURE, OPT_MAX_ERROR };
+
+static struct ig_params {
+    struct sampling sampling;
+    long steps;
+    enum quadrature quad;
+    double max_error; /* > 0: double the steps until the relative error is within */
+} params = { .sampling = { .internal_batch = DEFAULT_INTERNAL_BATCH,
+                           .baseline = { .kind = BASELINE_BLACK } },
+             .steps = DEFAULT_STEPS };
+
+static const struct option options[] = {
+    { "steps", required_argument, NULL, OPT_STEPS },
+    { "method", required_argument, NULL, OPT_QUADRATURE },
+    { "max-error", required_argument, NULL, OPT_MAX_ERROR },
+    BASELINE_LONGOPT, INTERNAL_BATCH_LONGOPT, SEED_LONGOPT, { 0 },
+};
+
+static int parse(struct explain_run *run, int opt, const char *arg)
+{
+    (void)run;
+    switch (opt) {
+    case OPT_STEPS:
+        return parse_long(arg, 1, MAX_STEPS, "--steps", &params.steps);
+    case OPT_QUADRATURE:
+        if (quadrature_parse(arg, &params.quad))
+            return fail(EXIT_USAGE, "--method: '%s' is not %s", arg, QUADRATURE_NAMES);
+        return EXIT_OK;
+    case OPT_MAX_ERROR:
+        return parse_double(arg, 1e-9, 1, "--max-error", &params.max_error);
+    default:
+        return sampling_parse(&params.sampling, opt, arg);
+    }
+}
+
+static int prepare(struct explain_run *run)
+{
+    return sampling_prepare(&params.sampling, run);
+}
+
+/* Sum over the path nodes of weight * gradient at baseline + alpha (x - baseline),
+ * into acc (3 x h x w, double). */
+static int path_integral(struct explain_run *run, const float *x, const float *base, int h,
+                         int w, int64_t target, int steps, const double *alpha,
+                         const double *weight, double *acc)
+{
+    const size_t n = (size_t)3 * h * w;
+    const int chunk = (int)params.sampling.internal_batch;
+    float *xs = malloc((size_t)chunk * n * sizeof *xs);
+    int rc = xs ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (int first = 0; rc == EXIT_OK && first < steps; first += chunk) {
+        int count = steps - first < chunk ? steps - first : chunk;
+        for (int k = 0; k < count; k++)
+            for (size_t j = 0; j < n; j++)
+                xs[k * n + j] = (float)(base[j] + alpha[first + k] * (x[j] - base[j]));
+        attrib_result *res = NULL;
+        rc = sampling_pass(run, 1, xs, count, h, w, target, &res);
+        if (rc == EXIT_OK) {
+            const float *g = attrib_result_input_grad(res, NULL);
+            for (int k = 0; k < count; k++)
+                for (size_t j = 0; j < n; j++)
+                    acc[j] += weight[first + k] * g[k * n + j];
+        }
+        attrib_result_free(res);
+    }
+    free(xs);
+    return rc;
+}
+
+/* The baseline's score for target (one forward pass). */
+static int baseline_score(struct explain_run *run, const float *base, int h, int w,
+                          int64_t target, double *score)
+{
+    attrib_result *res = NULL;
+    int rc = sampling_pass(run, 0, base, 1, h, w, target, &res);
+    if (rc == EXIT_OK) {
+        int64_t classes;
+        const float *logits = attrib_result_logits(res, NULL, &classes);
+        *score = logits[target];
+    }
+    attrib_result_free(res);
+    return rc;
+}
+
+/* Attributions of one image with m path points into a->chw; their sum. */
+static int attribute(struct explain_run *run, const float *x, const float *base, int h, int w,
+                     int64_t target, int m, struct attribution *a, double *total)
+{
+    const size_t n = (size_t)3 * h * w;
+    double *alpha = malloc(m * sizeof *alpha), *weight = malloc(m * sizeof *weight);
+    double *acc = calloc(n, sizeof *acc);
+    int rc = alpha && weight && acc ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        quadrature_nodes(params.quad, m, alpha, weight);
+        rc = path_integral(run, x, base, h, w, target, m, alpha, weight, acc);
+    }
+    *total = 0;
+    for (size_t j = 0; rc == EXIT_OK && j < n; j++) {
+        a->chw[j] = (float)((x[j] - base[j]) * acc[j]);
+        *total += (x[j] - base[j]) * acc[j];
+    }
+    free(alpha);
+    free(weight);
+    free(acc);
+    return rc;
+}
+
+static int integrated_gradients(struct explain_run *run, struct batch *b)
+{
+    int rc = explain_reference_pass(run, b);
+    if (rc)
+        return rc;
+    const int64_t *targets = attrib_result_targets(b->res);
+    int64_t classes;
+    const float *logits = attrib_result_logits(b->res, NULL, &classes);
+    const size_t n = (size_t)3 * b->h * b->w;
+    float *base = malloc(n * sizeof *base);
+    if (!base)
+        return fail(EXIT_INTERNAL, "out of memory");
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
+        const float *x = b->x + i * n;
+        struct attribution *a = &b->a[i];
+        double score_base = 0, total = 0, delta = 0, err = 0;
+        int m = (int)params.steps;
+        rc = sampling_baseline(&params.sampling, run, x, base);
+        if (rc == EXIT_OK)
+            rc = baseline_score(run, base, b->h, b->w, targets[i], &score_base);
+        delta = logits[i * classes + targets[i]] - score_base;
+        for (int doubling = 0; rc == EXIT_OK; doubling++, m *= 2) {
+            rc = attribute(run, x, base, b->h, b->w, targets[i], m, a, &total);
+            err = delta != 0 ? fabs(total - delta) / fabs(delta) : INFINITY;
+            if (!(params.max_error > 0) || err <= params.max_error || doubling == MAX_DOUBLINGS)
+                break;
+        }
+        if (rc)
+            break;
+        a->has_chw = 1;
+        heatmap_abs_channel_sum(a->chw, 3, b->h, b->w, a->map);
+        struct summary *s = &b->s[i];
+        summary_detail_number(s, "steps", m);
+        summary_detail_text(s, "quadrature", quadrature_name(params.quad));
+        summary_detail_text(s, "baseline", baseline_name(&params.sampling.baseline));
+        summary_detail_number(s, "baseline_score", score_base);
+        summary_detail_number(s, "score_difference", delta);
+        summary_detail_number(s, "attribution_sum", total);
+        summary_detail_number(s, "completeness_error", fabs(total - delta));
+        summary_detail_number(s, "completeness_relative_error", err);
+        if (params.max_error > 0 && err > params.max_error) {
+            s->warning = "--max-error not reached with 64 times --steps";
+            report_warning(s->method, "%s: %s", s->image, s->warning);
+        }
+    }
+    free(base);
+    return rc;
+}
+
+const struct method method_integrated_gradients = {
+    .name = "integrated-gradients",
+    .usage =
+        "usage: attrib integrated-gradients IMAGE|DIR|-... [--class N] [--steps 50]\n"
+        "                                   [--baseline black|zeros|blur|noise|FILE] [options]\n\n"
+        "Integrated gradients (Sundararajan et al. 2017): the gradient of the class score\n"
+        "averaged along the straight path from a baseline to the image, times the\n"
+        "difference image-baseline; the attributions add up to score(image) -\n"
+        "score(baseline), and the summary reports how closely (\"completeness_error\").\n"
+        "The path's points go through the network --internal-batch at a time. The\n"
+        "heatmap is |sum over colour channels|; --raw and --save-raw write the signed\n"
+        "3xHxW attributions. Writes NAME.integrated-gradients.png, .rgb.png,\n"
+        ".overlay.png and .json.\n",
+    .options = options,
+    .options_help =
+        "  --steps N          points on the path (default: 50)\n"
+        "  --method RULE      gauss-legendre (default) or riemann (right sum, k/N)\n"
+        "  --max-error F      double the steps (up to 64 times) until the completeness\n"
+        "                     error is within F of score(image) - score(baseline)\n"
+        "  --baseline B       black (default), zeros (the mean colour), blur (Gaussian,\n"
+        "                     sigma 5 px), noise (uniform, --seed) or an image FILE\n"
+        INTERNAL_BATCH_HELP SEED_HELP,
+    .parse = parse,
+    .prepare = prepare,
+    .compute = integrated_gradients,
+};
+
+int cmd_integrated_gradients(int argc, char **argv)
+{
+    return explain_main(&method_integrated_gradients, argc, argv);
+}

@@ -1,0 +1,161 @@
+/* cmd_smoothgrad.c - `attrib smoothgrad`: Smilkov et al. 2017,
+ * "SmoothGrad: removing noise by adding noise": the gradient averaged over
+ * noisy copies of the image; also its squared form and VarGrad (Adebayo et
+ * al. 2018), the variance of those gradients. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "error.h"
+#include "explain.h"
+#include "heatmap.h"
+#include "methods.h"
+#include "optimize.h"
+#include "sampling.h"
+
+#define DEFAULT_SAMPLES 50
+#define MAX_SAMPLES 10000
+#define DEFAULT_NOISE 0.15 /* the paper's recommended 10-20 % */
+
+enum { OPT_SAMPLES = OPT_SAMPLING_LAST, OPT_NOISE, OPT_VARIANT };
+enum smooth_variant { SG_MEAN, SG_SQUARED, SG_VARGRAD };
+static const char *const variant_names[] = { "smoothgrad", "squared", "vargrad" };
+
+static struct sg_params {
+    struct sampling sampling;
+    long samples;
+    double noise;
+    enum smooth_variant variant;
+} params = { .sampling = { .internal_batch = DEFAULT_INTERNAL_BATCH },
+             .samples = DEFAULT_SAMPLES, .noise = DEFAULT_NOISE };
+
+static const struct option options[] = {
+    { "samples", required_argument, NULL, OPT_SAMPLES },
+    { "noise", required_argument, NULL, OPT_NOISE },
+    { "variant", required_argument, NULL, OPT_VARIANT },
+    INTERNAL_BATCH_LONGOPT, SEED_LONGOPT, { 0 },
+};
+
+static int parse(struct explain_run *run, int opt, const char *arg)
+{
+    (void)run;
+    switch (opt) {
+    case OPT_SAMPLES:
+        return parse_long(arg, 1, MAX_SAMPLES, "--samples", &params.samples);
+    case OPT_NOISE:
+        return parse_double(arg, 0, 10, "--noise", &params.noise);
+    case OPT_VARIANT:
+        for (int k = 0; k < 3; k++)
+            if (strcmp(arg, variant_names[k]) == 0) {
+                params.variant = (enum smooth_variant)k;
+                return EXIT_OK;
+            }
+        return fail(EXIT_USAGE, "--variant: '%s' is not smoothgrad, squared or vargrad", arg);
+    default:
+        return sampling_parse(&params.sampling, opt, arg);
+    }
+}
+
+/* Sums of the gradients and of their squares over the noisy copies of x.
+ * The noise is drawn from a generator seeded afresh for every image, so an
+ * image gets the same noise alone, in any batch and in any shard. */
+static int noisy_gradients(struct explain_run *run, const float *x, int h, int w,
+                           int64_t target, double sigma, double *sum, double *sum_sq)
+{
+    const size_t n = (size_t)3 * h * w;
+    const int chunk = (int)params.sampling.internal_batch, samples = (int)params.samples;
+    struct rng r;
+    rng_seed(&r, (uint64_t)params.sampling.seed);
+    float *xs = malloc((size_t)chunk * n * sizeof *xs);
+    int rc = xs ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (int first = 0; rc == EXIT_OK && first < samples; first += chunk) {
+        int count = samples - first < chunk ? samples - first : chunk;
+        for (size_t j = 0; j < (size_t)count * n; j++)
+            xs[j] = (float)(x[j % n] + sigma * rng_normal(&r));
+        attrib_result *res = NULL;
+        rc = sampling_pass(run, 1, xs, count, h, w, target, &res);
+        if (rc == EXIT_OK) {
+            const float *g = attrib_result_input_grad(res, NULL);
+            for (size_t j = 0; j < (size_t)count * n; j++) {
+                sum[j % n] += g[j];
+                sum_sq[j % n] += (double)g[j] * g[j];
+            }
+        }
+        attrib_result_free(res);
+    }
+    free(xs);
+    return rc;
+}
+
+static int smoothgrad(struct explain_run *run, struct batch *b)
+{
+    int rc = explain_reference_pass(run, b);
+    if (rc)
+        return rc;
+    const int64_t *targets = attrib_result_targets(b->res);
+    const size_t n = (size_t)3 * b->h * b->w;
+    double *sum = malloc(n * sizeof *sum), *sum_sq = malloc(n * sizeof *sum_sq);
+    if (!sum || !sum_sq)
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
+        const float *x = b->x + i * n;
+        float lo = x[0], hi = x[0];
+        for (size_t j = 1; j < n; j++) {
+            lo = x[j] < lo ? x[j] : lo;
+            hi = x[j] > hi ? x[j] : hi;
+        }
+        /* the noise level is a fraction of the input's range (the paper's sigma / (max - min)) */
+        double sigma = params.noise * ((double)hi - lo);
+        memset(sum, 0, n * sizeof *sum);
+        memset(sum_sq, 0, n * sizeof *sum_sq);
+        rc = noisy_gradients(run, x, b->h, b->w, targets[i], sigma, sum, sum_sq);
+        if (rc)
+            break;
+        struct attribution *a = &b->a[i];
+        const double m = (double)params.samples;
+        for (size_t j = 0; j < n; j++) {
+            double mean = sum[j] / m, mean_sq = sum_sq[j] / m;
+            a->chw[j] = (float)(params.variant == SG_MEAN      ? mean
+                                : params.variant == SG_SQUARED ? mean_sq
+                                                               : mean_sq - mean * mean);
+        }
+        a->has_chw = params.variant == SG_MEAN; /* the others are not signed gradients */
+        heatmap_abs_channel_max(a->chw, 3, b->h, b->w, a->map);
+        struct summary *s = &b->s[i];
+        summary_detail_text(s, "variant", variant_names[params.variant]);
+        summary_detail_number(s, "samples", (double)params.samples);
+        summary_detail_number(s, "noise", params.noise);
+        summary_detail_number(s, "sigma", sigma);
+        summary_detail_number(s, "seed", (double)params.sampling.seed);
+    }
+    free(sum);
+    free(sum_sq);
+    return rc;
+}
+
+const struct method method_smoothgrad = {
+    .name = "smoothgrad",
+    .usage =
+        "usage: attrib smoothgrad IMAGE|DIR|-... [--class N] [--samples 50] [--noise 0.15]\n"
+        "                         [--variant smoothgrad|squared|vargrad] [options]\n\n"
+        "SmoothGrad (Smilkov et al. 2017): the gradient of the class score averaged over\n"
+        "noisy copies of the image (Gaussian noise, standard deviation --noise times the\n"
+        "input's range), |max over colour channels| as in saliency. --variant squared\n"
+        "averages the squared gradients, vargrad takes their variance (Adebayo et al.\n"
+        "2018). Seeded: the same --seed and --threads give the same files. Writes\n"
+        "NAME.smoothgrad.png, .overlay.png and .json (and .rgb.png for the mean).\n",
+    .options = options,
+    .options_help =
+        "  --samples N        noisy copies (default: 50)\n"
+        "  --noise F          noise standard deviation as a fraction of the input's range\n"
+        "                     (max - min of the normalised image; default: 0.15)\n"
+        "  --variant V        smoothgrad (mean gradient, default), squared, vargrad\n"
+        INTERNAL_BATCH_HELP SEED_HELP,
+    .parse = parse,
+    .compute = smoothgrad,
+};
+
+int cmd_smoothgrad(int argc, char **argv)
+{
+    return explain_main(&method_smoothgrad, argc, argv);
+}

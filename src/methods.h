@@ -1,0 +1,19 @@
+/* methods.h - every attribution method, by name: the subcommands run one
+ * each, `attrib eval` runs several on the same image. */
+#ifndef ATTRIB_METHODS_H
+#define ATTRIB_METHODS_H
+
+#include "explain.h"
+
+extern const struct method method_saliency, method_gradcam, method_gradcam_pp,
+    method_scorecam, method_eigencam, method_guided_backprop, method_deconvnet,
+    method_guided_gradcam, method_integrated_gradients, method_smoothgrad,
+    method_input_x_gradient, method_occlusion;
+
+/* NULL when there is no method of that name. */
+const struct method *method_find(const char *name);
+
+/* "saliency, gradcam, ..." for messages. */
+extern const char method_names[];
+
+#endif

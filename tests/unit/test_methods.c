@@ -1,0 +1,140 @@
+/* Unit tests of the pure-C parts of the newer methods: integration rules,
+ * CAM weightings, baselines and deletion/insertion curves. */
+#include <math.h>
+#include <string.h>
+
+#include "baseline.h"
+#include "cam.h"
+#include "check.h"
+#include "curves.h"
+#include "error.h"
+#include "quadrature.h"
+#include "tests.h"
+
+void gauss_legendre_integrates_polynomials_exactly(void)
+{
+    double a[5], w[5];
+    quadrature_nodes(QUAD_GAUSS_LEGENDRE, 5, a, w);
+    /* m nodes integrate degree 2m - 1 exactly: int_0^1 t^k dt = 1 / (k + 1) */
+    for (int k = 0; k <= 9; k++) {
+        double sum = 0;
+        for (int i = 0; i < 5; i++)
+            sum += w[i] * pow(a[i], k);
+        CHECK_NEAR(sum, 1.0 / (k + 1), 1e-12);
+    }
+    for (int i = 1; i < 5; i++)
+        CHECK(a[i] > a[i - 1]); /* ascending, inside (0, 1) */
+    CHECK(a[0] > 0 && a[4] < 1);
+    CHECK_NEAR(a[2], 0.5, 1e-15); /* the middle node of an odd rule */
+}
+
+void riemann_rule_is_the_right_sum(void)
+{
+    double a[4], w[4];
+    quadrature_nodes(QUAD_RIEMANN, 4, a, w);
+    CHECK(a[0] == 0.25 && a[3] == 1.0 && w[2] == 0.25);
+    enum quadrature q;
+    CHECK(quadrature_parse("riemann", &q) == 0 && q == QUAD_RIEMANN);
+    CHECK(quadrature_parse("simpson", &q) == -1);
+}
+
+void gradcam_pp_weighs_only_positive_gradients(void)
+{
+    /* 2 channels of 2x1: channel 0 has positive gradients, channel 1 negative */
+    const float act[] = { 1, 3, 5, 7 }, grad[] = { 0.5f, 0.5f, -1, -1 };
+    float cam[2];
+    CHECK(cam_gradcam_pp(act, grad, 2, 1, 2, cam) == EXIT_OK);
+    /* w0 = 2 * g^3 / (2 g^2 + 4 g^3 + eps) with g = 0.5 */
+    double w0 = 2 * 0.125 / (2 * 0.25 + 4 * 0.125 + 1e-6);
+    CHECK_NEAR(cam[0], w0 * 1, 1e-6);
+    CHECK_NEAR(cam[1], w0 * 3, 1e-6);
+}
+
+void eigencam_finds_the_dominant_pattern_with_a_positive_sign(void)
+{
+    /* 3 channels over 4 positions, all following the pattern p = (0, 1, 2, 3)
+     * scaled, plus a small orthogonal wobble in channel 2. */
+    const float p[4] = { 0, 1, 2, 3 }, q[4] = { 1, -1, -1, 1 };
+    float act[12], cam[4];
+    for (int i = 0; i < 4; i++) {
+        act[i] = 2 * p[i];
+        act[4 + i] = 1 * p[i];
+        act[8 + i] = 3 * p[i] + 0.01f * q[i];
+    }
+    CHECK(cam_eigen(act, 3, 2, 2, cam) == EXIT_OK);
+    /* the centred pattern (-1.5 .. 1.5) times |(2, 1, 3)|, rectified */
+    double scale = sqrt(14.0);
+    CHECK_NEAR(cam[0], 0, 1e-3);
+    CHECK_NEAR(cam[2], 0.5 * scale, 1e-2);
+    CHECK_NEAR(cam[3], 1.5 * scale, 1e-2);
+    CHECK(cam[3] > cam[2]); /* grows with the activation, whatever the SVD sign */
+}
+
+void scorecam_masks_are_scaled_and_flat_ones_mask_everything(void)
+{
+    float plane[4] = { 2, 4, 6, 10 }, flat[3] = { 5, 5, 5 };
+    CHECK(cam_mask_normalise(plane, 4) == 0);
+    CHECK(plane[0] == 0 && plane[3] == 1 && fabsf(plane[1] - 0.25f) < 1e-7f);
+    CHECK(cam_mask_normalise(flat, 3) == 1);
+    CHECK(flat[0] == 0 && flat[2] == 0);
+    const float act[] = { 1, 0, 0, 1 };
+    const double scores[] = { 0, 0 };
+    float cam[2];
+    CHECK(cam_score_weighted(act, scores, 2, 1, 2, cam) == EXIT_OK);
+    CHECK_NEAR(cam[0], 0.5, 1e-7); /* equal scores: equal weights */
+}
+
+void baselines_black_and_zeros_are_what_they_say(void)
+{
+    const float mean[3] = { 0.5f, 0.25f, 0 }, std[3] = { 0.5f, 0.25f, 1 }, x[12] = { 0 };
+    float out[12];
+    struct baseline b;
+    baseline_parse("black", &b);
+    CHECK(b.kind == BASELINE_BLACK);
+    CHECK(baseline_make(&b, x, 2, 2, mean, std, 0, out) == EXIT_OK);
+    CHECK(out[0] == -1 && out[4] == -1 && out[8] == 0);
+    baseline_parse("zeros", &b);
+    CHECK(baseline_make(&b, x, 2, 2, mean, std, 0, out) == EXIT_OK);
+    CHECK(out[0] == 0 && out[11] == 0);
+    baseline_parse("some/file.png", &b);
+    CHECK(b.kind == BASELINE_FILE && strcmp(baseline_name(&b), "some/file.png") == 0);
+}
+
+void noise_baseline_is_seeded_and_in_the_pixel_range(void)
+{
+    const float mean[3] = { 0, 0, 0 }, std[3] = { 1, 1, 1 }, x[48] = { 0 };
+    float a[48], b2[48], c[48];
+    struct baseline b = { .kind = BASELINE_NOISE };
+    baseline_make(&b, x, 4, 4, mean, std, 1, a);
+    baseline_make(&b, x, 4, 4, mean, std, 1, b2);
+    baseline_make(&b, x, 4, 4, mean, std, 2, c);
+    CHECK(memcmp(a, b2, sizeof a) == 0);
+    CHECK(memcmp(a, c, sizeof a) != 0);
+    for (int i = 0; i < 48; i++)
+        CHECK(a[i] >= 0 && a[i] < 1);
+}
+
+void curve_order_is_most_attributed_first_and_stable(void)
+{
+    const float map[6] = { 0.5f, 2, NAN, 2, -1, 0.5f };
+    size_t order[6];
+    CHECK(curve_order(map, 6, order) == EXIT_OK);
+    const size_t want[6] = { 1, 3, 0, 5, 4, 2 };
+    CHECK(memcmp(order, want, sizeof want) == 0);
+}
+
+void curves_change_the_right_pixels_and_auc_is_trapezoidal(void)
+{
+    CHECK(curve_pixels(100, 10, 0) == 0 && curve_pixels(100, 10, 10) == 100);
+    CHECK(curve_pixels(7, 2, 1) == 4); /* rounded to the nearest pixel */
+    const float from[6] = { 1, 1, 2, 2, 3, 3 }, to[6] = { 9, 9, 8, 8, 7, 7 };
+    const size_t order[2] = { 1, 0 };
+    float out[6];
+    curve_mix(from, to, order, 1, 2, out);
+    const float want[6] = { 1, 9, 2, 8, 3, 7 };
+    CHECK(memcmp(out, want, sizeof want) == 0);
+    const double y[3] = { 1, 0.5, 0 };
+    CHECK_NEAR(curve_auc(y, 3), 0.5, 1e-15);
+    const double flat[5] = { 0.25, 0.25, 0.25, 0.25, 0.25 };
+    CHECK_NEAR(curve_auc(flat, 5), 0.25, 1e-15);
+}
