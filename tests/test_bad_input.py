@@ -193,7 +193,8 @@ def test_closed_pipe_fails_loudly(out):
     assert_one_line_error(p, OUTPUT, "Broken pipe")
 
 
-METHODS = ["saliency", "gradcam", "guided-backprop", "guided-gradcam"]
+METHODS = ["saliency", "gradcam", "guided-backprop", "guided-gradcam", "deconvnet",
+           "integrated-gradients", "smoothgrad", "input-x-gradient", "occlusion"]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -208,4 +209,35 @@ def test_every_method_refuses_bad_images_classes_and_models_alike(method, tmp_pa
     assert_one_line_error(run(method, IMAGES / "cat.bmp", "--model",
                               test_models / "bad_truncated.pt", "-o", out), MODEL,
                           "not a loadable")
+    assert_nothing_written(out)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["integrated-gradients", "--steps", "0"], "--steps"),
+    (["integrated-gradients", "--method", "simpson"], "'simpson' is not gauss-legendre"),
+    (["integrated-gradients", "--max-error", "0"], "--max-error"),
+    (["integrated-gradients", "--baseline", ""], "--baseline"),
+    (["integrated-gradients", "--internal-batch", "0"], "--internal-batch"),
+    (["smoothgrad", "--samples", "0"], "--samples"),
+    (["smoothgrad", "--noise", "-1"], "--noise"),
+    (["smoothgrad", "--variant", "median"], "'median' is not smoothgrad"),
+    (["smoothgrad", "--baseline", "black"], "--baseline"),
+    (["smoothgrad", "--seed", "-3"], "--seed"),
+    (["occlusion", "--window", "500"], "larger than the model's input"),
+    (["occlusion", "--stride", "0"], "--stride"),
+    (["occlusion", "--layer", "features.18"], "--layer is not an option of occlusion"),
+    (["gradcam", "--variant", "layercam"], "'layercam' is not gradcam"),
+    (["gradcam", "--variant", "scorecam", "--internal-batch", "999"], "--internal-batch"),
+])
+def test_method_options_out_of_range_are_usage_errors(args, fragment, tmp_path, out):
+    p = run(args[0], IMAGES / "cat.bmp", "--model", V2, "-o", out, *args[1:])
+    assert_one_line_error(p, USAGE, fragment)
+    assert_nothing_written(out)
+
+
+@pytest.mark.parametrize("method", ["integrated-gradients", "occlusion"])
+def test_an_unreadable_baseline_image_is_named_and_nothing_is_written(method, tmp_path, out):
+    p = run(method, IMAGES / "cat.bmp", "--model", V2, "-o", out, "--baseline",
+            tmp_path / "missing.png")
+    assert_one_line_error(p, INPUT, "--baseline", "missing.png")
     assert_nothing_written(out)

@@ -253,6 +253,11 @@ def test_interrupted_run_leaves_only_complete_files(sig, tmp_path):
     ("gradcam", ["json", "overlay.png", "png"], (224, 224)),
     ("guided-backprop", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
     ("guided-gradcam", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
+    ("deconvnet", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
+    ("integrated-gradients", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
+    ("smoothgrad", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
+    ("input-x-gradient", ["json", "overlay.png", "png", "rgb.png"], (3, 224, 224)),
+    ("occlusion", ["json", "overlay.png", "png"], (224, 224)),
 ])
 def test_each_method_writes_its_files_and_raw_values(method, files, raw_shape, tmp_path):
     p = ok(method, IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--json",
@@ -266,7 +271,7 @@ def test_each_method_writes_its_files_and_raw_values(method, files, raw_shape, t
         if name.endswith(".png"):
             size = Image.open(tmp_path / name).size
             assert size == ((512, 341) if "overlay" in name else (224, 224))
-    if method != "guided-backprop":
+    if method in ("gradcam", "guided-gradcam"):
         assert s["layer"]["path"] == "features.18" and s["layer"]["shape"] == [1280, 7, 7]
         assert np.array(s["layer"]["map"]).shape == (7, 7)
     else:
