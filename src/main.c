@@ -43,7 +43,7 @@ static void usage(FILE *f)
           "Shows what an image classifier looks at, from the command line.\n\n"
           "Commands:\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-21s %s\n", commands[i].name, commands[i].help);
     fputs("\nRun 'attrib COMMAND --help' for a command's options.\n"
           "Environment: ATTRIB_MODEL is the model used when --model is not given.\n\n", f);
     fputs(exit_codes_help, f);
