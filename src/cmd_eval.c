@@ -264,6 +264,18 @@ static cJSON *curve_json(const double *y, int points)
     return a;
 }
 
+/* The fields every eval JSON starts with. */
+static cJSON *eval_json(const struct eval *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "tool", "attrib");
+    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
+    cJSON_AddStringToObject(j, "method", "eval");
+    struct model_info mi = model_info(&e->model);
+    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    return j;
+}
+
 /* NAME.eval.json and NAME.eval.png of one image; prints its table. */
 static int write_image(struct eval *e, const struct input *it, const struct class_score *cls,
                        struct curves *cv)
@@ -290,12 +302,7 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     const double *del[MAX_EVAL_METHODS], *ins[MAX_EVAL_METHODS];
     char legend[MAX_EVAL_METHODS][96];
     const char *names[MAX_EVAL_METHODS];
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "tool", "attrib");
-    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(j, "method", "eval");
-    struct model_info mi = model_info(&e->model);
-    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON *j = eval_json(e);
     cJSON_AddStringToObject(j, "image", it->path);
     cJSON_AddItemToObject(j, "target", class_score_json(cls));
     cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
@@ -442,12 +449,7 @@ static void mean_std(const double *v, size_t n, double *mean, double *sd)
 /* eval-summary.json and the table of means over the images that worked. */
 static int write_summary(struct eval *e, size_t ok)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "tool", "attrib");
-    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(j, "method", "eval");
-    struct model_info mi = model_info(&e->model);
-    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON *j = eval_json(e);
     cJSON_AddNumberToObject(j, "images", (double)ok);
     cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
     cJSON *ms = cJSON_AddObjectToObject(j, "methods");

@@ -130,9 +130,6 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
     int rc = explain_reference_pass(run, b);
     if (rc)
         return rc;
-    const int64_t *targets = attrib_result_targets(b->res);
-    int64_t classes;
-    const float *logits = attrib_result_logits(b->res, NULL, &classes);
     const size_t n = (size_t)3 * b->h * b->w;
     float *base = malloc(n * sizeof *base);
     if (!base)
@@ -144,10 +141,10 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
         int m = (int)params.steps;
         rc = sampling_baseline(&params.sampling, run, x, base);
         if (rc == EXIT_OK)
-            rc = baseline_score(run, base, b->h, b->w, targets[i], &score_base);
-        delta = logits[i * classes + targets[i]] - score_base;
+            rc = baseline_score(run, base, b->h, b->w, explain_target(b, i), &score_base);
+        delta = explain_target_score(b, i) - score_base;
         for (int doubling = 0; rc == EXIT_OK; doubling++, m *= 2) {
-            rc = attribute(run, x, base, b->h, b->w, targets[i], m, a, &total);
+            rc = attribute(run, x, base, b->h, b->w, explain_target(b, i), m, a, &total);
             err = delta != 0 ? fabs(total - delta) / fabs(delta) : INFINITY;
             if (!(params.max_error > 0) || err <= params.max_error || doubling == MAX_DOUBLINGS)
                 break;

@@ -116,9 +116,6 @@ static int occlusion(struct explain_run *run, struct batch *b)
     int rc = explain_reference_pass(run, b);
     if (rc)
         return rc;
-    const int64_t *targets = attrib_result_targets(b->res);
-    int64_t classes;
-    const float *logits = attrib_result_logits(b->res, NULL, &classes);
     const size_t n = (size_t)3 * b->h * b->w;
     float *base = malloc(n * sizeof *base);
     if (!base)
@@ -127,8 +124,8 @@ static int occlusion(struct explain_run *run, struct batch *b)
         const float *x = b->x + i * n;
         rc = sampling_baseline(&params.sampling, run, x, base);
         if (rc == EXIT_OK)
-            rc = occlusion_map(run, x, base, b->h, b->w, targets[i],
-                               logits[i * classes + targets[i]], b->a[i].map);
+            rc = occlusion_map(run, x, base, b->h, b->w, explain_target(b, i),
+                               explain_target_score(b, i), b->a[i].map);
         struct summary *s = &b->s[i];
         summary_detail_number(s, "window", (double)params.window);
         summary_detail_number(s, "stride", (double)params.stride);

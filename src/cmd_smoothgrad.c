@@ -92,7 +92,6 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
     int rc = explain_reference_pass(run, b);
     if (rc)
         return rc;
-    const int64_t *targets = attrib_result_targets(b->res);
     const size_t n = (size_t)3 * b->h * b->w;
     double *sum = malloc(n * sizeof *sum), *sum_sq = malloc(n * sizeof *sum_sq);
     if (!sum || !sum_sq)
@@ -108,7 +107,7 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
         double sigma = params.noise * ((double)hi - lo);
         memset(sum, 0, n * sizeof *sum);
         memset(sum_sq, 0, n * sizeof *sum_sq);
-        rc = noisy_gradients(run, x, b->h, b->w, targets[i], sigma, sum, sum_sq);
+        rc = noisy_gradients(run, x, b->h, b->w, explain_target(b, i), sigma, sum, sum_sq);
         if (rc)
             break;
         struct attribution *a = &b->a[i];

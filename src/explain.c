@@ -560,6 +560,18 @@ int explain_reference_pass(struct explain_run *run, struct batch *b)
     return st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
 }
 
+int64_t explain_target(const struct batch *b, int i)
+{
+    return attrib_result_targets(b->res)[i];
+}
+
+double explain_target_score(const struct batch *b, int i)
+{
+    int64_t classes;
+    const float *logits = attrib_result_logits(b->res, NULL, &classes);
+    return logits[i * classes + explain_target(b, i)];
+}
+
 int explain_main(const struct method *m, int argc, char **argv)
 {
     struct explain_run run = { .method = m, .t_start = now_ms() };

@@ -101,6 +101,10 @@ int explain_shim_error(struct explain_run *run, attrib_status st);
  * passes are over other inputs (noisy, interpolated, occluded) start here. */
 int explain_reference_pass(struct explain_run *run, struct batch *b);
 
+/* Image i's class (resolved) and its unnormalised score in b->res. */
+int64_t explain_target(const struct batch *b, int i);
+double explain_target_score(const struct batch *b, int i);
+
 /* Shape of the batch for the shim: {n, 3, h, w}. */
 void batch_shape(const struct batch *b, int64_t shape[4]);
 

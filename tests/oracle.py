@@ -208,15 +208,21 @@ def interpret(module, x, rectifier=None, tap_global_pool=False):
     return out, (tapped[0] if tapped else None)
 
 
-def guided_backprop(module, x, target=None, threads=2):
-    """Guided backpropagation on a TorchScript module; (grad [3,H,W], target)."""
+def modified_backprop(module, x, rectifier, target=None, threads=2):
+    """The input gradient of a TorchScript module with every rectifier
+    replaced by rectifier(kind, args); (grad [3,H,W], target)."""
     torch.set_num_threads(threads)
     x = x.clone().requires_grad_(True)
-    logits, _ = interpret(module, x, rectifier=guided_rectifier)
+    logits, _ = interpret(module, x, rectifier=rectifier)
     if target is None:
         target = int(logits[0].argmax())
     logits[0, target].backward()
     return x.grad[0].numpy(), target
+
+
+def guided_backprop(module, x, target=None, threads=2):
+    """Guided backpropagation on a TorchScript module; (grad [3,H,W], target)."""
+    return modified_backprop(module, x, guided_rectifier, target, threads)
 
 
 def cam_from(act, grad):
@@ -320,13 +326,7 @@ def deconv_rectifier(kind, args):
 
 def deconvnet(module, x, target=None, threads=2):
     """Deconvnet gradient of a TorchScript module; (grad [3,H,W], target)."""
-    torch.set_num_threads(threads)
-    x = x.clone().requires_grad_(True)
-    logits, _ = interpret(module, x, rectifier=deconv_rectifier)
-    if target is None:
-        target = int(logits[0].argmax())
-    logits[0, target].backward()
-    return x.grad[0].numpy(), target
+    return modified_backprop(module, x, deconv_rectifier, target, threads)
 
 
 def gradients(module, xs, target, threads=2, chunk=16):
