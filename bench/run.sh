@@ -15,8 +15,8 @@ RUNS=5; FOLDER_RUNS=3; ITERS=200
 command -v hyperfine >/dev/null || { echo "bench: needs hyperfine (scripts/install-deps.sh)" >&2; exit 2; }
 
 if [ $SMOKE = 0 ]; then # the smoke test runs inside CTest, on the build it tests
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
+    "${CMAKE[@]}" -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    "${CMAKE[0]}" --build "$BUILD_DIR" -j"$(nproc)" >/dev/null
     place_models
 fi
 ATTRIB="$BUILD_DIR/attrib"

@@ -15,7 +15,7 @@ FLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
        -std=c11 -D_XOPEN_SOURCE=700 -DATTRIB_VERSION=\"fuzz\" -I"$ROOT/src" -I"$ROOT/include"
        $(pkg-config --cflags stb libcjson))
 LIBS=($(pkg-config --libs stb libcjson zlib) -lm)
-CORE=("$ROOT"/src/{error,cli,fsutil,image,card}.c)
+CORE=("$ROOT"/src/{error,options,cli,fsutil,image,card}.c)
 for t in ${TARGETS[*]}; do
     clang "${FLAGS[@]}" "$ROOT/tests/fuzz/fuzz_$t.c" "${CORE[@]}" "${LIBS[@]}" -o "$out/fuzz_$t"
     corpus="$out/corpus_$t"

@@ -8,9 +8,10 @@ set -euo pipefail
 BUILD=(cmake make g++ pkg-config libtorch-dev libstb-dev libcjson-dev zlib1g-dev
        libopenblas0-openmp)
 # Tests only: the independent PyTorch oracle, image fixtures, the runner,
-# a headless browser for the batch report page, and the benchmark's timer.
+# a headless browser for the batch report page, the benchmark's timer, the
+# shells whose completion scripts are checked, and man to render attrib.1.
 TEST=(python3-torch python3-torchvision python3-numpy python3-pil python3-pytest chromium
-      hyperfine)
+      hyperfine bash-completion zsh fish man-db groff-base)
 
 use_openmp_blas() { # make it the system's libblas.so.3 even if another is installed
     local arch lib

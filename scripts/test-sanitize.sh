@@ -4,8 +4,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 BUILD_DIR=${ATTRIB_SAN_BUILD_DIR:-$ROOT/build-asan}
-cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_SANITIZE=ON >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+"${CMAKE[@]}" -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_SANITIZE=ON >/dev/null
+"${CMAKE[0]}" --build "$BUILD_DIR" -j"$(nproc)"
 place_models
 # container-overflow: std::vector annotations differ between instrumented and
 # uninstrumented code (libtorch) and give false reports across the boundary.

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds (incrementally) and runs the whole test suite with CTest: C unit
 # tests, the PyTorch oracle, integration and bad-input tests.
+#   scripts/test.sh            everything (the README's test command)
+#   scripts/test.sh --quick    the quick tier, a few minutes (CTest label
+#                              "quick"; generated option cases sampled)
+# Other arguments go to ctest (e.g. -R batch).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -10,4 +14,9 @@ cd "$BUILD_DIR"
 # Serial on purpose: every test process runs libtorch on all cores, and two
 # at once oversubscribe them (OpenMP threads spin) - measured 156 s serial
 # against 355 s with -j2 on 2 cores.
-ctest --output-on-failure "$@"
+if [ "${1:-}" = "--quick" ]; then
+    shift
+    export ATTRIB_QUICK=1
+    set -- -L quick "$@"
+fi
+"$CTEST" --output-on-failure "$@"

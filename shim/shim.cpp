@@ -256,7 +256,7 @@ attrib_status resolve_targets(const at::Tensor &logits, const int64_t *target,
     for (int64_t i = 0; i < n; i++) {
         int64_t t = target[i] < 0 ? top1[i].item<int64_t>() : target[i];
         if (t >= classes)
-            return fail(ATTRIB_E_ARG, "class " + std::to_string(t) +
+            return fail(ATTRIB_E_TARGET, "class " + std::to_string(t) +
                                           " is out of range: the model has " +
                                           std::to_string(classes) + " classes (0-" +
                                           std::to_string(classes - 1) + ")");

@@ -4,21 +4,22 @@
 #include <string.h>
 
 #include "error.h"
-#include "optimize.h"
+#include "planes.h"
+#include "rng.h"
+
+const char *const baseline_words[] = { "black", "zeros", "blur", "noise", NULL };
 
 void baseline_parse(const char *arg, struct baseline *b)
 {
-    static const char *const names[] = { "black", "zeros", "blur", "noise" };
     *b = (struct baseline){ .kind = BASELINE_FILE, .file = arg };
-    for (int k = 0; k < 4; k++)
-        if (strcmp(arg, names[k]) == 0)
+    for (int k = 0; baseline_words[k]; k++)
+        if (strcmp(arg, baseline_words[k]) == 0)
             *b = (struct baseline){ .kind = (enum baseline_kind)k };
 }
 
 const char *baseline_name(const struct baseline *b)
 {
-    static const char *const names[] = { "black", "zeros", "blur", "noise" };
-    return b->kind == BASELINE_FILE ? b->file : names[b->kind];
+    return b->kind == BASELINE_FILE ? b->file : baseline_words[b->kind];
 }
 
 int baseline_make(const struct baseline *b, const float *x, int h, int w, const float mean[3],

@@ -17,7 +17,8 @@ enum baseline_kind {
 /* RISE's insertion blur (Petsiuk et al. 2018): sigma 5 at 224 pixels. */
 #define BASELINE_BLUR_SIGMA 5.0
 
-#define BASELINE_NAMES "black, zeros, blur, noise or an image FILE"
+/* The keywords, in enum order, NULL-ended; anything else is a file. */
+extern const char *const baseline_words[];
 
 struct baseline {
     enum baseline_kind kind;

@@ -1,48 +1,39 @@
-/* cli.h - command-line helpers shared by the subcommands. */
+/* cli.h - what the subcommands' command lines share: strict number parsing,
+ * the model options (a table, options.h), and the exit-code text. */
 #ifndef ATTRIB_CLI_H
 #define ATTRIB_CLI_H
 
-#include <getopt.h>
-#include <stdio.h>
-
+#include "card.h"
 #include "image.h"
+#include "options.h"
 
 /* Parse a whole number / a finite real in [min, max]; on failure the message
- * names the option, and EXIT_USAGE is returned. */
-int parse_long(const char *arg, long min, long max, const char *option, long *out);
-int parse_double(const char *arg, double min, double max, const char *option, double *out);
+ * names what (an option, a file line), and EXIT_USAGE is returned. */
+int parse_long(const char *arg, long min, long max, const char *what, long *out);
+int parse_double(const char *arg, double min, double max, const char *what, double *out);
+
+#define MAX_THREADS 1024
 
 /* Options every subcommand that runs a model accepts. */
 struct model_opts {
     const char *model_path; /* --model; NULL: $ATTRIB_MODEL, then the default */
-    int threads;            /* --threads; 0: all available cores */
-    enum resize_mode resize;/* --resize stretch|crop */
+    long threads;           /* --threads; 0: all available cores */
+    int resize;             /* --resize: an enum resize_mode */
 };
 
-enum { OPT_MODEL = 1000, OPT_THREADS, OPT_RESIZE, OPT_FIRST_COMMAND_OPTION };
-
-#define MODEL_LONGOPTS                                        \
-    { "model", required_argument, NULL, OPT_MODEL },          \
-    { "threads", required_argument, NULL, OPT_THREADS },      \
-    { "resize", required_argument, NULL, OPT_RESIZE }
-
-#define MODEL_OPTS_HELP                                                              \
-    "  --model PATH       TorchScript classifier (default: $ATTRIB_MODEL, then\n"    \
-    "                     models/mobilenet_v2_1.0_224.pt next to the tool)\n"        \
-    "  --threads N        intra-op threads (default: all available cores)\n"         \
-    "  --resize MODE      stretch (default): resize straight to the model's input;\n" \
-    "                     crop: scale the shorter side to fit, then centre-crop\n"
+extern const struct opt model_options[];
+#define MODEL_OPTIONS(st, field) OPT_GROUP("Model options", st, field, model_options)
 
 void model_opts_init(struct model_opts *o);
-/* Handles opt if it is a model option: returns EXIT_OK when handled,
- * EXIT_USAGE on a bad value, -1 when opt is not a model option. */
-int model_opts_parse(struct model_opts *o, int opt, const char *arg);
 
-/* Turns getopt_long's '?' or ':' into a one-line usage message; returns
- * EXIT_USAGE. */
-int bad_option(int argc, char **argv);
+/* A class index option (--class, --target) into a long: -1 when not given
+ * (def_text says what happens then; "" says nothing). */
+#define CLASS_OPTION(l, n, st, field, h, def_text)                                            \
+    { .kind = OPTK_INT, .letter = l, .name = n, .offset = OPT_FIELD(st, field, long),         \
+      .min = 0, .max = CARD_MAX_LABELS - 1, .def = -1, .metavar = "N", .help = h,              \
+      .default_text = def_text }
 
-/* Exit-code table, printed by every --help. */
+/* Exit-code table, printed by every --help and the man page. */
 extern const char exit_codes_help[];
 
 #endif

@@ -2,6 +2,8 @@
  * by gradient ascent on score_c(I) - l2 * ||I||^2 from seeded noise, with
  * the implicit regularisers of Yosinski et al. 2015: random jitter, periodic
  * Gaussian blur, and clamping to the valid pixel range. */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,51 +14,49 @@
 #include "error.h"
 #include "fsutil.h"
 #include "model.h"
-#include "optimize.h"
+#include "planes.h"
+#include "rng.h"
 #include "png.h"
 #include "progress.h"
 
-static const char usage[] =
-    "usage: attrib classviz --class N [options]\n\n"
-    "Starts from random noise and climbs the gradient of the class's unnormalised\n"
-    "score minus l2 * ||I||^2 (in normalised units), stepping by lr along the\n"
-    "L2-normalised gradient; before each step the image is rolled by a random\n"
-    "jitter (and rolled back after), every K steps it is blurred, and it is kept\n"
-    "inside the valid pixel range. Writes classN.classviz.png (at the model's input\n"
-    "size, times --scale) and classN.classviz.json (the final 8-bit image's score and\n"
-    "probability, and the score every 10 steps). Same seed and thread count, same\n"
-    "image.\n\n"
-    "Options:\n"
-    "  -c, --class N      the class to visualise (required)\n"
-    "  --iters N          gradient steps (default 200)\n"
-    "  --lr R             L2 length of a step in normalised units (default 25)\n"
-    "  --l2 L             weight of the L2 penalty (default 1e-3)\n"
-    "  --jitter J         largest random roll in pixels (default 16)\n"
-    "  --blur-every K     blur every K steps (default 10; 0: never)\n"
-    "  --blur-sigma S     the blur's standard deviation in pixels (default 0.5)\n"
-    "  --seed S           random seed (default 0)\n"
-    "  --scale F          upsample the saved image F times (default 1)\n"
-    "  --frames DIR       also save the image every --frame-every steps in DIR\n"
-    "  --frame-every K    (default 10)\n"
-    "  -o, --output DIR   where to write the files (default: .)\n"
-    "  --json             print the JSON summary on stdout\n"
-    "  -q, --quiet        print nothing on success, no progress bar\n"
-    MODEL_OPTS_HELP
-    "  -h, --help         show this help\n\n";
-
-enum {
-    OPT_ITERS = OPT_FIRST_COMMAND_OPTION, OPT_LR, OPT_L2, OPT_JITTER, OPT_BLUR_EVERY,
-    OPT_BLUR_SIGMA, OPT_SEED, OPT_SCALE, OPT_FRAMES, OPT_FRAME_EVERY, OPT_JSON
-};
-
 enum { SCORE_EVERY = 10 };
+
+#define MAX_CLASSES 100000 /* classes one --class-file may list */
 
 struct classviz_opts {
     struct model_opts model;
     long target, iters, jitter, blur_every, seed, scale, frame_every;
     double lr, l2, blur_sigma;
-    const char *out_dir, *frames;
+    const char *out_dir, *frames, *class_file;
     int json, quiet;
+};
+
+static const struct opt options[] = {
+    CLASS_OPTION('c', "class", struct classviz_opts, target, "the class to visualise", ""),
+    OPT_PATH(0, "class-file", struct classviz_opts, class_file, NULL, "FILE",
+             "visualise every class it lists, one per line (CLASS, or CLASS<TAB>anything)"),
+    OPT_INT(0, "iters", struct classviz_opts, iters, 1, 100000, 200, "N", "gradient steps"),
+    OPT_REAL(0, "lr", struct classviz_opts, lr, 1e-6, 1e6, 25, "R",
+             "L2 length of a step in normalised units"),
+    OPT_REAL(0, "l2", struct classviz_opts, l2, 0, 1e3, 1e-3, "L", "weight of the L2 penalty"),
+    OPT_INT(0, "jitter", struct classviz_opts, jitter, 0, 1024, 16, "J",
+            "largest random roll in pixels"),
+    OPT_INT(0, "blur-every", struct classviz_opts, blur_every, 0, 100000, 10, "K",
+            "blur every K steps (0: never)"),
+    OPT_REAL(0, "blur-sigma", struct classviz_opts, blur_sigma, 0, 100, 0.5, "S",
+             "the blur's standard deviation in pixels"),
+    OPT_INT(0, "seed", struct classviz_opts, seed, 0, 0x7fffffffL, 0, "S", "random seed"),
+    OPT_INT(0, "scale", struct classviz_opts, scale, 1, 16, 1, "F",
+            "upsample the saved image F times"),
+    OPT_DIR(0, "frames", struct classviz_opts, frames, NULL, "DIR",
+            "also save the image every --frame-every steps in DIR"),
+    OPT_INT(0, "frame-every", struct classviz_opts, frame_every, 1, 100000, 10, "K",
+            "steps between frames"),
+    OPT_DIR('o', "output", struct classviz_opts, out_dir, ".", "DIR", "where to write the files"),
+    OPT_FLAG(0, "json", struct classviz_opts, json, "print the JSON summary on stdout"),
+    OPT_FLAG('q', "quiet", struct classviz_opts, quiet, "print nothing on success, no progress bar"),
+    MODEL_OPTIONS(struct classviz_opts, model),
+    OPT_END,
 };
 
 struct ascent {
@@ -66,64 +66,6 @@ struct ascent {
     double *scores;        /* every SCORE_EVERY steps */
     int nscores;
 };
-
-static int parse(struct classviz_opts *o, int argc, char **argv, int *help)
-{
-    static const struct option longopts[] = {
-        MODEL_LONGOPTS,
-        { "class", required_argument, NULL, 'c' },
-        { "iters", required_argument, NULL, OPT_ITERS },
-        { "lr", required_argument, NULL, OPT_LR },
-        { "l2", required_argument, NULL, OPT_L2 },
-        { "jitter", required_argument, NULL, OPT_JITTER },
-        { "blur-every", required_argument, NULL, OPT_BLUR_EVERY },
-        { "blur-sigma", required_argument, NULL, OPT_BLUR_SIGMA },
-        { "seed", required_argument, NULL, OPT_SEED },
-        { "scale", required_argument, NULL, OPT_SCALE },
-        { "frames", required_argument, NULL, OPT_FRAMES },
-        { "frame-every", required_argument, NULL, OPT_FRAME_EVERY },
-        { "output", required_argument, NULL, 'o' },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    int opt, rc;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "c:o:qh", longopts, NULL)) != -1) {
-        if ((rc = model_opts_parse(&o->model, opt, optarg)) != -1) {
-            if (rc)
-                return rc;
-            continue;
-        }
-        switch (opt) {
-        case 'h': *help = 1; return EXIT_OK;
-        case 'c': rc = parse_long(optarg, 0, CARD_MAX_LABELS - 1, "--class", &o->target); break;
-        case OPT_ITERS: rc = parse_long(optarg, 1, 100000, "--iters", &o->iters); break;
-        case OPT_LR: rc = parse_double(optarg, 1e-6, 1e6, "--lr", &o->lr); break;
-        case OPT_L2: rc = parse_double(optarg, 0, 1e3, "--l2", &o->l2); break;
-        case OPT_JITTER: rc = parse_long(optarg, 0, 1024, "--jitter", &o->jitter); break;
-        case OPT_BLUR_EVERY: rc = parse_long(optarg, 0, 100000, "--blur-every", &o->blur_every); break;
-        case OPT_BLUR_SIGMA: rc = parse_double(optarg, 0, 100, "--blur-sigma", &o->blur_sigma); break;
-        case OPT_SEED: rc = parse_long(optarg, 0, 0x7fffffffL, "--seed", &o->seed); break;
-        case OPT_SCALE: rc = parse_long(optarg, 1, 16, "--scale", &o->scale); break;
-        case OPT_FRAMES: o->frames = optarg; rc = EXIT_OK; break;
-        case OPT_FRAME_EVERY: rc = parse_long(optarg, 1, 100000, "--frame-every", &o->frame_every); break;
-        case 'o': o->out_dir = optarg; rc = EXIT_OK; break;
-        case OPT_JSON: o->json = 1; rc = EXIT_OK; break;
-        case 'q': o->quiet = 1; rc = EXIT_OK; break;
-        default: return bad_option(argc, argv);
-        }
-        if (rc)
-            return rc;
-    }
-    if (optind < argc)
-        return fail(EXIT_USAGE, "classviz takes no image ('%s'); it starts from noise", argv[optind]);
-    if (o->target < 0)
-        return fail(EXIT_USAGE, "say which class to visualise with --class N");
-    return EXIT_OK;
-}
 
 /* Saves the normalised image as an 8-bit PNG, upsampled scale times. */
 static int save_png(const struct model *m, struct ascent *a, long scale, const char *path)
@@ -299,57 +241,151 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     return rc;
 }
 
-int cmd_classviz(int argc, char **argv)
+/* One class's image, JSON and line: o->target, already checked. */
+static int classviz_one(const struct classviz_opts *o, struct model *m, double t_start)
 {
-    double t_start = now_ms();
-    struct classviz_opts o = { .target = -1, .iters = 200, .lr = 25, .l2 = 1e-3, .jitter = 16,
-                               .blur_every = 10, .blur_sigma = 0.5, .scale = 1,
-                               .frame_every = 10, .out_dir = "." };
-    model_opts_init(&o.model);
-    int help = 0, rc = parse(&o, argc, argv, &help);
-    if (rc || help) {
-        if (help) {
-            fputs(usage, stdout);
-            fputs(exit_codes_help, stdout);
-        }
-        return rc;
-    }
-    if ((rc = make_dirs(o.out_dir)) || (o.frames && (rc = make_dirs(o.frames))))
-        return rc;
-    struct model m;
-    rc = model_open(&o.model, &m);
-    struct ascent a = { .h = m.card.input_h, .w = m.card.input_w };
+    struct ascent a = { .h = m->card.input_h, .w = m->card.input_w };
     a.n = (size_t)3 * a.h * a.w;
-    float *buf = rc ? NULL : malloc(3 * a.n * sizeof *buf);
-    a.scores = rc ? NULL : malloc(((size_t)o.iters / SCORE_EVERY + 1) * sizeof *a.scores);
-    if (rc == EXIT_OK && (!buf || !a.scores))
-        rc = fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK && o.target >= CARD_MAX_LABELS)
-        rc = fail(EXIT_USAGE, "--class %ld is out of range", o.target);
+    float *buf = malloc(3 * a.n * sizeof *buf);
+    a.scores = malloc(((size_t)o->iters / SCORE_EVERY + 1) * sizeof *a.scores);
+    int rc = buf && a.scores ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     char name[64], png[PATH_MAX], json[PATH_MAX];
     double score = 0, prob = 0, ms = 0;
     long top = -1;
     if (rc == EXIT_OK) {
         a.x = buf, a.pix = buf + a.n, a.grad = buf + 2 * a.n;
-        snprintf(name, sizeof name, "class%ld.classviz.png", o.target);
-        rc = path_join(png, sizeof png, o.out_dir, name);
-        snprintf(name, sizeof name, "class%ld.classviz.json", o.target);
+        snprintf(name, sizeof name, "class%ld.classviz.png", o->target);
+        rc = path_join(png, sizeof png, o->out_dir, name);
+        snprintf(name, sizeof name, "class%ld.classviz.json", o->target);
         if (rc == EXIT_OK)
-            rc = path_join(json, sizeof json, o.out_dir, name);
+            rc = path_join(json, sizeof json, o->out_dir, name);
     }
     if (rc == EXIT_OK) {
         double t0 = now_ms();
-        rc = run_ascent(&o, &m, &a);
+        rc = run_ascent(o, m, &a);
         ms = now_ms() - t0;
     }
     if (rc == EXIT_OK)
-        rc = save_png(&m, &a, o.scale, png);
+        rc = save_png(m, &a, o->scale, png);
     if (rc == EXIT_OK)
-        rc = final_scores(&m, &a, o.target, &score, &prob, &top);
+        rc = final_scores(m, &a, o->target, &score, &prob, &top);
     if (rc == EXIT_OK)
-        rc = report(&o, &m, &a, png, json, score, prob, top, ms, t_start);
+        rc = report(o, m, &a, png, json, score, prob, top, ms, t_start);
     free(a.scores);
     free(buf);
+    return rc;
+}
+
+/* The classes of a --class-file: one per line, first field; '#' comments
+ * and blank lines skipped. EXIT_OK or EXIT_USAGE (unreadable, bad line). */
+static int read_class_list(const char *path, long **classes, long **lines, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(EXIT_USAGE, "--class-file: cannot open '%s': %s", path, strerror(errno));
+    char *line = NULL, what[PATH_MAX + 32];
+    size_t cap = 0, have = 0;
+    long lineno = 0;
+    int rc = EXIT_OK;
+    *classes = *lines = NULL;
+    *n = 0;
+    while (rc == EXIT_OK && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        line[strcspn(line, "\t\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        if (*n == have) {
+            have = have ? 2 * have : 64;
+            long *c = realloc(*classes, have * sizeof *c), *l = c ? realloc(*lines, have * sizeof *l) : NULL;
+            if (c)
+                *classes = c;
+            if (l)
+                *lines = l;
+            if (!c || !l || have > MAX_CLASSES)
+                rc = fail(EXIT_USAGE, "--class-file %s: too many classes", path);
+        }
+        snprintf(what, sizeof what, "--class-file %s:%ld: the class", path, lineno);
+        if (rc == EXIT_OK)
+            rc = parse_long(line, 0, CARD_MAX_LABELS - 1, what, &(*classes)[*n]);
+        if (rc == EXIT_OK)
+            (*lines)[(*n)++] = lineno;
+    }
+    free(line);
+    fclose(f);
+    if (rc == EXIT_OK && *n == 0)
+        rc = fail(EXIT_USAGE, "--class-file %s lists no class", path);
+    return rc;
+}
+
+/* Every class; one the model does not have fails alone (from a file) or
+ * stops the run (--class). */
+static int classviz_all(struct classviz_opts *o, struct model *m, const long *classes,
+                        const long *lines, size_t n, double t_start)
+{
+    int worst = EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        o->target = classes[i];
+        int rc = EXIT_OK;
+        if (classes[i] >= m->classes && !lines)
+            return fail(EXIT_USAGE, "--class %ld is out of range: the model has classes 0 to %d",
+                        classes[i], m->classes - 1);
+        if (classes[i] >= m->classes)
+            rc = fail(EXIT_INPUT, "class %ld (%s line %ld) is out of range: the model has "
+                      "classes 0 to %d", classes[i], o->class_file, lines[i], m->classes - 1);
+        else
+            rc = classviz_one(o, m, t_start);
+        if (rc == EXIT_OK)
+            continue;
+        if (rc != EXIT_INPUT)
+            return rc;
+        report_error("classviz", error_message());
+        clear_error();
+        worst = rc;
+    }
+    return worst;
+}
+
+static int cmd_classviz(void *opts, const operands *ops)
+{
+    double t_start = now_ms();
+    struct classviz_opts o = *(const struct classviz_opts *)opts;
+    if (ops->n > 0)
+        return fail(EXIT_USAGE, "classviz takes no image ('%s'); it starts from noise",
+                    ops->args[0]);
+    if ((o.target < 0) == !o.class_file)
+        return fail(EXIT_USAGE, "say which class to visualise with --class N or --class-file FILE"
+                    " (one of them)");
+    long one = o.target, *classes = &one, *lines = NULL;
+    size_t n = 1;
+    int rc = o.class_file ? read_class_list(o.class_file, &classes, &lines, &n) : EXIT_OK;
+    if (rc == EXIT_OK && !((rc = make_dirs(o.out_dir))) && o.frames)
+        rc = make_dirs(o.frames);
+    struct model m = { 0 };
+    if (rc == EXIT_OK)
+        rc = model_open(&o.model, &m);
+    if (rc == EXIT_OK)
+        rc = model_probe_classes(&m);
+    if (rc == EXIT_OK)
+        rc = classviz_all(&o, &m, classes, lines, n, t_start);
+    if (classes != &one)
+        free(classes);
+    free(lines);
     model_close(&m);
     return rc;
 }
+
+const struct command_spec classviz_spec = {
+    .synopsis = "attrib classviz (--class N | --class-file FILE) [options]",
+    .description =
+        "Starts from random noise and climbs the gradient of the class's unnormalised\n"
+        "score minus l2 * ||I||^2 (in normalised units), stepping by lr along the\n"
+        "L2-normalised gradient; before each step the image is rolled by a random\n"
+        "jitter (and rolled back after), every K steps it is blurred, and it is kept\n"
+        "inside the valid pixel range. Writes classN.classviz.png (at the model's input\n"
+        "size, times --scale) and classN.classviz.json (the final 8-bit image's score and\n"
+        "probability, and the score every 10 steps). Same seed and thread count, same\n"
+        "image. With --class-file, every class it lists; a class the model does not\n"
+        "have fails alone.\n",
+    COMMAND_RUN(struct classviz_opts, options, cmd_classviz),
+    .operands = OPERANDS_NONE,
+};

@@ -1,7 +1,6 @@
 /* cmd_deconvnet.c - `attrib deconvnet`: Zeiler & Fergus 2013: the input
  * gradient with every rectifier passing back only the positive part of the
  * gradient, whatever its forward input was. */
-#include "commands.h"
 #include "explain.h"
 #include "guided.h"
 #include "methods.h"
@@ -13,8 +12,9 @@ static int deconvnet(struct explain_run *run, struct batch *b)
 
 const struct method method_deconvnet = {
     .name = "deconvnet",
-    .usage =
-        "usage: attrib deconvnet IMAGE|DIR|-... [--class N] [-o DIR] [options]\n\n"
+    .synopsis =
+        "attrib deconvnet IMAGE|DIR|-... [--class N] [-o DIR] [options]",
+    .description =
         "Deconvnet (Zeiler & Fergus 2013): the gradient of the class score with respect\n"
         "to the input, with every ReLU, ReLU6 and leaky ReLU passing back only positive\n"
         "gradients, whatever its forward input (guided backprop also requires the\n"
@@ -22,8 +22,3 @@ const struct method method_deconvnet = {
         "channels|), .rgb.png, .overlay.png and .json; --raw writes the 3xHxW gradient.\n",
     .compute = deconvnet,
 };
-
-int cmd_deconvnet(int argc, char **argv)
-{
-    return explain_main(&method_deconvnet, argc, argv);
-}

@@ -8,13 +8,14 @@
 #include "baseline.h"
 #include "classify.h"
 #include "commands.h"
+#include "explain.h"
 #include "curves.h"
 #include "error.h"
 #include "fsutil.h"
 #include "heatmap.h"
 #include "inputs.h"
 #include "methods.h"
-#include "optimize.h"
+#include "rng.h"
 #include "plot.h"
 #include "progress.h"
 #include "sampling.h"
@@ -23,58 +24,38 @@
 #define MAX_CURVE_STEPS 1000
 #define MAX_EVAL_METHODS 16
 #define RANDOM_METHOD "random" /* a seeded random map: the chance level */
-#define DEFAULT_METHODS "random,saliency,input-x-gradient,integrated-gradients,smoothgrad," \
-                        "guided-backprop,gradcam,gradcam++,eigencam,occlusion"
-
-static const char usage[] =
-    "usage: attrib eval IMAGE|DIR|-... [--class N] [--methods LIST] [--steps 50] [-o DIR]\n\n"
-    "Deletion and insertion curves (Petsiuk et al. 2018): pixels are taken from the\n"
-    "image (replaced by the mean colour) or put into a blurred copy (Gaussian, sigma\n"
-    "5 px) in the order of each method's map, and the class probability is\n"
-    "recorded after each step. Deletion AUC: lower is better; insertion AUC: higher\n"
-    "is better; 'random' (a random map) is the chance level. Prints a table per\n"
-    "image and writes NAME.eval.json (the curves) and NAME.eval.png (their plot);\n"
-    "over several images also the mean and standard deviation per method, in\n"
-    "eval-summary.json. Methods run with their default options.\n\n"
-    "Options:\n"
-    "  -c, --class N      class to explain (default: the predicted class)\n"
-    "  --methods LIST     comma-separated, from: " RANDOM_METHOD ", saliency, gradcam,\n"
-    "                     gradcam++, scorecam, eigencam, guided-backprop, deconvnet,\n"
-    "                     guided-gradcam, integrated-gradients, smoothgrad,\n"
-    "                     input-x-gradient, occlusion (default: all but scorecam,\n"
-    "                     deconvnet and guided-gradcam)\n"
-    "  --steps N          points on each curve after the first (default: 50)\n"
-    "  -o, --output DIR   where to write the files (default: .)\n"
-    "  -r, --recursive    also take images in subdirectories of directory inputs\n"
-    INTERNAL_BATCH_HELP SEED_HELP
-    "  --json             print each image's result as one JSON line\n"
-    "  -q, --quiet        print nothing on success\n"
-    MODEL_OPTS_HELP
-    "  -h, --help         show this help\n\n";
-
-enum { OPT_METHODS = OPT_SAMPLING_LAST, OPT_STEPS, OPT_JSON };
-
-static const struct option longopts[] = {
-    MODEL_LONGOPTS,
-    { "class", required_argument, NULL, 'c' },
-    { "methods", required_argument, NULL, OPT_METHODS },
-    { "steps", required_argument, NULL, OPT_STEPS },
-    { "output", required_argument, NULL, 'o' },
-    { "recursive", no_argument, NULL, 'r' },
-    INTERNAL_BATCH_LONGOPT, SEED_LONGOPT,
-    { "json", no_argument, NULL, OPT_JSON },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
-};
+#define MAX_METHODS_TEXT 1024
 
 struct eval_opts {
     struct model_opts model;
     long target, steps;
     struct sampling sampling;
     const char *out_dir;
-    char methods[512];
+    const char *methods; /* NULL: random and eval's default set */
     int recursive, json, quiet;
+};
+
+static int check_methods(const struct opt *o, const char *arg, void *unused);
+
+static const struct opt options[] = {
+    CLASS_OPTION('c', "class", struct eval_opts, target, "class to explain",
+                 "the predicted class"),
+    { .kind = OPTK_LIST, .name = "methods", .offset = OPT_FIELD(struct eval_opts, methods,
+                                                                const char *),
+      .parse = check_methods, .metavar = "LIST",
+      .default_text = "random and the default set below",
+      .help = "comma-separated methods, each optionally with its own options: "
+              "NAME:KEY=VALUE:KEY=VALUE (e.g. integrated-gradients:baseline=blur:steps=100)" },
+    OPT_INT(0, "steps", struct eval_opts, steps, 1, MAX_CURVE_STEPS, DEFAULT_CURVE_STEPS, "N",
+            "points on each curve after the first"),
+    OPT_DIR('o', "output", struct eval_opts, out_dir, ".", "DIR", "where to write the files"),
+    OPT_FLAG('r', "recursive", struct eval_opts, recursive,
+             "also take images in subdirectories of directory inputs"),
+    SAMPLING_OPTIONS(struct eval_opts, sampling),
+    OPT_FLAG(0, "json", struct eval_opts, json, "print each image's result as one JSON line"),
+    OPT_FLAG('q', "quiet", struct eval_opts, quiet, "print nothing on success"),
+    MODEL_OPTIONS(struct eval_opts, model),
+    OPT_END,
 };
 
 /* One method's curves on one image. */
@@ -89,89 +70,75 @@ struct eval {
     struct eval_opts o;
     struct model model;
     int nmethods;
-    const char *names[MAX_EVAL_METHODS];
+    char list[MAX_METHODS_TEXT];          /* --methods, split in place */
+    const char *names[MAX_EVAL_METHODS];  /* as given: "integrated-gradients:steps=10" */
+    const char *settings[MAX_EVAL_METHODS]; /* what follows the name's ':', or NULL */
     struct explain_run runs[MAX_EVAL_METHODS];
     int has_run[MAX_EVAL_METHODS];
     double *auc[MAX_EVAL_METHODS][2]; /* [deletion, insertion][image] */
     size_t nimages;
 };
 
+/* The default list: random, then the methods marked for eval. */
+static void default_methods(char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "%s", RANDOM_METHOD);
+    for (int i = 0; i < nmethods && used < size; i++)
+        if (method_at(i)->in_eval)
+            used += (size_t)snprintf(buf + used, size - used, ",%s", method_at(i)->name);
+}
+
+/* Splits list (in place) into e->names and e->settings, checking each
+ * method's name and options against its table. */
 static int parse_methods(struct eval *e, char *list)
 {
+    e->nmethods = 0;
     for (char *save = NULL, *name = strtok_r(list, ",", &save); name;
          name = strtok_r(NULL, ",", &save)) {
         if (e->nmethods == MAX_EVAL_METHODS)
             return fail(EXIT_USAGE, "--methods: at most %d methods", MAX_EVAL_METHODS);
-        if (strcmp(name, RANDOM_METHOD) != 0 && !method_find(name))
-            return fail(EXIT_USAGE, "--methods: unknown method '%s'; methods: %s, %s", name,
-                        RANDOM_METHOD, method_names);
         for (int k = 0; k < e->nmethods; k++)
             if (strcmp(e->names[k], name) == 0)
                 return fail(EXIT_USAGE, "--methods: '%s' given twice", name);
-        e->names[e->nmethods++] = name;
+        char what[256], *colon = strchr(name, ':');
+        e->names[e->nmethods] = name;
+        snprintf(what, sizeof what, "--methods %s", name);
+        if (colon) /* "name:settings": the name ends here, the settings are checked */
+            *colon = '\0';
+        const struct method *m = method_find(name);
+        if (strcmp(name, RANDOM_METHOD) != 0 && !m) {
+            char all[512];
+            method_names(all, sizeof all, 0);
+            return fail(EXIT_USAGE, "--methods: unknown method '%s'; methods: %s, %s", name,
+                        RANDOM_METHOD, all);
+        }
+        if (colon && !m)
+            return fail(EXIT_USAGE, "--methods: %s takes no options", RANDOM_METHOD);
+        snprintf(what, sizeof what, "--methods %s", name);
+        int rc = m && colon ? explain_check_settings(m, colon + 1, what) : EXIT_OK;
+        if (colon)
+            *colon = ':'; /* the name as given names the method in the outputs */
+        if (rc)
+            return rc;
+        e->settings[e->nmethods++] = colon ? colon + 1 : NULL;
     }
     return e->nmethods ? EXIT_OK : fail(EXIT_USAGE, "--methods: no method given");
 }
 
-static int parse_args(struct eval *e, int argc, char **argv)
+/* The --methods row's check, at parse time: the whole list, in a copy. */
+static int check_methods(const struct opt *o, const char *arg, void *unused)
 {
-    struct eval_opts *o = &e->o;
-    model_opts_init(&o->model);
-    o->target = -1, o->steps = DEFAULT_CURVE_STEPS, o->out_dir = ".";
-    sampling_init(&o->sampling, BASELINE_ZEROS);
-    snprintf(o->methods, sizeof o->methods, "%s", DEFAULT_METHODS);
-    int opt, rc;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "c:o:rqh", longopts, NULL)) != -1) {
-        if ((rc = model_opts_parse(&o->model, opt, optarg)) != -1) {
-            if (rc)
-                return rc;
-            continue;
-        }
-        if ((rc = sampling_parse(&o->sampling, opt, optarg)) != -1) {
-            if (rc)
-                return rc;
-            continue;
-        }
-        rc = EXIT_OK;
-        switch (opt) {
-        case 'h':
-            fputs(usage, stdout);
-            fputs(exit_codes_help, stdout);
-            return -1;
-        case 'c':
-            rc = parse_long(optarg, 0, CARD_MAX_LABELS - 1, "--class", &o->target);
-            break;
-        case OPT_METHODS:
-            if (strlen(optarg) >= sizeof o->methods)
-                return fail(EXIT_USAGE, "--methods: list too long");
-            snprintf(o->methods, sizeof o->methods, "%s", optarg);
-            break;
-        case OPT_STEPS:
-            rc = parse_long(optarg, 1, MAX_CURVE_STEPS, "--steps", &o->steps);
-            break;
-        case 'o':
-            o->out_dir = optarg;
-            break;
-        case 'r':
-            o->recursive = 1;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        default:
-            return bad_option(argc, argv);
-        }
-        if (rc)
-            return rc;
+    (void)o, (void)unused;
+    struct eval *e = calloc(1, sizeof *e);
+    if (!e)
+        return fail(EXIT_INTERNAL, "out of memory");
+    int rc = strlen(arg) < sizeof e->list ? EXIT_OK : fail(EXIT_USAGE, "--methods: list too long");
+    if (rc == EXIT_OK) {
+        snprintf(e->list, sizeof e->list, "%s", arg);
+        rc = parse_methods(e, e->list);
     }
-    if (argc - optind < 1)
-        return fail(EXIT_USAGE, "no image given (usage: attrib eval IMAGE|DIR|-... [--class N])");
-    return parse_methods(e, o->methods);
+    free(e);
+    return rc;
 }
 
 /* The probability of target for each of the count inputs in xs. */
@@ -276,26 +243,25 @@ static cJSON *eval_json(const struct eval *e)
     return j;
 }
 
+/* The width of the tables' method column: the longest name as given. */
+static int name_width(const struct eval *e)
+{
+    int w = 22;
+    for (int k = 0; k < e->nmethods; k++)
+        if ((int)strlen(e->names[k]) > w)
+            w = (int)strlen(e->names[k]);
+    return w;
+}
+
 /* NAME.eval.json and NAME.eval.png of one image; prints its table. */
 static int write_image(struct eval *e, const struct input *it, const struct class_score *cls,
                        struct curves *cv)
 {
     const int points = (int)e->o.steps + 1;
-    char json_path[PATH_MAX], png_path[PATH_MAX], name[PATH_MAX];
-    int rc = EXIT_OK;
-    const char *slash = strrchr(it->name, '/');
-    if (slash) { /* an image from a subfolder: mirror it */
-        snprintf(name, sizeof name, "%.*s", (int)(slash - it->name), it->name);
-        rc = make_dirs_below(e->o.out_dir, name);
-    }
-    if (rc == EXIT_OK && snprintf(name, sizeof name, "%s.eval.json", it->name) >= (int)sizeof name)
-        rc = fail(EXIT_OUTPUT, "output name too long for '%s'", it->path);
+    char json_path[PATH_MAX], png_path[PATH_MAX];
+    int rc = output_path(e->o.out_dir, it->name, ".eval.json", json_path, sizeof json_path);
     if (rc == EXIT_OK)
-        rc = path_join(json_path, sizeof json_path, e->o.out_dir, name);
-    if (rc == EXIT_OK) {
-        snprintf(name, sizeof name, "%s.eval.png", it->name);
-        rc = path_join(png_path, sizeof png_path, e->o.out_dir, name);
-    }
+        rc = output_path(e->o.out_dir, it->name, ".eval.png", png_path, sizeof png_path);
     if (rc)
         return rc;
 
@@ -339,10 +305,11 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     cJSON_Delete(j);
     if (rc || e->o.json || e->o.quiet)
         return rc;
-    printf("%s: class %ld \"%s\" (p=%.4f)\n  %-22s %12s %13s\n", it->path, cls->index,
-           cls->label, cls->probability, "method", "deletion AUC", "insertion AUC");
+    int wd = name_width(e);
+    printf("%s: class %ld \"%s\" (p=%.4f)\n  %-*s %12s %13s\n", it->path, cls->index,
+           cls->label, cls->probability, wd, "method", "deletion AUC", "insertion AUC");
     for (int k = 0; k < e->nmethods; k++)
-        printf("  %-22s %12.4f %13.4f%s\n", e->names[k], cv[k].deletion_auc,
+        printf("  %-*s %12.4f %13.4f%s\n", wd, e->names[k], cv[k].deletion_auc,
                cv[k].insertion_auc, cv[k].warning ? "  (flat map)" : "");
     printf("  wrote %s\n  wrote %s\n", json_path, png_path);
     return EXIT_OK;
@@ -454,7 +421,8 @@ static int write_summary(struct eval *e, size_t ok)
     cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
     cJSON *ms = cJSON_AddObjectToObject(j, "methods");
     if (!e->o.quiet && !e->o.json)
-        printf("%zu images: mean (standard deviation)\n  %-22s %18s %18s\n", ok, "method",
+        printf("%zu images: mean (standard deviation)\n  %-*s %18s %18s\n", ok, name_width(e),
+               "method",
                "deletion AUC", "insertion AUC");
     for (int k = 0; k < e->nmethods; k++) {
         double dm, ds, im, is;
@@ -466,7 +434,8 @@ static int write_summary(struct eval *e, size_t ok)
         cJSON_AddNumberToObject(m, "insertion_auc_mean", round(im * 1e6) / 1e6);
         cJSON_AddNumberToObject(m, "insertion_auc_std", round(is * 1e6) / 1e6);
         if (!e->o.quiet && !e->o.json)
-            printf("  %-22s %9.4f (%6.4f) %9.4f (%6.4f)\n", e->names[k], dm, ds, im, is);
+            printf("  %-*s %9.4f (%6.4f) %9.4f (%6.4f)\n", name_width(e), e->names[k], dm, ds,
+                   im, is);
     }
     char path[PATH_MAX];
     int rc = path_join(path, sizeof path, e->o.out_dir, "eval-summary.json");
@@ -509,10 +478,13 @@ static int open_methods(struct eval *e, size_t nimages)
         e->auc[k][1] = malloc(nimages * sizeof(double));
         if (!e->auc[k][0] || !e->auc[k][1])
             return fail(EXIT_INTERNAL, "out of memory");
-        const struct method *m = method_find(e->names[k]);
+        char name[128], what[256];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(e->names[k], ":"), e->names[k]);
+        const struct method *m = method_find(name);
         if (!m)
             continue; /* random */
-        int rc = explain_run_open(&e->runs[k], m, &e->model, &e->o.model);
+        snprintf(what, sizeof what, "--methods %s", name);
+        int rc = explain_run_open(&e->runs[k], m, &e->model, &e->o.model, e->settings[k], what);
         e->has_run[k] = 1;
         if (rc)
             return rc;
@@ -520,25 +492,35 @@ static int open_methods(struct eval *e, size_t nimages)
     return EXIT_OK;
 }
 
-int cmd_eval(int argc, char **argv)
+static int cmd_eval(void *opts, const operands *ops)
 {
     struct eval *e = calloc(1, sizeof *e);
     if (!e)
         return fail(EXIT_INTERNAL, "out of memory");
+    e->o = *(const struct eval_opts *)opts;
     struct input_list in = { 0 };
-    int rc = parse_args(e, argc, argv);
-    if (rc == -1) { /* --help */
-        free(e);
-        return EXIT_OK;
-    }
+    int rc = EXIT_OK;
+    if (ops->n < 1)
+        rc = fail(EXIT_USAGE, "no image given (usage: attrib eval IMAGE|DIR|-... [--class N])");
+    if (e->o.methods)
+        snprintf(e->list, sizeof e->list, "%s", e->o.methods); /* checked when parsed */
+    else
+        default_methods(e->list, sizeof e->list);
     if (rc == EXIT_OK)
-        rc = inputs_collect(argv + optind, argc - optind, e->o.recursive, &in);
+        rc = parse_methods(e, e->list);
+    if (rc == EXIT_OK)
+        rc = inputs_collect(ops->args, ops->n, e->o.recursive, &in);
     for (size_t i = 0; rc == EXIT_OK && i < in.n; i++)
         in.items[i].target = e->o.target;
     if (rc == EXIT_OK)
         rc = make_dirs(e->o.out_dir);
     if (rc == EXIT_OK)
         rc = model_open(&e->o.model, &e->model);
+    if (rc == EXIT_OK && e->o.target >= 0)
+        rc = model_probe_classes(&e->model);
+    if (rc == EXIT_OK && e->o.target >= e->model.classes)
+        rc = fail(EXIT_USAGE, "--class %ld is out of range: the model has classes 0 to %d",
+                  e->o.target, e->model.classes - 1);
     if (rc == EXIT_OK)
         rc = open_methods(e, in.n);
     if (rc == EXIT_OK)
@@ -552,7 +534,35 @@ int cmd_eval(int argc, char **argv)
     if (e->model.handle)
         model_close(&e->model);
     inputs_free(&in);
-    free(e->o.sampling.baseline_file);
     free(e);
     return rc;
 }
+
+/* The methods, from the methods table, after the description. */
+static void methods_help(FILE *f)
+{
+    char all[512], def[512];
+    method_names(all, sizeof all, 0);
+    method_names(def, sizeof def, 1);
+    fprintf(f, "\nMethods: %s, %s.\nDefault set: %s, %s.\n", RANDOM_METHOD, all, RANDOM_METHOD,
+            def);
+}
+
+const struct command_spec eval_spec = {
+    .synopsis = "attrib eval IMAGE|DIR|-... [--class N] [--methods LIST] [--steps 50] [-o DIR]",
+    .description =
+        "Deletion and insertion curves (Petsiuk et al. 2018): pixels are taken from the\n"
+        "image (replaced by the mean colour) or put into a blurred copy (Gaussian, sigma\n"
+        "5 px) in the order of each method's map, and the class probability is\n"
+        "recorded after each step. Deletion AUC: lower is better; insertion AUC: higher\n"
+        "is better; 'random' (a random map, --seed) is the chance level. Prints a table\n"
+        "per image and writes NAME.eval.json (the curves) and NAME.eval.png (their\n"
+        "plot); over several images also the mean and standard deviation per method, in\n"
+        "eval-summary.json. Each method runs with its defaults but for the options given\n"
+        "after its name, checked as its own command checks them, e.g.\n"
+        "  --methods saliency,integrated-gradients:baseline=blur:steps=100,gradcam:variant=gradcam++\n"
+        "--internal-batch is the batch size of the curves' passes.\n",
+    .more_help = methods_help,
+    COMMAND_RUN(struct eval_opts, options, cmd_eval),
+    .operands = OPERANDS_IMAGES,
+};

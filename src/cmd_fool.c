@@ -8,61 +8,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
 #include "classify.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
+#include "inputs.h"
 #include "model.h"
-#include "optimize.h"
+#include "planes.h"
 #include "png.h"
 #include "progress.h"
 
-static const char usage[] =
-    "usage: attrib fool IMAGE... (--target N | --untargeted) [options]\n\n"
-    "Makes an adversarial image at the model's input size. The default attack\n"
-    "steps along the L2-normalised gradient of the target's unnormalised score\n"
-    "(x += lr * g / ||g||) until the model's top-1 is the target. FGSM takes one\n"
-    "signed step of size eps; PGD takes signed steps of size --step and stays\n"
-    "within eps of the original (L-infinity), both on the log-probability.\n"
-    "Pixels stay in [0, 1]. Success is checked on the saved 8-bit PNG, read back\n"
-    "and classified again; rounding that undoes the attack means more steps.\n"
-    "Writes NAME.fool.png, NAME.fool.original.png (the start, same size),\n"
-    "NAME.fool.diff.png (perturbation x --diff-scale around mid-grey) and\n"
-    "NAME.fool.json.\n\n"
-    "Options:\n"
-    "  -t, --target N     the class to reach\n"
-    "  --untargeted       instead, move away from the current class\n"
-    "  --method M         iterative (default), fgsm or pgd\n"
-    "  --lr R             iterative: L2 length of a step, in [0,1] pixel units (default 0.06)\n"
-    "  --eps E            fgsm/pgd: L-infinity budget in 0-255 pixel units (default 8)\n"
-    "  --step S           pgd: step in 0-255 pixel units (default eps/4)\n"
-    "  --max-iter N       most gradient steps (default 100; fgsm: 1)\n"
-    "  --diff-scale K     magnification of the perturbation picture (default 10)\n"
-    "  -o, --output DIR   where to write the files (default: .)\n"
-    "  --json             print the JSON summary on stdout (one line per image)\n"
-    "  -q, --quiet        print nothing on success, no progress bar\n"
-    MODEL_OPTS_HELP
-    "  -h, --help         show this help\n\n";
-
 enum attack { ATTACK_ITERATIVE, ATTACK_FGSM, ATTACK_PGD };
-static const char *const attack_names[] = { "iterative", "fgsm", "pgd" };
+static const char *const attack_names[] = { "iterative", "fgsm", "pgd", NULL };
 
-enum {
-    OPT_UNTARGETED = OPT_FIRST_COMMAND_OPTION, OPT_METHOD, OPT_LR, OPT_EPS, OPT_STEP,
-    OPT_MAX_ITER, OPT_DIFF_SCALE, OPT_JSON
-};
+#define DEFAULT_MAX_ITER 100
 
 struct fool_opts {
     struct model_opts model;
-    long target;
+    long target;            /* --target; -1: none (untargeted or from the class file) */
+    const char *class_file; /* per-image targets */
     int untargeted;
-    enum attack attack;
+    int attack;             /* enum attack */
     double lr, eps, step, diff_scale;
-    long max_iter;
-    int max_iter_set;
+    long max_iter;          /* 0: DEFAULT_MAX_ITER (fgsm: 1) */
     const char *out_dir;
-    int json, quiet;
+    int json, quiet, recursive;
+};
+
+static const struct opt options[] = {
+    CLASS_OPTION('t', "target", struct fool_opts, target, "the class to reach", ""),
+    OPT_PATH(0, "class-file", struct fool_opts, class_file, NULL, "TSV",
+             "per-image classes to reach: lines PATH<TAB>CLASS (others: --target)"),
+    OPT_FLAG(0, "untargeted", struct fool_opts, untargeted,
+             "instead, move away from the current class"),
+    OPT_ENUM(0, "method", struct fool_opts, attack, attack_names, ATTACK_ITERATIVE, "the attack"),
+    OPT_REAL(0, "lr", struct fool_opts, lr, 1e-6, 1e3, 0.06, "R",
+             "iterative: L2 length of a step, in [0,1] pixel units"),
+    OPT_REAL(0, "eps", struct fool_opts, eps, 1e-3, 255, 8, "E",
+             "fgsm/pgd: L-infinity budget in 0-255 pixel units"),
+    { .kind = OPTK_REAL, .name = "step", .offset = OPT_FIELD(struct fool_opts, step, double),
+      .min = 1e-3, .max = 255, .metavar = "S", .default_text = "eps/4",
+      .help = "pgd: step in 0-255 pixel units" },
+    { .kind = OPTK_INT, .name = "max-iter", .offset = OPT_FIELD(struct fool_opts, max_iter, long),
+      .min = 1, .max = 100000, .metavar = "N", .default_text = "100; fgsm: 1",
+      .help = "most gradient steps" },
+    OPT_REAL(0, "diff-scale", struct fool_opts, diff_scale, 1e-3, 1e4, 10, "K",
+             "magnification of the perturbation picture"),
+    OPT_DIR('o', "output", struct fool_opts, out_dir, ".", "DIR", "where to write the files"),
+    OPT_FLAG('r', "recursive", struct fool_opts, recursive,
+             "also take images in subdirectories of directory inputs"),
+    OPT_FLAG(0, "json", struct fool_opts, json,
+             "print the JSON summary on stdout (one line per image)"),
+    OPT_FLAG('q', "quiet", struct fool_opts, quiet, "print nothing on success, no progress bar"),
+    MODEL_OPTIONS(struct fool_opts, model),
+    OPT_END,
 };
 
 struct fool_run {
@@ -77,6 +76,7 @@ struct attack_state {
     size_t n;
     float *start, *x, *xn, *grad, *probe;
     long original, goal; /* goal: the target, or the class to leave */
+    long target;         /* the class to reach; -1 when untargeted */
     int iterations;
 };
 
@@ -119,8 +119,7 @@ static int gradient(struct fool_run *run, struct attack_state *a, long *top)
     attrib_objective obj = run->o.attack == ATTACK_ITERATIVE ? ATTRIB_SCORE : ATTRIB_LOG_PROB;
     attrib_status st = attrib_objective_gradient(m->handle, obj, a->xn, shape, &goal, &res);
     if (st != ATTRIB_OK)
-        return st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--target: %s", attrib_last_error())
-                                  : model_error(st, m->path);
+        return model_error(st, m->path);
     int rc = model_check_logits(m, res, 1);
     if (rc == EXIT_OK) {
         const float *logits = attrib_result_logits(res, NULL, NULL);
@@ -312,13 +311,32 @@ static int report(struct fool_run *run, const struct attack_state *a, const stru
     return rc;
 }
 
-static int fool_one(void *ctx, const char *path)
+/* Whether image it's class to reach is one the model has: a bad --target
+ * stops the run (usage), a bad class-file line fails that image alone. */
+static int check_target(const struct fool_run *run, const struct input *it)
 {
-    struct fool_run *run = ctx;
+    const struct model *m = &run->m;
+    if (it->target < 0 && !run->o.untargeted)
+        return fail(EXIT_INPUT, "%s: no class to reach (not in %s, and no --target)", it->path,
+                    run->o.class_file);
+    if (it->target < m->classes)
+        return EXIT_OK;
+    if (!it->target_line)
+        return fail(EXIT_USAGE, "--target %ld is out of range: the model has classes 0 to %d",
+                    it->target, m->classes - 1);
+    return fail(EXIT_INPUT, "%s: class %ld (%s line %ld) is out of range: the model has "
+                "classes 0 to %d", it->path, it->target, run->o.class_file, it->target_line,
+                m->classes - 1);
+}
+
+static int fool_one(struct fool_run *run, const struct input *it)
+{
+    const char *path = it->path;
     struct model *m = &run->m;
-    struct attack_state a = { .h = m->card.input_h, .w = m->card.input_w };
+    struct attack_state a = { .h = m->card.input_h, .w = m->card.input_w,
+                              .target = run->o.untargeted ? -1 : it->target };
     struct verdict v = { .image = path };
-    static char paths[4][PATH_MAX];
+    char paths[4][PATH_MAX];
     a.n = (size_t)3 * a.h * a.w;
     float *buf = malloc(5 * a.n * sizeof(float));
     float *probs0 = malloc(2 * (size_t)CARD_MAX_LABELS * sizeof(float));
@@ -340,22 +358,17 @@ static int fool_one(void *ctx, const char *path)
         memcpy(a.x, a.start, a.n * sizeof(float));
         rc = classify(m, a.start, &a, &a.original, &p, probs0);
     }
-    if (rc == EXIT_OK && !run->o.untargeted && run->o.target >= m->classes)
-        rc = fail(EXIT_USAGE, "--target: class %ld is out of range: the model has %d classes "
-                  "(0-%d)", run->o.target, m->classes, m->classes - 1);
-    if (rc == EXIT_OK && !run->o.untargeted && run->o.target == a.original)
-        rc = fail(EXIT_USAGE, "--target %ld is already the predicted class of '%s'",
-                  run->o.target, path);
-    char stem[256], name[300];
-    path_stem(path, stem, sizeof stem);
-    static const char *const suffix[] = { "png", "original.png", "diff.png", "json" };
+    if (rc == EXIT_OK && a.target == a.original)
+        rc = fail(it->target_line ? EXIT_INPUT : EXIT_USAGE,
+                  "class %ld is already the predicted class of '%s'", a.target, path);
+    static const char *const suffix[] = { ".fool.png", ".fool.original.png", ".fool.diff.png",
+                                          ".fool.json" };
     for (int i = 0; rc == EXIT_OK && i < 4; i++) {
-        snprintf(name, sizeof name, "%s.fool.%s", stem, suffix[i]);
-        rc = path_join(paths[i], sizeof paths[i], run->o.out_dir, name);
+        rc = output_path(run->o.out_dir, it->name, suffix[i], paths[i], sizeof paths[i]);
         v.paths[i] = paths[i];
     }
     if (rc == EXIT_OK) {
-        a.goal = run->o.untargeted ? a.original : run->o.target;
+        a.goal = run->o.untargeted ? a.original : a.target;
         double t0 = now_ms();
         rc = attack(run, &a, path, probs1);
         v.attack_ms = now_ms() - t0;
@@ -378,123 +391,85 @@ static int fool_one(void *ctx, const char *path)
     return rc;
 }
 
-static int parse(struct fool_opts *o, int argc, char **argv, int *help)
+static int check_options(const struct fool_opts *o)
 {
-    static const struct option longopts[] = {
-        MODEL_LONGOPTS,
-        { "target", required_argument, NULL, 't' },
-        { "untargeted", no_argument, NULL, OPT_UNTARGETED },
-        { "method", required_argument, NULL, OPT_METHOD },
-        { "lr", required_argument, NULL, OPT_LR },
-        { "eps", required_argument, NULL, OPT_EPS },
-        { "step", required_argument, NULL, OPT_STEP },
-        { "max-iter", required_argument, NULL, OPT_MAX_ITER },
-        { "diff-scale", required_argument, NULL, OPT_DIFF_SCALE },
-        { "output", required_argument, NULL, 'o' },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    int opt, rc;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "t:o:qh", longopts, NULL)) != -1) {
-        if ((rc = model_opts_parse(&o->model, opt, optarg)) != -1) {
-            if (rc)
-                return rc;
-            continue;
-        }
-        switch (opt) {
-        case 'h':
-            *help = 1;
-            return EXIT_OK;
-        case 't':
-            rc = parse_long(optarg, 0, CARD_MAX_LABELS - 1, "--target", &o->target);
-            break;
-        case OPT_UNTARGETED:
-            o->untargeted = 1;
-            rc = EXIT_OK;
-            break;
-        case OPT_METHOD:
-            rc = EXIT_OK;
-            if (strcmp(optarg, "iterative") == 0)
-                o->attack = ATTACK_ITERATIVE;
-            else if (strcmp(optarg, "fgsm") == 0)
-                o->attack = ATTACK_FGSM;
-            else if (strcmp(optarg, "pgd") == 0)
-                o->attack = ATTACK_PGD;
-            else
-                rc = fail(EXIT_USAGE, "--method: '%s' is not one of: iterative, fgsm, pgd", optarg);
-            break;
-        case OPT_LR:
-            rc = parse_double(optarg, 1e-6, 1e3, "--lr", &o->lr);
-            break;
-        case OPT_EPS:
-            rc = parse_double(optarg, 1e-3, 255, "--eps", &o->eps);
-            break;
-        case OPT_STEP:
-            rc = parse_double(optarg, 1e-3, 255, "--step", &o->step);
-            break;
-        case OPT_MAX_ITER:
-            rc = parse_long(optarg, 1, 100000, "--max-iter", &o->max_iter);
-            o->max_iter_set = 1;
-            break;
-        case OPT_DIFF_SCALE:
-            rc = parse_double(optarg, 1e-3, 1e4, "--diff-scale", &o->diff_scale);
-            break;
-        case 'o':
-            o->out_dir = optarg;
-            rc = EXIT_OK;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            rc = EXIT_OK;
-            break;
-        case 'q':
-            o->quiet = 1;
-            rc = EXIT_OK;
-            break;
-        default:
-            return bad_option(argc, argv);
-        }
-        if (rc)
-            return rc;
-    }
-    if (o->target < 0 && !o->untargeted)
-        return fail(EXIT_USAGE, "say which class to reach with --target N, or --untargeted");
-    if (o->target >= 0 && o->untargeted)
-        return fail(EXIT_USAGE, "--target and --untargeted exclude each other");
-    if (o->attack == ATTACK_FGSM && o->max_iter_set)
+    if (o->target < 0 && !o->untargeted && !o->class_file)
+        return fail(EXIT_USAGE, "say which class to reach with --target N, or --untargeted "
+                    "(or --class-file)");
+    if ((o->target >= 0 || o->class_file) && o->untargeted)
+        return fail(EXIT_USAGE, "--target/--class-file and --untargeted exclude each other");
+    if (o->attack == ATTACK_FGSM && o->max_iter)
         return fail(EXIT_USAGE, "--max-iter does not apply to fgsm (one step)");
-    if (o->step <= 0)
-        o->step = o->eps / 4;
-    if (optind >= argc)
-        return fail(EXIT_USAGE, "no image given (usage: attrib fool IMAGE... --target N)");
     return EXIT_OK;
 }
 
-int cmd_fool(int argc, char **argv)
+/* Every input; one whose image or class fails is reported and the rest go on. */
+static int fool_all(struct fool_run *run, struct input_list *in)
 {
-    struct fool_run run = { .t_start = now_ms() };
-    struct fool_opts *o = &run.o;
-    *o = (struct fool_opts){ .target = -1, .lr = 0.06, .eps = 8.0, .max_iter = 100,
-                             .diff_scale = 10.0, .out_dir = "." };
-    model_opts_init(&o->model);
-    int help = 0, rc = parse(o, argc, argv, &help);
-    if (rc || help) {
-        if (help) {
-            fputs(usage, stdout);
-            fputs(exit_codes_help, stdout);
-        }
-        return rc;
+    int worst = EXIT_OK;
+    for (size_t i = 0; i < in->n; i++) {
+        int rc = check_target(run, &in->items[i]);
+        if (rc == EXIT_OK)
+            rc = fool_one(run, &in->items[i]);
+        if (rc == EXIT_OK)
+            continue;
+        if (rc != EXIT_INPUT)
+            return rc; /* main() reports it */
+        report_error("fool", error_message());
+        clear_error();
+        worst = rc;
     }
-    rc = make_dirs(o->out_dir);
+    return worst;
+}
+
+static int cmd_fool(void *opts, const operands *ops)
+{
+    struct fool_run run = { .t_start = now_ms(), .o = *(const struct fool_opts *)opts };
+    struct fool_opts *o = &run.o;
+    int rc = check_options(o);
     if (rc)
         return rc;
-    rc = model_open(&o->model, &run.m);
+    if (o->step <= 0)
+        o->step = o->eps / 4;
+    if (!o->max_iter)
+        o->max_iter = DEFAULT_MAX_ITER;
+    if (ops->n < 1)
+        return fail(EXIT_USAGE, "no image given (usage: attrib fool IMAGE... --target N)");
+    struct input_list in;
+    rc = inputs_collect(ops->args, ops->n, o->recursive, &in);
+    if (rc == EXIT_OK && o->class_file)
+        rc = inputs_read_classes(&in, o->class_file, o->target, CARD_MAX_LABELS - 1);
+    else
+        for (size_t i = 0; rc == EXIT_OK && i < in.n; i++)
+            in.items[i].target = o->target, in.items[i].target_line = 0;
     if (rc == EXIT_OK)
-        rc = for_each_image("fool", argv + optind, argc - optind, fool_one, &run);
+        rc = make_dirs(o->out_dir);
+    if (rc == EXIT_OK)
+        rc = model_open(&o->model, &run.m);
+    if (rc == EXIT_OK)
+        rc = model_probe_classes(&run.m);
+    if (rc == EXIT_OK)
+        rc = fool_all(&run, &in);
+    inputs_free(&in);
     model_close(&run.m);
     return rc;
 }
+
+const struct command_spec fool_spec = {
+    .synopsis = "attrib fool IMAGE|DIR|-... (--target N | --class-file TSV | --untargeted) "
+                "[options]",
+    .description =
+        "Makes an adversarial image at the model's input size. The default attack\n"
+        "steps along the L2-normalised gradient of the target's unnormalised score\n"
+        "(x += lr * g / ||g||) until the model's top-1 is the target. FGSM takes one\n"
+        "signed step of size eps; PGD takes signed steps of size --step and stays\n"
+        "within eps of the original (L-infinity), both on the log-probability.\n"
+        "Pixels stay in [0, 1]. Success is checked on the saved 8-bit PNG, read back\n"
+        "and classified again; rounding that undoes the attack means more steps.\n"
+        "Writes NAME.fool.png, NAME.fool.original.png (the start, same size),\n"
+        "NAME.fool.diff.png (perturbation x --diff-scale around mid-grey) and\n"
+        "NAME.fool.json. An image whose --class-file class the model does not have\n"
+        "fails alone; the others are done.\n",
+    COMMAND_RUN(struct fool_opts, options, cmd_fool),
+    .operands = OPERANDS_IMAGES,
+};

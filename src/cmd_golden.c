@@ -20,28 +20,14 @@
 #include "compare.h"
 #include "error.h"
 #include "fsutil.h"
-#include "tolerance_opts.h"
-
-static const char usage[] =
-    "usage: attrib golden update DIR [--] COMMAND ARGS...\n"
-    "       attrib golden check DIR [tolerances] [--json] [-q] [-- EXTRA ARGS...]\n\n"
-    "update runs 'attrib COMMAND ARGS... --save-raw' (COMMAND: saliency, gradcam,\n"
-    "guided-backprop or guided-gradcam) and keeps in DIR the exact map of every\n"
-    "image (NAME.COMMAND.npy, mirroring input folders) and the command\n"
-    "(golden.json). Commit DIR. check runs the recorded command again - from the\n"
-    "same working directory, with EXTRA ARGS appended (e.g. --model new.pt) - and\n"
-    "compares every map as 'attrib compare' does. Exit 0 when all agree, 1 when\n"
-    "any differs beyond the tolerances or is missing.\n\n"
-    "Options of check:\n" TOLERANCE_HELP
-    "  --json             one JSON object with every pair\n"
-    "  -q, --quiet        list only the pairs that fail\n"
-    "  -h, --help         show this help\n\n";
 
 static const char *const attribution_commands[] = {
     "saliency", "gradcam", "guided-backprop", "guided-gradcam",
 };
 
-enum { OPT_JSON = OPT_FIRST_COMMAND_OPTION, MAX_ARGS = 256, MAX_MANIFEST = 1 << 20 };
+enum { MAX_ARGS = 256, MAX_MANIFEST = 1 << 20 };
+
+/* check's options are compare's (update takes none). */
 
 static int unlink_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -77,25 +63,70 @@ static int run_self(char **args)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* attrib CMD ARGS... EXTRA... -o out --save-raw --no-report -q */
+/* The option row an argument word of cmd names ("--model", "--model=x",
+ * "-o"), or NULL for an operand. */
+static const struct opt *option_of(const struct opt *table, const char *word)
+{
+    if (word[0] != '-' || word[1] == '\0')
+        return NULL;
+    struct opt_row rows[OPT_MAX_ROWS];
+    int n = opts_flatten(table, rows);
+    size_t len = word[1] == '-' ? strcspn(word + 2, "=") : 0;
+    for (int i = 0; i < n; i++)
+        if (word[1] == '-' ? strlen(rows[i].o->name) == len &&
+                                 strncmp(rows[i].o->name, word + 2, len) == 0
+                           : rows[i].o->letter == word[1])
+            return rows[i].o;
+    return NULL;
+}
+
+/* Whether the option o is given by one of the words. */
+static int given_in(const struct opt *table, const struct opt *o, char **words, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (option_of(table, words[i]) == o)
+            return 1;
+    return 0;
+}
+
+/* attrib CMD ARGS... EXTRA... -o out --save-raw --no-report -q, where an
+ * option EXTRA or the fixed tail give again replaces the recorded one (an
+ * option takes one value). */
 static int run_into(const cJSON *command, char **extra, int nextra, const char *out)
 {
-    char *args[MAX_ARGS];
-    int n = 0;
+    char *args[MAX_ARGS], *tail[] = { "-o", (char *)out, "--save-raw", "--no-report", "-q" };
+    int n = 0, ntail = (int)(sizeof tail / sizeof *tail);
     args[n++] = "attrib";
-    const cJSON *it;
+    const cJSON *it, *first = cJSON_GetArrayItem(command, 0);
+    const struct command *cmd = cJSON_IsString(first) ? command_find(first->valuestring) : NULL;
+    if (!cmd)
+        return fail(EXIT_USAGE, "the golden command is not an attrib command");
+    struct command_spec spec;
+    struct opt rows[COMMAND_SPEC_ROWS];
+    command_spec_of(cmd, &spec, rows);
+    int skip = 0, after_dashdash = 0;
     cJSON_ArrayForEach(it, command) {
-        if (!cJSON_IsString(it) || n >= MAX_ARGS - nextra - 8)
+        if (!cJSON_IsString(it) || n >= MAX_ARGS - nextra - ntail - 1)
             return fail(EXIT_USAGE, "the golden command is not a list of words");
+        const char *w = it->valuestring;
+        const struct opt *o = after_dashdash || it == first ? NULL : option_of(spec.options, w);
+        after_dashdash |= strcmp(w, "--") == 0;
+        if (skip) {
+            skip = 0;
+            continue;
+        }
+        if (o && (given_in(spec.options, o, extra, nextra) ||
+                  given_in(spec.options, o, tail, ntail))) {
+            /* its value is the next word unless attached ("--x=v", "-cN") */
+            skip = opt_takes_value(o) && !strchr(w, '=') && !(w[1] != '-' && w[2]);
+            continue;
+        }
         args[n++] = it->valuestring;
     }
     for (int i = 0; i < nextra; i++)
         args[n++] = extra[i];
-    args[n++] = "-o";
-    args[n++] = (char *)out;
-    args[n++] = "--save-raw";
-    args[n++] = "--no-report";
-    args[n++] = "-q";
+    for (int i = 0; i < ntail; i++)
+        args[n++] = tail[i];
     args[n] = NULL;
     int rc = run_self(args);
     if (rc)
@@ -230,53 +261,37 @@ static int check(const char *dir, const struct tolerances *t, int json, int quie
     return rc;
 }
 
-int cmd_golden(int argc, char **argv)
+static int cmd_golden(void *opts, const operands *ops)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(usage, stdout);
-        fputs(exit_codes_help, stdout);
-        return EXIT_OK;
-    }
-    if (argc < 3 || (strcmp(argv[1], "update") != 0 && strcmp(argv[1], "check") != 0))
+    const struct compare_opts *o = opts;
+    if (ops->n < 2 || (strcmp(ops->args[0], "update") != 0 && strcmp(ops->args[0], "check") != 0))
         return fail(EXIT_USAGE, "usage: attrib golden update|check DIR ... (see --help)");
-    const char *dir = argv[2];
-    if (strcmp(argv[1], "update") == 0) {
-        int first = argc > 3 && strcmp(argv[3], "--") == 0 ? 4 : 3;
-        return update(dir, argv + first, argc - first);
-    }
-    static const struct option longopts[] = {
-        TOLERANCE_LONGOPTS,
-        { "json", no_argument, NULL, OPT_JSON },
-        { "quiet", no_argument, NULL, 'q' },
-        { 0 },
-    };
-    struct tolerances t;
-    tolerances_default(&t);
-    int json = 0, quiet = 0, opt, nargs = argc - 2;
-    char **args = argv + 2; /* args[0] is DIR, which getopt skips as argv[0] */
-    for (int i = 1; i < nargs; i++) /* what follows "--" goes to the command */
-        if (strcmp(args[i], "--") == 0) {
-            nargs = i;
-            break;
-        }
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(nargs, args, "+q", longopts, NULL)) != -1) {
-        int rc = tolerance_opts_parse(&t, opt, optarg);
-        if (rc > 0)
-            return rc;
-        if (rc == 0)
-            continue;
-        if (opt == OPT_JSON)
-            json = 1;
-        else if (opt == 'q')
-            quiet = 1;
-        else
-            return bad_option(nargs, args);
-    }
-    if (optind < nargs)
+    const char *dir = ops->args[1];
+    if (strcmp(ops->args[0], "update") == 0)
+        return update(dir, ops->args + 2, ops->n - 2);
+    if (ops->dashdash > 2)
         return fail(EXIT_USAGE, "unexpected '%s' (extra arguments for the command go after --)",
-                    args[optind]);
-    int extra_at = nargs + 1 < argc - 2 ? nargs + 1 : argc - 2;
-    return check(dir, &t, json, quiet, args + extra_at, (argc - 2) - extra_at);
+                    ops->args[2]);
+    return check(dir, &o->t, o->json, o->quiet, ops->args + 2, ops->n - 2);
 }
+
+static const char *const subcommands[] = { "update", "check", NULL };
+
+const struct command_spec golden_spec = {
+    .synopsis = "attrib golden update DIR [--] COMMAND ARGS...\n"
+                "       attrib golden check DIR [tolerances] [--json] [-q] [-- EXTRA ARGS...]",
+    .description =
+        "update runs 'attrib COMMAND ARGS... --save-raw' (COMMAND: saliency, gradcam,\n"
+        "guided-backprop or guided-gradcam) and keeps in DIR the exact map of every\n"
+        "image (NAME.COMMAND.npy, mirroring input folders) and the command\n"
+        "(golden.json). Commit DIR. check runs the recorded command again - from the\n"
+        "same working directory, with EXTRA ARGS appended (e.g. --model new.pt; an\n"
+        "option given there replaces the recorded one) - and compares every map as\n"
+        "'attrib compare' does. Exit 0 when all agree, 1 when any differs beyond the\n"
+        "tolerances or is missing. Options go before the command (update) or before\n"
+        "-- (check).\n",
+    COMMAND_RUN(struct compare_opts, compare_options, cmd_golden),
+    .stop_after = 3, /* update DIR COMMAND: the rest is the command's */
+    .operands = OPERANDS_WORDS,
+    .operand_words = subcommands,
+};

@@ -2,148 +2,10 @@
  * the layer's channels weighted by their mean gradient, rectified, and
  * upsampled bilinearly to the input size; --variant picks another
  * weighting: Grad-CAM++, Score-CAM or Eigen-CAM (cam.h). */
-#include <stdlib.h>
-#include <string.h>
-
-#include "cam.h"
-#include "commands.h"
-#include "error.h"
 #include "explain.h"
 #include "gradcam.h"
-#include "heatmap.h"
 #include "methods.h"
 #include "sampling.h"
-
-enum { OPT_VARIANT = OPT_SAMPLING_LAST };
-
-enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM };
-
-static long internal_batch = DEFAULT_INTERNAL_BATCH; /* Score-CAM's masked copies per pass */
-
-/* The map of one image from its layer activation and gradient [ch, h, w]. */
-static int score_cam(struct explain_run *run, struct batch *b, int i, const float *act, int ch,
-                     int h, int w, int64_t target, float *cam);
-
-static int cam_of(enum cam_variant v, struct explain_run *run, struct batch *b, int i,
-                  const float *act, const float *grad, int ch, int h, int w, int64_t target,
-                  float *cam)
-{
-    switch (v) {
-    case CAM_GRADCAM:
-        heatmap_gradcam(act, grad, ch, h, w, cam);
-        return EXIT_OK;
-    case CAM_GRADCAM_PP:
-        return cam_gradcam_pp(act, grad, ch, h, w, cam);
-    case CAM_SCORECAM:
-        return score_cam(run, b, i, act, ch, h, w, target, cam);
-    case CAM_EIGENCAM:
-        return cam_eigen(act, ch, h, w, cam);
-    }
-    return fail(EXIT_INTERNAL, "unknown CAM variant");
-}
-
-/* Every image's low-resolution map of variant v over run->layer, upsampled
- * into a->map; the summaries get the layer. */
-static int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets,
-                       enum cam_variant v)
-{
-    int64_t shape[4], ls[4];
-    batch_shape(b, shape);
-    attrib_status st = attrib_layer_gradient(run->model.handle, b->x, shape, targets, run->layer,
-                                             &b->res);
-    if (st != ATTRIB_OK)
-        return explain_shim_error(run, st);
-    const float *act = attrib_result_layer(b->res, ls);
-    const float *grad = attrib_result_layer_grad(b->res, NULL);
-    const int64_t *used = attrib_result_targets(b->res);
-    const size_t per_image = (size_t)(ls[1] * ls[2] * ls[3]);
-    const int ch = (int)ls[1], h = (int)ls[2], w = (int)ls[3];
-    for (int i = 0; i < b->n; i++) {
-        struct attribution *a = &b->a[i];
-        struct summary *s = &b->s[i];
-        free(a->cam);
-        if (!(a->cam = malloc((size_t)h * w * sizeof *a->cam)))
-            return fail(EXIT_INTERNAL, "out of memory");
-        int rc = cam_of(v, run, b, i, act + i * per_image, grad + i * per_image, ch, h, w,
-                        used[i], a->cam);
-        if (rc)
-            return rc;
-        s->layer = run->layer;
-        s->layer_shape[0] = ch, s->layer_shape[1] = h, s->layer_shape[2] = w;
-        s->cam = a->cam, s->cam_h = h, s->cam_w = w;
-        struct rect whole = { 0, 0, w, h };
-        if ((rc = image_resize_plane(a->cam, w, h, 1, whole, a->map, b->w, b->h)))
-            return rc;
-    }
-    return 0;
-}
-
-int gradcam_compute(struct explain_run *run, struct batch *b, const int64_t *targets)
-{
-    return cam_compute(run, b, targets, CAM_GRADCAM);
-}
-
-/* Score-CAM: each channel, upsampled to the input size and scaled to
- * [0, 1], masks the (normalised) input; the class's score on the masked
- * copy weighs the channel. A flat channel masks everything, so all flat
- * channels share one pass. */
-static int score_cam(struct explain_run *run, struct batch *b, int i, const float *act, int ch,
-                     int h, int w, int64_t target, float *cam)
-{
-    const size_t plane = (size_t)b->h * b->w, n = 3 * plane;
-    const int chunk = (int)internal_batch;
-    const float *x = b->x + i * n;
-    double *scores = malloc((size_t)ch * sizeof *scores);
-    int *channel = malloc((size_t)chunk * sizeof *channel), first_flat = -1, passes = 0;
-    char *flat = calloc((size_t)ch, 1);
-    float *xs = malloc((size_t)chunk * n * sizeof *xs), *mask = malloc(plane * sizeof *mask);
-    int rc = scores && channel && flat && xs && mask ? EXIT_OK
-                                                    : fail(EXIT_INTERNAL, "out of memory");
-    struct rect whole = { 0, 0, w, h };
-    for (int k = 0; rc == EXIT_OK && k < ch;) {
-        int m = 0; /* masked copies in this pass */
-        for (; rc == EXIT_OK && k < ch && m < chunk; k++) {
-            rc = image_resize_plane(act + (size_t)k * h * w, w, h, 1, whole, mask, b->w, b->h);
-            if (rc == EXIT_OK && (flat[k] = (char)cam_mask_normalise(mask, plane))) {
-                if (first_flat >= 0)
-                    continue;
-                first_flat = k;
-            }
-            for (int c = 0; c < 3; c++)
-                for (size_t j = 0; j < plane; j++)
-                    xs[m * n + c * plane + j] = x[c * plane + j] * mask[j];
-            channel[m++] = k;
-        }
-        if (rc || m == 0)
-            break;
-        attrib_result *res = NULL;
-        rc = sampling_pass(run, 0, xs, m, b->h, b->w, target, &res);
-        int64_t classes;
-        const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
-        for (int j = 0; rc == EXIT_OK && j < m; j++)
-            scores[channel[j]] = logits[j * classes + target];
-        passes += m;
-        attrib_result_free(res);
-    }
-    int nflat = 0;
-    for (int k = 0; rc == EXIT_OK && k < ch; k++)
-        if (flat[k]) {
-            scores[k] = scores[first_flat];
-            nflat++;
-        }
-    if (rc == EXIT_OK)
-        rc = cam_score_weighted(act, scores, ch, h, w, cam);
-    if (rc == EXIT_OK) {
-        summary_detail_number(&b->s[i], "masked_copies", passes);
-        summary_detail_number(&b->s[i], "flat_channels", nflat);
-    }
-    free(scores);
-    free(channel);
-    free(flat);
-    free(xs);
-    free(mask);
-    return rc;
-}
 
 static int gradcam(struct explain_run *run, struct batch *b)
 {
@@ -165,31 +27,34 @@ static int eigencam(struct explain_run *run, struct batch *b)
     return cam_compute(run, b, b->targets, CAM_EIGENCAM);
 }
 
-static const struct option options[] = {
-    { "variant", required_argument, NULL, OPT_VARIANT },
-    INTERNAL_BATCH_LONGOPT, { 0 },
+/* In enum cam_variant order: each is also a method of its own. */
+static const char *const variant_names[] = { "gradcam", "gradcam++", "scorecam", "eigencam",
+                                             NULL };
+
+static const struct opt gradcam_options[] = {
+    OPT_ENUM(0, "variant", struct cam_params, variant, variant_names, CAM_GRADCAM,
+             "the CAM to compute (see above)"),
+    INTERNAL_BATCH_OPTION(struct cam_params, internal_batch),
+    OPT_END,
 };
 
-static int parse(struct explain_run *run, int opt, const char *arg)
+static const struct opt variant_options[] = {
+    INTERNAL_BATCH_OPTION(struct cam_params, internal_batch),
+    OPT_END,
+};
+
+static const struct method *resolve(const struct explain_run *run)
 {
     const struct method *variants[] = { &method_gradcam, &method_gradcam_pp, &method_scorecam,
                                         &method_eigencam };
-    if (opt == OPT_INTERNAL_BATCH)
-        return parse_long(arg, 1, MAX_INTERNAL_BATCH, "--internal-batch", &internal_batch);
-    if (opt != OPT_VARIANT)
-        return -1;
-    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++)
-        if (strcmp(arg, variants[k]->name) == 0) {
-            run->method = variants[k];
-            return EXIT_OK;
-        }
-    return fail(EXIT_USAGE, "--variant: '%s' is not gradcam, gradcam++, scorecam or eigencam",
-                arg);
+    return variants[METHOD_PARAMS(struct cam_params, run)->variant];
 }
 
-#define CAM_USAGE                                                                              \
-    "usage: attrib gradcam IMAGE|DIR|-... [--class N] [--layer PATH]\n"                        \
-    "                      [--variant gradcam|gradcam++|scorecam|eigencam] [-o DIR] [options]\n\n" \
+#define CAM_SYNOPSIS                                                                            \
+    "attrib gradcam IMAGE|DIR|-... [--class N] [--layer PATH]\n"                                \
+    "                      [--variant gradcam|gradcam++|scorecam|eigencam] [-o DIR] [options]"
+
+#define CAM_DESCRIPTION                                                                        \
     "Class activation maps of a layer, upsampled bilinearly to the model's input size:\n"      \
     "  gradcam    Grad-CAM (Selvaraju et al. 2016, default): the activation maps\n"           \
     "             weighted by the spatial mean of the class score's gradient, summed,\n"      \
@@ -204,21 +69,14 @@ static int parse(struct explain_run *run, int opt, const char *arg)
     "Writes NAME.VARIANT.png, NAME.VARIANT.overlay.png and NAME.VARIANT.json (with the\n"      \
     "layer and its low-resolution map); --raw writes the full-resolution map.\n"
 
-#define CAM_OPTIONS_HELP                                                       \
-    "  --variant V        gradcam (default), gradcam++, scorecam, eigencam\n" \
-    INTERNAL_BATCH_HELP
+#define CAM_METHOD(ident, nm, fn, opts, res, eval)                                          \
+    const struct method ident = { .name = nm, .synopsis = CAM_SYNOPSIS,                       \
+                                  .description = CAM_DESCRIPTION, .uses_layer = 1,            \
+                                  .in_eval = eval, .options = opts, .resolve = res,           \
+                                  .compute = fn }
 
-#define CAM_METHOD(ident, nm, fn)                                                       \
-    const struct method ident = { .name = nm, .usage = CAM_USAGE, .uses_layer = 1,    \
-                                  .options = options, .options_help = CAM_OPTIONS_HELP, \
-                                  .parse = parse, .compute = fn }
-
-CAM_METHOD(method_gradcam, "gradcam", gradcam);
-CAM_METHOD(method_gradcam_pp, "gradcam++", gradcam_pp);
-CAM_METHOD(method_scorecam, "scorecam", scorecam);
-CAM_METHOD(method_eigencam, "eigencam", eigencam);
-
-int cmd_gradcam(int argc, char **argv)
-{
-    return explain_main(&method_gradcam, argc, argv);
-}
+/* Only gradcam has --variant: the variants are what it resolves to. */
+CAM_METHOD(method_gradcam, "gradcam", gradcam, gradcam_options, resolve, 1);
+CAM_METHOD(method_gradcam_pp, "gradcam++", gradcam_pp, variant_options, NULL, 1);
+CAM_METHOD(method_scorecam, "scorecam", scorecam, variant_options, NULL, 0);
+CAM_METHOD(method_eigencam, "eigencam", eigencam, variant_options, NULL, 1);

@@ -2,7 +2,6 @@
  * times the upsampled Grad-CAM map, pointwise (Selvaraju et al. 2016). */
 #include <string.h>
 
-#include "commands.h"
 #include "explain.h"
 #include "gradcam.h"
 #include "guided.h"
@@ -20,7 +19,7 @@ static int guided_gradcam(struct explain_run *run, struct batch *b)
     memcpy(targets, attrib_result_targets(b->res), (size_t)b->n * sizeof *targets);
     attrib_result_free(b->res);
     b->res = NULL;
-    if ((rc = gradcam_compute(run, b, targets)))
+    if ((rc = cam_compute(run, b, targets, CAM_GRADCAM)))
         return rc;
     size_t plane = (size_t)b->h * b->w;
     for (int i = 0; i < b->n; i++) {
@@ -35,8 +34,9 @@ static int guided_gradcam(struct explain_run *run, struct batch *b)
 
 const struct method method_guided_gradcam = {
     .name = "guided-gradcam",
-    .usage =
-        "usage: attrib guided-gradcam IMAGE|DIR|-... [--class N] [--layer PATH] [-o DIR] [options]\n\n"
+    .synopsis =
+        "attrib guided-gradcam IMAGE|DIR|-... [--class N] [--layer PATH] [-o DIR] [options]",
+    .description =
         "Guided Grad-CAM (Selvaraju et al. 2016): the guided-backpropagation gradient\n"
         "multiplied pointwise by the Grad-CAM map upsampled to the input size. Writes\n"
         "NAME.guided-gradcam.png (|max over channels| heatmap), .rgb.png, .overlay.png\n"
@@ -44,8 +44,3 @@ const struct method method_guided_gradcam = {
     .uses_layer = 1,
     .compute = guided_gradcam,
 };
-
-int cmd_guided_gradcam(int argc, char **argv)
-{
-    return explain_main(&method_guided_gradcam, argc, argv);
-}

@@ -1,7 +1,6 @@
 /* cmd_input_x_gradient.c - `attrib input-x-gradient`: the input times its
  * gradient, pointwise (Shrikumar et al. 2016): a first-order estimate of
  * each pixel's contribution to the score. */
-#include "commands.h"
 #include "explain.h"
 #include "heatmap.h"
 #include "methods.h"
@@ -25,17 +24,14 @@ static int input_x_gradient(struct explain_run *run, struct batch *b)
 
 const struct method method_input_x_gradient = {
     .name = "input-x-gradient",
-    .usage =
-        "usage: attrib input-x-gradient IMAGE|DIR|-... [--class N] [-o DIR] [options]\n\n"
+    .synopsis =
+        "attrib input-x-gradient IMAGE|DIR|-... [--class N] [-o DIR] [options]",
+    .description =
         "Input x gradient (Shrikumar et al. 2016): the normalised input times the\n"
         "gradient of the class score, pointwise; the heatmap is |sum over colour\n"
         "channels|, --raw writes the signed 3xHxW product. Integrated gradients with\n"
         "a zeros baseline and one step. Writes NAME.input-x-gradient.png, .rgb.png,\n"
         ".overlay.png and .json.\n",
+    .in_eval = 1,
     .compute = input_x_gradient,
 };
-
-int cmd_input_x_gradient(int argc, char **argv)
-{
-    return explain_main(&method_input_x_gradient, argc, argv);
-}

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
 #include "error.h"
 #include "explain.h"
 #include "heatmap.h"
@@ -18,44 +17,36 @@
 
 #define MAX_DOUBLINGS 6 /* --max-error: at most 64 times --steps */
 
-enum { OPT_STEPS = OPT_SAMPLING_LAST, OPT_QUADRATURE, OPT_MAX_ERROR };
-
-static struct ig_params {
+struct ig_params {
     struct sampling sampling;
     long steps;
-    enum quadrature quad;
+    int quad;         /* enum quadrature */
     double max_error; /* > 0: double the steps until the relative error is within */
-} params = { .sampling = { .internal_batch = DEFAULT_INTERNAL_BATCH,
-                           .baseline = { .kind = BASELINE_BLACK } },
-             .steps = DEFAULT_STEPS };
-
-static const struct option options[] = {
-    { "steps", required_argument, NULL, OPT_STEPS },
-    { "method", required_argument, NULL, OPT_QUADRATURE },
-    { "max-error", required_argument, NULL, OPT_MAX_ERROR },
-    BASELINE_LONGOPT, INTERNAL_BATCH_LONGOPT, SEED_LONGOPT, { 0 },
 };
 
-static int parse(struct explain_run *run, int opt, const char *arg)
-{
-    (void)run;
-    switch (opt) {
-    case OPT_STEPS:
-        return parse_long(arg, 1, MAX_STEPS, "--steps", &params.steps);
-    case OPT_QUADRATURE:
-        if (quadrature_parse(arg, &params.quad))
-            return fail(EXIT_USAGE, "--method: '%s' is not %s", arg, QUADRATURE_NAMES);
-        return EXIT_OK;
-    case OPT_MAX_ERROR:
-        return parse_double(arg, 1e-9, 1, "--max-error", &params.max_error);
-    default:
-        return sampling_parse(&params.sampling, opt, arg);
-    }
-}
+static const struct opt options[] = {
+    OPT_INT(0, "steps", struct ig_params, steps, 1, MAX_STEPS, DEFAULT_STEPS, "N",
+            "points on the path"),
+    OPT_ENUM(0, "method", struct ig_params, quad, quadrature_names, QUAD_GAUSS_LEGENDRE,
+             "quadrature: gauss-legendre, or riemann (right sum, k/N)"),
+    { .kind = OPTK_REAL, .name = "max-error", .offset = OPT_FIELD(struct ig_params, max_error,
+                                                                  double),
+      .min = 1e-9, .max = 1, .metavar = "F", .default_text = "off",
+      .help = "double the steps (up to 64 times) until the completeness error is within F of "
+              "score(image) - score(baseline)" },
+    BASELINE_OPTION(struct ig_params, sampling.baseline, "black"),
+    SAMPLING_OPTIONS(struct ig_params, sampling),
+    OPT_END,
+};
 
 static int prepare(struct explain_run *run)
 {
-    return sampling_prepare(&params.sampling, run);
+    return sampling_prepare(&METHOD_PARAMS(struct ig_params, run)->sampling, run);
+}
+
+static void release(struct explain_run *run)
+{
+    sampling_release(&METHOD_PARAMS(struct ig_params, run)->sampling);
 }
 
 /* Sum over the path nodes of weight * gradient at baseline + alpha (x - baseline),
@@ -65,7 +56,7 @@ static int path_integral(struct explain_run *run, const float *x, const float *b
                          const double *weight, double *acc)
 {
     const size_t n = (size_t)3 * h * w;
-    const int chunk = (int)params.sampling.internal_batch;
+    const int chunk = (int)METHOD_PARAMS(struct ig_params, run)->sampling.internal_batch;
     float *xs = malloc((size_t)chunk * n * sizeof *xs);
     int rc = xs ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     for (int first = 0; rc == EXIT_OK && first < steps; first += chunk) {
@@ -111,7 +102,7 @@ static int attribute(struct explain_run *run, const float *x, const float *base,
     double *acc = calloc(n, sizeof *acc);
     int rc = alpha && weight && acc ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK) {
-        quadrature_nodes(params.quad, m, alpha, weight);
+        quadrature_nodes(METHOD_PARAMS(struct ig_params, run)->quad, m, alpha, weight);
         rc = path_integral(run, x, base, h, w, target, m, alpha, weight, acc);
     }
     *total = 0;
@@ -127,6 +118,7 @@ static int attribute(struct explain_run *run, const float *x, const float *base,
 
 static int integrated_gradients(struct explain_run *run, struct batch *b)
 {
+    const struct ig_params *p = METHOD_PARAMS(struct ig_params, run);
     int rc = explain_reference_pass(run, b);
     if (rc)
         return rc;
@@ -138,15 +130,15 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
         const float *x = b->x + i * n;
         struct attribution *a = &b->a[i];
         double score_base = 0, total = 0, delta = 0, err = 0;
-        int m = (int)params.steps;
-        rc = sampling_baseline(&params.sampling, run, x, base);
+        int m = (int)p->steps;
+        rc = sampling_baseline(&p->sampling, run, x, base);
         if (rc == EXIT_OK)
             rc = baseline_score(run, base, b->h, b->w, explain_target(b, i), &score_base);
         delta = explain_target_score(b, i) - score_base;
         for (int doubling = 0; rc == EXIT_OK; doubling++, m *= 2) {
             rc = attribute(run, x, base, b->h, b->w, explain_target(b, i), m, a, &total);
             err = delta != 0 ? fabs(total - delta) / fabs(delta) : INFINITY;
-            if (!(params.max_error > 0) || err <= params.max_error || doubling == MAX_DOUBLINGS)
+            if (!(p->max_error > 0) || err <= p->max_error || doubling == MAX_DOUBLINGS)
                 break;
         }
         if (rc)
@@ -155,14 +147,14 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
         heatmap_abs_channel_sum(a->chw, 3, b->h, b->w, a->map);
         struct summary *s = &b->s[i];
         summary_detail_number(s, "steps", m);
-        summary_detail_text(s, "quadrature", quadrature_name(params.quad));
-        summary_detail_text(s, "baseline", baseline_name(&params.sampling.baseline));
+        summary_detail_text(s, "quadrature", quadrature_name(p->quad));
+        summary_detail_text(s, "baseline", baseline_name(&p->sampling.baseline));
         summary_detail_number(s, "baseline_score", score_base);
         summary_detail_number(s, "score_difference", delta);
         summary_detail_number(s, "attribution_sum", total);
         summary_detail_number(s, "completeness_error", fabs(total - delta));
         summary_detail_number(s, "completeness_relative_error", err);
-        if (params.max_error > 0 && err > params.max_error) {
+        if (p->max_error > 0 && err > p->max_error) {
             s->warning = "--max-error not reached with 64 times --steps";
             report_warning(s->method, "%s: %s", s->image, s->warning);
         }
@@ -173,9 +165,10 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
 
 const struct method method_integrated_gradients = {
     .name = "integrated-gradients",
-    .usage =
-        "usage: attrib integrated-gradients IMAGE|DIR|-... [--class N] [--steps 50]\n"
-        "                                   [--baseline black|zeros|blur|noise|FILE] [options]\n\n"
+    .synopsis =
+        "attrib integrated-gradients IMAGE|DIR|-... [--class N] [--steps 50]\n"
+        "                                   [--baseline black|zeros|blur|noise|FILE] [options]",
+    .description =
         "Integrated gradients (Sundararajan et al. 2017): the gradient of the class score\n"
         "averaged along the straight path from a baseline to the image, times the\n"
         "difference image-baseline; the attributions add up to score(image) -\n"
@@ -184,21 +177,9 @@ const struct method method_integrated_gradients = {
         "heatmap is |sum over colour channels|; --raw and --save-raw write the signed\n"
         "3xHxW attributions. Writes NAME.integrated-gradients.png, .rgb.png,\n"
         ".overlay.png and .json.\n",
+    .in_eval = 1,
     .options = options,
-    .options_help =
-        "  --steps N          points on the path (default: 50)\n"
-        "  --method RULE      gauss-legendre (default) or riemann (right sum, k/N)\n"
-        "  --max-error F      double the steps (up to 64 times) until the completeness\n"
-        "                     error is within F of score(image) - score(baseline)\n"
-        "  --baseline B       black (default), zeros (the mean colour), blur (Gaussian,\n"
-        "                     sigma 5 px), noise (uniform, --seed) or an image FILE\n"
-        INTERNAL_BATCH_HELP SEED_HELP,
-    .parse = parse,
     .prepare = prepare,
+    .release = release,
     .compute = integrated_gradients,
 };
-
-int cmd_integrated_gradients(int argc, char **argv)
-{
-    return explain_main(&method_integrated_gradients, argc, argv);
-}

@@ -8,18 +8,16 @@
 #include "layers.h"
 #include "model.h"
 
-static const char usage[] =
-    "usage: attrib layers [MODEL] [--json] [options]\n\n"
-    "Lists the model's layers - every submodule output found on its TorchScript\n"
-    "graph - with the op that produced it and its shape for one input of the\n"
-    "model's size. '*' marks the default layer of gradcam and guided-gradcam.\n"
-    "MODEL is a .pt file (default: --model, $ATTRIB_MODEL, then the default).\n\n"
-    "Options:\n"
-    "  --json             one JSON object per layer, one per line\n"
-    MODEL_OPTS_HELP
-    "  -h, --help         show this help\n\n";
+struct layers_opts {
+    struct model_opts model;
+    int json;
+};
 
-enum { OPT_JSON = OPT_FIRST_COMMAND_OPTION };
+static const struct opt options[] = {
+    OPT_FLAG(0, "json", struct layers_opts, json, "one JSON object per layer, one per line"),
+    MODEL_OPTIONS(struct layers_opts, model),
+    OPT_END,
+};
 
 static void shape_text(const struct layer_info *e, char *buf, size_t size)
 {
@@ -45,37 +43,15 @@ static void print_layers(const struct layer_list *l, long def, int json)
     }
 }
 
-int cmd_layers(int argc, char **argv)
+static int cmd_layers(void *opts, const operands *ops)
 {
-    static const struct option longopts[] = {
-        MODEL_LONGOPTS,
-        { "json", no_argument, NULL, OPT_JSON },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    struct model_opts o;
-    int json = 0, opt;
-    model_opts_init(&o);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int rc = model_opts_parse(&o, opt, optarg);
-        if (rc == -1 && opt == 'h') {
-            fputs(usage, stdout);
-            fputs(exit_codes_help, stdout);
-            return EXIT_OK;
-        }
-        if (rc == -1 && opt == OPT_JSON)
-            json = 1, rc = EXIT_OK;
-        if (rc == -1)
-            return bad_option(argc, argv);
-        if (rc)
-            return rc;
-    }
-    if (argc - optind > 1)
-        return fail(EXIT_USAGE, "one model at a time (got %d)", argc - optind);
-    if (optind < argc)
-        o.model_path = argv[optind];
+    struct layers_opts *lo = opts;
+    struct model_opts o = lo->model;
+    int json = lo->json;
+    if (ops->n > 1)
+        return fail(EXIT_USAGE, "one model at a time (got %d)", ops->n);
+    if (ops->n == 1)
+        o.model_path = ops->args[0];
 
     struct model m;
     struct layer_list layers = { 0 };
@@ -94,3 +70,14 @@ int cmd_layers(int argc, char **argv)
     model_close(&m);
     return rc;
 }
+
+const struct command_spec layers_spec = {
+    .synopsis = "attrib layers [MODEL] [--json] [options]",
+    .description =
+        "Lists the model's layers - every submodule output found on its TorchScript\n"
+        "graph - with the op that produced it and its shape for one input of the\n"
+        "model's size. '*' marks the default layer of gradcam and guided-gradcam.\n"
+        "MODEL is a .pt file (default: --model, $ATTRIB_MODEL, then the default).\n",
+    COMMAND_RUN(struct layers_opts, options, cmd_layers),
+    .operands = OPERANDS_MODEL,
+};

@@ -8,22 +8,22 @@
 
 #include <cJSON.h>
 
-#include "cli.h"
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
 #include "report.h"
 
-static const char usage[] =
-    "usage: attrib merge DIR... [-o OUT]\n\n"
-    "Combines the reports that batch runs wrote into DIRs - summary.shard-K-of-N.json\n"
-    "from --shard runs (all shards of a directory), else summary.json - into one\n"
-    "summary.json, summary.csv and index.html in OUT (default: the first DIR), in the\n"
-    "order of the original input list. All reports must come from the same method\n"
-    "and model file.\n\n"
-    "Options:\n"
-    "  -o, --output DIR   where to write the merged report\n"
-    "  -h, --help         show this help\n\n";
+struct merge_opts {
+    const char *out;
+};
+
+static const struct opt options[] = {
+    { .kind = OPTK_PATH, .letter = 'o', .name = "output",
+      .offset = OPT_FIELD(struct merge_opts, out, const char *), .metavar = "DIR",
+      .flags = OPT_COMPLETE_DIR, .default_text = "the first DIR",
+      .help = "where to write the merged report" },
+    OPT_END,
+};
 
 enum { MAX_REPORT_BYTES = 512 * 1024 * 1024 };
 
@@ -129,35 +129,17 @@ static int check_unique(const cJSON *merged)
     return EXIT_OK;
 }
 
-int cmd_merge(int argc, char **argv)
+static int cmd_merge(void *opts, const operands *ops)
 {
-    static const struct option longopts[] = {
-        { "output", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    const char *out = NULL;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            fputs(exit_codes_help, stdout);
-            return EXIT_OK;
-        }
-        if (opt != 'o')
-            return bad_option(argc, argv);
-        out = optarg;
-    }
-    if (optind >= argc)
+    const char *out = ((const struct merge_opts *)opts)->out;
+    if (ops->n < 1)
         return fail(EXIT_USAGE, "no report directory given (usage: attrib merge DIR... [-o OUT])");
     if (!out)
-        out = argv[optind];
+        out = ops->args[0];
     int rc = make_dirs(out), count = 0;
     cJSON *merged = NULL;
-    for (int i = optind; rc == EXIT_OK && i < argc; i++)
-        rc = read_dir(argv[i], out, &merged, &count);
+    for (int i = 0; rc == EXIT_OK && i < ops->n; i++)
+        rc = read_dir(ops->args[i], out, &merged, &count);
     double seconds = 0;
     if (rc == EXIT_OK) {
         cJSON *acc = cJSON_GetObjectItemCaseSensitive(merged, "merged_seconds");
@@ -175,3 +157,14 @@ int cmd_merge(int argc, char **argv)
     cJSON_Delete(merged);
     return rc;
 }
+
+const struct command_spec merge_spec = {
+    .synopsis = "attrib merge DIR... [-o OUT]",
+    .description =
+        "Combines the reports that batch runs wrote into DIRs - summary.shard-K-of-N.json\n"
+        "from --shard runs (all shards of a directory), else summary.json - into one\n"
+        "summary.json, summary.csv and index.html in OUT, in the order of the original\n"
+        "input list. All reports must come from the same method and model file.\n",
+    COMMAND_RUN(struct merge_opts, options, cmd_merge),
+    .operands = OPERANDS_FILES,
+};

@@ -9,23 +9,20 @@
 #include "error.h"
 #include "model.h"
 
-static const char usage[] =
-    "usage: attrib predict IMAGE|DIR|-... [--top K] [--json] [options]\n\n"
-    "Classifies each image and prints its K most likely classes: probability,\n"
-    "class index and label. An image that cannot be read is reported and skipped.\n\n"
-    "Options:\n"
-    "  -k, --top K        how many classes to print (default: 5)\n"
-    "  --json             print one JSON object per image, one per line\n"
-    "  -r, --recursive    also take images in subdirectories of directory inputs\n"
-    MODEL_OPTS_HELP
-    "  -h, --help         show this help\n\n";
-
-enum { OPT_JSON = OPT_FIRST_COMMAND_OPTION };
-
 struct predict_opts {
     struct model_opts model;
     long top;
     int json, recursive;
+};
+
+static const struct opt options[] = {
+    OPT_INT('k', "top", struct predict_opts, top, 1, CARD_MAX_LABELS, 5, "K",
+            "how many classes to print"),
+    OPT_FLAG(0, "json", struct predict_opts, json, "print one JSON object per image, one per line"),
+    OPT_FLAG('r', "recursive", struct predict_opts, recursive,
+             "also take images in subdirectories of directory inputs"),
+    MODEL_OPTIONS(struct predict_opts, model),
+    OPT_END,
 };
 
 static void print_result(const struct model *m, const struct predict_opts *o, const char *path,
@@ -99,60 +96,21 @@ static int predict_one(void *ctx, const char *path)
     return rc;
 }
 
-int cmd_predict(int argc, char **argv)
+static int cmd_predict(void *opts, const operands *ops)
 {
-    static const struct option longopts[] = {
-        MODEL_LONGOPTS,
-        { "top", required_argument, NULL, 'k' },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "recursive", no_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
-    struct predict_opts o = { .top = 5 };
-    model_opts_init(&o.model);
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "k:rh", longopts, NULL)) != -1) {
-        int rc = model_opts_parse(&o.model, opt, optarg);
-        if (rc == -1) {
-            switch (opt) {
-            case 'h':
-                fputs(usage, stdout);
-                fputs(exit_codes_help, stdout);
-                return EXIT_OK;
-            case 'k':
-                rc = parse_long(optarg, 1, CARD_MAX_LABELS, "--top", &o.top);
-                break;
-            case OPT_JSON:
-                o.json = 1;
-                rc = EXIT_OK;
-                break;
-            case 'r':
-                o.recursive = 1;
-                rc = EXIT_OK;
-                break;
-            default:
-                return bad_option(argc, argv);
-            }
-        }
-        if (rc)
-            return rc;
-    }
-    if (optind >= argc)
+    const struct predict_opts *o = opts;
+    if (ops->n < 1)
         return fail(EXIT_USAGE, "no image given (usage: attrib predict IMAGE|DIR|-... [--top K])");
-
     struct input_list in;
-    int rc = inputs_collect(argv + optind, argc - optind, o.recursive, &in);
+    int rc = inputs_collect(ops->args, ops->n, o->recursive, &in);
     if (rc)
         return rc;
     char **paths = malloc(in.n * sizeof *paths);
     for (size_t i = 0; paths && i < in.n; i++)
         paths[i] = in.items[i].path;
     struct model m = { 0 };
-    rc = paths ? model_open(&o.model, &m) : fail(EXIT_INTERNAL, "out of memory");
-    struct predict_run run = { &m, &o };
+    rc = paths ? model_open(&o->model, &m) : fail(EXIT_INTERNAL, "out of memory");
+    struct predict_run run = { &m, o };
     if (rc == EXIT_OK)
         rc = for_each_image("predict", paths, (int)in.n, predict_one, &run);
     free(paths);
@@ -160,3 +118,12 @@ int cmd_predict(int argc, char **argv)
     model_close(&m);
     return rc;
 }
+
+const struct command_spec predict_spec = {
+    .synopsis = "attrib predict IMAGE|DIR|-... [--top K] [--json] [options]",
+    .description =
+        "Classifies each image and prints its K most likely classes: probability,\n"
+        "class index and label. An image that cannot be read is reported and skipped.\n",
+    COMMAND_RUN(struct predict_opts, options, cmd_predict),
+    .operands = OPERANDS_IMAGES,
+};

@@ -1,6 +1,5 @@
 /* cmd_saliency.c - `attrib saliency`: Simonyan et al. 2014, "Deep Inside
  * Convolutional Networks": |d score_c / d input|, max over colour channels. */
-#include "commands.h"
 #include "explain.h"
 #include "heatmap.h"
 #include "methods.h"
@@ -21,18 +20,15 @@ static int saliency(struct explain_run *run, struct batch *b)
 
 const struct method method_saliency = {
     .name = "saliency",
-    .usage =
-        "usage: attrib saliency IMAGE|DIR|-... [--class N] [-o DIR] [options]\n\n"
+    .synopsis =
+        "attrib saliency IMAGE|DIR|-... [--class N] [-o DIR] [options]",
+    .description =
         "Gradient of the class's unnormalised score with respect to the input pixels,\n"
         "absolute value, maximum over the colour channels (Simonyan et al. 2014): an\n"
         "HxW map at the model's input size. Writes NAME.saliency.png (heatmap),\n"
         "NAME.saliency.overlay.png (over the original, at its size) and\n"
         "NAME.saliency.json (summary); a batch also gets summary.json, summary.csv\n"
         "and index.html.\n",
+    .in_eval = 1,
     .compute = saliency,
 };
-
-int cmd_saliency(int argc, char **argv)
-{
-    return explain_main(&method_saliency, argc, argv);
-}

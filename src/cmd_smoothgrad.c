@@ -5,56 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
 #include "error.h"
 #include "explain.h"
 #include "heatmap.h"
 #include "methods.h"
-#include "optimize.h"
+#include "rng.h"
 #include "sampling.h"
 
 #define DEFAULT_SAMPLES 50
 #define MAX_SAMPLES 10000
 #define DEFAULT_NOISE 0.15 /* the paper's recommended 10-20 % */
 
-enum { OPT_SAMPLES = OPT_SAMPLING_LAST, OPT_NOISE, OPT_VARIANT };
 enum smooth_variant { SG_MEAN, SG_SQUARED, SG_VARGRAD };
-static const char *const variant_names[] = { "smoothgrad", "squared", "vargrad" };
+static const char *const variant_names[] = { "smoothgrad", "squared", "vargrad", NULL };
 
-static struct sg_params {
+struct sg_params {
     struct sampling sampling;
     long samples;
     double noise;
-    enum smooth_variant variant;
-} params = { .sampling = { .internal_batch = DEFAULT_INTERNAL_BATCH },
-             .samples = DEFAULT_SAMPLES, .noise = DEFAULT_NOISE };
-
-static const struct option options[] = {
-    { "samples", required_argument, NULL, OPT_SAMPLES },
-    { "noise", required_argument, NULL, OPT_NOISE },
-    { "variant", required_argument, NULL, OPT_VARIANT },
-    INTERNAL_BATCH_LONGOPT, SEED_LONGOPT, { 0 },
+    int variant; /* enum smooth_variant */
 };
 
-static int parse(struct explain_run *run, int opt, const char *arg)
-{
-    (void)run;
-    switch (opt) {
-    case OPT_SAMPLES:
-        return parse_long(arg, 1, MAX_SAMPLES, "--samples", &params.samples);
-    case OPT_NOISE:
-        return parse_double(arg, 0, 10, "--noise", &params.noise);
-    case OPT_VARIANT:
-        for (int k = 0; k < 3; k++)
-            if (strcmp(arg, variant_names[k]) == 0) {
-                params.variant = (enum smooth_variant)k;
-                return EXIT_OK;
-            }
-        return fail(EXIT_USAGE, "--variant: '%s' is not smoothgrad, squared or vargrad", arg);
-    default:
-        return sampling_parse(&params.sampling, opt, arg);
-    }
-}
+static const struct opt options[] = {
+    OPT_INT(0, "samples", struct sg_params, samples, 1, MAX_SAMPLES, DEFAULT_SAMPLES, "N",
+            "noisy copies"),
+    OPT_REAL(0, "noise", struct sg_params, noise, 0, 10, DEFAULT_NOISE, "F",
+             "noise standard deviation as a fraction of the input's range (max - min of the "
+             "normalised image)"),
+    OPT_ENUM(0, "variant", struct sg_params, variant, variant_names, SG_MEAN,
+             "smoothgrad (the mean gradient), squared (mean of squares) or vargrad (variance)"),
+    SAMPLING_OPTIONS(struct sg_params, sampling),
+    OPT_END,
+};
 
 /* Sums of the gradients and of their squares over the noisy copies of x.
  * The noise is drawn from a generator seeded afresh for every image, so an
@@ -63,9 +45,10 @@ static int noisy_gradients(struct explain_run *run, const float *x, int h, int w
                            int64_t target, double sigma, double *sum, double *sum_sq)
 {
     const size_t n = (size_t)3 * h * w;
-    const int chunk = (int)params.sampling.internal_batch, samples = (int)params.samples;
+    const struct sg_params *p = METHOD_PARAMS(struct sg_params, run);
+    const int chunk = (int)p->sampling.internal_batch, samples = (int)p->samples;
     struct rng r;
-    rng_seed(&r, (uint64_t)params.sampling.seed);
+    rng_seed(&r, (uint64_t)p->sampling.seed);
     float *xs = malloc((size_t)chunk * n * sizeof *xs);
     int rc = xs ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     for (int first = 0; rc == EXIT_OK && first < samples; first += chunk) {
@@ -89,6 +72,7 @@ static int noisy_gradients(struct explain_run *run, const float *x, int h, int w
 
 static int smoothgrad(struct explain_run *run, struct batch *b)
 {
+    const struct sg_params *p = METHOD_PARAMS(struct sg_params, run);
     int rc = explain_reference_pass(run, b);
     if (rc)
         return rc;
@@ -104,28 +88,28 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
             hi = x[j] > hi ? x[j] : hi;
         }
         /* the noise level is a fraction of the input's range (the paper's sigma / (max - min)) */
-        double sigma = params.noise * ((double)hi - lo);
+        double sigma = p->noise * ((double)hi - lo);
         memset(sum, 0, n * sizeof *sum);
         memset(sum_sq, 0, n * sizeof *sum_sq);
         rc = noisy_gradients(run, x, b->h, b->w, explain_target(b, i), sigma, sum, sum_sq);
         if (rc)
             break;
         struct attribution *a = &b->a[i];
-        const double m = (double)params.samples;
+        const double m = (double)p->samples;
         for (size_t j = 0; j < n; j++) {
             double mean = sum[j] / m, mean_sq = sum_sq[j] / m;
-            a->chw[j] = (float)(params.variant == SG_MEAN      ? mean
-                                : params.variant == SG_SQUARED ? mean_sq
+            a->chw[j] = (float)(p->variant == SG_MEAN      ? mean
+                                : p->variant == SG_SQUARED ? mean_sq
                                                                : mean_sq - mean * mean);
         }
-        a->has_chw = params.variant == SG_MEAN; /* the others are not signed gradients */
+        a->has_chw = p->variant == SG_MEAN; /* the others are not signed gradients */
         heatmap_abs_channel_max(a->chw, 3, b->h, b->w, a->map);
         struct summary *s = &b->s[i];
-        summary_detail_text(s, "variant", variant_names[params.variant]);
-        summary_detail_number(s, "samples", (double)params.samples);
-        summary_detail_number(s, "noise", params.noise);
+        summary_detail_text(s, "variant", variant_names[p->variant]);
+        summary_detail_number(s, "samples", (double)p->samples);
+        summary_detail_number(s, "noise", p->noise);
         summary_detail_number(s, "sigma", sigma);
-        summary_detail_number(s, "seed", (double)params.sampling.seed);
+        summary_detail_number(s, "seed", (double)p->sampling.seed);
     }
     free(sum);
     free(sum_sq);
@@ -134,27 +118,17 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
 
 const struct method method_smoothgrad = {
     .name = "smoothgrad",
-    .usage =
-        "usage: attrib smoothgrad IMAGE|DIR|-... [--class N] [--samples 50] [--noise 0.15]\n"
-        "                         [--variant smoothgrad|squared|vargrad] [options]\n\n"
+    .synopsis =
+        "attrib smoothgrad IMAGE|DIR|-... [--class N] [--samples 50] [--noise 0.15]\n"
+        "                         [--variant smoothgrad|squared|vargrad] [options]",
+    .description =
         "SmoothGrad (Smilkov et al. 2017): the gradient of the class score averaged over\n"
         "noisy copies of the image (Gaussian noise, standard deviation --noise times the\n"
         "input's range), |max over colour channels| as in saliency. --variant squared\n"
         "averages the squared gradients, vargrad takes their variance (Adebayo et al.\n"
         "2018). Seeded: the same --seed and --threads give the same files. Writes\n"
         "NAME.smoothgrad.png, .overlay.png and .json (and .rgb.png for the mean).\n",
+    .in_eval = 1,
     .options = options,
-    .options_help =
-        "  --samples N        noisy copies (default: 50)\n"
-        "  --noise F          noise standard deviation as a fraction of the input's range\n"
-        "                     (max - min of the normalised image; default: 0.15)\n"
-        "  --variant V        smoothgrad (mean gradient, default), squared, vargrad\n"
-        INTERNAL_BATCH_HELP SEED_HELP,
-    .parse = parse,
     .compute = smoothgrad,
 };
-
-int cmd_smoothgrad(int argc, char **argv)
-{
-    return explain_main(&method_smoothgrad, argc, argv);
-}

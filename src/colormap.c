@@ -3,28 +3,24 @@
 
 #include <string.h>
 
-static const char *const names[] = {
+#include "options.h"
+
+const char *const colormap_names[] = {
     [CMAP_GRAY] = "gray", [CMAP_JET] = "jet", [CMAP_VIRIDIS] = "viridis",
-    [CMAP_INFERNO] = "inferno",
+    [CMAP_INFERNO] = "inferno", NULL,
 };
 
 int colormap_from_name(const char *name, enum colormap *out)
 {
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (strcmp(name, names[i]) == 0) {
-            *out = (enum colormap)i;
-            return 0;
-        }
-    if (strcmp(name, "grey") == 0) {
-        *out = CMAP_GRAY;
-        return 0;
-    }
-    return -1;
+    int i = opts_word_index(colormap_names, name);
+    if (i >= 0)
+        *out = (enum colormap)i;
+    return i < 0 ? -1 : 0;
 }
 
 const char *colormap_name(enum colormap cm)
 {
-    return names[cm];
+    return colormap_names[cm];
 }
 
 void colormap_apply(enum colormap cm, float t, unsigned char rgb[3])

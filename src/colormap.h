@@ -4,7 +4,8 @@
 
 enum colormap { CMAP_GRAY, CMAP_JET, CMAP_VIRIDIS, CMAP_INFERNO };
 
-#define COLORMAP_NAMES "gray, jet, viridis, inferno"
+/* The names, in enum order, NULL-ended (the --cmap words). */
+extern const char *const colormap_names[];
 
 /* 0 and *out set if name is a colour map; -1 otherwise. */
 int colormap_from_name(const char *name, enum colormap *out);

@@ -21,10 +21,31 @@
 
 enum { MAX_MAP_BYTES = 1024 * 1024 * 1024 };
 
+const struct opt tolerance_options[] = {
+    OPT_REAL(0, "max-abs", struct tolerances, max_abs, 0, 1e9, 0.01, "X",
+             "largest |golden - new| / max |golden|"),
+    OPT_REAL(0, "mean-abs", struct tolerances, mean_abs, 0, 1e9, 0.001, "X", "mean of the same"),
+    OPT_REAL(0, "min-pearson", struct tolerances, min_pearson, -1, 1, 0.99, "R",
+             "smallest Pearson correlation"),
+    OPT_REAL(0, "min-spearman", struct tolerances, min_spearman, -1, 1, 0.99, "R",
+             "smallest Spearman rank correlation"),
+    OPT_REAL(0, "min-iou", struct tolerances, min_iou, 0, 1, 0.9, "R",
+             "smallest IoU of the top --top % pixels"),
+    OPT_REAL(0, "top", struct tolerances, top_percent, 0.01, 100, 5, "PCT",
+             "the hottest PCT % for the IoU"),
+    OPT_END,
+};
+
+const struct opt compare_options[] = {
+    OPT_FLAG(0, "json", struct compare_opts, json, "one JSON object with every pair"),
+    OPT_FLAG('q', "quiet", struct compare_opts, quiet, "list only the pairs that fail"),
+    OPT_GROUP("Tolerances", struct compare_opts, t, tolerance_options),
+    OPT_END,
+};
+
 void tolerances_default(struct tolerances *t)
 {
-    *t = (struct tolerances){ .max_abs = 0.01, .mean_abs = 0.001, .min_pearson = 0.99,
-                              .min_spearman = 0.99, .min_iou = 0.9, .top_percent = 5 };
+    opts_defaults(tolerance_options, t);
 }
 
 static double pearson(const double *a, const double *b, size_t n)
@@ -311,6 +332,102 @@ static int compare_pair(const char *a_path, const char *b_path, const char *name
     return rc ? -rc : ok;
 }
 
+/* The pairs of two map files: one record. */
+static int pair_files(const char *golden, const char *fresh, const struct tolerances *t,
+                      cJSON *pairs)
+{
+    int r = compare_pair(golden, fresh, fresh, t, pairs);
+    return r < 0 ? -r : EXIT_OK;
+}
+
+/* The pairs of two directories, by relative path: a record per map on
+ * either side (those on one side only fail). */
+static int pair_dirs(const char *golden, const char *fresh, const struct tolerances *t,
+                     cJSON *pairs)
+{
+    struct pair_list ga = { 0 }, nb = { 0 };
+    int npy = 1;
+    int rc = list_maps(golden, "", 1, &ga);
+    if (rc == EXIT_OK && ga.n == 0) { /* no raw maps: compare heatmap PNGs */
+        npy = 0;
+        rc = list_maps(golden, "", 0, &ga);
+    }
+    if (rc == EXIT_OK)
+        rc = list_maps(fresh, "", npy, &nb);
+    if (rc == EXIT_OK && ga.n == 0)
+        rc = fail(EXIT_INPUT, "no maps (.npy or heatmap .png) in '%s'", golden);
+    if (ga.n) /* qsort and bsearch on NULL are undefined, even for 0 items */
+        qsort(ga.rel, ga.n, sizeof *ga.rel, by_string);
+    if (nb.n)
+        qsort(nb.rel, nb.n, sizeof *nb.rel, by_string);
+    for (size_t i = 0; rc == EXIT_OK && i < ga.n; i++) {
+        char pa[PATH_MAX], pb[PATH_MAX];
+        if (snprintf(pa, sizeof pa, "%s/%s", golden, ga.rel[i]) >= (int)sizeof pa ||
+            snprintf(pb, sizeof pb, "%s/%s", fresh, ga.rel[i]) >= (int)sizeof pb) {
+            rc = fail(EXIT_INPUT, "path too long: '%s'", ga.rel[i]);
+            break;
+        }
+        if (!nb.n || !bsearch(&ga.rel[i], nb.rel, nb.n, sizeof *nb.rel, by_string)) {
+            cJSON_AddItemToArray(pairs, diff_json(ga.rel[i], NULL, 0, "missing from the new run"));
+            continue;
+        }
+        int r = compare_pair(pa, pb, ga.rel[i], t, pairs);
+        if (r < 0)
+            rc = -r;
+    }
+    for (size_t i = 0; rc == EXIT_OK && i < nb.n; i++)
+        if (!ga.n || !bsearch(&nb.rel[i], ga.rel, ga.n, sizeof *ga.rel, by_string))
+            cJSON_AddItemToArray(pairs, diff_json(nb.rel[i], NULL, 0, "not in the golden set"));
+    free_list(&ga);
+    free_list(&nb);
+    return rc;
+}
+
+static int pair_ok(const cJSON *p)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ok"));
+}
+
+static double pair_number(const cJSON *p, const char *key)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, key));
+}
+
+/* One JSON object on stdout: the counts and every pair. */
+static void print_pairs_json(cJSON *pairs, int passed, int failed)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "passed", passed);
+    cJSON_AddNumberToObject(o, "failed", failed);
+    cJSON_AddItemReferenceToObject(o, "pairs", pairs);
+    char *s = cJSON_PrintUnformatted(o);
+    if (s)
+        puts(s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+/* A line per pair (only failures with quiet), then the counts. */
+static void print_pairs_text(const cJSON *pairs, int passed, int failed, int quiet)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, pairs) {
+        int ok = pair_ok(p);
+        if (quiet && ok)
+            continue;
+        printf("%s %s", ok ? "ok  " : "FAIL",
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "file")));
+        if (cJSON_GetObjectItemCaseSensitive(p, "pearson"))
+            printf("  max %.2e  mean %.2e  pearson %.6f  spearman %.6f  iou %.3f",
+                   pair_number(p, "max_abs"), pair_number(p, "mean_abs"),
+                   pair_number(p, "pearson"), pair_number(p, "spearman"), pair_number(p, "iou"));
+        if (!ok)
+            printf("  (%s)", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "why")));
+        putchar('\n');
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+}
+
 int compare_paths(const char *golden, const char *fresh, const struct tolerances *t, int json,
                   int quiet)
 {
@@ -319,87 +436,25 @@ int compare_paths(const char *golden, const char *fresh, const struct tolerances
         return fail(EXIT_INPUT, "cannot open '%s': %s", golden, strerror(errno));
     if (stat(fresh, &sb) != 0)
         return fail(EXIT_INPUT, "cannot open '%s': %s", fresh, strerror(errno));
+    if (S_ISDIR(sa.st_mode) != S_ISDIR(sb.st_mode))
+        return fail(EXIT_USAGE, "compare two files or two directories, not one of each");
     cJSON *pairs = cJSON_CreateArray();
-    int rc = EXIT_OK, failed = 0, passed = 0;
-    if (S_ISDIR(sa.st_mode) != S_ISDIR(sb.st_mode)) {
-        rc = fail(EXIT_USAGE, "compare two files or two directories, not one of each");
-    } else if (!S_ISDIR(sa.st_mode)) {
-        int r = compare_pair(golden, fresh, fresh, t, pairs);
-        rc = r < 0 ? -r : EXIT_OK;
-        passed += r == 1, failed += r == 0;
-    } else {
-        struct pair_list ga = { 0 }, nb = { 0 };
-        int npy = 1;
-        rc = list_maps(golden, "", 1, &ga);
-        if (rc == EXIT_OK && ga.n == 0) { /* no raw maps: compare heatmap PNGs */
-            npy = 0;
-            rc = list_maps(golden, "", 0, &ga);
-        }
-        if (rc == EXIT_OK)
-            rc = list_maps(fresh, "", npy, &nb);
-        if (rc == EXIT_OK && ga.n == 0)
-            rc = fail(EXIT_INPUT, "no maps (.npy or heatmap .png) in '%s'", golden);
-        if (ga.n) /* qsort and bsearch on NULL are undefined, even for 0 items */
-            qsort(ga.rel, ga.n, sizeof *ga.rel, by_string);
-        if (nb.n)
-            qsort(nb.rel, nb.n, sizeof *nb.rel, by_string);
-        for (size_t i = 0; rc == EXIT_OK && i < ga.n; i++) {
-            char pa[PATH_MAX], pb[PATH_MAX];
-            if (snprintf(pa, sizeof pa, "%s/%s", golden, ga.rel[i]) >= (int)sizeof pa ||
-                snprintf(pb, sizeof pb, "%s/%s", fresh, ga.rel[i]) >= (int)sizeof pb) {
-                rc = fail(EXIT_INPUT, "path too long: '%s'", ga.rel[i]);
-                break;
-            }
-            if (!nb.n || !bsearch(&ga.rel[i], nb.rel, nb.n, sizeof *nb.rel, by_string)) {
-                cJSON_AddItemToArray(pairs, diff_json(ga.rel[i], NULL, 0, "missing from the new run"));
-                failed++;
-                continue;
-            }
-            int r = compare_pair(pa, pb, ga.rel[i], t, pairs);
-            if (r < 0)
-                rc = -r;
-            passed += r == 1, failed += r == 0;
-        }
-        for (size_t i = 0; rc == EXIT_OK && i < nb.n; i++)
-            if (!ga.n || !bsearch(&nb.rel[i], ga.rel, ga.n, sizeof *ga.rel, by_string)) {
-                cJSON_AddItemToArray(pairs, diff_json(nb.rel[i], NULL, 0, "not in the golden set"));
-                failed++;
-            }
-        free_list(&ga);
-        free_list(&nb);
+    if (!pairs)
+        return fail(EXIT_INTERNAL, "out of memory");
+    int rc = S_ISDIR(sa.st_mode) ? pair_dirs(golden, fresh, t, pairs)
+                                 : pair_files(golden, fresh, t, pairs);
+    int passed = 0, failed = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, pairs) {
+        if (pair_ok(p))
+            passed++;
+        else
+            failed++;
     }
-    if (rc == EXIT_OK && json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "passed", passed);
-        cJSON_AddNumberToObject(o, "failed", failed);
-        cJSON_AddItemToObject(o, "pairs", pairs);
-        pairs = NULL;
-        char *s = cJSON_PrintUnformatted(o);
-        if (s)
-            puts(s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else if (rc == EXIT_OK) {
-        const cJSON *p;
-        cJSON_ArrayForEach(p, pairs) {
-            int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ok"));
-            if (quiet && ok)
-                continue;
-            const cJSON *pe = cJSON_GetObjectItemCaseSensitive(p, "pearson");
-            printf("%s %s", ok ? "ok  " : "FAIL", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "file")));
-            if (pe)
-                printf("  max %.2e  mean %.2e  pearson %.6f  spearman %.6f  iou %.3f",
-                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "max_abs")),
-                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "mean_abs")),
-                       pe->valuedouble,
-                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "spearman")),
-                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "iou")));
-            if (!ok)
-                printf("  (%s)", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "why")));
-            putchar('\n');
-        }
-        printf("%d passed, %d failed\n", passed, failed);
-    }
+    if (rc == EXIT_OK && json)
+        print_pairs_json(pairs, passed, failed);
+    else if (rc == EXIT_OK)
+        print_pairs_text(pairs, passed, failed, quiet);
     cJSON_Delete(pairs);
     if (rc)
         return rc;

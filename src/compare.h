@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "options.h"
+
 struct map_diff {
     double max_abs;  /* max |a - b| / max |a| (golden a's scale) */
     double mean_abs; /* mean |a - b| / max |a| */
@@ -16,9 +18,20 @@ struct tolerances {
     double max_abs, mean_abs, min_pearson, min_spearman, min_iou, top_percent;
 };
 
-/* Defaults: max_abs 0.01, mean_abs 0.001, Pearson and Spearman >= 0.99,
- * IoU of the top 5% >= 0.9. */
+/* --max-abs, --mean-abs, --min-pearson, --min-spearman, --min-iou, --top:
+ * the options of `attrib compare` and `attrib golden check`, with the
+ * defaults (0.01, 0.001, 0.99, 0.99, 0.9, 5 %). */
+extern const struct opt tolerance_options[];
+
 void tolerances_default(struct tolerances *t);
+
+/* What `attrib compare` and `attrib golden check` both take: --json, -q
+ * and the tolerances (compare_options). */
+struct compare_opts {
+    struct tolerances t;
+    int json, quiet;
+};
+extern const struct opt compare_options[];
 
 /* Metrics of b against golden a (n values each). EXIT_OK or EXIT_INTERNAL. */
 int map_compare(const float *a, const float *b, size_t n, double top_percent, struct map_diff *d);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "commands.h"
 #include "error.h"
 #include "fsutil.h"
 #include "inputs.h"
@@ -17,137 +18,81 @@
 #include "png.h"
 #include "rawfile.h"
 
-enum {
-    OPT_CMAP = OPT_FIRST_COMMAND_OPTION, OPT_ALPHA, OPT_CLIP, OPT_RAW, OPT_JSON, OPT_LAYER,
-    OPT_CLASS_FILE, OPT_SAVE_RAW, OPT_BATCH_SIZE, OPT_SHARD, OPT_NO_REPORT, OPT_SHEET
+/* The options every attribution subcommand shares; destinations in
+ * struct explain_opts. */
+static const struct opt target_options[] = {
+    CLASS_OPTION('c', "class", struct explain_opts, target, "class to explain",
+                 "the predicted class"),
+    OPT_PATH(0, "class-file", struct explain_opts, class_file, NULL, "TSV",
+             "per-image classes: lines PATH<TAB>CLASS (images not in it: --class)"),
+    OPT_END,
 };
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x) STRINGIFY_(x)
-
-static const char shortopts[] = "c:o:rqh";
-static const struct option longopts[] = {
-    MODEL_LONGOPTS,
-    { "class", required_argument, NULL, 'c' },
-    { "class-file", required_argument, NULL, OPT_CLASS_FILE },
-    { "output", required_argument, NULL, 'o' },
-    { "recursive", no_argument, NULL, 'r' },
-    { "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
-    { "shard", required_argument, NULL, OPT_SHARD },
-    { "save-raw", no_argument, NULL, OPT_SAVE_RAW },
-    { "no-report", no_argument, NULL, OPT_NO_REPORT },
-    { "sheet", required_argument, NULL, OPT_SHEET },
-    { "layer", required_argument, NULL, OPT_LAYER },
-    { "cmap", required_argument, NULL, OPT_CMAP },
-    { "alpha", required_argument, NULL, OPT_ALPHA },
-    { "clip", required_argument, NULL, OPT_CLIP },
-    { "raw", required_argument, NULL, OPT_RAW },
-    { "json", no_argument, NULL, OPT_JSON },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { 0 },
+static const struct opt layer_options[] = {
+    { .kind = OPTK_STRING, .name = "layer", .offset = OPT_FIELD(struct explain_opts, layer,
+                                                                const char *),
+      .metavar = "PATH", .default_text = "the last feature map, see 'attrib layers'",
+      .help = "layer to explain, as PyTorch names it (features.18, layer4.1)" },
+    OPT_END,
 };
 
-static const char layer_help[] =
-    "  --layer PATH       layer to explain, as PyTorch names it (features.18,\n"
-    "                     layer4.1); default: the last feature map, see 'attrib layers'\n";
+static const struct opt output_options[] = {
+    OPT_DIR('o', "output", struct explain_opts, out_dir, ".", "DIR",
+            "where to write the files (created if missing); images from a directory keep "
+            "their subfolders there"),
+    OPT_FLAG(0, "save-raw", struct explain_opts, save_raw,
+             "also write NAME.METHOD.npy (the exact map) for every image"),
+    OPT_PATH(0, "raw", struct explain_opts, raw, NULL, "FILE",
+             "also write the exact values: NumPy .npy if FILE ends in .npy, else raw "
+             "little-endian float32 (one image only)"),
+    OPT_ENUM(0, "cmap", struct explain_opts, cmap, colormap_names, CMAP_INFERNO, "colour map"),
+    OPT_REAL(0, "alpha", struct explain_opts, alpha, 0, 1, 0.5, "A",
+             "weight of the heatmap in the overlay"),
+    OPT_REAL(0, "clip", struct explain_opts, clip, 0, 50, 1, "PCT",
+             "draw the hottest PCT% of pixels saturated, so a few outliers do not darken the "
+             "picture; 0: none"),
+    OPT_FLAG(0, "json", struct explain_opts, json,
+             "print the JSON summary on stdout (one line per image)"),
+    OPT_FLAG('q', "quiet", struct explain_opts, quiet, "print nothing on success"),
+    OPT_END,
+};
 
-static const char options_help[] =
-    "  -c, --class N      class to explain (default: the predicted class)\n"
-    "  --class-file TSV   per-image classes: lines PATH<TAB>CLASS (others: --class)\n"
-    "  -o, --output DIR   where to write the files (default: .; created if missing);\n"
-    "                     images from a directory keep their subfolders there\n"
-    "  -r, --recursive    also take images in subdirectories of directory inputs\n"
-    "  --batch-size N     images per pass through the network (default: "
-    STRINGIFY(DEFAULT_BATCH_SIZE) ")\n"
-    "  --shard K/N        process only the K-th of N interleaved slices of the inputs\n"
-    "                     (names as in a single run; merge with 'attrib merge')\n"
-    "  --save-raw         also write NAME.METHOD.npy (the exact map) for every image\n"
-    "  --no-report        no summary.json/.csv/index.html for a batch\n"
-    "  --sheet FILE.png   also draw a contact sheet of the batch\n"
-    "  --cmap NAME        colour map: " COLORMAP_NAMES " (default: inferno)\n"
-    "  --alpha A          weight of the heatmap in the overlay, 0..1 (default: 0.5)\n"
-    "  --clip PCT         draw the hottest PCT% of pixels saturated, so a few\n"
-    "                     outliers do not darken the picture (default: 1; 0: none)\n"
-    "  --raw FILE         also write the exact values: NumPy .npy if FILE ends in\n"
-    "                     .npy, else raw little-endian float32 (one image only)\n"
-    "  --json             print the JSON summary on stdout (one line per image)\n"
-    "  -q, --quiet        print nothing on success\n"
-    MODEL_OPTS_HELP
-    "  -h, --help         show this help\n";
+static const struct opt batch_options[] = {
+    OPT_FLAG('r', "recursive", struct explain_opts, recursive,
+             "also take images in subdirectories of directory inputs"),
+    OPT_INT(0, "batch-size", struct explain_opts, batch_size, 1, MAX_BATCH_SIZE,
+            DEFAULT_BATCH_SIZE, "N", "images per pass through the network"),
+    OPT_CUSTOM(0, "shard", struct explain_opts, shard, parse_shard, NULL, "K/N",
+               "process only the K-th of N interleaved slices of the inputs (names as in a "
+               "single run; merge with 'attrib merge')"),
+    OPT_FLAG(0, "no-report", struct explain_opts, no_report,
+             "no summary.json/.csv/index.html for a batch"),
+    OPT_PATH(0, "sheet", struct explain_opts, sheet, NULL, "FILE.png",
+             "also draw a contact sheet of the batch"),
+    OPT_END,
+};
 
-static void opts_init(struct explain_opts *o)
+void explain_spec(const struct method *m, struct command_spec *spec, struct opt *rows)
 {
-    memset(o, 0, sizeof *o);
-    model_opts_init(&o->model);
-    o->target = -1;
-    o->out_dir = ".";
-    o->cmap = CMAP_INFERNO;
-    o->alpha = 0.5;
-    o->clip = 1.0;
-    o->batch_size = DEFAULT_BATCH_SIZE;
-}
-
-static int opts_parse(const struct method *m, struct explain_opts *o, int opt, const char *arg)
-{
-    int rc = model_opts_parse(&o->model, opt, arg);
-    if (rc != -1)
-        return rc;
-    switch (opt) {
-    case 'c':
-        return parse_long(arg, 0, CARD_MAX_LABELS - 1, "--class", &o->target);
-    case 'o':
-        o->out_dir = arg;
-        return EXIT_OK;
-    case 'r':
-        o->recursive = 1;
-        return EXIT_OK;
-    case OPT_CLASS_FILE:
-        o->class_file = arg;
-        return EXIT_OK;
-    case OPT_BATCH_SIZE:
-        return parse_long(arg, 1, MAX_BATCH_SIZE, "--batch-size", &o->batch_size);
-    case OPT_SHARD:
-        return parse_shard(arg, &o->shard_k, &o->shard_n);
-    case OPT_SAVE_RAW:
-        o->save_raw = 1;
-        return EXIT_OK;
-    case OPT_NO_REPORT:
-        o->no_report = 1;
-        return EXIT_OK;
-    case OPT_SHEET:
-        o->sheet = arg;
-        return EXIT_OK;
-    case OPT_LAYER:
-        if (!m->uses_layer)
-            return fail(EXIT_USAGE, "--layer is not an option of %s", m->name);
-        o->layer = arg;
-        return EXIT_OK;
-    case OPT_CMAP:
-        if (colormap_from_name(arg, &o->cmap))
-            return fail(EXIT_USAGE, "--cmap: '%s' is not one of: %s", arg, COLORMAP_NAMES);
-        return EXIT_OK;
-    case OPT_ALPHA:
-        return parse_double(arg, 0, 1, "--alpha", &o->alpha);
-    case OPT_CLIP:
-        return parse_double(arg, 0, 50, "--clip", &o->clip);
-    case OPT_RAW:
-        o->raw = arg;
-        return EXIT_OK;
-    case OPT_JSON:
-        o->json = 1;
-        return EXIT_OK;
-    case 'q':
-        o->quiet = 1;
-        return EXIT_OK;
-    default:
-        return -1;
-    }
+    int n = 0;
+    if (m->options)
+        rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, params, m->options);
+    rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, target_options);
+    if (m->uses_layer)
+        rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, layer_options);
+    rows[n++] = (struct opt)OPT_GROUP("Output options", struct explain_run, opts, output_options);
+    rows[n++] = (struct opt)OPT_GROUP("Batch options", struct explain_run, opts, batch_options);
+    rows[n++] = (struct opt)OPT_GROUP("Model options", struct explain_run, opts.model,
+                                      model_options);
+    rows[n] = (struct opt)OPT_END;
+    *spec = (struct command_spec){ .synopsis = m->synopsis, .description = m->description,
+                                   .options = rows, .opts_size = sizeof(struct explain_run),
+                                   .operands = OPERANDS_IMAGES };
 }
 
 int explain_shim_error(struct explain_run *run, attrib_status st)
 {
-    if (st == ATTRIB_E_ARG && run->opts.target >= 0 && strstr(attrib_last_error(), "class "))
+    if (st == ATTRIB_E_TARGET)
         return fail(EXIT_USAGE, "--class: %s", attrib_last_error());
     return model_error(st, run->model.path);
 }
@@ -161,7 +106,7 @@ void batch_shape(const struct batch *b, int64_t shape[4])
 static void set_scores(const struct model *m, const attrib_result *res, int row,
                        struct summary *s)
 {
-    static char buf[MAX_BATCH_SIZE][SUMMARY_TOP + 1][32];
+    char (*buf)[SUMMARY_LABEL] = s->labels; /* the labels live in the summary */
     const float *logits = attrib_result_logits(res, NULL, NULL) + (size_t)row * m->classes;
     long target = attrib_result_targets(res)[row];
     int n = m->classes, idx[SUMMARY_TOP];
@@ -170,21 +115,20 @@ static void set_scores(const struct model *m, const attrib_result *res, int row,
         softmax(logits, n, probs);
     s->ntop = top_k(logits, n, SUMMARY_TOP, idx);
     for (int i = 0; i < s->ntop; i++)
-        s->top[i] = (struct class_score){ idx[i], card_label(&m->card, idx[i], buf[row][i], 32),
+        s->top[i] = (struct class_score){ idx[i], card_label(&m->card, idx[i], buf[i], SUMMARY_LABEL),
                                           logits[idx[i]], probs ? probs[idx[i]] : 0 };
     s->target = (struct class_score){ target,
-                                      card_label(&m->card, target, buf[row][SUMMARY_TOP], 32),
+                                      card_label(&m->card, target, buf[SUMMARY_TOP], SUMMARY_LABEL),
                                       logits[target], probs ? probs[target] : 0 };
     free(probs);
 }
 
-static int add_output(struct summary *s, const char *kind, const char *dir, const char *stem,
+static int add_output(struct summary *s, const char *kind, const char *dir, const char *name,
                       const char *suffix, char *path, size_t size)
 {
-    char name[PATH_MAX];
-    if (snprintf(name, sizeof name, "%s.%s%s", stem, s->method, suffix) >= (int)sizeof name)
-        return fail(EXIT_OUTPUT, "output name too long for '%s'", s->image);
-    int rc = path_join(path, size, dir, name);
+    char tail[128];
+    snprintf(tail, sizeof tail, ".%s%s", s->method, suffix);
+    int rc = output_path(dir, name, tail, path, size);
     if (rc == EXIT_OK)
         s->outputs[s->noutputs++] = (struct output_file){ kind, path };
     return rc;
@@ -277,14 +221,6 @@ static int write_outputs(const struct explain_opts *o, const struct image *img,
                      "change with the input here";
         report_warning(s->method, "%s: %s", s->image, s->warning);
     }
-    const char *slash = strrchr(name, '/');
-    if (slash) { /* an image from a subfolder: mirror it */
-        char sub[PATH_MAX];
-        if (snprintf(sub, sizeof sub, "%.*s", (int)(slash - name), name) >= (int)sizeof sub)
-            return fail(EXIT_OUTPUT, "output path too long for '%s'", s->image);
-        if ((rc = make_dirs_below(o->out_dir, sub)))
-            return rc;
-    }
     s->clip = o->clip;
     s->display_lo = s->stats.min;
     rc = heatmap_percentile(a->map, n, 100.0 - o->clip, &s->display_hi);
@@ -347,6 +283,18 @@ static void batch_release(struct batch_buffers *bb, int size)
     free(bb->x);
 }
 
+/* An image whose --class-file line names a class the model does not have
+ * fails alone (EXIT_INPUT); --class was checked for all before any image. */
+static int check_class(const struct explain_run *run, const struct input *it)
+{
+    const struct model *m = &run->model;
+    if (it->target < m->classes)
+        return EXIT_OK;
+    return fail(EXIT_INPUT, "%s: class %ld (%s line %ld) is out of range: the model has "
+                "classes 0 to %d", it->path, it->target, run->opts.class_file, it->target_line,
+                m->classes - 1);
+}
+
 /* Loads and preprocesses inputs [first, first + count) into the batch;
  * images that fail are reported and left out. Returns how many are in. */
 static int fill_batch(struct explain_run *run, struct input_list *in, size_t first, size_t count,
@@ -368,7 +316,9 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
             .target_was_predicted = it->target < 0,
             .resize = run->opts.model.resize == RESIZE_CROP ? "crop" : "stretch",
         };
-        int rc = image_load(it->path, img);
+        int rc = check_class(run, it);
+        if (rc == EXIT_OK)
+            rc = image_load(it->path, img);
         if (rc == EXIT_OK) {
             s->image_w = img->width;
             s->image_h = img->height;
@@ -469,19 +419,6 @@ static int choose_layer(struct explain_run *run)
     return rc;
 }
 
-static void help(const struct method *m)
-{
-    fputs(m->usage, stdout);
-    fputs("\nOptions:\n", stdout);
-    if (m->options_help)
-        fputs(m->options_help, stdout);
-    if (m->uses_layer)
-        fputs(layer_help, stdout);
-    fputs(options_help, stdout);
-    fputc('\n', stdout);
-    fputs(exit_codes_help, stdout);
-}
-
 /* Inputs from the arguments: expanded, named, classed and sharded. */
 static int collect(struct explain_run *run, char **args, int nargs, struct input_list *in,
                    int *batch_mode)
@@ -502,54 +439,97 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
         rc = inputs_read_classes(in, o->class_file, o->target, CARD_MAX_LABELS - 1);
     else
         for (size_t i = 0; i < in->n; i++)
-            in->items[i].target = o->target;
-    if (rc == EXIT_OK && o->shard_n)
-        inputs_shard(in, o->shard_k, o->shard_n);
+            in->items[i].target = o->target, in->items[i].target_line = 0;
+    if (rc == EXIT_OK && o->shard.n)
+        inputs_shard(in, o->shard.k, o->shard.n);
+    return rc;
+}
+
+/* The model's classes, before any image, when a class is asked for: --class
+ * out of range is a usage error; class-file lines are checked per image. */
+static int check_classes(struct explain_run *run, const struct input_list *in)
+{
+    int asked = run->opts.target >= 0;
+    for (size_t i = 0; !asked && i < in->n; i++)
+        asked = in->items[i].target >= 0;
+    int rc = asked ? model_probe_classes(&run->model) : EXIT_OK;
+    if (rc == EXIT_OK && run->opts.target >= run->model.classes)
+        rc = fail(EXIT_USAGE, "--class %ld is out of range: the model has classes 0 to %d",
+                  run->opts.target, run->model.classes - 1);
     return rc;
 }
 
 static int finish_report(struct explain_run *run, struct report *rep)
 {
     char base[64] = "summary";
-    if (run->opts.shard_n)
-        snprintf(base, sizeof base, "summary.shard-%ld-of-%ld", run->opts.shard_k,
-                 run->opts.shard_n);
+    if (run->opts.shard.n)
+        snprintf(base, sizeof base, "summary.shard-%ld-of-%ld", run->opts.shard.k,
+                 run->opts.shard.n);
     int rc = report_write(rep, run->opts.out_dir, base);
     if (rc == EXIT_OK && run->opts.sheet)
         rc = report_write_sheet(rep->root, run->opts.out_dir, run->opts.sheet);
     return rc;
 }
 
-int explain_run_open(struct explain_run *run, const struct method *m, const struct model *model,
-                     const struct model_opts *mo)
+/* Defaults, then settings "key=value:key=value" of m's own options. */
+static int run_settings(struct explain_run *run, const struct method *m, const char *settings,
+                        const char *what)
 {
-    *run = (struct explain_run){ .method = m, .t_start = now_ms() };
-    opts_init(&run->opts);
+    struct command_spec spec;
+    struct opt rows[COMMAND_SPEC_ROWS];
+    explain_spec(m, &spec, rows);
+    opts_defaults(spec.options, run);
+    char buf[1024];
+    if (!settings || !*settings)
+        return EXIT_OK;
+    if (snprintf(buf, sizeof buf, "%s", settings) >= (int)sizeof buf)
+        return fail(EXIT_USAGE, "%s: settings too long", what);
+    int rc = EXIT_OK;
+    for (char *save = NULL, *kv = strtok_r(buf, ":", &save); rc == EXIT_OK && kv;
+         kv = strtok_r(NULL, ":", &save)) {
+        char *eq = strchr(kv, '='), shown[256];
+        if (eq)
+            *eq = '\0';
+        snprintf(shown, sizeof shown, "%s:%s", what, kv);
+        if (!m->options || !opts_find(m->options, kv, NULL))
+            rc = m->options ? opts_set(m->options, run->params, kv, eq ? eq + 1 : NULL, what)
+                            : fail(EXIT_USAGE, "%s: %s has no options of its own", what, m->name);
+        else
+            rc = opts_set(m->options, run->params, kv, eq ? eq + 1 : NULL, shown);
+    }
+    return rc;
+}
+
+int explain_check_settings(const struct method *m, const char *settings, const char *what)
+{
+    struct explain_run *run = calloc(1, sizeof *run);
+    int rc = run ? run_settings(run, m, settings, what) : fail(EXIT_INTERNAL, "out of memory");
+    free(run);
+    return rc;
+}
+
+int explain_run_open(struct explain_run *run, const struct method *m, const struct model *model,
+                     const struct model_opts *mo, const char *settings, const char *what)
+{
+    memset(run, 0, sizeof *run);
+    int rc = run_settings(run, m, settings, what);
+    run->method = m->resolve ? m->resolve(run) : m;
+    run->t_start = now_ms();
     run->opts.model = *mo;
     run->model = *model;
-    int rc = m->uses_layer ? choose_layer(run) : EXIT_OK;
-    if (rc == EXIT_OK && m->prepare)
-        rc = m->prepare(run);
+    if (rc == EXIT_OK && run->method->uses_layer)
+        rc = choose_layer(run);
+    if (rc == EXIT_OK && run->method->prepare)
+        rc = run->method->prepare(run);
     return rc;
 }
 
 void explain_run_close(struct explain_run *run)
 {
+    if (run->method && run->method->release)
+        run->method->release(run);
     free((char *)run->layer);
     run->layer = NULL;
-}
-
-#define MAX_OPTIONS 64
-
-/* The shared options followed by the method's own. */
-static void all_options(const struct method *m, struct option *all)
-{
-    size_t n = 0;
-    for (const struct option *o = longopts; o->name; o++)
-        all[n++] = *o;
-    for (const struct option *o = m->options; o && o->name && n < MAX_OPTIONS - 1; o++)
-        all[n++] = *o;
-    all[n] = (struct option){ 0 };
 }
 
 int explain_reference_pass(struct explain_run *run, struct batch *b)
@@ -572,63 +552,46 @@ double explain_target_score(const struct batch *b, int i)
     return logits[i * classes + explain_target(b, i)];
 }
 
-int explain_main(const struct method *m, int argc, char **argv)
+int explain_main(const struct method *m, struct explain_run *run, const struct opt_operands *ops)
 {
-    struct explain_run run = { .method = m, .t_start = now_ms() };
-    struct option options[MAX_OPTIONS];
-    all_options(m, options);
-    opts_init(&run.opts);
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
-        if (opt == 'h') {
-            help(m);
-            return EXIT_OK;
-        }
-        int rc = opts_parse(m, &run.opts, opt, optarg);
-        if (rc == -1 && m->parse && opt >= OPT_METHOD_FIRST)
-            rc = m->parse(&run, opt, optarg);
-        if (rc == -1)
-            return bad_option(argc, argv);
-        if (rc)
-            return rc;
-    }
-    if (argc - optind < 1)
+    run->method = m = m->resolve ? m->resolve(run) : m; /* a variant may have been chosen */
+    run->t_start = now_ms();
+    if (ops->n < 1)
         return fail(EXIT_USAGE, "no image given (usage: attrib %s IMAGE|DIR|-... [--class N])",
                     m->name);
-    m = run.method; /* a variant may have been chosen */
     struct input_list in;
     struct report rep = { 0 };
     int batch_mode;
-    int rc = collect(&run, argv + optind, argc - optind, &in, &batch_mode);
+    int rc = collect(run, ops->args, ops->n, &in, &batch_mode);
     if (rc) {
         inputs_free(&in);
         return rc;
     }
-    if (run.opts.sheet && (!batch_mode || run.opts.no_report))
+    if (run->opts.sheet && (!batch_mode || run->opts.no_report))
         rc = fail(EXIT_USAGE, "--sheet needs a batch run with its report");
     if (rc == EXIT_OK)
-        rc = make_dirs(run.opts.out_dir);
+        rc = model_open(&run->opts.model, &run->model);
     if (rc == EXIT_OK)
-        rc = model_open(&run.opts.model, &run.model);
+        rc = check_classes(run, &in);
+    if (rc == EXIT_OK)
+        rc = make_dirs(run->opts.out_dir);
     if (rc == EXIT_OK && m->uses_layer)
-        rc = choose_layer(&run);
+        rc = choose_layer(run);
     if (rc == EXIT_OK && m->prepare)
-        rc = m->prepare(&run);
-    if (rc == EXIT_OK && batch_mode && !run.opts.no_report) {
-        struct model_info mi = model_info(&run.model);
-        rc = report_init(&rep, m->name, &mi, run.opts.shard_k, run.opts.shard_n);
+        rc = m->prepare(run);
+    if (rc == EXIT_OK && batch_mode && !run->opts.no_report) {
+        struct model_info mi = model_info(&run->model);
+        rc = report_init(&rep, m->name, &mi, run->opts.shard.k, run->opts.shard.n);
     }
-    int worst = rc ? rc : explain_all(&run, &in, &rep);
+    int worst = rc ? rc : explain_all(run, &in, &rep);
     if (rep.root && (worst == EXIT_OK || worst == EXIT_INPUT)) {
-        rc = finish_report(&run, &rep);
+        rc = finish_report(run, &rep);
         if (rc)
             worst = rc;
     }
     report_free(&rep);
     inputs_free(&in);
-    free((char *)run.layer);
-    model_close(&run.model);
+    explain_run_close(run);
+    model_close(&run->model);
     return worst;
 }

@@ -5,6 +5,8 @@
 #ifndef ATTRIB_EXPLAIN_H
 #define ATTRIB_EXPLAIN_H
 
+#include <stddef.h>
+
 #include "cli.h"
 #include "colormap.h"
 #include "model.h"
@@ -13,19 +15,21 @@
 #define DEFAULT_BATCH_SIZE 2 /* measured: no gain above 2 (docs/BENCHMARKS.md) */
 #define MAX_BATCH_SIZE 256
 
+#include "inputs.h"
+
 struct explain_opts {
     struct model_opts model;
     long target;            /* --class; -1: the predicted class */
     const char *class_file; /* --class-file TSV */
     const char *layer;      /* --layer; NULL: the method's default */
     const char *out_dir;    /* -o */
-    enum colormap cmap;     /* --cmap */
+    int cmap;               /* --cmap: an enum colormap */
     double alpha;           /* --alpha: weight of the heatmap in the overlay */
     double clip;            /* --clip: percent of hottest pixels drawn saturated */
     const char *raw;        /* --raw FILE (one image) */
     int save_raw;           /* --save-raw: NAME.METHOD.npy for every image */
     long batch_size;        /* --batch-size */
-    long shard_k, shard_n;  /* --shard K/N; 0/0: all */
+    struct shard shard;     /* --shard K/N; 0/0: all */
     int recursive, json, quiet, no_report;
     const char *sheet;      /* --sheet FILE.png */
 };
@@ -51,23 +55,26 @@ struct batch {
 
 struct explain_run;
 
-/* Option ids of a method's own options start here. */
-#define OPT_METHOD_FIRST 1100
+/* The most bytes a method's parameters (its options) may take. */
+#define METHOD_PARAMS_MAX 256
 
 struct method {
-    const char *name;  /* subcommand and file-name suffix: "saliency" */
-    const char *usage; /* the --help text before the shared options */
-    int uses_layer;    /* accepts --layer (default: the Grad-CAM layer) */
-    /* The method's own options (ids >= OPT_METHOD_FIRST, {0}-terminated),
-     * their --help lines, and their parser (EXIT_OK, EXIT_USAGE, or -1 for
-     * an option that is not the method's; it may switch run->method to a
-     * variant that shares these options). Optional. */
-    const struct option *options;
-    const char *options_help;
-    int (*parse)(struct explain_run *run, int opt, const char *arg);
+    const char *name;        /* subcommand and file-name suffix: "saliency" */
+    const char *synopsis;    /* usage line(s) for --help and the man page */
+    const char *description; /* what it computes and writes */
+    int uses_layer;          /* accepts --layer (default: the Grad-CAM layer) */
+    int in_eval;             /* in eval's default list */
+    /* The method's own options: rows whose destinations are in its
+     * parameters (run->params, a struct of the method's). Optional. */
+    const struct opt *options;
+    /* The method that runs with these parameters (gradcam's --variant
+     * picks gradcam++, ...). Optional. */
+    const struct method *(*resolve)(const struct explain_run *run);
     /* Called once the model is open, before any image (e.g. to load a
      * baseline image). Optional. */
     int (*prepare)(struct explain_run *run);
+    /* Frees what prepare made. Optional. */
+    void (*release)(struct explain_run *run);
     /* Computes every b->a[i]; sets b->res and, for layer methods, the layer
      * fields of b->s[i]. */
     int (*compute)(struct explain_run *run, struct batch *b);
@@ -80,20 +87,41 @@ struct explain_run {
     struct model model;
     const char *layer; /* the layer in use (layer methods) */
     double t_start;
+    _Alignas(max_align_t) unsigned char params[METHOD_PARAMS_MAX];
 };
 
-/* `attrib NAME INPUT... [options]` for method m. */
-int explain_main(const struct method *m, int argc, char **argv);
+/* The method's parameters in run, as its own struct type. */
+#define METHOD_PARAMS(type, run)                                                          \
+    ((type *)(void *)(run)->params +                                                      \
+     0 * sizeof(char[sizeof(type) <= METHOD_PARAMS_MAX ? 1 : -1]))
+
+/* The command spec of method m: its synopsis and description, and its option
+ * table (m's rows, then the shared groups) in rows (COMMAND_SPEC_ROWS). */
+struct command_spec;
+void explain_spec(const struct method *m, struct command_spec *spec, struct opt *rows);
+
+/* `attrib NAME INPUT... [options]`: run holds the parsed options of
+ * method m's table (explain_spec). */
+int explain_main(const struct method *m, struct explain_run *run, const struct opt_operands *ops);
 
 /* A run of method m on an already open model (shared, not owned), with the
- * default options, its layer chosen and the method prepared: how `attrib
- * eval` runs several methods on one model. Release with explain_run_close. */
+ * default options but for settings, "key=value" pairs separated by ':' of
+ * m's own options (NULL for none; messages start with what), its layer
+ * chosen and the method prepared: how `attrib eval` runs several methods on
+ * one model. Release with explain_run_close. */
 int explain_run_open(struct explain_run *run, const struct method *m, const struct model *model,
-                     const struct model_opts *mo);
+                     const struct model_opts *mo, const char *settings, const char *what);
 void explain_run_close(struct explain_run *run);
 
-/* A failed shim call during compute(): --class errors are usage errors,
- * everything else is the model's. */
+/* Parses settings as explain_run_open would, into a scratch run: for
+ * checking eval's --methods before any model is open. */
+int explain_check_settings(const struct method *m, const char *settings, const char *what);
+
+
+
+/* A failed shim call during compute(): an out-of-range class is a usage
+ * error (targets are checked per image before compute, so only a class no
+ * check caught gets here), everything else is the model's. */
 int explain_shim_error(struct explain_run *run, attrib_status st);
 
 /* Forward and backward pass over the batch as it is, for the summaries'

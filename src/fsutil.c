@@ -269,3 +269,19 @@ int relative_path(const char *dir, const char *path, char *out, size_t size)
     }
     return 0;
 }
+
+int output_path(const char *out_dir, const char *name, const char *suffix, char *out,
+                size_t size)
+{
+    char buf[PATH_MAX];
+    const char *slash = strrchr(name, '/');
+    int rc = EXIT_OK;
+    if (slash) { /* an image from a subfolder: mirror it */
+        if (snprintf(buf, sizeof buf, "%.*s", (int)(slash - name), name) >= (int)sizeof buf)
+            return fail(EXIT_OUTPUT, "output path too long for '%s'", name);
+        rc = make_dirs_below(out_dir, buf);
+    }
+    if (rc == EXIT_OK && snprintf(buf, sizeof buf, "%s%s", name, suffix) >= (int)sizeof buf)
+        rc = fail(EXIT_OUTPUT, "output name too long for '%s'", name);
+    return rc ? rc : path_join(out, size, out_dir, buf);
+}

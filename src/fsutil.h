@@ -26,6 +26,12 @@ int make_dirs(const char *path);
  * never land outside the output directory. */
 int make_dirs_below(const char *root, const char *sub);
 
+/* out = out_dir/NAME SUFFIX for an output of the input named name, which
+ * may have subfolders (images from input folders mirror them): those are
+ * made below out_dir (make_dirs_below). EXIT_OUTPUT when it cannot. */
+int output_path(const char *out_dir, const char *name, const char *suffix, char *out,
+                size_t size);
+
 /* "dir/photos/cat.jpg" -> "cat". out holds at least size bytes. */
 void path_stem(const char *path, char *out, size_t size);
 

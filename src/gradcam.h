@@ -1,12 +1,22 @@
-/* gradcam.h - Grad-CAM, shared by gradcam and guided-gradcam. */
+/* gradcam.h - class activation maps of a layer: Grad-CAM and its variants,
+ * shared by gradcam (and its --variant) and guided-gradcam. */
 #ifndef ATTRIB_GRADCAM_H
 #define ATTRIB_GRADCAM_H
 
 #include "explain.h"
 
-/* Grad-CAM of run->layer for the batch and per-image classes targets
- * (< 0: the top-1): every a->map (input size), a->cam and the layer fields
- * of the summaries; b->res holds the pass. */
-int gradcam_compute(struct explain_run *run, struct batch *b, const int64_t *targets);
+enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM };
+
+/* The parameters of the CAM methods (run->params). */
+struct cam_params {
+    int variant;         /* enum cam_variant: what gradcam's --variant chose */
+    long internal_batch; /* Score-CAM's masked copies per pass */
+};
+
+/* Variant v's map of run->layer for the batch and per-image classes
+ * targets (< 0: the top-1): every a->map (input size), a->cam and the
+ * layer fields of the summaries; b->res holds the pass. */
+int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets,
+                enum cam_variant v);
 
 #endif

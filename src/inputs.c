@@ -239,12 +239,14 @@ int inputs_collect(char **args, int nargs, int recursive, struct input_list *out
     return rc;
 }
 
-int parse_shard(const char *arg, long *k, long *n)
+int parse_shard(const struct opt *o, const char *arg, void *shard)
 {
+    (void)o;
+    long *k = &((struct shard *)shard)->k, *n = &((struct shard *)shard)->n;
     char *slash = strchr(arg, '/');
     char head[32];
     if (!slash || (size_t)(slash - arg) >= sizeof head)
-        return fail(EXIT_USAGE, "--shard: '%s' is not K/N", arg);
+        return fail(EXIT_USAGE, "--shard must be K/N (the K-th of N slices), got '%s'", arg);
     memcpy(head, arg, (size_t)(slash - arg));
     head[slash - arg] = '\0';
     if (parse_long(slash + 1, 1, 1000000, "--shard N", n) ||
@@ -271,7 +273,7 @@ int inputs_read_classes(struct input_list *l, const char *tsv, long default_targ
                         long max_class)
 {
     for (size_t i = 0; i < l->n; i++)
-        l->items[i].target = default_target;
+        l->items[i].target = default_target, l->items[i].target_line = 0;
     FILE *f = fopen(tsv, "r");
     if (!f)
         return fail(EXIT_USAGE, "--class-file: cannot open '%s': %s", tsv, strerror(errno));
@@ -300,7 +302,7 @@ int inputs_read_classes(struct input_list *l, const char *tsv, long default_targ
         }
         for (size_t i = 0; i < l->n; i++)
             if (strcmp(l->items[i].path, line) == 0)
-                l->items[i].target = cls;
+                l->items[i].target = cls, l->items[i].target_line = lineno;
     }
     free(line);
     fclose(f);

@@ -13,6 +13,7 @@ struct input {
     char *name;   /* output name without extension, unique in the list: "cat",
                      "sub/dir/cat", "cat-2" */
     long target;  /* class to explain; -1: the predicted one */
+    long target_line; /* the --class-file line that gave target; 0: not from a file */
     size_t index; /* position in the whole list, before --shard */
 };
 
@@ -33,12 +34,21 @@ int inputs_collect(char **args, int nargs, int recursive, struct input_list *out
  * assigned, so every shard names its outputs as a single run would. */
 void inputs_shard(struct input_list *l, long k, long n);
 
-/* Parses "K/N". EXIT_OK or EXIT_USAGE. */
-int parse_shard(const char *arg, long *k, long *n);
+/* --shard K/N: the K-th of N interleaved slices; 0/0: all. */
+struct shard {
+    long k, n;
+};
 
-/* Sets every item's target from a TSV file of "path<TAB>class" lines
- * ('#' comments and blank lines skipped); an image missing from the file
- * keeps default_target. EXIT_OK, EXIT_USAGE (bad file) or EXIT_INTERNAL. */
+/* Parses "K/N" into a struct shard (an OPTK_CUSTOM row's parser). EXIT_OK
+ * or EXIT_USAGE. */
+struct opt;
+int parse_shard(const struct opt *o, const char *arg, void *shard);
+
+/* Sets every item's target (and target_line) from a TSV file of
+ * "path<TAB>class" lines ('#' comments and blank lines skipped); an image
+ * missing from the file keeps default_target. EXIT_OK, EXIT_USAGE (bad
+ * file) or EXIT_INTERNAL. Whether a class is one the model has is checked
+ * per image later, when the model is known. */
 int inputs_read_classes(struct input_list *l, const char *tsv, long default_target,
                         long max_class);
 

@@ -1,4 +1,5 @@
-/* main.c - the command table, global options, and checking stdout at exit. */
+/* main.c - global options, parsing a command's options from its table and
+ * running it, and checking stdout at exit. The commands are in commands.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,53 +9,20 @@
 #include "cli.h"
 #include "commands.h"
 #include "error.h"
+#include "explain.h"
 #include "fsutil.h"
-
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *help;
-};
-
-/* The map of the program: one row per subcommand, one file per row. */
-static const struct command commands[] = {
-    { "predict", cmd_predict, "print the top classes of each image" },
-    { "saliency", cmd_saliency, "gradient saliency map (Simonyan et al. 2014)" },
-    { "gradcam", cmd_gradcam, "Grad-CAM, Grad-CAM++, Score-CAM or Eigen-CAM of a layer" },
-    { "guided-backprop", cmd_guided_backprop, "guided backpropagation (Springenberg et al. 2015)" },
-    { "deconvnet", cmd_deconvnet, "deconvnet backward rule (Zeiler & Fergus 2013)" },
-    { "guided-gradcam", cmd_guided_gradcam, "guided backprop times Grad-CAM" },
-    { "integrated-gradients", cmd_integrated_gradients, "integrated gradients from a baseline (Sundararajan et al. 2017)" },
-    { "smoothgrad", cmd_smoothgrad, "gradient averaged over noisy copies (Smilkov et al. 2017)" },
-    { "input-x-gradient", cmd_input_x_gradient, "input times its gradient" },
-    { "occlusion", cmd_occlusion, "score drop when a sliding patch hides the image (Zeiler & Fergus)" },
-    { "eval", cmd_eval, "deletion/insertion faithfulness of methods (Petsiuk et al. 2018)" },
-    { "fool", cmd_fool, "adversarial image that makes the model see another class" },
-    { "classviz", cmd_classviz, "image the model sees as a class (regularised gradient ascent)" },
-    { "compare", cmd_compare, "how far two heatmaps or folders of them differ" },
-    { "golden", cmd_golden, "record golden heatmaps, or check a run against them" },
-    { "merge", cmd_merge, "combine the reports of batch runs or shards into one" },
-    { "layers", cmd_layers, "list a model's layers and the default Grad-CAM layer" },
-};
 
 static void usage(FILE *f)
 {
     fputs("usage: attrib [--version] [--help] COMMAND [ARGS]\n\n"
           "Shows what an image classifier looks at, from the command line.\n\n"
           "Commands:\n", f);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (int i = 0; i < ncommands; i++)
         fprintf(f, "  %-21s %s\n", commands[i].name, commands[i].help);
-    fputs("\nRun 'attrib COMMAND --help' for a command's options.\n"
-          "Environment: ATTRIB_MODEL is the model used when --model is not given.\n\n", f);
+    fputs("\nRun 'attrib COMMAND --help' for a command's options, 'attrib help --man' for\n"
+          "the manual. Environment: ATTRIB_MODEL is the model used when --model is not\n"
+          "given.\n\n", f);
     fputs(exit_codes_help, f);
-}
-
-static const struct command *find_command(const char *name)
-{
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
-    return NULL;
 }
 
 /* A command's output is only delivered if stdout took all of it: a full
@@ -72,9 +40,49 @@ static int check_stdout(void)
     return EXIT_OK;
 }
 
+/* For "--layer is not an option of this command (it is one of: ...)". */
+static void commands_with(const char *name, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < ncommands && used < size; i++) {
+        struct command_spec spec;
+        struct opt rows[COMMAND_SPEC_ROWS];
+        command_spec_of(&commands[i], &spec, rows);
+        if (opts_find(spec.options, name, NULL))
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
+                                     commands[i].name);
+    }
+}
+
+/* Options from the command's table into a fresh options struct (defaults
+ * first), then the command; --help of every command is answered here. */
+static int parse_and_run(const struct command *cmd, int argc, char **argv)
+{
+    struct command_spec spec;
+    struct opt rows[COMMAND_SPEC_ROWS];
+    command_spec_of(cmd, &spec, rows);
+    void *opts = calloc(1, spec.opts_size);
+    struct opt_operands ops = { .args = calloc((size_t)argc + 1, sizeof(char *)) };
+    if (!opts || !ops.args) {
+        free(opts);
+        free(ops.args);
+        return fail(EXIT_INTERNAL, "out of memory");
+    }
+    opts_defaults(spec.options, opts);
+    int help = 0, rc = opts_parse(spec.options, opts, argc, argv, spec.stop_after, &ops, &help);
+    if (rc == EXIT_OK && help)
+        command_help(stdout, cmd);
+    else if (rc == EXIT_OK)
+        rc = cmd->method ? explain_main(cmd->method, opts, &ops) : spec.run(opts, &ops);
+    free(ops.args);
+    free(opts);
+    return rc;
+}
+
 static int run_command(const struct command *cmd, int argc, char **argv)
 {
-    int rc = cmd->run(argc, argv);
+    int rc = parse_and_run(cmd, argc, argv);
     /* Report the command's own failure before anything about stdout. */
     if (rc != EXIT_OK && *error_message())
         report_error(cmd->name, error_message());
@@ -87,30 +95,49 @@ static int run_command(const struct command *cmd, int argc, char **argv)
     return rc;
 }
 
+static int print_and_check(void (*print)(FILE *))
+{
+    print(stdout);
+    if (check_stdout() == EXIT_OK)
+        return EXIT_OK;
+    report_error(NULL, error_message());
+    return EXIT_OUTPUT;
+}
+
+static void version(FILE *f)
+{
+    fprintf(f, "attrib %s\n", ATTRIB_VERSION);
+}
+
 int main(int argc, char **argv)
 {
     install_signal_cleanup();
+    opts_commands_with = commands_with;
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
     }
     const char *arg = argv[1];
-    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0) {
-        if (argc > 2 && find_command(argv[2])) {
-            char *help_argv[] = { argv[2], "--help", NULL };
-            return run_command(find_command(argv[2]), 2, help_argv);
-        }
-        usage(stdout);
-        return check_stdout() == EXIT_OK ? EXIT_OK : (report_error(NULL, error_message()), EXIT_OUTPUT);
-    }
-    if (strcmp(arg, "--version") == 0) {
-        printf("attrib %s\n", ATTRIB_VERSION);
-        return check_stdout() == EXIT_OK ? EXIT_OK : (report_error(NULL, error_message()), EXIT_OUTPUT);
-    }
-    const struct command *cmd = find_command(arg);
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+        return print_and_check(usage);
+    if (strcmp(arg, "--version") == 0)
+        return print_and_check(version);
+    const struct command *cmd = command_find(arg);
     if (!cmd) {
-        fail(EXIT_USAGE, "%s '%s' (see 'attrib --help')",
-             arg[0] == '-' ? "unknown option" : "unknown command", arg);
+        const char *names[64];
+        for (int i = 0; i < ncommands && i < 64; i++)
+            names[i] = commands[i].name;
+        int best = -1, dist = 3;
+        for (int i = 0; i < ncommands && i < 64 && arg[0] != '-'; i++) {
+            int d = edit_distance(arg, names[i], 2);
+            if (d < dist)
+                dist = d, best = i;
+        }
+        if (best >= 0)
+            fail(EXIT_USAGE, "unknown command '%s' (did you mean %s?)", arg, names[best]);
+        else
+            fail(EXIT_USAGE, "%s '%s' (see 'attrib --help')",
+                 arg[0] == '-' ? "unknown option" : "unknown command", arg);
         report_error(NULL, error_message());
         return EXIT_USAGE;
     }

@@ -3,6 +3,8 @@
 #ifndef ATTRIB_METHODS_H
 #define ATTRIB_METHODS_H
 
+#include <stddef.h>
+
 #include "explain.h"
 
 extern const struct method method_saliency, method_gradcam, method_gradcam_pp,
@@ -10,10 +12,16 @@ extern const struct method method_saliency, method_gradcam, method_gradcam_pp,
     method_guided_gradcam, method_integrated_gradients, method_smoothgrad,
     method_input_x_gradient, method_occlusion;
 
+extern const int nmethods;
+
+/* Method i of nmethods (in eval's order), or NULL. */
+const struct method *method_at(int i);
+
 /* NULL when there is no method of that name. */
 const struct method *method_find(const char *name);
 
-/* "saliency, gradcam, ..." for messages. */
-extern const char method_names[];
+/* "saliency, input-x-gradient, ..." into buf: all methods, or those in
+ * eval's default set. */
+void method_names(char *buf, size_t size, int eval_default_only);
 
 #endif

@@ -89,6 +89,8 @@ static int load_card(struct model *m)
 
 int model_error(attrib_status st, const char *what)
 {
+    if (st == ATTRIB_E_TARGET) /* the caller asked for a class the model lacks */
+        return fail(EXIT_USAGE, "%s", attrib_last_error());
     int code = st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL;
     return fail(code, "'%s': %s", what, attrib_last_error());
 }
@@ -207,5 +209,22 @@ int model_layers(struct model *m, struct layer_list *out)
     attrib_layers_free(layers);
     if (rc)
         layer_list_free(out);
+    return rc;
+}
+
+int model_probe_classes(struct model *m)
+{
+    if (m->classes)
+        return EXIT_OK;
+    const size_t n = (size_t)3 * m->card.input_w * m->card.input_h;
+    float *x = calloc(n, sizeof *x);
+    if (!x)
+        return fail(EXIT_INTERNAL, "out of memory");
+    const int64_t shape[4] = { 1, 3, m->card.input_h, m->card.input_w };
+    attrib_result *res = NULL;
+    attrib_status st = attrib_forward(m->handle, x, shape, &res);
+    int rc = st == ATTRIB_OK ? model_check_logits(m, res, 1) : model_error(st, m->path);
+    attrib_result_free(res);
+    free(x);
     return rc;
 }

@@ -34,6 +34,10 @@ void model_close(struct model *m);
 /* Maps a failed shim call to an exit code and message. */
 int model_error(attrib_status st, const char *what);
 
+/* Makes sure m->classes is known: if no pass has run yet, one forward pass
+ * of a blank input of the card's size. EXIT_OK or EXIT_MODEL. */
+int model_probe_classes(struct model *m);
+
 /* Checks a pass's logits ([n, classes], all finite) and records classes. */
 int model_check_logits(struct model *m, const attrib_result *res, int n);
 

@@ -4,20 +4,22 @@
 #include <math.h>
 #include <string.h>
 
+#include "options.h"
+
+const char *const quadrature_names[] = { [QUAD_GAUSS_LEGENDRE] = "gauss-legendre",
+                                         [QUAD_RIEMANN] = "riemann", NULL };
+
 int quadrature_parse(const char *name, enum quadrature *q)
 {
-    if (strcmp(name, "gauss-legendre") == 0)
-        *q = QUAD_GAUSS_LEGENDRE;
-    else if (strcmp(name, "riemann") == 0)
-        *q = QUAD_RIEMANN;
-    else
-        return -1;
-    return 0;
+    int i = opts_word_index(quadrature_names, name);
+    if (i >= 0)
+        *q = (enum quadrature)i;
+    return i < 0 ? -1 : 0;
 }
 
 const char *quadrature_name(enum quadrature q)
 {
-    return q == QUAD_RIEMANN ? "riemann" : "gauss-legendre";
+    return quadrature_names[q];
 }
 
 /* Roots of the Legendre polynomial P_m by Newton's method from the usual

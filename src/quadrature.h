@@ -9,7 +9,8 @@ enum quadrature {
     QUAD_RIEMANN         /* right Riemann sum, alpha = k / m (Sundararajan et al.) */
 };
 
-#define QUADRATURE_NAMES "gauss-legendre or riemann"
+/* The names, in enum order, NULL-ended. */
+extern const char *const quadrature_names[];
 
 /* Parses a name; 0 on success, -1 if it is not one. */
 int quadrature_parse(const char *name, enum quadrature *q);

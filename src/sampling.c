@@ -6,28 +6,20 @@
 
 #include "error.h"
 
-void sampling_init(struct sampling *s, enum baseline_kind baseline)
-{
-    free(s->baseline_file);
-    *s = (struct sampling){ .internal_batch = DEFAULT_INTERNAL_BATCH,
-                            .baseline = { .kind = baseline } };
-}
+const struct opt sampling_options[] = {
+    INTERNAL_BATCH_OPTION(struct sampling, internal_batch),
+    OPT_INT(0, "seed", struct sampling, seed, 0, MAX_SEED, 0, "N",
+            "random seed; the same seed and --threads give the same files"),
+    OPT_END,
+};
 
-int sampling_parse(struct sampling *s, int opt, const char *arg)
+int baseline_option_parse(const struct opt *o, const char *arg, void *baseline)
 {
-    switch (opt) {
-    case OPT_INTERNAL_BATCH:
-        return parse_long(arg, 1, MAX_INTERNAL_BATCH, "--internal-batch", &s->internal_batch);
-    case OPT_SEED:
-        return parse_long(arg, 0, 0x7fffffffL, "--seed", &s->seed);
-    case OPT_BASELINE:
-        if (!*arg)
-            return fail(EXIT_USAGE, "--baseline: expected %s", BASELINE_NAMES);
-        baseline_parse(arg, &s->baseline);
-        return EXIT_OK;
-    default:
-        return -1;
-    }
+    (void)o;
+    if (!*arg)
+        return fail(EXIT_USAGE, "--baseline needs a value, got an empty one");
+    baseline_parse(arg, baseline);
+    return EXIT_OK;
 }
 
 int sampling_prepare(struct sampling *s, struct explain_run *run)
@@ -52,6 +44,13 @@ int sampling_prepare(struct sampling *s, struct explain_run *run)
     }
     s->baseline.file_chw = s->baseline_file;
     return EXIT_OK;
+}
+
+void sampling_release(struct sampling *s)
+{
+    free(s->baseline_file);
+    s->baseline_file = NULL;
+    s->baseline.file_chw = NULL;
 }
 
 int sampling_baseline(const struct sampling *s, const struct explain_run *run, const float *x,

@@ -1,6 +1,6 @@
 /* sampling.h - what the methods that run many passes per image share
- * (integrated gradients, SmoothGrad, occlusion, Score-CAM): the passes'
- * batch size, the seed, the baseline, and one pass over a chunk. */
+ * (integrated gradients, SmoothGrad, occlusion, Score-CAM, eval): the
+ * passes' batch size, the seed, the baseline, and one pass over a chunk. */
 #ifndef ATTRIB_SAMPLING_H
 #define ATTRIB_SAMPLING_H
 
@@ -9,18 +9,7 @@
 
 #define DEFAULT_INTERNAL_BATCH 16
 #define MAX_INTERNAL_BATCH 256
-
-enum { OPT_INTERNAL_BATCH = OPT_METHOD_FIRST, OPT_SEED, OPT_BASELINE, OPT_SAMPLING_LAST };
-
-#define INTERNAL_BATCH_LONGOPT { "internal-batch", required_argument, NULL, OPT_INTERNAL_BATCH }
-#define SEED_LONGOPT { "seed", required_argument, NULL, OPT_SEED }
-#define BASELINE_LONGOPT { "baseline", required_argument, NULL, OPT_BASELINE }
-
-#define INTERNAL_BATCH_HELP \
-    "  --internal-batch N inputs per pass through the network (default: 16)\n"
-#define SEED_HELP \
-    "  --seed N           random seed; the same seed and --threads give the same files\n" \
-    "                     (default: 0)\n"
+#define MAX_SEED 0x7fffffffL
 
 struct sampling {
     long internal_batch;
@@ -29,12 +18,28 @@ struct sampling {
     float *baseline_file; /* the preprocessed --baseline FILE (owned) */
 };
 
-void sampling_init(struct sampling *s, enum baseline_kind baseline);
-/* EXIT_OK, EXIT_USAGE, or -1 when opt is not one of these options. */
-int sampling_parse(struct sampling *s, int opt, const char *arg);
+/* --internal-batch and --seed, into a struct sampling. */
+extern const struct opt sampling_options[];
+#define SAMPLING_OPTIONS(st, field) OPT_GROUP(NULL, st, field, sampling_options)
+/* --internal-batch alone, into a long. */
+#define INTERNAL_BATCH_OPTION(st, field)                                                \
+    OPT_INT(0, "internal-batch", st, field, 1, MAX_INTERNAL_BATCH, DEFAULT_INTERNAL_BATCH, \
+            "N", "inputs per pass through the network")
+
+/* --baseline KEYWORD|FILE into a struct baseline, with its default keyword. */
+int baseline_option_parse(const struct opt *o, const char *arg, void *baseline);
+#define BASELINE_OPTION(st, field, def)                                                      \
+    { .kind = OPTK_CUSTOM, .name = "baseline", .offset = offsetof(st, field),               \
+      .parse = baseline_option_parse, .words = baseline_words, .def_str = def,              \
+      .metavar = "B", .flags = OPT_COMPLETE_FILE,                                           \
+      .help = "black, zeros (the mean colour), blur (Gaussian, sigma 5 px), noise (uniform, " \
+              "--seed) or an image FILE" }
+
 /* Loads a --baseline FILE at the model's input size (EXIT_INPUT if it
  * cannot be read). */
 int sampling_prepare(struct sampling *s, struct explain_run *run);
+/* Frees what sampling_prepare made. */
+void sampling_release(struct sampling *s);
 
 /* The baseline for input x (3 x h x w), into out. */
 int sampling_baseline(const struct sampling *s, const struct explain_run *run, const float *x,

@@ -8,6 +8,7 @@
 #include "image.h"
 
 #define SUMMARY_TOP 5
+#define SUMMARY_LABEL 32 /* bytes of a class label kept in a summary */
 #define SUMMARY_MAX_OUTPUTS 6
 #define SUMMARY_MAX_DETAILS 12
 
@@ -48,6 +49,7 @@ struct summary {
     int target_was_predicted; /* no --class given: the top-1 was explained */
     struct class_score top[SUMMARY_TOP];
     int ntop;
+    char labels[SUMMARY_TOP + 1][SUMMARY_LABEL]; /* what top[] and target's labels point at */
     int map_w, map_h;
     struct map_stats stats;
     /* Layer-based methods (Grad-CAM): the layer, its activation's shape

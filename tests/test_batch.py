@@ -98,6 +98,44 @@ def test_class_file_sets_each_images_class(tmp_path):
     assert p.returncode == 2 and "PATH<TAB>CLASS" in p.stderr
 
 
+def test_a_class_the_model_lacks_in_the_class_file_fails_only_its_image(tmp_path):
+    """Class 5000 on one line of the class file: that image fails with one
+    line naming the file's line and the model's classes; the others are
+    explained, the report records the failure, the exit code is 1."""
+    d = tmp_path / "in"
+    d.mkdir()
+    for name in ("cat.bmp", "bird.bmp", "hot_dog.jpg"):
+        shutil.copy(IMAGES / name, d / name)
+    tsv = tmp_path / "classes.tsv"
+    tsv.write_text(f"{d / 'cat.bmp'}\t285\n{d / 'bird.bmp'}\t5000\n")
+    out = tmp_path / "out"
+    p = run("saliency", d, "--class-file", tsv, "--model", V2, "-o", out, "-q")
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    for fragment in ("bird.bmp", "class 5000", f"{tsv} line 2", "classes 0 to 999"):
+        assert fragment in lines[0]
+    assert sorted(f.name for f in out.glob("*.saliency.png")) == [
+        "cat.saliency.png", "hot_dog.saliency.png"]
+    assert not list(out.glob("bird.*"))
+    r = report(out)
+    status = {rec["name"]: rec["status"] for rec in r["images"]}
+    assert status == {"bird": "failed", "cat": "ok", "hot_dog": "ok"}
+    bird = next(rec for rec in r["images"] if rec["name"] == "bird")
+    assert "class 5000" in bird["error"]
+    cat = json.loads((out / "cat.saliency.json").read_text())
+    assert cat["target"]["index"] == 285
+
+
+def test_a_class_the_model_lacks_given_with_class_is_a_usage_error(tmp_path):
+    out = tmp_path / "out"
+    p = run("saliency", IMAGES / "cat.bmp", IMAGES / "bird.bmp", "--class", "5000",
+            "--model", V2, "-o", out)
+    assert p.returncode == 2
+    assert p.stderr.count("\n") == 1 and "--class 5000 is out of range" in p.stderr
+    assert not out.exists() or not list(out.iterdir())
+
+
 def test_batches_give_the_maps_single_images_give(tmp_path):
     ok("saliency", IMAGES, "--model", V2, "-o", tmp_path / "b", "--save-raw", "-q",
        "--batch-size", 4, "--threads", 2)

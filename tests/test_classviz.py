@@ -66,7 +66,7 @@ def test_generated_non_square_model(test_models, tmp_path):
 @pytest.mark.parametrize("args,message", [
     ([], "--class N"),
     (["--class", "1000"], "out of range"),
-    (["--class", "x"], "not a whole number"),
+    (["--class", "x"], "--class must be an integer"),
     (["--class", "1", "--iters", "0"], "--iters"),
     (["--class", "1", "--scale", "0"], "--scale"),
     (["--class", "1", "--lr", "-1"], "--lr"),
@@ -86,3 +86,17 @@ def test_interrupted_ascent_leaves_no_file(tmp_path):
     p.wait(timeout=60)
     assert p.returncode == -signal.SIGINT
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_class_file_makes_each_class_and_a_bad_class_fails_alone(tmp_path):
+    classes = tmp_path / "classes.txt"
+    classes.write_text("# class\tnote\n130\tflamingo\n5000\tno such class\n\n")
+    out = tmp_path / "out"
+    p = run("classviz", "--class-file", classes, "--model", V2, "-o", out, "--iters", "3", "-q")
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "class 5000" in lines[0] and f"{classes} line 3" in lines[0]
+    assert sorted(f.name for f in out.iterdir()) == ["class130.classviz.json",
+                                                      "class130.classviz.png"]
+    p = run("classviz", "--class", "5000", "--model", V2, "-o", out)
+    assert p.returncode == 2 and "--class 5000 is out of range" in p.stderr

@@ -128,3 +128,15 @@ def test_our_heatmaps_match_the_committed_goldens(name, test_models):
             "--min-pearson", "0.9999", "--min-spearman", "0.999", "--min-iou", "0.99", *extra,
             cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_golden_check_extra_options_replace_the_recorded_ones(tmp_path):
+    """A recorded command with its own -o and --model: check takes the -o it
+    needs and the --model given after --, instead of refusing a second value."""
+    golden = tmp_path / "golden"
+    cmd = ["saliency", str(IMAGES / "cat.bmp"), "--model", str(V1), "-o", str(tmp_path / "x")]
+    ok("golden", "update", golden, *cmd)
+    assert ok("golden", "check", golden, "--", "--model", V1).stdout.strip().endswith(
+        "1 passed, 0 failed")
+    p = run("golden", "check", golden, "--json", "--", "--model", V2)
+    assert p.returncode == 1 and json.loads(p.stdout)["failed"] == 1

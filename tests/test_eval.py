@@ -77,7 +77,7 @@ def test_a_folder_gives_mean_and_spread_per_method(tmp_path):
 @pytest.mark.parametrize("args,code,fragment", [
     (["--methods", "saliency,bogus"], 2, "unknown method 'bogus'"),
     (["--methods", "saliency,saliency"], 2, "given twice"),
-    (["--methods", ""], 2, "no method"),
+    (["--methods", ""], 2, "--methods needs a value"),
     (["--steps", "0"], 2, "--steps"),
     (["--class", "5000"], 2, "--class"),
     (["--internal-batch", "0"], 2, "--internal-batch"),
@@ -86,3 +86,37 @@ def test_bad_eval_options_get_one_line_and_write_nothing(args, code, fragment, t
     p = run("eval", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path / "o", *args)
     assert_one_line_error(p, code, fragment)
     assert not list((tmp_path / "o").glob("*.eval.*")) if (tmp_path / "o").exists() else True
+
+
+def test_each_method_takes_its_own_options_in_the_methods_list(tmp_path):
+    """integrated-gradients:steps=..., occlusion:window=...: the options reach
+    the method (a window as large as the input hides everything at once, so
+    occlusion's map is flat) and name the method in the outputs."""
+    spec = "occlusion:window=224:stride=1"
+    p = ok("eval", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--steps", "5",
+           "--methods", f"saliency,{spec},occlusion,gradcam:variant=gradcam++")
+    j = json.loads((tmp_path / "cat.eval.json").read_text())
+    assert list(j["methods"]) == ["saliency", spec, "occlusion", "gradcam:variant=gradcam++"]
+    assert "flat map" in j["methods"][spec]["warning"]
+    assert "warning" not in j["methods"]["occlusion"]
+    assert spec in p.stdout
+
+
+@pytest.mark.parametrize("methods,fragment", [
+    ("integrated-gradients:steps=0", "--methods integrated-gradients:steps must be an integer"),
+    ("integrated-gradients:stpes=3", "unknown option 'stpes' (did you mean steps?)"),
+    ("smoothgrad:variant=median", "smoothgrad:variant must be one of smoothgrad, squared"),
+    ("saliency:steps=3", "saliency has no options of its own"),
+    ("random:seed=1", "random takes no options"),
+    ("gradcam++:variant=scorecam", "unknown option 'variant'"),
+])
+def test_bad_per_method_options_are_refused_before_anything_runs(methods, fragment, tmp_path):
+    p = run("eval", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path / "o", "--methods", methods)
+    assert_one_line_error(p, 2, fragment)
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_help_lists_the_methods_from_the_methods_table():
+    text = ok("eval", "--help").stdout
+    assert "Methods: random, saliency, input-x-gradient, integrated-gradients" in text
+    assert "Default set: random, saliency" in text and "scorecam" in text

@@ -109,17 +109,17 @@ def test_summary_fields(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--target", "1000"], "out of range"),
-    (["--target", "abc"], "not a whole number"),
+    (["--target", "abc"], "--target must be an integer"),
     (["--target", "285"], "already the predicted class"),
     ([], "--target N, or --untargeted"),
     (["--target", "1", "--untargeted"], "exclude each other"),
     (["--target", "1", "--method", "pgd", "--eps", "0"], "--eps"),
     (["--target", "1", "--method", "pgd", "--eps", "-2"], "--eps"),
-    (["--target", "1", "--eps", "two"], "not a number"),
-    (["--target", "1", "--lr", "x"], "not a number"),
+    (["--target", "1", "--eps", "two"], "--eps must be a number"),
+    (["--target", "1", "--lr", "x"], "--lr must be a number"),
     (["--target", "1", "--max-iter", "0"], "--max-iter"),
     (["--target", "1", "--method", "fgsm", "--max-iter", "5"], "does not apply to fgsm"),
-    (["--target", "1", "--method", "cw"], "not one of"),
+    (["--target", "1", "--method", "cw"], "--method must be one of iterative, fgsm, pgd"),
 ])
 def test_bad_options_are_refused(args, message, tmp_path):
     p = run("fool", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, *args)
@@ -147,3 +147,19 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     os.close(leader)
     assert p.returncode == 0
     assert b"\r" in seen and b"/100" in seen  # the bar was drawn and redrawn
+
+
+def test_a_class_file_sets_each_images_target_and_a_bad_line_fails_alone(tmp_path):
+    tsv = tmp_path / "targets.tsv"
+    tsv.write_text(f"{IMAGES / 'cat.bmp'}\t5000\n{IMAGES / 'bird.bmp'}\t291\n")
+    out = tmp_path / "out"
+    p = run("fool", IMAGES / "cat.bmp", IMAGES / "bird.bmp", "--class-file", tsv, "--model", V2,
+            "-o", out, "--json", "--max-iter", "30")
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "class 5000" in lines[0] and f"{tsv} line 1" in lines[0]
+    (summary,) = json_lines(p.stdout)
+    assert summary["image"]["path"] == str(IMAGES / "bird.bmp")
+    assert summary["target"]["index"] == 291
+    assert sorted(f.name for f in out.iterdir()) == [
+        "bird.fool.diff.png", "bird.fool.json", "bird.fool.original.png", "bird.fool.png"]

@@ -29,7 +29,8 @@ typedef enum attrib_status {
     ATTRIB_E_ARG,     /* the caller passed something invalid */
     ATTRIB_E_FORMAT,  /* the bytes are not a loadable TorchScript module */
     ATTRIB_E_MODEL,   /* the model failed or returned something unusable */
-    ATTRIB_E_NOMEM    /* out of memory */
+    ATTRIB_E_NOMEM,   /* out of memory */
+    ATTRIB_E_TARGET   /* a target class is not one of the model's outputs */
 } attrib_status;
 
 /* Message of the last failed call on this thread ("" if none). */

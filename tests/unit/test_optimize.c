@@ -5,7 +5,8 @@
 
 #include "check.h"
 #include "error.h"
-#include "optimize.h"
+#include "planes.h"
+#include "rng.h"
 #include "tests.h"
 
 void same_seed_gives_the_same_random_numbers(void)

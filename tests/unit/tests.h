@@ -54,7 +54,13 @@
     X(baselines_black_and_zeros_are_what_they_say) \
     X(noise_baseline_is_seeded_and_in_the_pixel_range) \
     X(curve_order_is_most_attributed_first_and_stable) \
-    X(curves_change_the_right_pixels_and_auc_is_trapezoidal)
+    X(curves_change_the_right_pixels_and_auc_is_trapezoidal) \
+    X(option_defaults_fill_every_row_including_groups) \
+    X(options_go_anywhere_in_every_getopt_form) \
+    X(help_stops_the_parse_wherever_it_is) \
+    X(each_mistake_gets_its_own_message) \
+    X(edit_distance_counts_a_transposition_as_one) \
+    X(setting_one_option_by_name_checks_it_like_the_parser)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)

@@ -1,22 +1,9 @@
-/* optimize.h - what the image-optimising subcommands (fool, classviz) do
- * between gradient passes: random numbers, jitter, blur, clamping, norms.
- * Pure C; tensors are [3, h, w] planes. */
-#ifndef ATTRIB_OPTIMIZE_H
-#define ATTRIB_OPTIMIZE_H
+/* planes.h - operations on [3, h, w] float planes: roll, blur, clamp,
+ * normalise, quantise, convert to 8-bit RGB, norms. Pure C. */
+#ifndef ATTRIB_PLANES_H
+#define ATTRIB_PLANES_H
 
 #include <stddef.h>
-#include <stdint.h>
-
-/* xoshiro256** seeded with splitmix64: the same seed gives the same
- * numbers on every machine. */
-struct rng {
-    uint64_t s[4];
-};
-void rng_seed(struct rng *r, uint64_t seed);
-uint64_t rng_next(struct rng *r);
-double rng_uniform(struct rng *r);        /* [0, 1) */
-double rng_normal(struct rng *r);         /* standard normal */
-int rng_range(struct rng *r, int lo, int hi); /* uniform in [lo, hi] */
 
 /* Rolls every plane by dx columns and dy rows with wrap-around (numpy.roll,
  * torch.roll). EXIT_OK or EXIT_INTERNAL. */

@@ -1,0 +1,73 @@
+/* commands.c - the command table: the map of the program. One row per
+ * subcommand, one file per row (cmd_<name>.c); attribution methods are
+ * struct methods run by the shared driver (explain.c). */
+#include "commands.h"
+
+#include <string.h>
+
+#include "cli.h"
+#include "explain.h"
+#include "methods.h"
+
+#define METHOD(nm, m, h) { .name = nm, .method = &m, .help = h }
+#define COMMAND(nm, s, h) { .name = nm, .spec = &s, .help = h }
+
+const struct command commands[] = {
+    COMMAND("predict", predict_spec, "print the top classes of each image"),
+    METHOD("saliency", method_saliency, "gradient saliency map (Simonyan et al. 2014)"),
+    METHOD("gradcam", method_gradcam, "Grad-CAM, Grad-CAM++, Score-CAM or Eigen-CAM of a layer"),
+    METHOD("guided-backprop", method_guided_backprop,
+           "guided backpropagation (Springenberg et al. 2015)"),
+    METHOD("deconvnet", method_deconvnet, "deconvnet backward rule (Zeiler & Fergus 2013)"),
+    METHOD("guided-gradcam", method_guided_gradcam, "guided backprop times Grad-CAM"),
+    METHOD("integrated-gradients", method_integrated_gradients,
+           "integrated gradients from a baseline (Sundararajan et al. 2017)"),
+    METHOD("smoothgrad", method_smoothgrad,
+           "gradient averaged over noisy copies (Smilkov et al. 2017)"),
+    METHOD("input-x-gradient", method_input_x_gradient, "input times its gradient"),
+    METHOD("occlusion", method_occlusion,
+           "score drop when a sliding patch hides the image (Zeiler & Fergus)"),
+    COMMAND("eval", eval_spec, "deletion/insertion faithfulness of methods (Petsiuk et al. 2018)"),
+    COMMAND("fool", fool_spec, "adversarial image that makes the model see another class"),
+    COMMAND("classviz", classviz_spec,
+            "image the model sees as a class (regularised gradient ascent)"),
+    COMMAND("compare", compare_spec, "how far two heatmaps or folders of them differ"),
+    COMMAND("golden", golden_spec, "record golden heatmaps, or check a run against them"),
+    COMMAND("merge", merge_spec, "combine the reports of batch runs or shards into one"),
+    COMMAND("layers", layers_spec, "list a model's layers and the default Grad-CAM layer"),
+    COMMAND("completion", completion_spec, "print a bash, zsh or fish completion script"),
+    COMMAND("help", help_spec, "show a command's help, or the manual page"),
+};
+
+const int ncommands = (int)(sizeof commands / sizeof commands[0]);
+
+const struct command *command_find(const char *name)
+{
+    for (int i = 0; i < ncommands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+void command_spec_of(const struct command *cmd, struct command_spec *spec, struct opt *rows)
+{
+    if (cmd->spec)
+        *spec = *cmd->spec;
+    else
+        explain_spec(cmd->method, spec, rows);
+}
+
+void command_help(FILE *f, const struct command *cmd)
+{
+    struct command_spec spec;
+    struct opt rows[COMMAND_SPEC_ROWS];
+    command_spec_of(cmd, &spec, rows);
+    fprintf(f, "usage: %s\n", spec.synopsis);
+    fprintf(f, "\n%s", spec.description);
+    if (spec.more_help)
+        spec.more_help(f);
+    fputc('\n', f);
+    opts_print_help(f, spec.options);
+    fputc('\n', f);
+    fputs(exit_codes_help, f);
+}

@@ -1,0 +1,32 @@
+/* guided.c - the input gradient with every rectifier's backward rule
+ * replaced (guided backprop, deconvnet), shared by guided-backprop,
+ * deconvnet and guided-gradcam. */
+#include "guided.h"
+
+#include <string.h>
+
+#include "heatmap.h"
+
+int modified_backward_compute(struct explain_run *run, struct batch *b,
+                              attrib_backward_rule rule)
+{
+    int64_t shape[4];
+    batch_shape(b, shape);
+    attrib_status st = attrib_modified_gradient(run->model.handle, rule, b->x, shape,
+                                                b->targets, &b->res);
+    if (st != ATTRIB_OK)
+        return explain_shim_error(run, st);
+    const float *grad = attrib_result_input_grad(b->res, NULL);
+    size_t per_image = (size_t)3 * b->h * b->w;
+    for (int i = 0; i < b->n; i++) {
+        memcpy(b->a[i].chw, grad + i * per_image, per_image * sizeof(float));
+        b->a[i].has_chw = 1;
+        heatmap_abs_channel_max(b->a[i].chw, 3, b->h, b->w, b->a[i].map);
+    }
+    return 0;
+}
+
+int guided_compute(struct explain_run *run, struct batch *b)
+{
+    return modified_backward_compute(run, b, ATTRIB_GUIDED);
+}

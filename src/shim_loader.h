@@ -1,0 +1,14 @@
+/* shim_loader.h - loading the shim library (and libtorch) on first use;
+ * the functions of attrib/shim.h load it themselves, these say whether. */
+#ifndef ATTRIB_SHIM_LOADER_H
+#define ATTRIB_SHIM_LOADER_H
+
+/* Loads libattrib_shim.so (beside the executable, in ../lib/attrib/, or on
+ * the library path) once; 1 when it is loaded, else 0 and
+ * attrib_last_error() says why. */
+int shim_load(void);
+
+/* Whether it has been loaded. */
+int shim_loaded(void);
+
+#endif
