@@ -51,6 +51,17 @@ static void short_help(FILE *f, const char *help)
     }
 }
 
+/* A line per command: before NAME between HELP after. */
+static void described_commands(FILE *f, const char *before, const char *between,
+                               const char *after)
+{
+    for (int c = 0; c < ncommands; c++) {
+        fprintf(f, "%s%s%s", before, commands[c].name, between);
+        short_help(f, commands[c].help);
+        fputs(after, f);
+    }
+}
+
 static void bash_values(FILE *f, const struct opt *o)
 {
     if (o->words) {
@@ -170,11 +181,7 @@ static void zsh(FILE *f)
           "_attrib() {\n"
           "  local -a cmds\n"
           "  cmds=(\n", f);
-    for (int c = 0; c < ncommands; c++) {
-        fprintf(f, "    '%s:", commands[c].name);
-        short_help(f, commands[c].help);
-        fputs("'\n", f);
-    }
+    described_commands(f, "    '", ":", "'\n");
     fputs("  )\n"
           "  if (( CURRENT == 2 )); then\n"
           "    _describe -t commands 'attrib command' cmds\n"
@@ -217,11 +224,7 @@ static void fish(FILE *f)
           "complete -c attrib -f\n"
           "complete -c attrib -n __fish_use_subcommand -l help -d 'show the help'\n"
           "complete -c attrib -n __fish_use_subcommand -l version -d 'show the version'\n", f);
-    for (int c = 0; c < ncommands; c++) {
-        fprintf(f, "complete -c attrib -n __fish_use_subcommand -a %s -d '", commands[c].name);
-        short_help(f, commands[c].help);
-        fputs("'\n", f);
-    }
+    described_commands(f, "complete -c attrib -n __fish_use_subcommand -a ", " -d '", "'\n");
     for (int c = 0; c < ncommands; c++) {
         struct cmd_rows r;
         rows_of(&commands[c], &r);

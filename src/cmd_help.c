@@ -214,8 +214,7 @@ static int cmd_help(void *opts, const operands *ops)
     if (o->json)
         return tables_json(stdout);
     if (ops->n == 0) {
-        const struct command *self = command_find("help");
-        command_help(stdout, self);
+        commands_usage(stdout);
         return EXIT_OK;
     }
     const struct command *cmd = command_find(ops->args[0]);
@@ -230,8 +229,8 @@ const struct command_spec help_spec = {
     .description =
         "Shows a command's help (as 'attrib COMMAND --help' does), the manual page of\n"
         "all commands (roff, for 'man -l'; the build installs it as attrib.1), or every\n"
-        "command's options as JSON for tools that build on them. 'attrib --help' lists\n"
-        "the commands.\n",
+        "command's options as JSON for tools that build on them. Without any, the\n"
+        "commands (as 'attrib --help').\n",
     COMMAND_RUN(struct help_opts, options, cmd_help),
     .operands = OPERANDS_COMMAND,
 };

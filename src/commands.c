@@ -57,6 +57,19 @@ void command_spec_of(const struct command *cmd, struct command_spec *spec, struc
         explain_spec(cmd->method, spec, rows);
 }
 
+void commands_usage(FILE *f)
+{
+    fputs("usage: attrib [--version] [--help] COMMAND [ARGS]\n\n"
+          "Shows what an image classifier looks at, from the command line.\n\n"
+          "Commands:\n", f);
+    for (int i = 0; i < ncommands; i++)
+        fprintf(f, "  %-21s %s\n", commands[i].name, commands[i].help);
+    fputs("\nRun 'attrib COMMAND --help' for a command's options, 'attrib help --man' for\n"
+          "the manual. Environment: ATTRIB_MODEL is the model used when --model is not\n"
+          "given.\n\n", f);
+    fputs(exit_codes_help, f);
+}
+
 void command_help(FILE *f, const struct command *cmd)
 {
     struct command_spec spec;

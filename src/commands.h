@@ -59,6 +59,9 @@ const struct command *command_find(const char *name);
 #define COMMAND_SPEC_ROWS 8
 void command_spec_of(const struct command *cmd, struct command_spec *spec, struct opt *rows);
 
+/* Prints 'attrib --help': the commands and the exit codes. */
+void commands_usage(FILE *f);
+
 /* Prints the command's --help: synopsis, description, options, exit codes. */
 void command_help(FILE *f, const struct command *cmd);
 

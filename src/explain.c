@@ -491,11 +491,11 @@ static int run_settings(struct explain_run *run, const struct method *m, const c
         if (eq)
             *eq = '\0';
         snprintf(shown, sizeof shown, "%s:%s", what, kv);
-        if (!m->options || !opts_find(m->options, kv, NULL))
-            rc = m->options ? opts_set(m->options, run->params, kv, eq ? eq + 1 : NULL, what)
-                            : fail(EXIT_USAGE, "%s: %s has no options of its own", what, m->name);
-        else
-            rc = opts_set(m->options, run->params, kv, eq ? eq + 1 : NULL, shown);
+        if (!m->options)
+            rc = fail(EXIT_USAGE, "%s: %s has no options of its own", what, m->name);
+        else /* "--methods integrated-gradients:steps must be ..." for a known key */
+            rc = opts_set(m->options, run->params, kv, eq ? eq + 1 : NULL,
+                          opts_find(m->options, kv, NULL) ? shown : what);
     }
     return rc;
 }

@@ -12,19 +12,6 @@
 #include "explain.h"
 #include "fsutil.h"
 
-static void usage(FILE *f)
-{
-    fputs("usage: attrib [--version] [--help] COMMAND [ARGS]\n\n"
-          "Shows what an image classifier looks at, from the command line.\n\n"
-          "Commands:\n", f);
-    for (int i = 0; i < ncommands; i++)
-        fprintf(f, "  %-21s %s\n", commands[i].name, commands[i].help);
-    fputs("\nRun 'attrib COMMAND --help' for a command's options, 'attrib help --man' for\n"
-          "the manual. Environment: ATTRIB_MODEL is the model used when --model is not\n"
-          "given.\n\n", f);
-    fputs(exit_codes_help, f);
-}
-
 /* A command's output is only delivered if stdout took all of it: a full
  * disk or a closed pipe must not pass for success. */
 static int check_stdout(void)
@@ -114,12 +101,12 @@ int main(int argc, char **argv)
     install_signal_cleanup();
     opts_commands_with = commands_with;
     if (argc < 2) {
-        usage(stderr);
+        commands_usage(stderr);
         return EXIT_USAGE;
     }
     const char *arg = argv[1];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-        return print_and_check(usage);
+        return print_and_check(commands_usage);
     if (strcmp(arg, "--version") == 0)
         return print_and_check(version);
     const struct command *cmd = command_find(arg);

@@ -409,13 +409,11 @@ int opts_set(const struct opt *table, void *opts, const char *name, const char *
                         close);
         return fail(EXIT_USAGE, "%s: unknown option '%s'", prefix, name);
     }
-    char shown[256];
-    snprintf(shown, sizeof shown, "%s", prefix);
     if (opt_takes_value(o) && !value)
-        return fail(EXIT_USAGE, "%s needs a value (%s=VALUE)", shown, name);
+        return fail(EXIT_USAGE, "%s needs a value (%s=VALUE)", prefix, name);
     if (!opt_takes_value(o) && value)
-        return fail(EXIT_USAGE, "%s takes no value, got '%s'", shown, value);
-    return set_value(o, dest(opts, offset), value, shown);
+        return fail(EXIT_USAGE, "%s takes no value, got '%s'", prefix, value);
+    return set_value(o, dest(opts, offset), value, prefix);
 }
 
 const char *opt_metavar(const struct opt *o, char *buf, size_t size)

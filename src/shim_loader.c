@@ -86,6 +86,8 @@ static struct {
     const char *(*last_error)(void);
 } lib;
 
+/* RTLD_LAZY as the dynamic linker binds at exec: RTLD_NOW would resolve
+ * every one of libtorch's symbols up front. */
 static void *open_beside_executable(void)
 {
     char exe[PATH_MAX], path[PATH_MAX + 64];
@@ -98,10 +100,10 @@ static void *open_beside_executable(void)
         for (size_t i = 0; i < sizeof search / sizeof search[0]; i++) {
             snprintf(path, sizeof path, "%s%s%s", exe, search[i], SHIM_FILE);
             if (access(path, F_OK) == 0)
-                return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+                return dlopen(path, RTLD_LAZY | RTLD_LOCAL);
         }
     }
-    return dlopen(SHIM_FILE, RTLD_NOW | RTLD_LOCAL); /* LD_LIBRARY_PATH, the system's */
+    return dlopen(SHIM_FILE, RTLD_LAZY | RTLD_LOCAL); /* LD_LIBRARY_PATH, the system's */
 }
 
 static int bind(void **slot, const char *name)
