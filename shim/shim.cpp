@@ -4,9 +4,9 @@
 // Messages are reduced to their first line, without libtorch's backtrace.
 
 #include "attrib/shim.h"
+#include "compat.hpp"
 #include "graph.hpp"
 
-#include <glog/logging.h>
 #include <torch/script.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
@@ -95,13 +95,7 @@ class MemoryReader : public caffe2::serialize::ReadAdapterInterface {
     size_t len_;
 };
 
-// libtorch's TORCH_WARN would print to stderr with a source location;
-// the tool decides what the user sees, so warnings are dropped here.
-class QuietWarnings : public c10::WarningHandler {
-  public:
-    void process(const c10::SourceLocation &, const std::string &, const bool) override {}
-};
-QuietWarnings quiet_warnings;
+attrib::QuietWarnings quiet_warnings;
 
 std::string shape_str(const at::IntArrayRef sizes) {
     std::ostringstream s;
@@ -303,11 +297,8 @@ const char *attrib_last_error(void) { return last_error.c_str(); }
 
 attrib_status attrib_runtime_init(int threads) {
     return guarded(ATTRIB_E_ARG, [&] {
-        c10::Warning::set_warning_handler(&quiet_warnings);
-        // libtorch also logs through glog (e.g. "[W NNPACK.cpp:...] Could not
-        // initialize NNPACK" on some CPUs); failures reach the user as
-        // exceptions, so only fatal messages may print.
-        FLAGS_minloglevel = google::GLOG_FATAL;
+        attrib::install_warning_handler(&quiet_warnings);
+        attrib::quiet_logging();
         // The optimising executors spend several hundred milliseconds
         // profiling and recompiling on the first passes, which dominates a
         // one-image run; the plain interpreter is as fast in steady state.
