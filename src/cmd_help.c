@@ -82,14 +82,17 @@ static void man_options(FILE *f, const struct opt *table)
             for (int w = 0; o->words[w]; w++)
                 fprintf(f, "%s ", w ? "," : ""), roff_text(f, o->words[w]);
             fputc('.', f);
-        } else if (o->kind == OPTK_INT || o->kind == OPTK_REAL) {
+        } else if (o->kind == OPTK_INT) {
+            fprintf(f, " From %.0f to %.0f.", o->min, o->max);
+        } else if (o->kind == OPTK_REAL) {
             fprintf(f, " From %g to %g.", o->min, o->max);
         }
         const char *d = opt_default_text(o, def, sizeof def);
         if (*d) {
             fputs(" Default: ", f);
             roff_text(f, d);
-            fputc('.', f);
+            if (d[strlen(d) - 1] != '.')
+                fputc('.', f);
         }
         fputc('\n', f);
     }
