@@ -141,11 +141,6 @@ int shim_load(void)
     return ok;
 }
 
-int shim_loaded(void)
-{
-    return lib.handle != NULL;
-}
-
 const char *attrib_last_error(void)
 {
     return lib.handle ? lib.last_error() : lib.error;

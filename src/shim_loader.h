@@ -1,5 +1,5 @@
 /* shim_loader.h - loading the shim library (and libtorch) on first use;
- * the functions of attrib/shim.h load it themselves, these say whether. */
+ * the functions of attrib/shim.h call shim_load themselves. */
 #ifndef ATTRIB_SHIM_LOADER_H
 #define ATTRIB_SHIM_LOADER_H
 
@@ -7,8 +7,5 @@
  * the library path) once; 1 when it is loaded, else 0 and
  * attrib_last_error() says why. */
 int shim_load(void);
-
-/* Whether it has been loaded. */
-int shim_loaded(void);
 
 #endif
