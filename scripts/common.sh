@@ -14,10 +14,78 @@ else
     CMAKE=(cmake -DCMAKE_POLICY_VERSION_MINIMUM=3.5)
     CTEST=ctest
 fi
+# A machine with ninja but no make (the GPU image).
+if ! command -v make >/dev/null && command -v ninja >/dev/null; then CMAKE+=(-G Ninja); fi
 
 build() {
     "${CMAKE[@]}" -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
     "${CMAKE[0]}" --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+# libtorch 2.x from PyPI: the CPU wheel of this version, in a venv of its own
+# (about 0.9 GB); its python also runs the tests' PyTorch oracles for that
+# build (scripts/test.sh adds what they import).
+TORCH2_VERSION=${ATTRIB_TORCH_VERSION:-2.13.0}
+TORCH2_VENV=${ATTRIB_TORCH_VENV:-$ROOT/.venv/torch-$TORCH2_VERSION}
+DEBIAN_TORCH_DIR=/usr/lib/x86_64-linux-gnu/cmake/Torch
+
+# The tests of a 2.x build run in a venv of their own with a 2.x PyTorch and
+# torchvision (the oracles' eager twins); PyPI's torchvision does not import
+# beside the 2.13.0 CPU wheel, so this is 2.14.1 (a CUDA build, 5.5 GB, run
+# on the CPU). scripts/test.sh makes it on first use.
+TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
+TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5)
+
+ensure_test_python() {
+    local python=$1
+    [ "$python" = "$TEST2_VENV/bin/python" ] || return 0
+    "$python" -c "import torch, torchvision, numpy, PIL, pytest" 2>/dev/null && return 0
+    echo "test: installing ${TEST2_PACKAGES[*]} into $TEST2_VENV" >&2
+    python3 -m venv "$TEST2_VENV"
+    "$TEST2_VENV/bin/pip" install -q --disable-pip-version-check "${TEST2_PACKAGES[@]}" 2>&1 |
+        grep -v "^WARNING: Location" >&2 || true
+    "$python" -c "import torch, torchvision, numpy, PIL, pytest"
+}
+
+# Makes the venv if needed; prints its torch's CMake prefix.
+torch2_venv() {
+    if ! "$TORCH2_VENV/bin/python" -c "import torch" 2>/dev/null; then
+        echo "setup: installing PyTorch $TORCH2_VERSION into $TORCH2_VENV" >&2
+        python3 -m venv "$TORCH2_VENV"
+        "$TORCH2_VENV/bin/pip" install -q --disable-pip-version-check "torch==$TORCH2_VERSION" 2>&1 |
+            grep -v "^WARNING: Location" >&2 || true
+    fi
+    "$TORCH2_VENV/bin/python" -c "import torch.utils; print(torch.utils.cmake_prefix_path)" 2>/dev/null
+}
+
+# Points the build folder at the libtorch under dir: Debian's CMake folder,
+# a PyTorch's cmake_prefix_path (DIR/Torch), or an unpacked libtorch
+# (DIR/share/cmake/Torch). libtorch's own CMake files look for Caffe2 and
+# the libraries by name and would take Debian's (libtorch-dev is installed)
+# over the ones beside them: all are pinned to the folder's own.
+configure_libtorch() {
+    local dir=$1 torch_dir lib python=$TEST2_VENV/bin/python
+    if [ -f "$dir/TorchConfig.cmake" ]; then torch_dir=$dir
+    elif [ -f "$dir/Torch/TorchConfig.cmake" ]; then torch_dir=$dir/Torch
+    elif [ -f "$dir/share/cmake/Torch/TorchConfig.cmake" ]; then torch_dir=$dir/share/cmake/Torch
+    else echo "setup: no TorchConfig.cmake under $dir" >&2; return 2
+    fi
+    torch_dir=$(cd "$torch_dir" && pwd)
+    lib=$(cd "$torch_dir/../../.." && pwd)/lib
+    if [ "$torch_dir" = "$DEBIAN_TORCH_DIR" ]; then
+        lib=/usr/lib/x86_64-linux-gnu
+        python=/usr/bin/python3
+    fi
+    local cache=$BUILD_DIR/CMakeCache.txt
+    if [ -f "$cache" ] && ! grep -qx "Torch_DIR:PATH=$torch_dir" "$cache"; then
+        echo "setup: $BUILD_DIR was configured for another libtorch: configuring afresh" >&2
+        rm -rf "$cache" "$BUILD_DIR/CMakeFiles"
+    fi
+    "${CMAKE[@]}" -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_PREFIX_PATH="$(dirname "$torch_dir")" -DTorch_DIR:PATH="$torch_dir" \
+        -DCaffe2_DIR:PATH="$(dirname "$torch_dir")/Caffe2" -DTORCH_LIBRARY="$lib/libtorch.so" \
+        -Dc10_LIBRARY="$lib/libc10.so" -DATTRIB_TEST_PYTHON="$python" \
+        -DATTRIB_SHARED="$SHARED" >/dev/null
 }
 
 # The default model lives in models/ (ignored by git), copied from shared/.

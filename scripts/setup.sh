@@ -1,10 +1,39 @@
 #!/usr/bin/env bash
 # Fresh Debian 12 to a working attrib: dependencies, build, the default
 # model, and a first saliency map of a shared photo (out/demo/).
+#
+#   scripts/setup.sh                    Debian 12's libtorch 1.13 (the default)
+#   scripts/setup.sh --libtorch pip     PyTorch $ATTRIB_TORCH_VERSION (2.13.0) from
+#                                       PyPI, in a venv under .venv/
+#   scripts/setup.sh --libtorch DIR     an unpacked libtorch (DIR/share/cmake/Torch)
+#                                       or a PyTorch's torch.utils.cmake_prefix_path
+#
+# The build goes to $ATTRIB_BUILD_DIR (default build/); a build folder made for
+# another libtorch is configured afresh. Later scripts/test.sh runs keep it.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+usage() { sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//'; }
+
+libtorch=debian
+while (($#)); do
+    case $1 in
+        --libtorch) (($# >= 2)) || { echo "setup.sh: --libtorch needs a value" >&2; exit 2; }
+                    libtorch=$2; shift 2 ;;
+        --libtorch=*) libtorch=${1#*=}; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "setup.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
 "$ROOT/scripts/install-deps.sh"
+case $libtorch in
+    debian) configure_libtorch "$DEBIAN_TORCH_DIR" ;;
+    pip) configure_libtorch "$(torch2_venv)" ;;
+    *) [ -d "$libtorch" ] || { echo "setup.sh: --libtorch: no folder '$libtorch'" >&2; exit 2; }
+       configure_libtorch "$(cd "$libtorch" && pwd)" ;;
+esac
 build
 place_models
+"$BUILD_DIR/attrib" --version
 "$BUILD_DIR/attrib" saliency "$SHARED/images/cat.bmp" --class 285 -o "$ROOT/out/demo"

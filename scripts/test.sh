@@ -10,6 +10,7 @@ set -euo pipefail
 
 build
 place_models
+ensure_test_python "$(sed -n 's/^ATTRIB_TEST_PYTHON:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt")"
 cd "$BUILD_DIR"
 # Serial on purpose: every test process runs libtorch on all cores, and two
 # at once oversubscribe them (OpenMP threads spin) - measured 156 s serial

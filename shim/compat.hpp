@@ -46,4 +46,20 @@ inline void quiet_logging() {
 #endif
 }
 
+// Whether a load failed because the file calls an operator this libtorch
+// does not have (a file saved by a newer PyTorch: 2.x's ViTs call
+// aten::scaled_dot_product_attention, which 1.13 lacks); op gets its name.
+// The TorchScript compiler reports that only in its message, "Unknown
+// builtin op: aten::NAME." (1.13 and 2.x alike), so that is what is read.
+inline bool unknown_operator(const std::string &message, std::string &op) {
+    static const std::string mark = "Unknown builtin op: ";
+    size_t at = message.find(mark);
+    if (at == std::string::npos) return false;
+    size_t start = at + mark.size();
+    size_t end = message.find_first_of(" \n\r\t", start);
+    op = message.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    while (!op.empty() && op.back() == '.') op.pop_back();
+    return !op.empty();
+}
+
 }  // namespace attrib

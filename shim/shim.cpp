@@ -8,9 +8,11 @@
 #include "graph.hpp"
 
 #include <torch/script.h>
+#include <torch/cuda.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/inliner.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
@@ -116,6 +118,7 @@ int available_cores() {
 
 struct attrib_model {
     torch::jit::Module module;
+    torch::Device device = torch::kCPU;
     std::string card;
     bool has_card = false;
     // Built on first use from a frozen, inlined copy of the module (freezing
@@ -144,12 +147,18 @@ struct attrib_layers {
 
 namespace {
 
-at::Tensor input_tensor(const float *x, const int64_t shape[4]) {
+// The caller's buffer x as a tensor on the model's device. On the CPU
+// from_blob does not copy, and the tensor never outlives the call.
+at::Tensor input_tensor(const attrib_model *model, const float *x, const int64_t shape[4]) {
     for (int i = 0; i < 4; i++)
         if (shape[i] <= 0) throw std::invalid_argument("input shape must be positive");
-    // from_blob does not copy; the tensor never outlives the call.
-    return torch::from_blob(const_cast<float *>(x), at::IntArrayRef(shape, 4),
-                            torch::kFloat);
+    return torch::from_blob(const_cast<float *>(x), at::IntArrayRef(shape, 4), torch::kFloat)
+        .to(model->device);
+}
+
+// A result tensor as the C side reads it: contiguous float32 in host memory.
+at::Tensor host(const at::Tensor &t) {
+    return t.detach().to(torch::kCPU, torch::kFloat).contiguous();
 }
 
 std::string failed_on(const at::Tensor &x, const std::string &msg) {
@@ -245,7 +254,7 @@ torch::jit::GraphFunction &variant(attrib_model *model, const std::string &name,
 attrib_status resolve_targets(const at::Tensor &logits, const int64_t *target,
                               std::vector<int64_t> &out) {
     const int64_t n = logits.size(0), classes = logits.size(1);
-    at::Tensor top1 = logits.detach().argmax(1);
+    at::Tensor top1 = logits.detach().argmax(1).to(torch::kCPU);
     out.resize(n);
     for (int64_t i = 0; i < n; i++) {
         int64_t t = target[i] < 0 ? top1[i].item<int64_t>() : target[i];
@@ -261,7 +270,9 @@ attrib_status resolve_targets(const at::Tensor &logits, const int64_t *target,
 
 // sum_i logits[i, targets[i]]: backward from it gives every row its own gradient.
 at::Tensor target_score(const at::Tensor &logits, const std::vector<int64_t> &targets) {
-    at::Tensor idx = torch::tensor(targets, torch::kLong).view({(int64_t)targets.size(), 1});
+    at::Tensor idx = torch::tensor(targets, torch::kLong)
+                         .view({(int64_t)targets.size(), 1})
+                         .to(logits.device());
     return logits.gather(1, idx).sum();
 }
 
@@ -276,8 +287,8 @@ attrib_status input_gradient(const at::Tensor &logits, const at::Tensor &input,
         objective == ATTRIB_LOG_PROB ? at::log_softmax(logits, 1) : logits, res.targets);
     if (!score.requires_grad())
         return fail(ATTRIB_E_MODEL, "the model's output does not depend on its input");
-    res.input_grad = torch::autograd::grad({score}, {input})[0].contiguous();
-    res.logits = logits.detach().to(torch::kFloat).contiguous();
+    res.input_grad = host(torch::autograd::grad({score}, {input})[0]);
+    res.logits = host(logits);
     return ATTRIB_OK;
 }
 
@@ -303,6 +314,11 @@ attrib_status attrib_runtime_init(int threads) {
         // profiling and recompiling on the first passes, which dominates a
         // one-image run; the plain interpreter is as fast in steady state.
         torch::jit::setGraphExecutorOptimize(false);
+        // Full float32 on CUDA: TF32 convolutions (cuDNN's default) round
+        // to 10-bit mantissas, and the maps would differ from the CPU's by
+        // about 1e-3 of their maximum instead of float rounding.
+        at::globalContext().setAllowTF32CuDNN(false);
+        at::globalContext().setAllowTF32CuBLAS(false);
         int n = threads > 0 ? threads : available_cores();
         if (n < 1) n = 1;
         at::set_num_threads(n);
@@ -323,14 +339,55 @@ int attrib_runtime_threads(void) {
     }
 }
 
-attrib_status attrib_model_load(const void *data, size_t len, attrib_model **out) {
+const char *attrib_libtorch_version(void) { return TORCH_VERSION; }
+
+int attrib_cuda_compiled(void) {
+#ifdef ATTRIB_WITH_CUDA
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int attrib_cuda_device_count(void) {
+    try {
+        return attrib_cuda_compiled() ? (int)torch::cuda::device_count() : 0;
+    } catch (...) {
+        return 0;  // a driver that fails to initialise: no usable device
+    }
+}
+
+attrib_status attrib_model_load(const void *data, size_t len, int device, attrib_model **out) {
     if (!out || (!data && len)) return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (device != ATTRIB_DEVICE_CPU) {
+        if (!attrib_cuda_compiled())
+            return fail(ATTRIB_E_DEVICE, "this attrib was built without CUDA support");
+        int count = attrib_cuda_device_count();
+        if (device < 0 || device >= count)
+            return fail(ATTRIB_E_DEVICE,
+                        "there is no CUDA device " + std::to_string(device) + ": " +
+                            (count ? "this machine has " + std::to_string(count) +
+                                         " (cuda:0-cuda:" + std::to_string(count - 1) + ")"
+                                   : std::string("no CUDA device is visible")));
+    }
     return guarded(ATTRIB_E_FORMAT, [&] {
         auto model = std::make_unique<attrib_model>();
+        if (device != ATTRIB_DEVICE_CPU)
+            model->device = torch::Device(torch::kCUDA, (c10::DeviceIndex)device);
         torch::jit::ExtraFilesMap extra{{CARD_FILE, ""}};
-        model->module = torch::jit::load(std::make_shared<MemoryReader>(data, len),
-                                         torch::kCPU, extra);
+        std::string missing;
+        try {
+            model->module = torch::jit::load(std::make_shared<MemoryReader>(data, len),
+                                             model->device, extra);
+        } catch (const std::exception &e) {
+            if (!attrib::unknown_operator(e.what(), missing)) throw;
+        }
+        if (!missing.empty())
+            return fail(ATTRIB_E_OPERATOR,
+                        "the model uses the operator " + missing + ", which libtorch " +
+                            TORCH_VERSION + " (the one this attrib runs on) lacks: "
+                            "build attrib against a newer libtorch (scripts/setup.sh --libtorch)");
         model->module.eval();
         for (auto p : model->module.parameters()) p.requires_grad_(false);
         auto it = extra.find(CARD_FILE);
@@ -359,7 +416,7 @@ attrib_status attrib_forward(attrib_model *model, const float *x,
     return guarded(ATTRIB_E_MODEL, [&] {
         torch::NoGradGuard no_grad;
         auto res = std::make_unique<attrib_result>();
-        res->logits = run_model(model, input_tensor(x, shape)).to(torch::kFloat).contiguous();
+        res->logits = host(run_model(model, input_tensor(model, x, shape)));
         *out = res.release();
         return ATTRIB_OK;
     });
@@ -381,7 +438,7 @@ attrib_status attrib_objective_gradient(attrib_model *model, attrib_objective ob
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
         auto res = std::make_unique<attrib_result>();
-        at::Tensor input = input_tensor(x, shape).clone().requires_grad_(true);
+        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
         attrib_status st = input_gradient(run_model(model, input), input, target, *res, objective);
         if (st == ATTRIB_OK) *out = res.release();
         return st;
@@ -400,7 +457,7 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
         auto &fn = variant(model, rule == ATTRIB_GUIDED ? "guided" : "deconvnet",
                            [&](torch::jit::Graph &g) { attrib_shim::rewrite_rectifiers(g, rule); });
         auto res = std::make_unique<attrib_result>();
-        at::Tensor input = input_tensor(x, shape).clone().requires_grad_(true);
+        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
         at::Tensor logits = run_variant(model, fn, input)[0].toTensor();
         attrib_status st = input_gradient(logits, input, target, *res);
         if (st == ATTRIB_OK) *out = res.release();
@@ -431,7 +488,7 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
             return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
         }
         auto res = std::make_unique<attrib_result>();
-        at::Tensor input = input_tensor(x, shape);
+        at::Tensor input = input_tensor(model, x, shape);
         auto items = run_variant(model, fn, input, 1);
         at::Tensor logits = items[0].toTensor(), act = items[1].toTensor();
         if (act.dim() != 4)
@@ -443,9 +500,9 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
         at::Tensor score = target_score(logits, res->targets);
         if (!score.requires_grad())
             return fail(ATTRIB_E_ARG, "the model's output does not depend on layer '" + path + "'");
-        res->layer_grad = torch::autograd::grad({score}, {act})[0].to(torch::kFloat).contiguous();
-        res->layer = act.detach().to(torch::kFloat).contiguous();
-        res->logits = logits.detach().to(torch::kFloat).contiguous();
+        res->layer_grad = host(torch::autograd::grad({score}, {act})[0]);
+        res->layer = host(act);
+        res->logits = host(logits);
         *out = res.release();
         return ATTRIB_OK;
     });
@@ -466,7 +523,7 @@ attrib_status attrib_model_layers(attrib_model *model, const int64_t input_shape
         attrib_shim::return_tuple(*g, values);
         torch::jit::GraphFunction fn("attrib_layers", g, nullptr);
         std::vector<float> zeros(input_shape[0] * input_shape[1] * input_shape[2] * input_shape[3]);
-        at::Tensor x = input_tensor(zeros.data(), input_shape);
+        at::Tensor x = input_tensor(model, zeros.data(), input_shape);
         auto items = run_variant(model, fn, x, values.size());
         auto res = std::make_unique<attrib_layers>();
         for (const auto &l : layers) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -20,6 +21,29 @@ const char exit_codes_help[] =
     "  130/143  interrupted by SIGINT/SIGTERM (no partial files are left)\n";
 
 static const char *const resize_words[] = { "stretch", "crop", NULL };
+static const char *const device_words[] = { "auto", "cpu", "cuda", NULL };
+
+/* auto | cpu | cuda | cuda:N (cuda is cuda:0, as in PyTorch). */
+static int parse_device(const struct opt *o, const char *arg, void *dest)
+{
+    struct device_choice *d = dest;
+    long index = 0;
+    if (strcmp(arg, "auto") == 0 || strcmp(arg, "cpu") == 0) {
+        d->kind = arg[0] == 'a' ? DEVICE_AUTO : DEVICE_CPU;
+        d->index = 0;
+        return EXIT_OK;
+    }
+    if (strncmp(arg, "cuda", 4) == 0 && (arg[4] == '\0' || arg[4] == ':')) {
+        char what[64];
+        snprintf(what, sizeof what, "the device number in --%s cuda:N", o->name);
+        if (arg[4] == ':' && parse_long(arg + 5, 0, MAX_CUDA_INDEX, what, &index))
+            return EXIT_USAGE;
+        d->kind = DEVICE_CUDA;
+        d->index = (int)index;
+        return EXIT_OK;
+    }
+    return fail(EXIT_USAGE, "--%s must be auto, cpu, cuda or cuda:N; got '%s'", o->name, arg);
+}
 
 const struct opt model_options[] = {
     { .kind = OPTK_PATH, .name = "model", .offset = offsetof(struct model_opts, model_path),
@@ -32,6 +56,11 @@ const struct opt model_options[] = {
     OPT_ENUM(0, "resize", struct model_opts, resize, resize_words, RESIZE_STRETCH,
              "stretch: resize straight to the model's input; crop: scale the shorter side "
              "to fit, then centre-crop"),
+    { .kind = OPTK_CUSTOM, .name = "device", .offset = offsetof(struct model_opts, device),
+      .parse = parse_device, .words = device_words, .metavar = "DEV",
+      .help = "where the model runs: auto (CUDA device 0 when this attrib has CUDA and a GPU "
+              "is visible, else the CPU), cpu, cuda or cuda:N",
+      .default_text = "auto" },
     OPT_END,
 };
 

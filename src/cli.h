@@ -14,11 +14,21 @@ int parse_double(const char *arg, double min, double max, const char *what, doub
 
 #define MAX_THREADS 1024
 
+/* --device: auto (the zero value, so a struct that was never parsed means
+ * it), cpu, or CUDA device index. */
+enum device_kind { DEVICE_AUTO = 0, DEVICE_CPU, DEVICE_CUDA };
+struct device_choice {
+    enum device_kind kind;
+    int index; /* DEVICE_CUDA: 0, 1, ... */
+};
+#define MAX_CUDA_INDEX 63
+
 /* Options every subcommand that runs a model accepts. */
 struct model_opts {
     const char *model_path; /* --model; NULL: $ATTRIB_MODEL, then the default */
     long threads;           /* --threads; 0: all available cores */
     int resize;             /* --resize: an enum resize_mode */
+    struct device_choice device; /* --device */
 };
 
 extern const struct opt model_options[];

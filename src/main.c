@@ -6,11 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attrib/shim.h"
 #include "cli.h"
 #include "commands.h"
 #include "error.h"
 #include "explain.h"
 #include "fsutil.h"
+#include "shim_loader.h"
 
 /* A command's output is only delivered if stdout took all of it: a full
  * disk or a closed pipe must not pass for success. */
@@ -91,9 +93,19 @@ static int print_and_check(void (*print)(FILE *))
     return EXIT_OUTPUT;
 }
 
+/* attrib's version, then the libtorch it runs on (which loads the shim). */
 static void version(FILE *f)
 {
     fprintf(f, "attrib %s\n", ATTRIB_VERSION);
+    if (!shim_load()) {
+        fprintf(f, "libtorch: %s\n", attrib_last_error());
+        return;
+    }
+    int cuda = attrib_cuda_compiled();
+    fprintf(f, "libtorch %s, %s\n", attrib_libtorch_version(),
+            cuda ? "CUDA compiled in" : "CPU only (no CUDA)");
+    if (cuda)
+        fprintf(f, "CUDA devices visible: %d\n", attrib_cuda_device_count());
 }
 
 int main(int argc, char **argv)

@@ -87,6 +87,20 @@ static int load_card(struct model *m)
     return rc;
 }
 
+/* The shim's device number for the choice: auto is CUDA device 0 where
+ * this build has CUDA and a GPU is visible. */
+static int device_number(struct device_choice d, char *name, size_t size)
+{
+    int index = d.kind == DEVICE_CUDA ? d.index
+              : d.kind == DEVICE_AUTO && attrib_cuda_device_count() > 0 ? 0
+              : ATTRIB_DEVICE_CPU;
+    if (index == ATTRIB_DEVICE_CPU)
+        snprintf(name, size, "cpu");
+    else
+        snprintf(name, size, "cuda:%d", index);
+    return index;
+}
+
 int model_error(attrib_status st, const char *what)
 {
     if (st == ATTRIB_E_TARGET) /* the caller asked for a class the model lacks */
@@ -128,10 +142,15 @@ int model_open(const struct model_opts *opts, struct model *m)
     int threaded = pthread_create(&hasher, NULL, hash_in_background, &job) == 0;
     if (!threaded)
         hash_in_background(&job);
-    st = attrib_model_load(job.data, job.len, &m->handle);
+    int device = device_number(opts->device, m->device, sizeof m->device);
+    st = attrib_model_load(job.data, job.len, device, &m->handle);
     if (threaded)
         pthread_join(hasher, NULL);
     free(job.data);
+    if (st == ATTRIB_E_DEVICE) /* the command line asked for what is not here */
+        return fail(EXIT_USAGE, "--device %s: %s", m->device, attrib_last_error());
+    if (st == ATTRIB_E_OPERATOR)
+        return fail(EXIT_MODEL, "'%s': %s", m->path, attrib_last_error());
     if (st != ATTRIB_OK)
         return fail(st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL,
                     "'%s' is not a loadable TorchScript model: %s", m->path, attrib_last_error());
@@ -173,6 +192,7 @@ struct model_info model_info(const struct model *m)
         .card_source = m->card_source, .input_w = m->card.input_w,
         .input_h = m->card.input_h, .classes = m->classes,
         .mean = m->card.mean, .std = m->card.std,
+        .device = m->device, .libtorch = attrib_libtorch_version(),
     };
     return i;
 }

@@ -23,6 +23,7 @@ struct model {
     char sha256[65];
     char card_source[PATH_MAX + 16];
     int classes;  /* known after the first pass; 0 before */
+    char device[16]; /* where it runs: "cpu", "cuda:0" */
     double load_ms;
 };
 

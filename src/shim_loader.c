@@ -25,8 +25,12 @@ static const char *const search[] = { "", "../lib/attrib/" };
 #define SHIM_FUNCTIONS(X)                                                                      \
     X(attrib_status, attrib_runtime_init, (int threads), (threads), ATTRIB_E_MODEL)           \
     X(int, attrib_runtime_threads, (void), (), 0)                                             \
-    X(attrib_status, attrib_model_load, (const void *data, size_t len, attrib_model **out),  \
-      (data, len, out), ATTRIB_E_MODEL)                                                       \
+    X(const char *, attrib_libtorch_version, (void), (), "unknown")                           \
+    X(int, attrib_cuda_compiled, (void), (), 0)                                               \
+    X(int, attrib_cuda_device_count, (void), (), 0)                                           \
+    X(attrib_status, attrib_model_load,                                                       \
+      (const void *data, size_t len, int device, attrib_model **out), (data, len, device, out), \
+      ATTRIB_E_MODEL)                                                                         \
     X(const char *, attrib_model_card, (const attrib_model *model, size_t *len),             \
       (model, len), NULL)                                                                     \
     X(attrib_status, attrib_forward,                                                          \

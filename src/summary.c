@@ -56,6 +56,10 @@ cJSON *model_info_json(const struct model_info *m)
     cJSON_AddItemToArray(size, cJSON_CreateNumber(m->input_h));
     cJSON_AddItemToArray(size, cJSON_CreateNumber(m->input_w));
     cJSON_AddNumberToObject(o, "classes", m->classes);
+    if (m->device)
+        cJSON_AddStringToObject(o, "device", m->device);
+    if (m->libtorch)
+        cJSON_AddStringToObject(o, "libtorch", m->libtorch);
     return o;
 }
 

@@ -17,6 +17,8 @@ struct model_info {
     const char *card_source; /* "embedded", "sidecar FILE" or "defaults" */
     int input_w, input_h, classes;
     const float *mean, *std;
+    const char *device;      /* "cpu", "cuda:0"; NULL: not recorded */
+    const char *libtorch;    /* the libtorch version it ran on; NULL: not recorded */
 };
 
 struct class_score {

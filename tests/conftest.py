@@ -21,6 +21,21 @@ LEAKS = ("Traceback", "frame #", "Exception raised from", "terminate called",
          "Segmentation", "Aborted", "[W ", "[E ")
 
 
+def attrib_libtorch():
+    """The libtorch release attrib runs on ("2.13.0"), from --version."""
+    p = subprocess.run([BIN, "--version"], capture_output=True, text=True, check=True)
+    return p.stdout.splitlines()[1].split()[1].rstrip(",")
+
+
+def oracle_is_same_release():
+    """Whether the oracles' PyTorch is the very release attrib runs on (Debian's
+    1.13 on both sides) or only the same line (2.14 against libtorch 2.13):
+    their CPU kernels (oneDNN) then round differently."""
+    import re
+    import torch
+    return re.match(r"\d+\.\d+\.\d+", torch.__version__)[0] == attrib_libtorch()
+
+
 def run(*args, env=None, stdout=subprocess.PIPE, **kw):
     """Runs attrib with args; returns the CompletedProcess (text mode).
     ATTRIB_MODEL is cleared unless env sets it."""

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V1, V2, ok
+from conftest import IMAGES, V1, V2, ok, oracle_is_same_release
 
 THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
@@ -54,7 +54,10 @@ def test_integrated_gradients_match_pytorch_autograd(which, photo, cls, baseline
     # MobileNetV1's ReLU6 units sit on their kinks often enough that PyTorch
     # itself moves by 1.8e-4 of the max between path chunks of 16 and of 1;
     # attrib is 4.6e-4 from it whatever its --internal-batch (v2: < 1e-4).
-    close(got, want, 1e-3 if which == "v1" else TOLERANCE)
+    # Against another release of the line (2.14's oracle, libtorch 2.13),
+    # whose oneDNN rounds differently, more units flip: 1.8e-3 seen.
+    v1_tolerance = 1e-3 if oracle_is_same_release() else 2.5e-3
+    close(got, want, v1_tolerance if which == "v1" else TOLERANCE)
     d = s["details"]
     assert d["steps"] == 50 and d["quadrature"] == rule and d["baseline"] == baseline
     assert abs(d["score_difference"] - delta) <= 1e-4 * abs(delta)

@@ -65,6 +65,9 @@ def bad_values(o):
         return [("no-such-word", "must be one of")]
     if kind == "custom" and o["name"] == "shard":
         return [("0/2", "--shard"), ("3/2", "--shard"), ("x", "--shard")]
+    if kind == "custom" and o["name"] == "device":
+        return [("", "--device must be"), ("gpu", "--device must be"),
+                ("cuda:-1", "--device cuda:N")]
     return [("", "needs a value")]
 
 
@@ -136,6 +139,8 @@ def good_value(o, tmp):
         return o["words"][-1]
     if o["name"] == "shard":
         return "1/2"
+    if o["name"] == "device":
+        return "cpu"
     if o["name"] == "baseline":
         return "blur"
     if o["name"] == "methods":

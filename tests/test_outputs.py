@@ -166,7 +166,7 @@ def make_variant(src, dst, kind):
         img.convert("RGBA").save(dst)
     elif kind == "png16":  # 16-bit greyscale PNG
         a = (np.asarray(img.convert("L"), dtype=np.uint16) * 257)
-        Image.fromarray(a, mode="I;16").save(dst)
+        Image.fromarray(a.astype(np.uint16)).save(dst)  # mode I;16
     elif kind == "gif":
         img.convert("P").save(dst)
     elif kind == "jpeg_progressive":
@@ -187,8 +187,8 @@ def test_accepts_grey_alpha_16bit_gif_and_progressive_jpeg(kind, ext, tmp_path):
 def test_16bit_png_is_read_at_full_precision(tmp_path):
     """A 16-bit grey ramp and its 8-bit rounding must give different maps."""
     ramp = (np.linspace(0, 65535, 224 * 224).reshape(224, 224)).astype(np.uint16)
-    Image.fromarray(ramp, mode="I;16").save(tmp_path / "r16.png")
-    Image.fromarray((ramp // 257).astype(np.uint8), mode="L").save(tmp_path / "r8.png")
+    Image.fromarray(ramp.astype(np.uint16)).save(tmp_path / "r16.png")
+    Image.fromarray((ramp // 257).astype(np.uint8)).save(tmp_path / "r8.png")
     saliency(tmp_path / "r16.png", tmp_path, "--raw", tmp_path / "a.npy", "--class", "1")
     saliency(tmp_path / "r8.png", tmp_path, "--raw", tmp_path / "b.npy", "--class", "1")
     assert not np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))

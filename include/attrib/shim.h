@@ -30,8 +30,13 @@ typedef enum attrib_status {
     ATTRIB_E_FORMAT,  /* the bytes are not a loadable TorchScript module */
     ATTRIB_E_MODEL,   /* the model failed or returned something unusable */
     ATTRIB_E_NOMEM,   /* out of memory */
-    ATTRIB_E_TARGET   /* a target class is not one of the model's outputs */
+    ATTRIB_E_TARGET,  /* a target class is not one of the model's outputs */
+    ATTRIB_E_DEVICE,  /* the device asked for is not in this build or machine */
+    ATTRIB_E_OPERATOR /* the model uses an operator this libtorch lacks */
 } attrib_status;
+
+/* Where a model runs: the CPU, or CUDA device 0, 1, ... */
+#define ATTRIB_DEVICE_CPU (-1)
 
 /* Message of the last failed call on this thread ("" if none). */
 const char *attrib_last_error(void);
@@ -43,9 +48,19 @@ attrib_status attrib_runtime_init(int threads);
 /* The intra-op thread count in effect. */
 int attrib_runtime_threads(void);
 
-/* Load a TorchScript module from memory (the bytes of a .pt file). The model
- * is put in eval mode and its parameters stop requiring gradients. */
-attrib_status attrib_model_load(const void *data, size_t len, attrib_model **out);
+/* The libtorch the shim was built against ("2.13.0"), whether that build has
+ * CUDA (1) or not (0), and how many CUDA devices are visible now (0 without
+ * CUDA). */
+const char *attrib_libtorch_version(void);
+int attrib_cuda_compiled(void);
+int attrib_cuda_device_count(void);
+
+/* Load a TorchScript module from memory (the bytes of a .pt file) onto
+ * device (ATTRIB_DEVICE_CPU or a CUDA index). The model is put in eval mode
+ * and its parameters stop requiring gradients. Inputs and results stay host
+ * float buffers whatever the device. ATTRIB_E_DEVICE: no such device;
+ * ATTRIB_E_OPERATOR: the file needs an operator this libtorch lacks. */
+attrib_status attrib_model_load(const void *data, size_t len, int device, attrib_model **out);
 void attrib_model_free(attrib_model *model);
 
 /* The embedded extra file "attrib.json" (the model card), or NULL when the

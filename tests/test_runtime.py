@@ -1,0 +1,112 @@
+"""What attrib runs on: the libtorch line it was built against (--version,
+the summary JSON), the device it runs the model on (--device), and a model
+file that needs an operator this libtorch lacks."""
+import json
+import zipfile
+
+import pytest
+import torch
+
+from conftest import IMAGES, V2, assert_one_line_error, json_lines, ok, run
+
+CAT = IMAGES / "cat.bmp"
+
+
+@pytest.fixture(scope="module")
+def version():
+    """--version's lines: attrib, then 'libtorch V, CUDA compiled in' or
+    'libtorch V, CPU only (no CUDA)', then the visible devices with CUDA."""
+    lines = ok("--version").stdout.splitlines()
+    assert lines[0].startswith("attrib ")
+    assert lines[1].startswith("libtorch ")
+    libtorch, kind = lines[1][len("libtorch "):].split(", ")
+    assert kind in ("CUDA compiled in", "CPU only (no CUDA)")
+    return {"libtorch": libtorch, "cuda": kind == "CUDA compiled in", "lines": lines}
+
+
+def test_version_names_the_libtorch_line_the_oracle_uses(version):
+    # The oracles compare against the PyTorch of the same major line.
+    assert version["libtorch"].split(".")[0] == torch.__version__.split(".")[0]
+    assert len(version["lines"]) == (3 if version["cuda"] else 2)
+
+
+def test_summary_json_records_libtorch_version_and_device(version, tmp_path):
+    r = json.loads(ok("saliency", CAT, "--model", V2, "-o", tmp_path, "--json",
+                      "--device", "cpu").stdout)
+    assert r["model"]["libtorch"] == version["libtorch"]
+    assert r["model"]["device"] == "cpu"
+    on_disk = json.loads((tmp_path / "cat.saliency.json").read_text())
+    assert on_disk["model"]["device"] == "cpu"
+
+
+def test_auto_device_is_the_cpu_without_a_visible_gpu(version, tmp_path):
+    if version["cuda"] and int(version["lines"][2].split(": ")[1]) > 0:
+        pytest.skip("a GPU is visible: auto picks it")
+    r = json_lines(ok("predict", CAT, "--model", V2, "--json").stdout)[0]
+    p = ok("gradcam", CAT, "--model", V2, "-o", tmp_path, "--json")
+    assert json.loads(p.stdout)["model"]["device"] == "cpu"
+    assert r["top"][0]["index"] == 285
+
+
+def test_cpu_only_build_refuses_cuda_with_one_line(version, tmp_path):
+    if version["cuda"]:
+        pytest.skip("this attrib has CUDA")
+    for dev in ("cuda", "cuda:0", "cuda:1"):
+        p = run("saliency", CAT, "--model", V2, "-o", tmp_path / "out", "--device", dev)
+        assert_one_line_error(p, 2, "built without CUDA support")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_cuda_device_that_is_not_there_is_named(version, tmp_path):
+    if not version["cuda"]:
+        pytest.skip("this attrib has no CUDA")
+    p = run("saliency", CAT, "--model", V2, "-o", tmp_path / "out", "--device", "cuda:63")
+    assert_one_line_error(p, 2, "there is no CUDA device 63")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value, says", [
+    ("gpu", "--device must be auto, cpu, cuda or cuda:N; got 'gpu'"),
+    ("cuda:x", "must be an integer from 0 to 63, got 'x'"),
+    ("cuda:64", "must be an integer from 0 to 63, got 64"),
+    ("cuda:", "got ''"),
+    ("CPU", "--device must be auto, cpu, cuda or cuda:N"),
+])
+def test_bad_device_value_is_one_line_and_exit_2(value, says, tmp_path):
+    for command in (["saliency", CAT, "-o", tmp_path], ["predict", CAT],
+                    ["classviz", "--class", "1", "-o", tmp_path / "v.png"]):
+        assert_one_line_error(run(*command, "--model", V2, "--device", value), 2, says)
+
+
+def test_every_model_running_command_takes_device():
+    options = json.loads(ok("help", "--json").stdout)
+    commands = [c for c in options["commands"]
+                if any(o["name"] == "model" for o in c["options"])]
+    assert len(commands) >= 14  # predict, the 10 methods, eval, fool, classviz
+    for c in commands:
+        assert any(o["name"] == "device" for o in c["options"]), c["name"]
+
+
+@pytest.fixture(scope="module")
+def needs_missing_operator(test_models, tmp_path_factory):
+    """tiny.pt with its final relu replaced by an operator no libtorch has:
+    what a file saved by a newer PyTorch looks like to an older libtorch."""
+    out = tmp_path_factory.mktemp("newer") / "newer.pt"
+    with zipfile.ZipFile(test_models / "tiny.pt") as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith("code/__torch__.py"):
+                assert b"torch.relu(" in data
+                data = data.replace(b"torch.relu(", b"torch.attrib_operator_from_the_future(")
+            dst.writestr(item, data)
+    return out
+
+
+def test_model_needing_a_newer_libtorch_names_the_operator(needs_missing_operator, version,
+                                                            tmp_path):
+    p = run("saliency", CAT, "--model", needs_missing_operator, "-o", tmp_path / "out")
+    assert_one_line_error(p, 3, "aten::attrib_operator_from_the_future",
+                          f"libtorch {version['libtorch']}", "scripts/setup.sh --libtorch")
+    assert "def forward" not in p.stderr and "HERE" not in p.stderr
+    assert not (tmp_path / "out").exists()
