@@ -20,6 +20,7 @@
 
 #include <dlfcn.h>
 #include <sched.h>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -70,6 +71,8 @@ attrib_status guarded(attrib_status on_error, F body) {
         return body();
     } catch (const std::bad_alloc &) {
         return fail(ATTRIB_E_NOMEM, "out of memory");
+    } catch (const c10::OutOfMemoryError &e) {  // a device's memory (CUDA)
+        return fail(ATTRIB_E_NOMEM, e.what_without_backtrace());
     } catch (const c10::Error &e) {
         return fail(on_error, e.what_without_backtrace());
     } catch (const std::exception &e) {
@@ -170,10 +173,19 @@ std::string failed_on(const at::Tensor &x, const std::string &msg) {
 
 // Runs f (a pass over input x), turning libtorch's multi-line errors into
 // one line that names the input shape.
+// Test hook: ATTRIB_TEST_NOMEM_ABOVE=N makes every pass over more than N
+// inputs fail as out of memory, so that the recovery of a batch (smaller
+// mini-batches, then one image failing alone) can be tested without a GPU.
+long simulated_memory_limit = 0;
+
 template <typename F>
 torch::jit::IValue invoke(const at::Tensor &x, F f) {
+    if (simulated_memory_limit > 0 && x.size(0) > simulated_memory_limit)
+        throw std::bad_alloc();
     try {
         return f();
+    } catch (const c10::OutOfMemoryError &) {
+        throw;
     } catch (const c10::Error &e) {
         throw std::runtime_error(failed_on(x, e.what_without_backtrace()));
     } catch (const std::bad_alloc &) {
@@ -309,6 +321,8 @@ const char *attrib_last_error(void) { return last_error.c_str(); }
 attrib_status attrib_runtime_init(int threads) {
     return guarded(ATTRIB_E_ARG, [&] {
         attrib::install_warning_handler(&quiet_warnings);
+        if (const char *limit = std::getenv("ATTRIB_TEST_NOMEM_ABOVE"))
+            simulated_memory_limit = std::strtol(limit, nullptr, 10);
         attrib::quiet_logging();
         // The optimising executors spend several hundred milliseconds
         // profiling and recompiling on the first passes, which dominates a

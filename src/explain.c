@@ -296,9 +296,11 @@ static int check_class(const struct explain_run *run, const struct input *it)
 }
 
 /* Loads and preprocesses inputs [first, first + count) into the batch;
- * images that fail are reported and left out. Returns how many are in. */
+ * images that fail are reported (unless before reported_until: a batch
+ * redone) and left out. Returns how many are in. */
 static int fill_batch(struct explain_run *run, struct input_list *in, size_t first, size_t count,
-                      struct batch_buffers *bb, struct report *rep, int *worst)
+                      struct batch_buffers *bb, struct report *rep, int *worst,
+                      size_t reported_until)
 {
     struct model *m = &run->model;
     const size_t plane = (size_t)m->card.input_w * m->card.input_h;
@@ -323,6 +325,10 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
             s->image_w = img->width;
             s->image_h = img->height;
             rc = model_input(m, run->opts.model.resize, img, &s->region, bb->x + (size_t)n * 3 * plane);
+        }
+        if (rc == EXIT_INPUT && k < reported_until) {
+            clear_error();
+            continue;
         }
         if (rc == EXIT_INPUT) { /* this image only */
             report_error(run->method->name, error_message());
@@ -367,6 +373,31 @@ static int explain_batch(struct explain_run *run, struct input_list *in, struct 
     return rc;
 }
 
+/* A pass over a mini-batch of n ran out of (device) memory, before any of
+ * its files was written: with n > 1 the run goes on with mini-batches half
+ * the size (*size halved, EXIT_OK: redo these images); a single image fails
+ * alone (EXIT_INPUT), as an unreadable one would. */
+static int out_of_memory(struct explain_run *run, struct input_list *in, struct batch_buffers *bb,
+                         int n, struct report *rep, int *size)
+{
+    const char *device = run->model.device;
+    if (n > 1) {
+        *size = n / 2;
+        report_warning(run->method->name, "out of memory on %s for a mini-batch of %d: going "
+                       "on with mini-batches of %d", device, n, *size);
+        clear_error();
+        return EXIT_OK;
+    }
+    const struct input *it = &in->items[bb->index[0]];
+    fail(EXIT_INPUT, "%s: out of memory on %s for this image alone (a smaller "
+         "--internal-batch needs less, where the method has one)", it->path, device);
+    report_error(run->method->name, error_message());
+    if (rep->root)
+        report_add_failure(rep, it->index, it->path, it->name, error_message());
+    clear_error();
+    return EXIT_INPUT;
+}
+
 /* Every input, batch by batch; the run report if one is wanted. */
 static int explain_all(struct explain_run *run, struct input_list *in, struct report *rep)
 {
@@ -378,14 +409,25 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
     struct progress bar;
     progress_start(&bar, run->method->name, (int)in->n, run->opts.quiet || run->opts.json ||
                                                          in->n < 2);
-    for (size_t first = 0; rc == EXIT_OK && first < in->n; first += (size_t)size) {
+    size_t reported_until = 0;
+    for (size_t first = 0; rc == EXIT_OK && first < in->n;) {
         size_t count = in->n - first < (size_t)size ? in->n - first : (size_t)size;
-        int n = fill_batch(run, in, first, count, bb, rep, &worst);
+        int n = fill_batch(run, in, first, count, bb, rep, &worst, reported_until);
         if (n < 0)
             rc = -n;
         else if (n > 0)
             rc = explain_batch(run, in, bb, n, rep);
-        progress_update(&bar, (int)(first + count), NULL);
+        if (rc == EXIT_INTERNAL && model_out_of_memory()) {
+            rc = out_of_memory(run, in, bb, n, rep, &size);
+            if (rc == EXIT_OK && n > 1) { /* the same images again, in smaller mini-batches */
+                reported_until = first + count;
+                continue;
+            }
+            worst = rc == EXIT_INPUT ? EXIT_INPUT : worst;
+            rc = rc == EXIT_INPUT ? EXIT_OK : rc;
+        }
+        first += count;
+        progress_update(&bar, (int)first, NULL);
     }
     progress_end(&bar);
     if (bb)

@@ -101,8 +101,16 @@ static int device_number(struct device_choice d, char *name, size_t size)
     return index;
 }
 
+static int out_of_memory; /* the last failed shim call ran out of memory */
+
+int model_out_of_memory(void)
+{
+    return out_of_memory;
+}
+
 int model_error(attrib_status st, const char *what)
 {
+    out_of_memory = st == ATTRIB_E_NOMEM;
     if (st == ATTRIB_E_TARGET) /* the caller asked for a class the model lacks */
         return fail(EXIT_USAGE, "%s", attrib_last_error());
     int code = st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL;

@@ -34,6 +34,9 @@ void model_close(struct model *m);
 
 /* Maps a failed shim call to an exit code and message. */
 int model_error(attrib_status st, const char *what);
+/* Whether the last failure model_error mapped was the device (or host)
+ * running out of memory: a batch can go on with smaller mini-batches. */
+int model_out_of_memory(void);
 
 /* Makes sure m->classes is known: if no pass has run yet, one forward pass
  * of a blank input of the card's size. EXIT_OK or EXIT_MODEL. */

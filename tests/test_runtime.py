@@ -110,3 +110,53 @@ def test_model_needing_a_newer_libtorch_names_the_operator(needs_missing_operato
                           f"libtorch {version['libtorch']}", "scripts/setup.sh --libtorch")
     assert "def forward" not in p.stderr and "HERE" not in p.stderr
     assert not (tmp_path / "out").exists()
+
+
+def photo_folder(tmp_path, names=("cat.bmp", "bird.bmp", "sunflower.bmp", "squat.bmp",
+                                  "dragonfly.bmp")):
+    d = tmp_path / "in"
+    d.mkdir()
+    for n in names:
+        (d / n).write_bytes((IMAGES / n).read_bytes())
+    return d
+
+
+# ATTRIB_TEST_NOMEM_ABOVE=N makes the shim fail every pass over more than N
+# inputs as out of memory: a GPU running out of memory, simulated on the CPU.
+def test_out_of_memory_in_a_batch_goes_on_with_smaller_mini_batches(tmp_path):
+    folder = photo_folder(tmp_path)
+    want = tmp_path / "want"
+    ok("saliency", folder, "--model", V2, "-o", want, "--save-raw", "-q")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    got = tmp_path / "got"
+    p = run("saliency", folder, "--model", V2, "-o", got, "--save-raw", "-q",
+            "--batch-size", "8", env={"ATTRIB_TEST_NOMEM_ABOVE": "2"})
+    assert p.returncode == 1, p.stderr  # the broken file, and only it
+    lines = p.stderr.strip().splitlines()
+    assert sum("broken.jpg" in l for l in lines) == 1, lines
+    assert "out of memory on cpu for a mini-batch of 5: going on with mini-batches of 2" \
+        in lines[1]
+    assert len(lines) == 2
+    import numpy as np
+    for n in ("cat", "bird", "sunflower", "squat", "dragonfly"):
+        # the same maps up to the rounding another batch size brings
+        a, b = np.load(got / f"{n}.saliency.npy"), np.load(want / f"{n}.saliency.npy")
+        assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max(), n
+    summary = json.loads((got / "summary.json").read_text())
+    assert summary["totals"]["failed"] == 1 and summary["totals"]["images"] == 6
+
+
+def test_an_image_that_needs_more_memory_than_there_is_fails_alone(tmp_path):
+    folder = photo_folder(tmp_path, ("cat.bmp", "bird.bmp"))
+    out = tmp_path / "out"
+    p = run("integrated-gradients", folder, "--model", V2, "-o", out, "--steps", "4",
+            "--internal-batch", "4", env={"ATTRIB_TEST_NOMEM_ABOVE": "2"})
+    assert p.returncode == 1
+    lines = [l for l in p.stderr.strip().splitlines() if "error" in l]
+    assert len(lines) == 2 and all("out of memory on cpu for this image alone" in l
+                                   and "--internal-batch" in l for l in lines), p.stderr
+    assert not list(out.glob("*.png")) and not list(out.glob("*.integrated-gradients.json"))
+    # with passes small enough, the same run succeeds
+    ok("integrated-gradients", folder, "--model", V2, "-o", out, "--steps", "4",
+       "--internal-batch", "2", "-q", env={"ATTRIB_TEST_NOMEM_ABOVE": "2"})
+    assert len(list(out.glob("*.integrated-gradients.png"))) == 2
