@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_floor: %s\n", error_message());
         return rc;
     }
-    long def = strcmp(argv[3], "gradcam") == 0 ? layer_default_cam(&layers) : -1;
+    long def = strcmp(argv[3], "gradcam") == 0 ? layer_default_cam(&layers, m.card.input_h, m.card.input_w) : -1;
     const int64_t shape[4] = { 1, 3, m.card.input_h, m.card.input_w }, target = -1;
     double *ms = malloc((size_t)(reps + 3) * sizeof *ms);
     for (int i = 0; i < reps + 3; i++) { /* 3 warm-up passes */
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         attrib_status st =
             strcmp(argv[3], "saliency") == 0 ? attrib_input_gradient(m.handle, x, shape, &target, &res)
             : strcmp(argv[3], "gradcam") == 0
-                ? attrib_layer_gradient(m.handle, x, shape, &target, layers.items[def].path, &res)
+                ? attrib_layer_gradient(m.handle, x, shape, &target, layers.items[def].path, NULL, &res)
                 : attrib_modified_gradient(m.handle, ATTRIB_GUIDED, x, shape, &target, &res);
         ms[i] = now_ms() - t0;
         attrib_result_free(res);

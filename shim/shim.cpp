@@ -304,6 +304,32 @@ attrib_status input_gradient(const at::Tensor &logits, const at::Tensor &input,
     return ATTRIB_OK;
 }
 
+// Why layer output t cannot be read through view ("" if it can).
+std::string view_misfit(const at::Tensor &t, const attrib_layer_view *view) {
+    attrib_layout layout = view ? view->layout : ATTRIB_LAYOUT_NCHW;
+    if (layout == ATTRIB_LAYOUT_TOKENS) {
+        if (t.dim() != 3) return "not a token sequence [N, T, C]";
+        if (view->h < 1 || view->w < 1 || view->skip_tokens < 0 ||
+            t.size(1) != view->skip_tokens + view->h * view->w)
+            return "which is not " + std::to_string(view->skip_tokens) + " + " +
+                   std::to_string(view->h) + "x" + std::to_string(view->w) + " tokens";
+        return "";
+    }
+    if (t.dim() != 4) return "not a 4-D feature map [N, C, H, W]";
+    return "";
+}
+
+// t as [N, C, h, w] (view_misfit(t, view) is empty).
+at::Tensor as_map(const at::Tensor &t, const attrib_layer_view *view) {
+    attrib_layout layout = view ? view->layout : ATTRIB_LAYOUT_NCHW;
+    if (layout == ATTRIB_LAYOUT_NHWC) return t.permute({0, 3, 1, 2});
+    if (layout == ATTRIB_LAYOUT_TOKENS)
+        return t.narrow(1, view->skip_tokens, view->h * view->w)
+            .reshape({t.size(0), view->h, view->w, t.size(2)})
+            .permute({0, 3, 1, 2});
+    return t;
+}
+
 const attrib_shim::LayerOutput *find_layer(std::vector<attrib_shim::LayerOutput> &layers,
                                            const std::string &path) {
     const attrib_shim::LayerOutput *found = nullptr;
@@ -481,7 +507,8 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
 
 attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
                                     const int64_t shape[4], const int64_t *target,
-                                    const char *layer, attrib_result **out) {
+                                    const char *layer, const attrib_layer_view *view,
+                                    attrib_result **out) {
     if (!model || !x || !shape || !target || !layer || !out)
         return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
@@ -505,17 +532,17 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
         at::Tensor input = input_tensor(model, x, shape);
         auto items = run_variant(model, fn, input, 1);
         at::Tensor logits = items[0].toTensor(), act = items[1].toTensor();
-        if (act.dim() != 4)
+        std::string misfit = view_misfit(act, view);
+        if (!misfit.empty())
             return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
-                                          shape_str(act.sizes()) +
-                                          ", not a 4-D feature map [N, C, H, W]");
+                                          shape_str(act.sizes()) + ", " + misfit);
         attrib_status st = resolve_targets(logits, target, res->targets);
         if (st != ATTRIB_OK) return st;
         at::Tensor score = target_score(logits, res->targets);
         if (!score.requires_grad())
             return fail(ATTRIB_E_ARG, "the model's output does not depend on layer '" + path + "'");
-        res->layer_grad = host(torch::autograd::grad({score}, {act})[0]);
-        res->layer = host(act);
+        res->layer_grad = host(as_map(torch::autograd::grad({score}, {act})[0], view));
+        res->layer = host(as_map(act, view));
         res->logits = host(logits);
         *out = res.release();
         return ATTRIB_OK;

@@ -19,27 +19,34 @@ static const struct opt options[] = {
     OPT_END,
 };
 
-static void shape_text(const struct layer_info *e, char *buf, size_t size)
+/* How the layer reads as a map: "" (not one), "map", "channels last",
+ * "tokens 1+14x14". */
+static void view_text(const struct layer_info *e, int ih, int iw, char *buf, size_t size)
 {
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int d = 0; d < e->ndim && used < size; d++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%lld", d ? ", " : "",
-                                 (long long)e->shape[d]);
-    if (used < size)
-        snprintf(buf + used, size - used, "]");
+    attrib_layer_view v;
+    if (!layer_view(e, ih, iw, &v))
+        snprintf(buf, size, "%s", "");
+    else if (v.layout == ATTRIB_LAYOUT_TOKENS)
+        snprintf(buf, size, "tokens %lld+%lldx%lld", (long long)v.skip_tokens, (long long)v.h,
+                 (long long)v.w);
+    else
+        snprintf(buf, size, "%s", v.layout == ATTRIB_LAYOUT_NHWC ? "channels last" : "map");
 }
 
-static void print_layers(const struct layer_list *l, long def, int json)
+static void print_layers(const struct layer_list *l, long def, int json, int ih, int iw)
 {
-    char shape[128];
+    char view[64];
     for (size_t i = 0; i < l->n; i++) {
         const struct layer_info *e = &l->items[i];
-        shape_text(e, shape, sizeof shape);
+        const char *shape = shape_text(e);
+        view_text(e, ih, iw, view, sizeof view);
         if (json)
-            printf("{\"path\":\"%s\",\"op\":\"%s\",\"shape\":%s,\"value\":%ld,\"default\":%s}\n",
-                   e->path, e->op, shape, e->value_id, (long)i == def ? "true" : "false");
+            printf("{\"path\":\"%s\",\"op\":\"%s\",\"shape\":%s,\"value\":%ld,\"map\":\"%s\","
+                   "\"default\":%s}\n", e->path, e->op, shape, e->value_id, view,
+                   (long)i == def ? "true" : "false");
         else
-            printf("%s %-36s %-22s %s\n", (long)i == def ? "*" : " ", e->path, e->op, shape);
+            printf("%s %-36s %-22s %-22s %s\n", (long)i == def ? "*" : " ", e->path, e->op,
+                   shape, view);
     }
 }
 
@@ -59,12 +66,13 @@ static int cmd_layers(void *opts, const operands *ops)
     if (rc == EXIT_OK)
         rc = model_layers(&m, &layers);
     if (rc == EXIT_OK) {
-        long def = layer_default_cam(&layers);
+        const int ih = m.card.input_h, iw = m.card.input_w;
+        long def = layer_default_cam(&layers, ih, iw);
         if (!json)
-            printf("  %-36s %-22s %s\n", "layer", "op", "output shape");
-        print_layers(&layers, def, json);
+            printf("  %-36s %-22s %-22s %s\n", "layer", "op", "output shape", "read as");
+        print_layers(&layers, def, json, ih, iw);
         if (!json && def < 0)
-            printf("(no 4-D feature map: gradcam needs a convolutional layer)\n");
+            printf("(no feature map or token grid: gradcam needs one)\n");
     }
     layer_list_free(&layers);
     model_close(&m);

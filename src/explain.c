@@ -443,18 +443,22 @@ static int choose_layer(struct explain_run *run)
     int rc = model_layers(&run->model, &layers);
     if (rc)
         return rc;
-    long i = run->opts.layer ? layer_find(&layers, run->opts.layer) : layer_default_cam(&layers);
+    const int ih = run->model.card.input_h, iw = run->model.card.input_w;
+    long i = run->opts.layer ? layer_find(&layers, run->opts.layer)
+                             : layer_default_cam(&layers, ih, iw);
     char names[1024];
     layer_names_4d(&layers, 2, names, sizeof names);
     if (i < 0 && run->opts.layer)
         rc = fail(EXIT_USAGE, "unknown layer '%s'; feature maps of this model: %s "
                   "('attrib layers' lists all)", run->opts.layer, names);
     else if (i < 0)
-        rc = fail(EXIT_MODEL, "'%s' has no 4-D feature map [N, C, H, W] to explain a layer of",
-                  run->model.path);
-    else if (layers.items[i].ndim != 4)
-        rc = fail(EXIT_USAGE, "layer '%s' outputs a %d-D tensor, not a feature map [N, C, H, W]; "
-                  "feature maps of this model: %s", run->opts.layer, layers.items[i].ndim, names);
+        rc = fail(EXIT_MODEL, "'%s' has no feature map [N, C, H, W] or token sequence [N, T, C] "
+                  "of a grid of its %dx%d input to explain a layer of", run->model.path, ih, iw);
+    else if (!layer_view(&layers.items[i], ih, iw, &run->layer_view))
+        rc = fail(EXIT_USAGE, "layer '%s' outputs %s, not a feature map [N, C, H, W] nor a token "
+                  "sequence [N, T, C] of an h x w grid of the %dx%d input (after up to %d extra "
+                  "tokens); feature maps of this model: %s", run->opts.layer,
+                  shape_text(&layers.items[i]), ih, iw, LAYER_MAX_EXTRA_TOKENS, names);
     else if (!(run->layer = strdup(layers.items[i].path)))
         rc = fail(EXIT_INTERNAL, "out of memory");
     layer_list_free(&layers);
@@ -615,12 +619,12 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
         rc = model_open(&run->opts.model, &run->model);
     if (rc == EXIT_OK)
         rc = check_classes(run, &in);
-    if (rc == EXIT_OK)
-        rc = make_dirs(run->opts.out_dir);
     if (rc == EXIT_OK && m->uses_layer)
         rc = choose_layer(run);
     if (rc == EXIT_OK && m->prepare)
         rc = m->prepare(run);
+    if (rc == EXIT_OK) /* after every check that can refuse the run */
+        rc = make_dirs(run->opts.out_dir);
     if (rc == EXIT_OK && batch_mode && !run->opts.no_report) {
         struct model_info mi = model_info(&run->model);
         rc = report_init(&rep, m->name, &mi, run->opts.shard.k, run->opts.shard.n);

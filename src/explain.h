@@ -86,6 +86,7 @@ struct explain_run {
     struct explain_opts opts;
     struct model model;
     const char *layer; /* the layer in use (layer methods) */
+    attrib_layer_view layer_view; /* how its output reads as [N, C, h, w] */
     double t_start;
     _Alignas(max_align_t) unsigned char params[METHOD_PARAMS_MAX];
 };

@@ -40,7 +40,7 @@ int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets
     int64_t shape[4], ls[4];
     batch_shape(b, shape);
     attrib_status st = attrib_layer_gradient(run->model.handle, b->x, shape, targets, run->layer,
-                                             &b->res);
+                                             &run->layer_view, &b->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(run, st);
     const float *act = attrib_result_layer(b->res, ls);

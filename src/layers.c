@@ -1,6 +1,7 @@
 /* layers.c - choosing among a model's layers. */
 #include "layers.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,19 +39,54 @@ static int is_average_pool(const char *op)
            strcmp(op, "adaptive_max_pool2d") == 0 || strcmp(op, "mean") == 0;
 }
 
-static int is_feature_map(const struct layer_info *e)
+/* An h x w grid of the input_h x input_w input with one integer stride. */
+static int is_grid(int64_t h, int64_t w, int input_h, int input_w)
 {
-    return e->ndim == 4 && e->shape[2] * e->shape[3] > 1 && !is_average_pool(e->op);
+    return h > 0 && w > 0 && h * w > 1 && input_h % h == 0 && input_w % w == 0 &&
+           input_h / h == input_w / w;
 }
 
-long layer_default_cam(const struct layer_list *l)
+/* Whether an h x w map has roughly the input's aspect ratio. */
+static int has_aspect(int64_t h, int64_t w, int input_h, int input_w)
 {
-    long value = -1;
-    for (size_t i = 0; i < l->n; i++)
-        if (is_feature_map(&l->items[i]) && l->items[i].value_id > value)
-            value = l->items[i].value_id;
-    if (value < 0)
-        return -1;
+    if (h < 1 || w < 1)
+        return 0;
+    double a = (double)w / (double)h, want = (double)input_w / input_h;
+    return a < want * 1.5 && a > want / 1.5;
+}
+
+int layer_view(const struct layer_info *e, int input_h, int input_w, attrib_layer_view *view)
+{
+    const int64_t *s = e->shape;
+    *view = (attrib_layer_view){ .layout = ATTRIB_LAYOUT_NCHW };
+    if (e->ndim == 4) {
+        if (s[2] * s[3] > 1 && !is_average_pool(e->op) &&
+            (has_aspect(s[2], s[3], input_h, input_w) ||
+             !has_aspect(s[1], s[2], input_h, input_w)))
+            return 1;
+        if (is_grid(s[1], s[2], input_h, input_w)) {
+            view->layout = ATTRIB_LAYOUT_NHWC;
+            return 1;
+        }
+        return 0;
+    }
+    if (e->ndim != 3)
+        return 0;
+    for (int64_t k = 0; k <= LAYER_MAX_EXTRA_TOKENS && s[1] - k > 1; k++) {
+        int64_t n = s[1] - k;
+        for (int64_t h = 1; h <= n; h++)
+            if (n % h == 0 && is_grid(h, n / h, input_h, input_w)) {
+                *view = (attrib_layer_view){ ATTRIB_LAYOUT_TOKENS, k, h, n / h };
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* The last 4-D map in graph order; of the modules returning it, the
+ * shallowest at least two levels deep. */
+static long default_cnn(const struct layer_list *l, long value)
+{
     long best = -1;
     for (size_t i = 0; i < l->n; i++) {
         const struct layer_info *e = &l->items[i];
@@ -67,6 +103,69 @@ long layer_default_cam(const struct layer_list *l)
             best = (long)i;
     }
     return best;
+}
+
+/* The length of path's parent ("a.b.ln_1" -> 3), 0 at the top. */
+static size_t parent_length(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot ? (size_t)(dot - path) : 0;
+}
+
+/* The last block's first LayerNorm over tokens (see layers.h), else the
+ * last token layer. */
+static long default_transformer(const struct layer_list *l, int input_h, int input_w)
+{
+    long last_token = -1, block_norm = -1;
+    attrib_layer_view v;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct layer_info *e = &l->items[i];
+        if (!layer_view(e, input_h, input_w, &v) || v.layout != ATTRIB_LAYOUT_TOKENS)
+            continue;
+        if (last_token < 0 || e->value_id >= l->items[last_token].value_id)
+            last_token = (long)i;
+        size_t p = parent_length(e->path);
+        if (strcmp(e->op, "layer_norm") == 0 && p > 0 && isdigit((unsigned char)e->path[p - 1]))
+            block_norm = (long)i;
+    }
+    if (block_norm < 0)
+        return last_token;
+    const char *block = l->items[block_norm].path;
+    size_t p = parent_length(block);
+    for (size_t i = 0; i < l->n; i++) { /* the block's first LayerNorm */
+        const struct layer_info *e = &l->items[i];
+        if (strcmp(e->op, "layer_norm") == 0 && parent_length(e->path) == p &&
+            strncmp(e->path, block, p) == 0 && e->ndim == 3)
+            return (long)i;
+    }
+    return block_norm;
+}
+
+long layer_default_cam(const struct layer_list *l, int input_h, int input_w)
+{
+    long last = -1;
+    attrib_layer_view v, last_view = { 0 };
+    for (size_t i = 0; i < l->n; i++)
+        if (layer_view(&l->items[i], input_h, input_w, &v) &&
+            (last < 0 || l->items[i].value_id > l->items[last].value_id))
+            last = (long)i, last_view = v;
+    if (last < 0)
+        return -1;
+    if (last_view.layout == ATTRIB_LAYOUT_TOKENS)
+        return default_transformer(l, input_h, input_w);
+    return default_cnn(l, l->items[last].value_id);
+}
+
+const char *shape_text(const struct layer_info *e)
+{
+    static char buf[LAYER_MAX_DIMS * 24 + 4];
+    size_t used = (size_t)snprintf(buf, sizeof buf, "[");
+    for (int d = 0; d < e->ndim && used < sizeof buf; d++)
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%lld", d ? ", " : "",
+                                 (long long)e->shape[d]);
+    if (used < sizeof buf)
+        snprintf(buf + used, sizeof buf - used, "]");
+    return buf;
 }
 
 void layer_names_4d(const struct layer_list *l, int max_depth, char *buf, size_t size)

@@ -46,8 +46,8 @@ static const char *const search[] = { "", "../lib/attrib/" };
       (model, objective, x, shape, target, out), ATTRIB_E_MODEL)                              \
     X(attrib_status, attrib_layer_gradient,                                                   \
       (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
-       const char *layer, attrib_result **out),                                               \
-      (model, x, shape, target, layer, out), ATTRIB_E_MODEL)                                  \
+       const char *layer, const attrib_layer_view *view, attrib_result **out),               \
+      (model, x, shape, target, layer, view, out), ATTRIB_E_MODEL)                            \
     X(attrib_status, attrib_modified_gradient,                                                \
       (attrib_model *model, attrib_backward_rule rule, const float *x,                       \
        const int64_t shape[4], const int64_t *target, attrib_result **out),                  \

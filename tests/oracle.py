@@ -250,8 +250,10 @@ def upsample(cam, h, w):
                                            align_corners=False)[0, 0].numpy()
 
 
-def gradcam_eager(model, layer, x, target=None, threads=2):
-    """Grad-CAM of an eager nn.Module's named layer with forward hooks."""
+def gradcam_eager(model, layer, x, target=None, threads=2, reshape=None):
+    """Grad-CAM of an eager nn.Module's named layer with forward hooks;
+    reshape turns the layer's output (and its gradient) into [N, C, h, w],
+    as pytorch-grad-cam's reshape_transform does for transformers."""
     torch.set_num_threads(threads)
     store = {}
     module = model.get_submodule(layer)
@@ -269,7 +271,10 @@ def gradcam_eager(model, layer, x, target=None, threads=2):
         logits[0, target].backward()
     finally:
         handle.remove()
-    return cam_from(store["act"][0].detach(), store["grad"][0]).numpy(), target
+    act, grad = store["act"].detach(), store["grad"]
+    if reshape:
+        act, grad = reshape(act), reshape(grad)
+    return cam_from(act[0], grad[0]).numpy(), target
 
 
 class _GuidedReLU(torch.nn.Module):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V1, V2, ok
+from conftest import IMAGES, V1, V2, assert_one_line_error, ok, run
 from tvmodels import torchvision_model
 
 THREADS = 2        # same kernels on both sides (see test_saliency_oracle.py)
@@ -106,3 +106,73 @@ def test_guided_backprop_on_torchvision_models_matches_relu_swapping(arch, tmp_p
     want, target = oracle.guided_backprop_eager(eager, x, 3, THREADS)
     got, s = attrib("guided-backprop", path, image, tmp_path, "--class", 3)
     close(got, want)
+
+
+def vit_tokens_to_map(t, h=14, w=14):
+    """pytorch-grad-cam's reshape_transform for ViT: drop the class token,
+    the other tokens row by row on the patch grid, channels first."""
+    return t[:, 1:, :].reshape(t.size(0), h, w, t.size(2)).permute(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("layer,mode", [(None, "script"), (None, "trace"),
+                                        ("encoder.layers.encoder_layer_0", "script")])
+def test_gradcam_on_vit_tokens_matches_forward_hooks_with_reshape(layer, mode, tmp_path):
+    eager, path, default = torchvision_model("vit_small", mode)
+    _, card, image, x = input_at_model_size(path, "cat.bmp", tmp_path)
+    want, target = oracle.gradcam_eager(eager, layer or default, x, None, THREADS,
+                                        reshape=vit_tokens_to_map)
+    full, s = attrib("gradcam", path, image, tmp_path, *(["--layer", layer] if layer else []))
+    assert s["layer"]["path"] == (layer or default)
+    assert s["layer"]["shape"] == [64, 14, 14]
+    assert s["target"]["index"] == target
+    assert want.max() > 0  # the layer sees every patch: the map is not empty
+    close(np.array(s["layer"]["map"]), want)
+
+
+def test_vit_last_block_output_reaches_the_class_only_through_its_token(tmp_path):
+    """Why the default is not the last block's output: there Grad-CAM's
+    gradient is zero on every patch token, as attrib's flat map shows."""
+    eager, path, _ = torchvision_model("vit_small", "script")
+    _, card, image, x = input_at_model_size(path, "cat.bmp", tmp_path)
+    want, _ = oracle.gradcam_eager(eager, "encoder.layers.encoder_layer_1", x, None, THREADS,
+                                   reshape=vit_tokens_to_map)
+    assert not want.any()
+    p = ok("gradcam", image, "--model", path, "-o", tmp_path, "--layer",
+           "encoder.layers.encoder_layer_1", "--json")
+    assert not any(any(row) for row in json.loads(p.stdout)["layer"]["map"])
+    assert "flat" in p.stderr
+
+
+def test_layers_lists_token_layers_with_their_grid(tmp_path):
+    _, path, default = torchvision_model("vit_small", "script")
+    rows = [json.loads(l) for l in ok("layers", path, "--json").stdout.splitlines()]
+    by_path = {r["path"]: r for r in rows}
+    assert by_path[default]["map"] == "tokens 1+14x14" and by_path[default]["default"]
+    assert by_path["conv_proj"]["map"] == "map"
+    assert by_path["heads.head"]["map"] == ""
+    assert sum(r["default"] for r in rows) == 1
+
+
+def test_token_layer_that_fits_no_grid_gets_one_line(tmp_path):
+    class ExtraTokens(torch.nn.Module):
+        """Patch tokens with 20 learned tokens in front: 216 tokens, more
+        extra tokens than attrib looks past (16), so no grid is derived."""
+        def __init__(self):
+            super().__init__()
+            self.patch = torch.nn.Conv2d(3, 8, 16, 16)
+            self.extra = torch.nn.Parameter(torch.zeros(1, 20, 8))
+            self.mix = torch.nn.Linear(8, 8)
+            self.head = torch.nn.Linear(8, 3)
+
+        def forward(self, x):
+            t = self.patch(x).flatten(2).transpose(1, 2)
+            t = torch.cat([self.extra.expand(t.size(0), -1, -1), t], 1)
+            return self.head(self.mix(t).mean(1))
+
+    model = tmp_path / "extra_tokens.pt"
+    torch.jit.save(torch.jit.script(ExtraTokens().eval()), str(model))
+    p = run("gradcam", IMAGES / "cat.bmp", "--model", model, "--layer", "mix",
+            "-o", tmp_path / "out")
+    assert_one_line_error(p, 2, "layer 'mix' outputs [1, 216, 8]", "token sequence",
+                          "h x w grid of the 224x224 input")
+    assert not (tmp_path / "out").exists()

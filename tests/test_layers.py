@@ -42,7 +42,7 @@ def test_default_layer_of_torchvision_families_is_found_scripted_or_traced(arch,
 def test_layers_lists_paths_ops_and_shapes_and_marks_the_default():
     p = ok("layers", V2)
     lines = p.stdout.splitlines()
-    assert lines[0].split() == ["layer", "op", "output", "shape"]
+    assert lines[0].split() == ["layer", "op", "output", "shape", "read", "as"]
     marked = [line for line in lines if line.startswith("*")]
     assert len(marked) == 1 and "features.18" in marked[0] and "[1, 1280, 7, 7]" in marked[0]
     assert any(line.split()[0] == "classifier" and "[1, 1000]" in line for line in lines)
@@ -105,8 +105,8 @@ def test_layer_without_a_feature_map_is_refused(tmp_path):
 def test_model_without_any_feature_map_gets_a_clear_error(test_models, tmp_path):
     for method in ["gradcam", "guided-gradcam"]:
         p = run(method, IMAGES / "cat.bmp", "--model", test_models / "mlp.pt", "-o", tmp_path)
-        assert_one_line_error(p, MODEL, "no 4-D feature map")
-    assert "no 4-D feature map" in ok("layers", test_models / "mlp.pt").stdout
+        assert_one_line_error(p, MODEL, "has no feature map [N, C, H, W] or token sequence")
+    assert "no feature map or token grid" in ok("layers", test_models / "mlp.pt").stdout
 
 
 def test_layer_option_belongs_to_layer_methods_only(tmp_path):

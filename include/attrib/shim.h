@@ -92,14 +92,31 @@ attrib_status attrib_objective_gradient(attrib_model *model, attrib_objective ob
                                         const float *x, const int64_t shape[4],
                                         const int64_t *target, attrib_result **out);
 
+/* How a layer's output is read as a feature map [N, C, h, w]: as it is;
+ * channels last [N, h, w, C] (Swin); or a token sequence [N, T, C] whose
+ * first skip_tokens tokens (class, distillation, register tokens) are dropped
+ * and whose other T - skip_tokens = h * w tokens are the grid row by row
+ * (ViT). */
+typedef enum attrib_layout {
+    ATTRIB_LAYOUT_NCHW = 0,
+    ATTRIB_LAYOUT_NHWC = 1,
+    ATTRIB_LAYOUT_TOKENS = 2
+} attrib_layout;
+
+typedef struct attrib_layer_view {
+    attrib_layout layout;
+    int64_t skip_tokens, h, w; /* ATTRIB_LAYOUT_TOKENS */
+} attrib_layer_view;
+
 /* Forward pass that keeps the activation of one layer, and backward pass from
  * sum_i logits[i, target[i]] down to that layer only: the activation and its
- * gradient (attrib_result_layer*). layer is a module path as PyTorch names
- * it ("features.18", "layer4.1"); see attrib_model_layers. ATTRIB_E_ARG for
- * an unknown layer or one whose output is not a tensor. */
+ * gradient (attrib_result_layer*), both as [N, C, h, w] through view (NULL:
+ * NCHW). layer is a module path as PyTorch names it ("features.18",
+ * "layer4.1"); see attrib_model_layers. ATTRIB_E_ARG for an unknown layer or
+ * one whose output does not fit the view. */
 attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
-                                    const int64_t shape[4],
-                                    const int64_t *target, const char *layer,
+                                    const int64_t shape[4], const int64_t *target,
+                                    const char *layer, const attrib_layer_view *view,
                                     attrib_result **out);
 
 /* How modified_gradient treats every rectifier (ReLU, ReLU6/hardtanh,

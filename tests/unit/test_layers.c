@@ -12,7 +12,7 @@
 static const char *chosen(struct layer_info *items, size_t n)
 {
     struct layer_list l = { items, n };
-    long i = layer_default_cam(&l);
+    long i = layer_default_cam(&l, 224, 224);
     return i < 0 ? "(none)" : items[i].path;
 }
 
@@ -97,4 +97,66 @@ void gradient_picture_is_mid_grey_on_average(void)
     float flat[12] = { 0 };
     heatmap_render_gradient(flat, 2, 2, rgb);
     CHECK(rgb[0] == 128 && rgb[11] == 128);
+}
+
+#define TOK(path, op, id, t, c) { (char *)(path), (char *)(op), id, { 1, t, c }, 3 }
+
+static int view_of(struct layer_info e, attrib_layer_view *v)
+{
+    return layer_view(&e, 224, 224, v);
+}
+
+void token_layers_read_as_the_patch_grid_after_extra_tokens(void)
+{
+    attrib_layer_view v;
+    CHECK(view_of((struct layer_info)TOK("vit", "layer_norm", 1, 197, 768), &v));
+    CHECK(v.layout == ATTRIB_LAYOUT_TOKENS && v.skip_tokens == 1 && v.h == 14 && v.w == 14);
+    CHECK(view_of((struct layer_info)TOK("no_class_token", "add", 1, 196, 768), &v));
+    CHECK(v.skip_tokens == 0 && v.h == 14 && v.w == 14);
+    CHECK(view_of((struct layer_info)TOK("deit", "add", 1, 198, 768), &v)); /* + distillation */
+    CHECK(v.skip_tokens == 2 && v.h == 14);
+    CHECK(view_of((struct layer_info)TOK("registers", "add", 1, 201, 768), &v)); /* 1 + 4 */
+    CHECK(v.skip_tokens == 5 && v.h == 14);
+    CHECK(view_of((struct layer_info)TOK("patch32", "add", 1, 50, 768), &v));
+    CHECK(v.skip_tokens == 1 && v.h == 7 && v.w == 7);
+    CHECK(!view_of((struct layer_info)TOK("too_many_extra", "add", 1, 216, 8), &v));
+    CHECK(!view_of((struct layer_info)FLAT("head", "linear", 1, 1000), &v));
+}
+
+void channels_last_maps_are_told_from_channels_first(void)
+{
+    attrib_layer_view v;
+    CHECK(view_of((struct layer_info)L("resnet", "relu", 1, 512, 7, 7), &v));
+    CHECK(v.layout == ATTRIB_LAYOUT_NCHW);
+    struct layer_info swin = { (char *)"features.7", (char *)"add", 1, { 1, 7, 7, 768 }, 4 };
+    CHECK(view_of(swin, &v) && v.layout == ATTRIB_LAYOUT_NHWC);
+    CHECK(view_of((struct layer_info)L("ambiguous", "relu", 1, 7, 7, 7), &v));
+    CHECK(v.layout == ATTRIB_LAYOUT_NCHW); /* both read; channels first wins */
+}
+
+void default_layer_of_a_vit_is_the_last_blocks_first_norm(void)
+{
+    struct layer_info vit[] = {
+        L("conv_proj", "conv2d", 1, 768, 14, 14),
+        TOK("encoder.layers.encoder_layer_10.ln_1", "layer_norm", 2, 197, 768),
+        TOK("encoder.layers.encoder_layer_10", "add", 3, 197, 768),
+        TOK("encoder.layers.encoder_layer_11.ln_1", "layer_norm", 4, 197, 768),
+        TOK("encoder.layers.encoder_layer_11.ln_2", "layer_norm", 5, 197, 768),
+        TOK("encoder.layers.encoder_layer_11.mlp.1", "gelu", 6, 197, 3072),
+        TOK("encoder.layers.encoder_layer_11", "add", 7, 197, 768),
+        TOK("encoder.ln", "layer_norm", 8, 197, 768),
+        FLAT("heads.head", "linear", 9, 1000),
+    };
+    CHECK(strcmp(chosen(vit, 9), "encoder.layers.encoder_layer_11.ln_1") == 0);
+    struct layer_info timm[] = {
+        TOK("blocks.11.norm1", "layer_norm", 1, 197, 384),
+        TOK("blocks.11.norm2", "layer_norm", 2, 197, 384),
+        TOK("norm", "layer_norm", 3, 197, 384), FLAT("head", "linear", 4, 1000),
+    };
+    CHECK(strcmp(chosen(timm, 4), "blocks.11.norm1") == 0);
+    struct layer_info no_blocks[] = { /* no numbered block: the last token layer */
+        L("patch", "conv2d", 1, 32, 14, 14), TOK("norm", "layer_norm", 2, 196, 32),
+        FLAT("head", "linear", 3, 10),
+    };
+    CHECK(strcmp(chosen(no_blocks, 3), "norm") == 0);
 }

@@ -36,7 +36,10 @@
     X(output_names_come_from_the_image_stem)                  \
     X(numbers_on_the_command_line_are_parsed_strictly)        \
     X(default_layer_is_the_last_feature_map_two_levels_deep)  \
-    X(default_layer_skips_average_pools_and_one_pixel_maps)   \
+    X(default_layer_skips_average_pools_and_one_pixel_maps)     \
+    X(token_layers_read_as_the_patch_grid_after_extra_tokens)   \
+    X(channels_last_maps_are_told_from_channels_first)          \
+    X(default_layer_of_a_vit_is_the_last_blocks_first_norm)   \
     X(layer_names_for_messages_list_shallow_feature_maps)     \
     X(gradcam_weights_channels_by_mean_gradient_and_rectifies) \
     X(gradient_picture_is_mid_grey_on_average)                \
