@@ -84,7 +84,8 @@ namespace {
 void find_rectifiers(torch::jit::Block *b, std::vector<Node *> &found) {
     static const std::set<std::string> kinds = {
         "aten::relu", "aten::relu_", "aten::relu6", "aten::relu6_", "aten::hardtanh",
-        "aten::hardtanh_", "aten::leaky_relu", "aten::leaky_relu_"};
+        "aten::hardtanh_", "aten::leaky_relu", "aten::leaky_relu_", "aten::gelu", "aten::gelu_",
+        "aten::silu", "aten::silu_", "aten::hardswish", "aten::hardswish_"};
     for (Node *n : b->nodes()) {
         for (auto *sub : n->blocks()) find_rectifiers(sub, found);
         if (kinds.count(n->kind().toQualString()) && n->inputs().size() >= 1 &&
@@ -100,6 +101,7 @@ int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule) {
     find_rectifiers(g.block(), found);
     const auto clamp = c10::Symbol::fromQualString("attrib::modified_clamp");
     const auto leaky = c10::Symbol::fromQualString("attrib::modified_leaky_relu");
+    const auto gate = c10::Symbol::fromQualString("attrib::modified_gate");
     for (Node *n : found) {
         std::string kind = n->kind().toUnqualString();
         bool inplace = kind.back() == '_';
@@ -111,6 +113,12 @@ int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule) {
         if (kind == "leaky_relu") {
             Value *slope = n->inputs().size() > 1 ? n->input(1) : g.insertConstant(0.01);
             m = g.create(leaky, {x, slope, r});
+        } else if (kind == "gelu" || kind == "silu" || kind == "hardswish") {
+            int64_t which = kind == "gelu" ? 0 : kind == "silu" ? 1 : 2;
+            Value *approximate = kind == "gelu" && n->inputs().size() > 1
+                                     ? n->input(1)
+                                     : g.insertConstant(std::string("none"));
+            m = g.create(gate, {x, g.insertConstant(which), approximate, r});
         } else {
             Value *lo = kind == "hardtanh" ? n->input(1) : g.insertConstant(0.0);
             Value *hi = kind == "hardtanh" ? n->input(2)

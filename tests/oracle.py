@@ -300,6 +300,58 @@ def guided_backprop_eager(model, x, target=None, threads=2):
     return x.grad[0].numpy(), target
 
 
+class _GateRule(torch.autograd.Function):
+    """Forward: the activation module itself. Backward: guided (the positive
+    gradient where x > 0) or deconvnet (the positive gradient everywhere),
+    the rule attrib applies to ReLU, GELU, SiLU and Hardswish alike."""
+
+    @staticmethod
+    def forward(ctx, x, module, guided):
+        ctx.save_for_backward((x > 0).to(x.dtype))
+        ctx.guided = guided
+        return module(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved_tensors
+        g = grad.clamp(min=0)
+        return (g * positive if ctx.guided else g), None, None
+
+
+class _Gated(torch.nn.Module):
+    def __init__(self, module, guided):
+        super().__init__()
+        self.module, self.guided = module, guided
+
+    def forward(self, x):
+        return _GateRule.apply(x, self.module, self.guided)
+
+
+GATES = (torch.nn.ReLU, torch.nn.GELU, torch.nn.SiLU, torch.nn.Hardswish)
+
+
+def gated_backprop_eager(model, x, rule, target=None, threads=2):
+    """Guided backprop or deconvnet of an eager model with every ReLU, GELU,
+    SiLU and Hardswish module swapped for one with the rule's backward."""
+    import copy
+    torch.set_num_threads(threads)
+    model = copy.deepcopy(model)
+    for _, child in list(model.named_modules()):
+        for cname, c in list(child.named_children()):
+            if isinstance(c, GATES):
+                # the swapped module computes out of place (in-place SiLU would
+                # overwrite the input autograd keeps)
+                fresh = type(c)(**({"approximate": c.approximate}
+                                   if isinstance(c, torch.nn.GELU) else {}))
+                setattr(child, cname, _Gated(fresh, rule == "guided"))
+    x = x.clone().requires_grad_(True)
+    logits = model(x)
+    if target is None:
+        target = int(logits[0].argmax())
+    logits[0, target].backward()
+    return x.grad[0].numpy(), target
+
+
 # --- Methods beyond the classics (issue 7) ---------------------------------
 
 class DeconvRectifier(torch.autograd.Function):

@@ -108,6 +108,26 @@ def test_guided_backprop_on_torchvision_models_matches_relu_swapping(arch, tmp_p
     close(got, want)
 
 
+@pytest.mark.parametrize("arch,method", [("vit_small", "guided-backprop"),
+                                         ("vit_small", "deconvnet"),
+                                         ("efficientnet_b0", "guided-backprop"),
+                                         ("mobilenet_v3_small", "guided-backprop"),
+                                         ("mobilenet_v3_small", "deconvnet")])
+def test_guided_rules_through_gelu_silu_hardswish_match_module_swapping(arch, method,
+                                                                        tmp_path):
+    """GELU (ViT), SiLU (EfficientNet) and Hardswish (MobileNetV3) get the
+    rule ReLU gets: guided passes the positive gradient where x > 0,
+    deconvnet passes it everywhere."""
+    eager, path, _ = torchvision_model(arch, "script")
+    _, card, image, x = input_at_model_size(path, "bird.bmp", tmp_path)
+    rule = "guided" if method == "guided-backprop" else "deconvnet"
+    want, target = oracle.gated_backprop_eager(eager, x, rule, 3, THREADS)
+    got, s = attrib(method, path, image, tmp_path, "--class", 3)
+    close(got, want)
+    plain = oracle.saliency(eager, x, 3, THREADS)  # the rule changed the gradient
+    assert np.abs(np.abs(got).max(0) - plain[0]).max() > 0.01 * plain[0].max()
+
+
 def vit_tokens_to_map(t, h=14, w=14):
     """pytorch-grad-cam's reshape_transform for ViT: drop the class token,
     the other tokens row by row on the patch grid, channels first."""

@@ -56,4 +56,4 @@ def torchvision_model(arch, mode="script"):
         torch.jit.save(scripted, path, _extra_files={"attrib.json": json.dumps(card)})
         _CACHE[key] = (eager, path)
     eager, path = _CACHE[key]
-    return eager, path, DEFAULT_LAYERS[arch]
+    return eager, path, DEFAULT_LAYERS.get(arch)
