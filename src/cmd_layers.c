@@ -33,9 +33,20 @@ static void view_text(const struct layer_info *e, int ih, int iw, char *buf, siz
         snprintf(buf, size, "%s", v.layout == ATTRIB_LAYOUT_NHWC ? "channels last" : "map");
 }
 
+/* The width of the path column: the longest path (paths of transformers run
+ * past the 36 columns CNN paths fit in). */
+static int path_width(const struct layer_list *l)
+{
+    size_t w = 36;
+    for (size_t i = 0; i < l->n; i++)
+        w = strlen(l->items[i].path) > w ? strlen(l->items[i].path) : w;
+    return (int)w;
+}
+
 static void print_layers(const struct layer_list *l, long def, int json, int ih, int iw)
 {
     char view[64];
+    const int width = path_width(l);
     for (size_t i = 0; i < l->n; i++) {
         const struct layer_info *e = &l->items[i];
         const char *shape = shape_text(e);
@@ -45,8 +56,8 @@ static void print_layers(const struct layer_list *l, long def, int json, int ih,
                    "\"default\":%s}\n", e->path, e->op, shape, e->value_id, view,
                    (long)i == def ? "true" : "false");
         else
-            printf("%s %-36s %-22s %-22s %s\n", (long)i == def ? "*" : " ", e->path, e->op,
-                   shape, view);
+            printf("%s %-*s %-22s %-*s%s\n", (long)i == def ? "*" : " ", width, e->path,
+                   e->op, view[0] ? 23 : 0, shape, view); /* no trailing blanks */
     }
 }
 
@@ -69,7 +80,8 @@ static int cmd_layers(void *opts, const operands *ops)
         const int ih = m.card.input_h, iw = m.card.input_w;
         long def = layer_default_cam(&layers, ih, iw);
         if (!json)
-            printf("  %-36s %-22s %-22s %s\n", "layer", "op", "output shape", "read as");
+            printf("  %-*s %-22s %-22s %s\n", path_width(&layers), "layer", "op",
+                   "output shape", "read as");
         print_layers(&layers, def, json, ih, iw);
         if (!json && def < 0)
             printf("(no feature map or token grid: gradcam needs one)\n");
