@@ -138,6 +138,58 @@ int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule) {
     return (int)found.size();
 }
 
+namespace {
+
+void find_kind(torch::jit::Block *b, const char *kind, std::vector<Node *> &found) {
+    for (Node *n : b->nodes()) {
+        for (auto *sub : n->blocks()) find_kind(sub, kind, found);
+        if (std::string(n->kind().toQualString()) == kind) found.push_back(n);
+    }
+}
+
+bool is_none(const Value *v) { return v->type()->kind() == c10::TypeKind::NoneType; }
+
+// softmax(q k^T * scale) v in place of n = aten::scaled_dot_product_attention
+// (query, key, value, attn_mask, dropout_p, is_causal[, scale[, enable_gqa]]).
+// dropout_p is 0 in eval mode, as MultiheadAttention passes it.
+void explicit_attention(torch::jit::Graph &g, Node *n) {
+    using c10::aten::matmul;
+    if (!is_none(n->input(3)))
+        throw std::runtime_error("attention with a mask is not supported yet");
+    auto causal = torch::jit::toIValue(n->input(5));
+    if (!causal || causal->toBool())
+        throw std::runtime_error("causal attention has no class-token map");
+    torch::jit::WithInsertPoint guard(n);
+    Value *q = n->input(0), *k = n->input(1), *v = n->input(2);
+    Value *scale = n->inputs().size() > 6 && !is_none(n->input(6))
+                       ? n->input(6)
+                       : g.insert(c10::aten::pow, {g.insert(c10::aten::size, {q, -1}), -0.5});
+    Value *scores = g.insert(matmul, {q, g.insert(c10::aten::transpose, {k, -2, -1})});
+    Value *probs = g.insert(c10::aten::softmax,
+                            {g.insert(c10::aten::mul, {scores, scale}), -1});
+    n->output()->replaceAllUsesWith(g.insert(matmul, {probs, v}));
+    n->destroy();
+}
+
+}  // namespace
+
+Value *collect_attention(torch::jit::Graph &g) {
+    std::vector<Node *> fused;
+    find_kind(g.block(), "aten::scaled_dot_product_attention", fused);
+    for (Node *n : fused) explicit_attention(g, n);
+    Node *list = g.createList(c10::TensorType::get(), {});
+    list->insertBefore(g.block()->nodes().front());
+    std::vector<Node *> softmaxes;
+    find_kind(g.block(), "aten::softmax", softmaxes);
+    for (Node *n : softmaxes) {
+        auto dim = torch::jit::toIValue(n->input(1));
+        if (!dim || dim->toInt() != -1) continue;
+        torch::jit::WithInsertPoint guard(n->next());
+        g.insert(c10::aten::append, {list->output(), n->output()});
+    }
+    return list->output();
+}
+
 Value *insert_leaf(torch::jit::Graph &g, Value *v) {
     Node *leaf = g.create(c10::Symbol::fromQualString("attrib::leaf"), {v});
     leaf->output()->setType(v->type());

@@ -25,6 +25,15 @@ std::vector<LayerOutput> layer_outputs(torch::jit::Graph &g);
 // given rule. Returns how many were replaced.
 int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule);
 
+// Makes every attention's probabilities observable: rewrites PyTorch 2.x's
+// fused aten::scaled_dot_product_attention into softmax(q k^T * scale) v
+// (throws for masks and causal attention), then appends the output of every
+// softmax over the last dimension to a list, which it returns (its items
+// are the attention maps in graph order, among other softmaxes the caller
+// filters by shape). Softmaxes inside blocks (MultiheadAttention's slow
+// path) are found too: the list is filled as the graph runs.
+torch::jit::Value *collect_attention(torch::jit::Graph &g);
+
 // Inserts attrib::leaf(v) after v's producer and makes every later use of v
 // use it; returns the leaf.
 torch::jit::Value *insert_leaf(torch::jit::Graph &g, torch::jit::Value *v);

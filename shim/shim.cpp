@@ -136,6 +136,7 @@ struct attrib_result {
     at::Tensor logits;      // [N, classes], contiguous float
     at::Tensor input_grad;  // [N, C, H, W] or undefined
     at::Tensor layer, layer_grad;  // [N, C, h, w] or undefined
+    std::vector<at::Tensor> attention, attention_grad;  // [N, heads, T, T] each
     std::vector<int64_t> targets;
 };
 
@@ -547,6 +548,73 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
         *out = res.release();
         return ATTRIB_OK;
     });
+}
+
+attrib_status attrib_attention(attrib_model *model, const float *x, const int64_t shape[4],
+                               const int64_t *target, int with_grad, attrib_result **out) {
+    if (!model || !x || !shape || !target || !out) return fail(ATTRIB_E_ARG, "null argument");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        auto &fn = variant(model, "attention", [&](torch::jit::Graph &g) {
+            attrib_shim::return_tuple(g, {attrib_shim::collect_attention(g)});
+        });
+        auto res = std::make_unique<attrib_result>();
+        // The input requires grad even without with_grad: MultiheadAttention
+        // takes its fused fast path, which has no softmax, when nothing does.
+        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
+        auto items = run_variant(model, fn, input, 1);
+        at::Tensor logits = items[0].toTensor();
+        const int64_t n = input.size(0);
+        // Attention probabilities are square over one token sequence per
+        // image: [N, heads, T, T], or [N * heads, T, T] as 1.13's
+        // MultiheadAttention computes them. Other softmaxes (a classifier's,
+        // window attention over N * windows) are not.
+        std::vector<at::Tensor> maps;  // as the graph made them: gradients are theirs
+        for (const auto &v : items[1].toTensorVector()) {
+            bool square = v.dim() >= 3 && v.size(-1) == v.size(-2);
+            if (square && ((v.dim() == 4 && v.size(0) == n) ||
+                           (v.dim() == 3 && v.size(0) % n == 0)))
+                maps.push_back(v);
+        }
+        auto per_head = [n](const at::Tensor &t) {
+            return t.dim() == 4 ? t : t.reshape({n, t.size(0) / n, t.size(1), t.size(2)});
+        };
+        if (maps.empty())
+            return fail(ATTRIB_E_ARG, "the model has no self-attention over one token "
+                                      "sequence per image (no attention softmax [N, heads, T, T])");
+        attrib_status st = resolve_targets(logits, target, res->targets);
+        if (st != ATTRIB_OK) return st;
+        if (with_grad) {
+            at::Tensor score = target_score(logits, res->targets);
+            auto grads = torch::autograd::grad({score}, maps, {}, false, false, true);
+            for (size_t i = 0; i < maps.size(); i++)
+                res->attention_grad.push_back(
+                    host(per_head(grads[i].defined() ? grads[i] : at::zeros_like(maps[i]))));
+        }
+        for (const auto &m : maps) res->attention.push_back(host(per_head(m)));
+        res->logits = host(logits);
+        *out = res.release();
+        return ATTRIB_OK;
+    });
+}
+
+size_t attrib_result_attention_count(const attrib_result *res) {
+    return res ? res->attention.size() : 0;
+}
+
+const float *attrib_result_attention(const attrib_result *res, size_t i, int64_t shape[4]) {
+    if (!res || i >= res->attention.size()) return nullptr;
+    if (shape)
+        for (int d = 0; d < 4; d++) shape[d] = res->attention[i].size(d);
+    return res->attention[i].data_ptr<float>();
+}
+
+const float *attrib_result_attention_grad(const attrib_result *res, size_t i,
+                                          int64_t shape[4]) {
+    if (!res || i >= res->attention_grad.size()) return nullptr;
+    if (shape)
+        for (int d = 0; d < 4; d++) shape[d] = res->attention_grad[i].size(d);
+    return res->attention_grad[i].data_ptr<float>();
 }
 
 attrib_status attrib_model_layers(attrib_model *model, const int64_t input_shape[4],

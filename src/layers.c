@@ -70,10 +70,13 @@ int layer_view(const struct layer_info *e, int input_h, int input_w, attrib_laye
         }
         return 0;
     }
-    if (e->ndim != 3)
-        return 0;
-    for (int64_t k = 0; k <= LAYER_MAX_EXTRA_TOKENS && s[1] - k > 1; k++) {
-        int64_t n = s[1] - k;
+    return e->ndim == 3 && token_grid(s[1], input_h, input_w, view);
+}
+
+int token_grid(int64_t tokens, int input_h, int input_w, attrib_layer_view *view)
+{
+    for (int64_t k = 0; k <= LAYER_MAX_EXTRA_TOKENS && tokens - k > 1; k++) {
+        int64_t n = tokens - k;
         for (int64_t h = 1; h <= n; h++)
             if (n % h == 0 && is_grid(h, n / h, input_h, input_w)) {
                 *view = (attrib_layer_view){ ATTRIB_LAYOUT_TOKENS, k, h, n / h };

@@ -42,6 +42,8 @@ int layer_depth(const char *path);
  * tokens of a grid with the same integer patch size on both axes (ViT:
  * 197 = 1 + 14 x 14 at 224 x 224). 1 and *view set, or 0: not a map. */
 int layer_view(const struct layer_info *e, int input_h, int input_w, attrib_layer_view *view);
+/* The token part of layer_view: T tokens as k extra + h x w. */
+int token_grid(int64_t tokens, int input_h, int input_w, attrib_layer_view *view);
 
 /* The default Grad-CAM layer. For a CNN the last feature map in graph order
  * (the tensor that feeds the global pooling before the classifier;

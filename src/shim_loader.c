@@ -68,7 +68,16 @@ static const char *const search[] = { "", "../lib/attrib/" };
       (res, shape), NULL)                                                                     \
     X(const float *, attrib_result_layer_grad, (const attrib_result *res, int64_t shape[4]), \
       (res, shape), NULL)                                                                     \
-    X(const int64_t *, attrib_result_targets, (const attrib_result *res), (res), NULL)
+    X(const int64_t *, attrib_result_targets, (const attrib_result *res), (res), NULL)       \
+    X(attrib_status, attrib_attention,                                                        \
+      (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
+       int with_grad, attrib_result **out),                                                   \
+      (model, x, shape, target, with_grad, out), ATTRIB_E_MODEL)                              \
+    X(size_t, attrib_result_attention_count, (const attrib_result *res), (res), 0)            \
+    X(const float *, attrib_result_attention,                                                 \
+      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
+    X(const float *, attrib_result_attention_grad,                                            \
+      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)
 
 /* Functions that free or only read a handle: before the library is loaded
  * there is no handle, so they do nothing. */

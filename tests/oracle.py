@@ -352,6 +352,55 @@ def gated_backprop_eager(model, x, rule, target=None, threads=2):
     return x.grad[0].numpy(), target
 
 
+class _Weights(torch.nn.Module):
+    """MultiheadAttention (batch first, self-attention, no mask) written out
+    from its own projections, keeping the per-head attention probabilities
+    [N, heads, T, T] that the output is computed from, with their gradient."""
+
+    def __init__(self, mha, store):
+        super().__init__()
+        self.mha, self.store = mha, store
+
+    def forward(self, query, key, value, need_weights=False, **kw):
+        m, q = self.mha, query
+        n, t, c = q.shape
+        h = m.num_heads
+        qkv = torch.nn.functional.linear(q, m.in_proj_weight, m.in_proj_bias)
+        qh, kh, vh = (z.reshape(n, t, h, c // h).transpose(1, 2) for z in qkv.chunk(3, -1))
+        a = torch.softmax(qh @ kh.transpose(-2, -1) / (c // h) ** 0.5, dim=-1)
+        a.retain_grad()
+        self.store.append(a)
+        out = (a @ vh).transpose(1, 2).reshape(n, t, c)
+        return m.out_proj(out), None
+
+
+def attention_maps(model, x, target=None, relevance=False, threads=2):
+    """Attention rollout (Abnar & Zuidema) or Chefer et al.'s generic
+    relevance of an eager torchvision ViT: the class token's row over the
+    patch tokens, [h*w]. Weights from MultiheadAttention itself."""
+    import copy
+    torch.set_num_threads(threads)
+    model = copy.deepcopy(model)
+    store = []
+    for block in model.encoder.layers:
+        block.self_attention = _Weights(block.self_attention, store)
+    x = x.clone().requires_grad_(True)
+    logits = model(x)
+    if target is None:
+        target = int(logits[0].argmax())
+    logits[0, target].backward()
+    t = store[0].shape[-1]
+    r = torch.eye(t, dtype=torch.float64)
+    for w in store:
+        a = w[0].detach().double()
+        if relevance:
+            m = (w.grad[0].double() * a).clamp(min=0).mean(0)
+            r = r + m @ r
+        else:
+            r = (0.5 * a.mean(0) + 0.5 * torch.eye(t, dtype=torch.float64)) @ r
+    return r[0, 1:].numpy(), target
+
+
 # --- Methods beyond the classics (issue 7) ---------------------------------
 
 class DeconvRectifier(torch.autograd.Function):

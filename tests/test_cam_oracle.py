@@ -196,3 +196,26 @@ def test_token_layer_that_fits_no_grid_gets_one_line(tmp_path):
     assert_one_line_error(p, 2, "layer 'mix' outputs [1, 216, 8]", "token sequence",
                           "h x w grid of the 224x224 input")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("method,mode", [("attention-rollout", "script"),
+                                         ("attention-relevance", "script"),
+                                         ("attention-relevance", "trace")])
+def test_attention_maps_of_a_vit_match_multihead_attentions_own_weights(method, mode,
+                                                                       tmp_path):
+    eager, path, _ = torchvision_model("vit_small", mode)
+    _, card, image, x = input_at_model_size(path, "cat.bmp", tmp_path)
+    want, target = oracle.attention_maps(eager, x, None, method == "attention-relevance",
+                                         THREADS)
+    _, s = attrib(method, path, image, tmp_path)
+    assert s["target"]["index"] == target
+    assert s["layer"]["shape"] == [2, 14, 14]
+    assert s["details"]["tokens"] == 197 and s["details"]["extra_tokens"] == 1
+    close(np.array(s["layer"]["map"]).ravel(), want)
+
+
+def test_attention_methods_refuse_a_cnn_with_one_line(tmp_path):
+    for method in ("attention-rollout", "attention-relevance"):
+        p = run(method, IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path / "out")
+        assert_one_line_error(p, 3, "no self-attention over one token sequence per image")
+        assert not list((tmp_path / "out").glob("*.png")) if (tmp_path / "out").exists() else True

@@ -81,6 +81,19 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
                                     const int64_t *target,
                                     attrib_result **out);
 
+/* The attention probabilities of every self-attention of the model, in
+ * graph order, as [N, heads, T, T] each (attrib_result_attention), and with
+ * with_grad their gradients from sum_i logits[i, target[i]]
+ * (attrib_result_attention_grad; zeros for an attention the score does not
+ * depend on). PyTorch 2.x's fused scaled_dot_product_attention is rewritten
+ * into softmax(q k^T * scale) v to expose them. ATTRIB_E_ARG if the model
+ * has none, or uses masked or causal attention. */
+attrib_status attrib_attention(attrib_model *model, const float *x, const int64_t shape[4],
+                               const int64_t *target, int with_grad, attrib_result **out);
+size_t attrib_result_attention_count(const attrib_result *res);
+const float *attrib_result_attention(const attrib_result *res, size_t i, int64_t shape[4]);
+const float *attrib_result_attention_grad(const attrib_result *res, size_t i, int64_t shape[4]);
+
 /* What attrib_objective_gradient differentiates, per row i. */
 typedef enum attrib_objective {
     ATTRIB_SCORE = 0,   /* logits[i, target[i]], the unnormalised score */

@@ -1,0 +1,151 @@
+/* cmd_attention.c - `attrib attention-rollout` and `attrib attention-relevance`:
+ * maps of a vision transformer read from its attention probabilities, the
+ * class token's row of a relevance matrix over the tokens, on the patch grid.
+ *
+ * Rollout (Abnar & Zuidema 2020): R = prod over layers, last first, of
+ * (mean over heads of A + I) / 2 - attention with the residual path.
+ * Relevance (Chefer, Gur & Wolf 2021, "Generic attention-model
+ * explainability", self-attention rule): R = I, then for each layer
+ * R += mean over heads of max(0, dA * A) . R, with dA the gradient of the
+ * class score: class-specific where rollout is not. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "explain.h"
+#include "image.h"
+#include "layers.h"
+#include "methods.h"
+
+/* dst = a . b, all t x t (row-major). */
+static void matmul(const double *a, const double *b, double *dst, int64_t t)
+{
+    for (int64_t i = 0; i < t; i++)
+        for (int64_t j = 0; j < t; j++) {
+            double sum = 0;
+            for (int64_t k = 0; k < t; k++)
+                sum += a[i * t + k] * b[k * t + j];
+            dst[i * t + j] = sum;
+        }
+}
+
+/* Layer l's head-averaged matrix for image i into m: mean_h A (rollout,
+ * plus the identity, halved) or mean_h max(0, dA * A) (relevance). */
+static void layer_matrix(const attrib_result *res, size_t l, int i, int relevance, double *m)
+{
+    int64_t s[4];
+    const float *a = attrib_result_attention(res, l, s);
+    const float *g = relevance ? attrib_result_attention_grad(res, l, NULL) : NULL;
+    const int64_t heads = s[1], t = s[2], per = t * t;
+    a += (size_t)i * heads * per;
+    if (g)
+        g += (size_t)i * heads * per;
+    for (int64_t k = 0; k < per; k++) {
+        double sum = 0;
+        for (int64_t h = 0; h < heads; h++) {
+            double v = a[h * per + k];
+            sum += relevance ? (g[h * per + k] * v > 0 ? g[h * per + k] * v : 0) : v;
+        }
+        m[k] = sum / (double)heads;
+        if (!relevance)
+            m[k] = 0.5 * m[k] + (k % (t + 1) == 0 ? 0.5 : 0);
+    }
+}
+
+static int attention_map(struct explain_run *run, struct batch *b, int relevance)
+{
+    int64_t shape[4];
+    batch_shape(b, shape);
+    attrib_status st = attrib_attention(run->model.handle, b->x, shape, b->targets, relevance,
+                                        &b->res);
+    if (st != ATTRIB_OK)
+        return explain_shim_error(run, st);
+    size_t layers = attrib_result_attention_count(b->res);
+    int64_t s[4];
+    attrib_result_attention(b->res, 0, s);
+    const int64_t t = s[2];
+    for (size_t l = 1; l < layers; l++) {
+        attrib_result_attention(b->res, l, s);
+        if (s[2] != t)
+            return fail(EXIT_MODEL, "'%s': its attentions are over %lld and %lld tokens: not "
+                        "one token sequence", run->model.path, (long long)t, (long long)s[2]);
+    }
+    attrib_layer_view grid;
+    if (!token_grid(t, b->h, b->w, &grid) || grid.skip_tokens < 1)
+        return fail(EXIT_MODEL, "'%s': its attention is over %lld tokens, which are not a "
+                    "class token and an h x w grid of the %dx%d input: %s reads the class "
+                    "token's row", run->model.path, (long long)t, b->w, b->h, run->method->name);
+    double *r = malloc((size_t)(3 * t * t) * sizeof *r);
+    if (!r)
+        return fail(EXIT_INTERNAL, "out of memory");
+    double *m = r + t * t, *tmp = m + t * t;
+    int rc = EXIT_OK;
+    for (int i = 0; i < b->n && rc == EXIT_OK; i++) {
+        for (int64_t k = 0; k < t * t; k++)
+            r[k] = k % (t + 1) == 0;
+        for (size_t l = 0; l < layers; l++) {
+            layer_matrix(b->res, l, i, relevance, m);
+            matmul(m, r, tmp, t); /* this layer's mixing after what came before */
+            for (int64_t k = 0; k < t * t; k++)
+                r[k] = relevance ? r[k] + tmp[k] : tmp[k];
+        }
+        struct attribution *a = &b->a[i];
+        free(a->cam);
+        const int gh = (int)grid.h, gw = (int)grid.w;
+        if (!(a->cam = malloc((size_t)gh * gw * sizeof *a->cam))) {
+            rc = fail(EXIT_INTERNAL, "out of memory");
+            break;
+        }
+        for (int j = 0; j < gh * gw; j++) /* the class token's row, over the patches */
+            a->cam[j] = (float)r[grid.skip_tokens + j];
+        struct summary *su = &b->s[i];
+        su->layer = "attention";
+        su->layer_shape[0] = (int)layers, su->layer_shape[1] = gh, su->layer_shape[2] = gw;
+        su->cam = a->cam, su->cam_h = gh, su->cam_w = gw;
+        summary_detail_number(su, "attention_layers", (double)layers);
+        summary_detail_number(su, "tokens", (double)t);
+        summary_detail_number(su, "extra_tokens", (double)grid.skip_tokens);
+        struct rect whole = { 0, 0, gw, gh };
+        rc = image_resize_plane(a->cam, gw, gh, 1, whole, a->map, b->w, b->h);
+    }
+    free(r);
+    return rc;
+}
+
+static int rollout(struct explain_run *run, struct batch *b)
+{
+    return attention_map(run, b, 0);
+}
+
+static int relevance(struct explain_run *run, struct batch *b)
+{
+    return attention_map(run, b, 1);
+}
+
+const struct method method_attention_rollout = {
+    .name = "attention-rollout",
+    .synopsis = "attrib attention-rollout IMAGE|DIR|-... [-o DIR] [options]",
+    .description =
+        "Attention rollout (Abnar & Zuidema 2020) of a vision transformer: the\n"
+        "attention of every layer, averaged over heads, with the residual path\n"
+        "((A + I) / 2), multiplied from the first layer to the last; the class\n"
+        "token's row over the patch tokens is the map. Not class-specific (--class\n"
+        "only chooses what the JSON reports). Needs self-attention over a class\n"
+        "token and an h x w grid of patches (ViT, DeiT). Writes NAME.attention-\n"
+        "rollout.png, .overlay.png and .json.\n",
+    .compute = rollout,
+};
+
+const struct method method_attention_relevance = {
+    .name = "attention-relevance",
+    .synopsis = "attrib attention-relevance IMAGE|DIR|-... [--class N] [-o DIR] [options]",
+    .description =
+        "Gradient-weighted attention relevance (Chefer, Gur & Wolf 2021, \"Generic\n"
+        "Attention-model Explainability\"): R = I, then for each layer R += mean\n"
+        "over heads of max(0, dA * A) . R, where dA is the gradient of the class\n"
+        "score with respect to the attention A; the class token's row over the\n"
+        "patch tokens is the map. Class-specific. Needs self-attention over a\n"
+        "class token and an h x w grid of patches (ViT, DeiT). Writes NAME.attention-\n"
+        "relevance.png, .overlay.png and .json.\n",
+    .compute = relevance,
+};
