@@ -403,7 +403,10 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
 {
     struct model *m = &run->model;
     const size_t plane = (size_t)m->card.input_w * m->card.input_h;
-    int size = (int)run->opts.batch_size, worst = EXIT_OK;
+    /* size shrinks if a mini-batch runs out of memory; the buffers stay
+     * as allocated, for allocated images. */
+    const int allocated = (int)run->opts.batch_size;
+    int size = allocated, worst = EXIT_OK;
     struct batch_buffers *bb = malloc(sizeof *bb);
     int rc = bb ? batch_alloc(bb, size, plane) : fail(EXIT_INTERNAL, "out of memory");
     struct progress bar;
@@ -431,7 +434,7 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
     }
     progress_end(&bar);
     if (bb)
-        batch_release(bb, size);
+        batch_release(bb, allocated);
     free(bb);
     return rc ? rc : worst;
 }
