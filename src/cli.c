@@ -12,8 +12,9 @@
 const char exit_codes_help[] =
     "Exit status:\n"
     "  0  success\n"
-    "  1  an input (an image, or the class asked for it) could not be processed;\n"
-    "     in a batch the other inputs were done\n"
+    "  1  an input (an image, or the class asked for it) could not be processed,\n"
+    "     or needed more memory alone than the device has; in a batch the other\n"
+    "     inputs were done\n"
     "  2  bad command line\n"
     "  3  model file missing, unreadable or not a usable classifier\n"
     "  4  an output file or standard output could not be written\n"
