@@ -36,14 +36,22 @@ DEBIAN_TORCH_DIR=/usr/lib/x86_64-linux-gnu/cmake/Torch
 TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
 TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5)
 
+# Makes the venv dir and installs packages into it; pip's notes about this
+# machine's unused local indexes are dropped, its errors kept.
+venv_install() {
+    local dir=$1
+    shift
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check "$@" 2>&1 |
+        grep -v "^WARNING: Location" >&2 || true
+}
+
 ensure_test_python() {
     local python=$1
     [ "$python" = "$TEST2_VENV/bin/python" ] || return 0
     "$python" -c "import torch, torchvision, numpy, PIL, pytest" 2>/dev/null && return 0
     echo "test: installing ${TEST2_PACKAGES[*]} into $TEST2_VENV" >&2
-    python3 -m venv "$TEST2_VENV"
-    "$TEST2_VENV/bin/pip" install -q --disable-pip-version-check "${TEST2_PACKAGES[@]}" 2>&1 |
-        grep -v "^WARNING: Location" >&2 || true
+    venv_install "$TEST2_VENV" "${TEST2_PACKAGES[@]}"
     "$python" -c "import torch, torchvision, numpy, PIL, pytest"
 }
 
@@ -51,9 +59,7 @@ ensure_test_python() {
 torch2_venv() {
     if ! "$TORCH2_VENV/bin/python" -c "import torch" 2>/dev/null; then
         echo "setup: installing PyTorch $TORCH2_VERSION into $TORCH2_VENV" >&2
-        python3 -m venv "$TORCH2_VENV"
-        "$TORCH2_VENV/bin/pip" install -q --disable-pip-version-check "torch==$TORCH2_VERSION" 2>&1 |
-            grep -v "^WARNING: Location" >&2 || true
+        venv_install "$TORCH2_VENV" "torch==$TORCH2_VERSION"
     fi
     "$TORCH2_VENV/bin/python" -c "import torch.utils; print(torch.utils.cmake_prefix_path)" 2>/dev/null
 }

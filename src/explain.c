@@ -295,6 +295,17 @@ static int check_class(const struct explain_run *run, const struct input *it)
                 m->classes - 1);
 }
 
+/* An input that failed alone: its one line on stderr, its record in the
+ * report; the run goes on. */
+static void report_failed_input(const struct explain_run *run, struct report *rep,
+                                const struct input *it)
+{
+    report_error(run->method->name, error_message());
+    if (rep->root)
+        report_add_failure(rep, it->index, it->path, it->name, error_message());
+    clear_error();
+}
+
 /* Loads and preprocesses inputs [first, first + count) into the batch;
  * images that fail are reported (unless before reported_until: a batch
  * redone) and left out. Returns how many are in. */
@@ -331,10 +342,7 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
             continue;
         }
         if (rc == EXIT_INPUT) { /* this image only */
-            report_error(run->method->name, error_message());
-            if (rep->root)
-                report_add_failure(rep, it->index, it->path, it->name, error_message());
-            clear_error();
+            report_failed_input(run, rep, it);
             *worst = EXIT_INPUT;
             continue;
         }
@@ -391,10 +399,7 @@ static int out_of_memory(struct explain_run *run, struct input_list *in, struct 
     const struct input *it = &in->items[bb->index[0]];
     fail(EXIT_INPUT, "%s: out of memory on %s for this image alone (a smaller "
          "--internal-batch needs less, where the method has one)", it->path, device);
-    report_error(run->method->name, error_message());
-    if (rep->root)
-        report_add_failure(rep, it->index, it->path, it->name, error_message());
-    clear_error();
+    report_failed_input(run, rep, it);
     return EXIT_INPUT;
 }
 

@@ -282,22 +282,32 @@ class _GuidedReLU(torch.nn.Module):
         return GuidedRectifier.apply(x, torch.relu, 0.0, float("inf"))
 
 
-def guided_backprop_eager(model, x, target=None, threads=2):
-    """Guided backprop of an eager model: every nn.ReLU module swapped for a
-    guided one (the classic module-replacement implementation)."""
+def swapped_input_gradient(model, x, swap, target=None, threads=2):
+    """The input gradient of a copy of an eager model in which every module
+    c with swap(c) not None is replaced by swap(c). Returns (grad CxHxW,
+    target)."""
     import copy
     torch.set_num_threads(threads)
     model = copy.deepcopy(model)
-    for name, child in list(model.named_modules()):
+    for _, child in list(model.named_modules()):
         for cname, c in list(child.named_children()):
-            if isinstance(c, torch.nn.ReLU):
-                setattr(child, cname, _GuidedReLU())
+            replacement = swap(c)
+            if replacement is not None:
+                setattr(child, cname, replacement)
     x = x.clone().requires_grad_(True)
     logits = model(x)
     if target is None:
         target = int(logits[0].argmax())
     logits[0, target].backward()
     return x.grad[0].numpy(), target
+
+
+def guided_backprop_eager(model, x, target=None, threads=2):
+    """Guided backprop of an eager model: every nn.ReLU module swapped for a
+    guided one (the classic module-replacement implementation)."""
+    return swapped_input_gradient(
+        model, x, lambda c: _GuidedReLU() if isinstance(c, torch.nn.ReLU) else None,
+        target, threads)
 
 
 class _GateRule(torch.autograd.Function):
@@ -333,23 +343,15 @@ GATES = (torch.nn.ReLU, torch.nn.GELU, torch.nn.SiLU, torch.nn.Hardswish)
 def gated_backprop_eager(model, x, rule, target=None, threads=2):
     """Guided backprop or deconvnet of an eager model with every ReLU, GELU,
     SiLU and Hardswish module swapped for one with the rule's backward."""
-    import copy
-    torch.set_num_threads(threads)
-    model = copy.deepcopy(model)
-    for _, child in list(model.named_modules()):
-        for cname, c in list(child.named_children()):
-            if isinstance(c, GATES):
-                # the swapped module computes out of place (in-place SiLU would
-                # overwrite the input autograd keeps)
-                fresh = type(c)(**({"approximate": c.approximate}
-                                   if isinstance(c, torch.nn.GELU) else {}))
-                setattr(child, cname, _Gated(fresh, rule == "guided"))
-    x = x.clone().requires_grad_(True)
-    logits = model(x)
-    if target is None:
-        target = int(logits[0].argmax())
-    logits[0, target].backward()
-    return x.grad[0].numpy(), target
+    def swap(c):
+        if not isinstance(c, GATES):
+            return None
+        # the swapped module computes out of place (in-place SiLU would
+        # overwrite the input autograd keeps)
+        fresh = type(c)(**({"approximate": c.approximate}
+                           if isinstance(c, torch.nn.GELU) else {}))
+        return _Gated(fresh, rule == "guided")
+    return swapped_input_gradient(model, x, swap, target, threads)
 
 
 class _Weights(torch.nn.Module):

@@ -4,6 +4,7 @@ file that needs an operator this libtorch lacks."""
 import json
 import zipfile
 
+import numpy as np
 import pytest
 import torch
 
@@ -137,7 +138,6 @@ def test_out_of_memory_in_a_batch_goes_on_with_smaller_mini_batches(tmp_path):
     assert "out of memory on cpu for a mini-batch of 5: going on with mini-batches of 2" \
         in lines[1]
     assert len(lines) == 2
-    import numpy as np
     for n in ("cat", "bird", "sunflower", "squat", "dragonfly"):
         # the same maps up to the rounding another batch size brings
         a, b = np.load(got / f"{n}.saliency.npy"), np.load(want / f"{n}.saliency.npy")
