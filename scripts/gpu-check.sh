@@ -7,8 +7,11 @@
 #                                    .gpu/ (ignored by git; carry it)
 #   scripts/gpu-check.sh             there: builds against that PyTorch's
 #                                    libtorch, runs the oracle suites on CUDA
-#                                    (--device auto picks it), compares CPU and
-#                                    CUDA maps, times a folder on each
+#                                    (--device auto picks it) when
+#                                    ATTRIB_GPU_SUITES names them, then
+#                                    bench/cuda_check.py: attrib against
+#                                    PyTorch on each device, CPU and CUDA
+#                                    throughput (MobileNetV2, ViT-B/16)
 # Results go to $OUT (the device tool's) or out/gpu-check/.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -24,6 +27,7 @@ if [ "${1:-}" = --prepare ]; then
 fi
 
 RESULTS=${OUT:-$ROOT/out/gpu-check}
+TIMEFORMAT=%R
 mkdir -p "$RESULTS"
 exec > >(tee "$RESULTS/gpu-check.log") 2>&1
 SHARED=$GPU_DIR/shared
@@ -54,43 +58,38 @@ place_models
 echo "== errors"
 "$ATTRIB" predict "$SHARED/images/cat.bmp" --device cuda:7; echo "exit $?"
 
-if [ -n "${ATTRIB_GPU_SUITES:-}" ]; then
-    echo "== oracle suites on CUDA (--device auto)"
-    (cd "$BUILD_DIR" && "$CTEST" --output-on-failure --timeout 400 -R "$ATTRIB_GPU_SUITES") |
-        tail -40
-fi
-
-echo "== CPU and CUDA maps of the shared photos (max |diff| / max |cpu map|)"
-methods=(saliency gradcam guided-backprop deconvnet integrated-gradients smoothgrad
-         input-x-gradient occlusion)
-TIMEFORMAT=%R
-printf "%-22s %8s %8s   (seconds, whole process over the photos; cpu = %s cores)\n" \
-    method cpu cuda "$(nproc)"
-for m in "${methods[@]}"; do
-    row=()
-    for dev in cpu cuda; do
-        s=$( { time "$ATTRIB" "$m" "$SHARED/images" --device "$dev" --save-raw -q --no-report \
-                  -o "$RESULTS/maps/$dev/$m" >/dev/null 2>&1; } 2>&1 )
-        row+=("$s")
-    done
-    printf "%-22s %8s %8s\n" "$m" "${row[@]}"
-    "$ATTRIB" compare "$RESULTS/maps/cpu/$m" "$RESULTS/maps/cuda/$m" --max-abs 1e-4 \
-        --mean-abs 1e-5 --json > "$RESULTS/maps/compare-$m.json"
-done
-python3 - "$RESULTS/maps" <<'PY'
-import json, pathlib, sys
-for f in sorted(pathlib.Path(sys.argv[1]).glob("compare-*.json")):
-    pairs = json.load(open(f)).get("pairs", [])
-    worst = max((p.get("max_abs", 0) for p in pairs), default=float("nan"))
-    bad = sum(not p["ok"] for p in pairs)
-    print(f"{f.stem[8:]:22s} CPU vs CUDA: worst max_abs {worst:.3g} of the map max, "
-          f"{len(pairs)} maps, {bad} over 1e-4")
-PY
-python3 "$ROOT/bench/cuda_vs_cpu.py" "$SHARED"
-
 echo "== one image, cold (includes start-up and CUDA initialisation)"
 for dev in cpu cuda; do
     s=$( { time "$ATTRIB" saliency "$SHARED/images/cat.bmp" --device "$dev" -q \
               -o /tmp/attrib-bench >/dev/null 2>&1; } 2>&1 )
     echo "saliency $dev: $s s"
 done
+
+if [ -n "${ATTRIB_GPU_SUITES:-}" ]; then
+    echo "== oracle suites on CUDA (--device auto)"
+    (cd "$BUILD_DIR" && "$CTEST" --output-on-failure --timeout 400 -R "$ATTRIB_GPU_SUITES") |
+        tail -40
+fi
+
+echo "== attrib and PyTorch on each device; CPU and CUDA throughput (bench/cuda_check.py)"
+PYTHONUNBUFFERED=1 timeout 420 python3 "$ROOT/bench/cuda_check.py" "$ATTRIB" "$SHARED" \
+    /tmp/attrib-cuda-check --vit
+cp /tmp/attrib-cuda-check/cuda_check.json "$RESULTS/" 2>/dev/null
+
+if [ -n "${ATTRIB_GPU_LOOP:-}" ]; then
+    echo "== CPU and CUDA maps of the shared photos, every method (max |diff| / max |cpu map|)"
+    maps=/tmp/attrib-gpu-maps
+    for m in saliency gradcam guided-backprop deconvnet integrated-gradients smoothgrad \
+             input-x-gradient occlusion; do
+        row=()
+        for dev in cpu cuda; do
+            s=$( { time "$ATTRIB" "$m" "$SHARED/images" --device "$dev" --save-raw -q \
+                      --no-report -o "$maps/$dev/$m" >/dev/null 2>&1; } 2>&1 )
+            row+=("$s")
+        done
+        "$ATTRIB" compare "$maps/cpu/$m" "$maps/cuda/$m" --max-abs 1e-4 --mean-abs 1e-5 \
+            --json > "$maps/compare-$m.json"
+        printf "%-22s cpu %8s s  cuda %8s s\n" "$m" "${row[@]}"
+    done
+fi
+
