@@ -56,6 +56,9 @@ const Node *top_level(const Node *n, const torch::jit::Graph &g) {
 std::vector<LayerOutput> layer_outputs(torch::jit::Graph &g) {
     std::vector<LayerOutput> out;
     for (Node *n : g.nodes()) {
+        // A frozen or traced constant (a weight, a folded shape) carries the
+        // scope of the module that made it but is nothing that module computed.
+        if (n->kind() == c10::prim::Constant) continue;
         auto path = module_path(n);
         for (Value *v : n->outputs()) {
             if (!is_tensor(v)) continue;

@@ -19,10 +19,11 @@ void layer_list_free(struct layer_list *l)
 
 long layer_find(const struct layer_list *l, const char *path)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].path, path) == 0)
-            return (long)i;
-    return -1;
+    long found = -1;
+    for (size_t i = 0; i < l->n; i++)  /* a module called twice: its last call, */
+        if (strcmp(l->items[i].path, path) == 0) /* the one the shim taps */
+            found = (long)i;
+    return found;
 }
 
 int layer_depth(const char *path)

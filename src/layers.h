@@ -25,7 +25,8 @@ struct layer_list {
 
 void layer_list_free(struct layer_list *l);
 
-/* Index of the entry named path, or -1. */
+/* Index of the last entry named path (a module called twice: its last
+   call, as the shim taps it), or -1. */
 long layer_find(const struct layer_list *l, const char *path);
 
 /* Number of dot-separated parts of path ("layer4.1" -> 2). */

@@ -342,7 +342,11 @@ GATES = (torch.nn.ReLU, torch.nn.GELU, torch.nn.SiLU, torch.nn.Hardswish)
 
 def gated_backprop_eager(model, x, rule, target=None, threads=2):
     """Guided backprop or deconvnet of an eager model with every ReLU, GELU,
-    SiLU and Hardswish module swapped for one with the rule's backward."""
+    SiLU and Hardswish module swapped for one with the rule's backward, and
+    torch.nn.functional.relu too while it runs (DenseNet's last ReLU is a
+    function call in its forward, not a module)."""
+    guided = rule == "guided"
+
     def swap(c):
         if not isinstance(c, GATES):
             return None
@@ -350,8 +354,13 @@ def gated_backprop_eager(model, x, rule, target=None, threads=2):
         # overwrite the input autograd keeps)
         fresh = type(c)(**({"approximate": c.approximate}
                            if isinstance(c, torch.nn.GELU) else {}))
-        return _Gated(fresh, rule == "guided")
-    return swapped_input_gradient(model, x, swap, target, threads)
+        return _Gated(fresh, guided)
+    functional_relu = torch.nn.functional.relu
+    torch.nn.functional.relu = lambda t, inplace=False: _GateRule.apply(t, torch.relu, guided)
+    try:
+        return swapped_input_gradient(model, x, swap, target, threads)
+    finally:
+        torch.nn.functional.relu = functional_relu
 
 
 class _Weights(torch.nn.Module):
@@ -378,13 +387,16 @@ class _Weights(torch.nn.Module):
 
 def attention_maps(model, x, target=None, relevance=False, threads=2):
     """Attention rollout (Abnar & Zuidema) or Chefer et al.'s generic
-    relevance of an eager torchvision ViT: the class token's row over the
-    patch tokens, [h*w]. Weights from MultiheadAttention itself."""
+    relevance of an eager ViT made of torchvision's encoder blocks (in
+    model.encoder.layers or model.blocks): the class token's row over the
+    patch tokens (16x16 patches), [h*w]. Weights from MultiheadAttention
+    itself."""
     import copy
     torch.set_num_threads(threads)
     model = copy.deepcopy(model)
     store = []
-    for block in model.encoder.layers:
+    blocks = model.encoder.layers if hasattr(model, "encoder") else model.blocks
+    for block in blocks:
         block.self_attention = _Weights(block.self_attention, store)
     x = x.clone().requires_grad_(True)
     logits = model(x)
@@ -400,7 +412,8 @@ def attention_maps(model, x, target=None, relevance=False, threads=2):
             r = r + m @ r
         else:
             r = (0.5 * a.mean(0) + 0.5 * torch.eye(t, dtype=torch.float64)) @ r
-    return r[0, 1:].numpy(), target
+    patches = (x.shape[2] // 16) * (x.shape[3] // 16)
+    return r[0, t - patches:].numpy(), target
 
 
 # --- Methods beyond the classics (issue 7) ---------------------------------

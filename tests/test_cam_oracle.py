@@ -128,14 +128,22 @@ def test_guided_rules_through_gelu_silu_hardswish_match_module_swapping(arch, me
     assert np.abs(np.abs(got).max(0) - plain[0]).max() > 0.01 * plain[0].max()
 
 
-def vit_tokens_to_map(t, h=14, w=14):
-    """pytorch-grad-cam's reshape_transform for ViT: drop the class token,
-    the other tokens row by row on the patch grid, channels first."""
-    return t[:, 1:, :].reshape(t.size(0), h, w, t.size(2)).permute(0, 3, 1, 2)
+def vit_tokens_to_map(t, extra=1, h=14, w=14):
+    """pytorch-grad-cam's reshape_transform for ViT: drop the class token
+    (and any other extra tokens in front), the other tokens row by row on the
+    patch grid, channels first."""
+    return t[:, extra:, :].reshape(t.size(0), h, w, t.size(2)).permute(0, 3, 1, 2)
+
+
+def channels_last_to_map(t):
+    """pytorch-grad-cam's reshape_transform for Swin: [N, h, w, C] -> [N, C, h, w]."""
+    return t.permute(0, 3, 1, 2)
 
 
 @pytest.mark.parametrize("layer,mode", [(None, "script"), (None, "trace"),
-                                        ("encoder.layers.encoder_layer_0", "script")])
+                                        ("encoder.layers.encoder_layer_0", "script"),
+                                        # a traced block also scopes constants
+                                        ("encoder.layers.encoder_layer_0", "trace")])
 def test_gradcam_on_vit_tokens_matches_forward_hooks_with_reshape(layer, mode, tmp_path):
     eager, path, default = torchvision_model("vit_small", mode)
     _, card, image, x = input_at_model_size(path, "cat.bmp", tmp_path)
@@ -147,6 +155,68 @@ def test_gradcam_on_vit_tokens_matches_forward_hooks_with_reshape(layer, mode, t
     assert s["target"]["index"] == target
     assert want.max() > 0  # the layer sees every patch: the map is not empty
     close(np.array(s["layer"]["map"]), want)
+
+
+@pytest.mark.parametrize("arch,layer,mode,reshape,shape", [
+    # class token + 4 registers: the grid is found after 5 extra tokens
+    ("vit_registers", None, "script", lambda t: vit_tokens_to_map(t, 5), [64, 14, 14]),
+    ("vit_registers", "blocks.0", "trace", lambda t: vit_tokens_to_map(t, 5), [64, 14, 14]),
+    # Swin: its default is the last 4-D map; inside a stage, channels-last maps
+    ("swin_small", None, "script", None, [64, 28, 28]),
+    ("swin_small", None, "trace", None, [64, 28, 28]),
+    ("swin_small", "features.3.1.norm1", "script", channels_last_to_map, [64, 28, 28]),
+    ("swin_small", "features.1.0", "trace", channels_last_to_map, [32, 56, 56])])
+def test_gradcam_on_register_vit_and_swin_matches_forward_hooks(arch, layer, mode, reshape,
+                                                                shape, tmp_path):
+    eager, path, default = torchvision_model(arch, mode)
+    _, card, image, x = input_at_model_size(path, "bird.bmp", tmp_path)
+    want, target = oracle.gradcam_eager(eager, layer or default, x, None, THREADS,
+                                        reshape=reshape)
+    _, s = attrib("gradcam", path, image, tmp_path, *(["--layer", layer] if layer else []))
+    assert s["layer"]["path"] == (layer or default)
+    assert s["layer"]["shape"] == shape
+    assert s["target"]["index"] == target
+    assert want.max() > 0
+    close(np.array(s["layer"]["map"]), want)
+
+
+def pytorch_grad_cam():
+    try:
+        import pytorch_grad_cam
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    except ImportError:
+        pytest.skip("pytorch-grad-cam does not import beside this PyTorch (the 2.x test "
+                    "venv has it; Debian's python3-torch 1.13 does not)")
+    return pytorch_grad_cam.GradCAM, ClassifierOutputTarget
+
+
+@pytest.mark.parametrize("arch,layer,reshape", [
+    ("resnet18", None, None),
+    ("vit_small", None, vit_tokens_to_map),
+    ("vit_registers", None, lambda t: vit_tokens_to_map(t, 5)),
+    ("swin_small", "features.3.1.norm1", channels_last_to_map)])
+def test_gradcam_matches_pytorch_grad_cams_own_gradcam(arch, layer, reshape, tmp_path):
+    """The peer itself (grad-cam from PyPI, its hooks and reshape_transform)
+    on the eager twin. It rescales each map to [0, 1] (minus the minimum,
+    over the maximum) and resizes it to a size it is told: the layer's own
+    here, so attrib's layer map is compared before upsampling. (No 1e-7 in
+    the denominator here: the raw maps' maxima are ~1e-4 on these random
+    weights, and the peer rescales twice, which takes its epsilon out.)"""
+    GradCAM, ClassifierOutputTarget = pytorch_grad_cam()
+    eager, path, default = torchvision_model(arch, "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    _, s = attrib("gradcam", path, image, tmp_path, *(["--layer", layer] if layer else []))
+    got = np.array(s["layer"]["map"], dtype=np.float64)
+    h, w = got.shape
+    torch.set_num_threads(THREADS)
+    with GradCAM(model=eager, target_layers=[eager.get_submodule(layer or default)],
+                 reshape_transform=reshape) as cam:
+        cam.get_target_width_height = lambda _: (w, h)
+        want = cam(input_tensor=x, targets=[ClassifierOutputTarget(s["target"]["index"])])[0]
+    got = np.maximum(got, 0)
+    got = (got - got.min()) / (got.max() - got.min())
+    assert want.shape == got.shape and want.max() > 0.99
+    close(got, want)
 
 
 def test_vit_last_block_output_reaches_the_class_only_through_its_token(tmp_path):
@@ -198,19 +268,22 @@ def test_token_layer_that_fits_no_grid_gets_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("method,mode", [("attention-rollout", "script"),
-                                         ("attention-relevance", "script"),
-                                         ("attention-relevance", "trace")])
-def test_attention_maps_of_a_vit_match_multihead_attentions_own_weights(method, mode,
+@pytest.mark.parametrize("arch,method,mode", [("vit_small", "attention-rollout", "script"),
+                                              ("vit_small", "attention-relevance", "script"),
+                                              ("vit_small", "attention-relevance", "trace"),
+                                              ("vit_registers", "attention-rollout", "trace"),
+                                              ("vit_registers", "attention-relevance", "script")])
+def test_attention_maps_of_a_vit_match_multihead_attentions_own_weights(arch, method, mode,
                                                                        tmp_path):
-    eager, path, _ = torchvision_model("vit_small", mode)
+    eager, path, _ = torchvision_model(arch, mode)
     _, card, image, x = input_at_model_size(path, "cat.bmp", tmp_path)
     want, target = oracle.attention_maps(eager, x, None, method == "attention-relevance",
                                          THREADS)
     _, s = attrib(method, path, image, tmp_path)
     assert s["target"]["index"] == target
     assert s["layer"]["shape"] == [2, 14, 14]
-    assert s["details"]["tokens"] == 197 and s["details"]["extra_tokens"] == 1
+    extra = 1 if arch == "vit_small" else 5
+    assert s["details"]["tokens"] == 196 + extra and s["details"]["extra_tokens"] == extra
     close(np.array(s["layer"]["map"]).ravel(), want)
 
 

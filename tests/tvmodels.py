@@ -14,9 +14,36 @@ _CACHE = {}
 # The layer pytorch-grad-cam's documentation names for each family, which
 # attrib must find by itself.
 DEFAULT_LAYERS = {"resnet18": "layer4.1", "vgg11": "features.20",
+                  "densenet121": "features.norm5", "convnext_tiny": "features.7",
+                  "efficientnet_b0": "features.8", "regnet_y_400mf": "trunk_output.block4",
                   "mobilenet_v3_small": "features.12", "mobilenet_v3_large": "features.16",
                   # pytorch-grad-cam's ViT choice: the last block's first LayerNorm
-                  "vit_small": "encoder.layers.encoder_layer_1.ln_1"}
+                  "vit_small": "encoder.layers.encoder_layer_1.ln_1",
+                  "vit_registers": "blocks.1.ln_1",
+                  # Swin's pooled features see every position: the last 4-D map
+                  "swin_small": "permute"}
+
+
+class RegisterViT(torch.nn.Module):
+    """A ViT with a class token and four register tokens in front of the
+    patches (Darcet et al. 2024; DeiT's distillation token is the same case
+    with one): 1 + 4 + 14x14 = 201 tokens. torchvision's encoder blocks."""
+
+    def __init__(self, registers=4, dim=64, depth=2, heads=2, classes=10):
+        super().__init__()
+        from torchvision.models.vision_transformer import EncoderBlock
+        self.conv_proj = torch.nn.Conv2d(3, dim, 16, 16)
+        self.extra_tokens = torch.nn.Parameter(0.5 * torch.randn(1, 1 + registers, dim))
+        self.pos_embedding = torch.nn.Parameter(0.5 * torch.randn(1, 196, dim))
+        self.blocks = torch.nn.Sequential(*[
+            EncoderBlock(heads, dim, 2 * dim, 0.0, 0.0) for _ in range(depth)])
+        self.ln = torch.nn.LayerNorm(dim)
+        self.head = torch.nn.Linear(dim, classes)
+
+    def forward(self, x):
+        t = self.conv_proj(x).flatten(2).transpose(1, 2) + self.pos_embedding
+        t = torch.cat([self.extra_tokens.expand(t.size(0), -1, -1), t], 1)
+        return self.head(self.ln(self.blocks(t))[:, 0])
 
 
 def _eager(arch):
@@ -30,6 +57,16 @@ def _eager(arch):
             mlp_dim=128, num_classes=10)
         torch.nn.init.normal_(model.heads.head.weight, std=0.5)
         return model.eval()
+    if arch == "vit_registers":
+        model = RegisterViT()
+        torch.nn.init.normal_(model.head.weight, std=0.5)
+        return model.eval()
+    if arch == "swin_small":
+        # torchvision's SwinTransformer class (swin_t's modules and names),
+        # two stages of width 32 and 64: a 28x28 channels-last last stage
+        from torchvision.models.swin_transformer import SwinTransformer
+        return SwinTransformer(patch_size=[4, 4], embed_dim=32, depths=[2, 2],
+                               num_heads=[2, 4], window_size=[7, 7], num_classes=10).eval()
     model = torchvision.models.get_model(arch, weights=None)
     if arch.startswith("vgg"):
         # VGG's 4096-wide head would make a 500 MB file; a small head keeps

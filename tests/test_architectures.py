@@ -1,0 +1,151 @@
+"""Every attribution method on the architectures people train today
+(torchvision's, random weights, scripted or traced): attrib's maps equal
+PyTorch autograd, forward hooks, module swapping and forward passes on the
+eager twin with the same weights, within 1e-4 of the map's maximum.
+The methods' own exactness on the shared models is in test_methods_oracle.py
+and test_cam_oracle.py; this checks that nothing in the graph handling
+(freezing, tracing, taps, rewrites, token layers) breaks on these graphs."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import oracle
+from conftest import IMAGES, ok, oracle_is_same_release
+from tvmodels import torchvision_model
+
+THREADS = 2
+TOLERANCE = 1e-4
+CLASS = 3
+
+# One member of each family the issue names, small where the family allows
+# (ResNet-18 for ResNet-50, MobileNetV3-Small for -Large, ViT and Swin of
+# torchvision's classes with fewer, narrower blocks): the same modules and
+# graph shapes, a fraction of the time. Scripted and traced alternate.
+ARCHS = [("resnet18", "trace"), ("densenet121", "script"), ("efficientnet_b0", "trace"),
+         ("convnext_tiny", "script"), ("regnet_y_400mf", "trace"),
+         ("mobilenet_v3_small", "script"), ("vit_small", "script"), ("vit_registers", "trace"),
+         ("swin_small", "script")]
+IDS = [a for a, _ in ARCHS]
+
+
+def close(got, want, tolerance=TOLERANCE):
+    err = np.abs(got - want).max() / np.abs(want).max()
+    assert err <= tolerance, f"max abs diff {err:.2e} of the max"
+
+
+def prepare(arch, mode, tmp_path):
+    eager, path, default = torchvision_model(arch, mode)
+    _, card = oracle.load(path)
+    image = oracle.resized_copy(IMAGES / "parrot.jpg", tmp_path / "input.png", card)
+    return eager, path, default, image, oracle.input_tensor(image, card)
+
+
+def attrib(method, path, image, out, *args):
+    s = json.loads(ok(method, image, "--model", path, "-o", out, "--raw", out / "raw.npy",
+                      "--threads", THREADS, "--json", "--class", CLASS, *args).stdout)
+    return np.load(out / "raw.npy"), s
+
+
+@pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
+def test_saliency_is_the_autograd_gradient(arch, mode, tmp_path):
+    eager, path, _, image, x = prepare(arch, mode, tmp_path)
+    want, _, _ = oracle.saliency(eager, x, CLASS, THREADS)
+    got, _ = attrib("saliency", path, image, tmp_path)
+    close(got, want)
+
+
+@pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
+def test_integrated_gradients_integrate_the_autograd_gradient(arch, mode, tmp_path):
+    eager, path, _, image, x = prepare(arch, mode, tmp_path)
+    want, _ = oracle.integrated_gradients(eager, x, torch.zeros_like(x), CLASS, 4,
+                                          threads=THREADS)
+    got, _ = attrib("integrated-gradients", path, image, tmp_path, "--steps", 4,
+                    "--baseline", "zeros")
+    if arch != "resnet18":
+        # Against another release of the line (2.14's oracle, libtorch 2.13)
+        # oneDNN rounds differently at the scaled path points and flips
+        # units: DenseNet-121 2.2e-3, RegNetY 4.2e-4 seen (as MobileNetV1's
+        # in test_methods_oracle.py).
+        close(got, want, TOLERANCE if oracle_is_same_release() else 2.5e-3)
+        return
+    # ResNet with torchvision's initial batch-norm statistics and no conv
+    # biases is positively homogeneous up to the last bias: the gradient is
+    # the same at every point of the ray from zero, so the exact integrated
+    # gradients are x * grad f(x). attrib is that; PyTorch's own gradients
+    # at x/3 and 2x/3 move from the one at x by 7.8e-4 of the max (rounding
+    # through the scaled input), so its 4-point value is 4e-4 away.
+    exact = (x[0] * oracle.gradients(eager, x, CLASS, THREADS)[0]).double().numpy()
+    close(got, exact)
+    close(got, want, 1e-3)
+
+
+@pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
+def test_smoothgrad_averages_autograd_gradients_of_the_same_noise(arch, mode, tmp_path):
+    eager, path, _, image, x = prepare(arch, mode, tmp_path)
+    want, _ = oracle.smoothgrad(eager, x, CLASS, 2, 0.15, seed=5, threads=THREADS)
+    got, _ = attrib("smoothgrad", path, image, tmp_path, "--samples", 2, "--seed", 5)
+    close(got, want)
+
+
+@pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
+def test_occlusion_matches_forward_passes(arch, mode, tmp_path):
+    eager, path, _, image, x = prepare(arch, mode, tmp_path)
+    with torch.no_grad():
+        want = oracle.occlusion(eager, x, CLASS, 112, 56, torch.zeros_like(x), THREADS)
+    got, _ = attrib("occlusion", path, image, tmp_path, "--window", 112, "--stride", 56,
+                    "--baseline", "zeros")
+    close(got, want)
+
+
+def token_reshape(arch):
+    """pytorch-grad-cam's reshape_transform for the default layer, if any."""
+    extra = {"vit_small": 1, "vit_registers": 5}.get(arch)
+    if extra is None:
+        return None
+    return lambda t: t[:, extra:, :].reshape(t.size(0), 14, 14, t.size(2)).permute(0, 3, 1, 2)
+
+
+def densenet_rectified_gradcam(model, x):
+    """DenseNet's forward ends in F.relu(features, inplace=True): the ReLU
+    overwrites features.norm5's output, so the tensor that layer hands on is
+    the rectified map, and attrib's map of features.norm5 is Grad-CAM of
+    that tensor with the gradient at it (a hook would mix the overwritten
+    activation with the gradient before the ReLU). Written out here."""
+    torch.set_num_threads(THREADS)
+    features = model.features(x)
+    rectified = torch.nn.functional.relu(features)
+    rectified.retain_grad()
+    pooled = torch.nn.functional.adaptive_avg_pool2d(rectified, (1, 1))
+    logits = model.classifier(torch.flatten(pooled, 1))
+    target = int(logits[0].argmax())
+    logits[0, target].backward()
+    return oracle.cam_from(rectified[0].detach(), rectified.grad[0]).numpy(), target
+
+
+@pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
+def test_gradcam_at_the_default_layer_matches_forward_hooks(arch, mode, tmp_path):
+    """For the predicted class: with random weights another class's map can
+    be all zero (DenseNet's class 3 is), which would check nothing."""
+    eager, path, default, image, x = prepare(arch, mode, tmp_path)
+    if arch == "densenet121":
+        want, target = densenet_rectified_gradcam(eager, x)
+    else:
+        want, target = oracle.gradcam_eager(eager, default, x, None, THREADS,
+                                            reshape=token_reshape(arch))
+    assert want.max() > 0
+    s = json.loads(ok("gradcam", image, "--model", path, "-o", tmp_path, "--threads", THREADS,
+                      "--json").stdout)
+    assert s["layer"]["path"] == default and s["target"]["index"] == target
+    close(np.array(s["layer"]["map"]), want)
+
+
+@pytest.mark.parametrize("method", ["guided-backprop", "deconvnet"])
+@pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
+def test_guided_and_deconvnet_rules_match_module_swapping(arch, mode, method, tmp_path):
+    eager, path, _, image, x = prepare(arch, mode, tmp_path)
+    want, _ = oracle.gated_backprop_eager(
+        eager, x, "guided" if method == "guided-backprop" else "deconvnet", CLASS, THREADS)
+    got, _ = attrib(method, path, image, tmp_path)
+    close(got, want)
