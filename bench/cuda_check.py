@@ -40,11 +40,6 @@ def attrib(binary, *args, timeout=600):
     return time.perf_counter() - t, p.returncode
 
 
-def load(model_file, dev):
-    module, card = oracle.load(model_file)
-    return module.to(dev), card
-
-
 def torch_saliency(module, x, dev):
     x = x.to(dev).clone().requires_grad_(True)
     y = module(x)
@@ -73,12 +68,15 @@ def rel(a, b):
     return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
 
 
+def shared_photos(shared):
+    return sorted(p for p in (shared / "images").iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
 def same_inputs_part(binary, shared, work, devices):
     """Part 1: four differences per map, worst over the photos."""
     print("== attrib vs PyTorch on the same device, and each across devices")
     print("   (worst over the photos of max |a - b| / max |b|; n>1e-4: maps over 1e-4)")
-    photos = sorted(p for p in (shared / "images").iterdir()
-                    if p.suffix.lower() in PHOTO_SUFFIXES)
+    photos = shared_photos(shared)
     rows = []
     for model_file in sorted((shared / "models").glob("*.pt")):
         module_cpu, card = oracle.load(model_file)
@@ -93,7 +91,7 @@ def same_inputs_part(binary, shared, work, devices):
         maps = {}
         for dev in devices:
             torch.set_num_threads(THREADS)
-            module = module_cpu.to(dev)
+            module = module_cpu.to(dev)  # in place: devices run cpu first, then cuda
             for method, extra in (("saliency", []),
                                   ("integrated-gradients",
                                    ["--baseline", "black", "--steps", STEPS,
@@ -132,14 +130,13 @@ def same_inputs_part(binary, shared, work, devices):
     return rows
 
 
-def folder_of_copies(shared, dst, copies):
+def folder_of_copies(files, dst, copies):
+    """dst with copies of each file; (dst, number of images)."""
     dst.mkdir(parents=True, exist_ok=True)
-    photos = sorted(p for p in (shared / "images").iterdir()
-                    if p.suffix.lower() in PHOTO_SUFFIXES)
     for i in range(copies):
-        for p in photos:
-            shutil.copy(p, dst / f"{p.stem}-{i}{p.suffix}")
-    return len(photos) * copies
+        for f in files:
+            shutil.copy(f, dst / f"{f.stem}-{i}{f.suffix}")
+    return dst, len(files) * copies
 
 
 def throughput_part(binary, model, label, methods, devices, work, batch):
@@ -238,23 +235,18 @@ def main():
         result["same_inputs"] = same_inputs_part(args.attrib, args.shared, work, devices)
 
     print("== throughput: whole process on a small and a large folder")
-    photos = folder_of_copies(args.shared, work / "photos", 1)
-    small = (work / "photos", photos)
-    large = (work / "photos-x", folder_of_copies(args.shared, work / "photos-x", args.copies))
-    medium = (work / "photos-4", folder_of_copies(args.shared, work / "photos-4", 4))
+    photos = shared_photos(args.shared)
+    small = folder_of_copies(photos, work / "photos", 1)
+    large = folder_of_copies(photos, work / "photos-x", args.copies)
+    medium = folder_of_copies(photos, work / "photos-4", 4)
     batch = {"cpu": 16, "cuda": 32}
     v2 = args.shared / "models" / "mobilenet_v2_1.0_224.pt"
     sized = sorted((work / "mobilenet_v2_1.0_224" / "inputs").glob("*.png"))
     methods = []
     if sized:
         # inputs already at 224x224: no decoding of large photos, no resizing
-        pre = [(work / "sized", 0), (work / "sized-x", 0)]
-        for (folder, _), copies in zip(pre, (1, args.copies)):
-            folder.mkdir()
-            for i in range(copies):
-                for f in sized:
-                    shutil.copy(f, folder / f"{f.stem}-{i}.png")
-        pre = [(f, len(sized) * c) for (f, _), c in zip(pre, (1, args.copies))]
+        pre = (folder_of_copies(sized, work / "sized", 1),
+               folder_of_copies(sized, work / "sized-x", args.copies))
         methods += [("predict", [], *pre), ("saliency", [], *pre)]
     methods += [("saliency", [], small, large), ("gradcam", [], small, large),
                 ("integrated-gradients", ["--internal-batch", 50], small, medium)]

@@ -39,6 +39,7 @@ TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
 TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5
                 grad-cam==1.5.7 opencv-python-headless==5.0.0.93 scikit-learn==1.9.1
                 scipy==1.17.1 matplotlib==3.11.2)
+TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam"
 
 # Makes the venv dir and installs packages into it; pip's notes about this
 # machine's unused local indexes are dropped, its errors kept.
@@ -53,11 +54,10 @@ venv_install() {
 ensure_test_python() {
     local python=$1
     [ "$python" = "$TEST2_VENV/bin/python" ] || return 0
-    "$python" -c "import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam" 2>/dev/null &&
-        return 0
+    "$python" -c "$TEST2_IMPORTS" 2>/dev/null && return 0
     echo "test: installing ${TEST2_PACKAGES[*]} into $TEST2_VENV" >&2
     venv_install "$TEST2_VENV" "${TEST2_PACKAGES[@]}"
-    "$python" -c "import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam"
+    "$python" -c "$TEST2_IMPORTS"
 }
 
 # Makes the venv if needed; prints its torch's CMake prefix.

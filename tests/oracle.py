@@ -277,6 +277,35 @@ def gradcam_eager(model, layer, x, target=None, threads=2, reshape=None):
     return cam_from(act[0], grad[0]).numpy(), target
 
 
+def vit_tokens_to_map(t, extra=1, h=14, w=14):
+    """pytorch-grad-cam's reshape_transform for ViT: drop the class token
+    (and any other extra tokens in front), the other tokens row by row on the
+    patch grid, channels first."""
+    return t[:, extra:, :].reshape(t.size(0), h, w, t.size(2)).permute(0, 3, 1, 2)
+
+
+def channels_last_to_map(t):
+    """pytorch-grad-cam's reshape_transform for Swin: [N, h, w, C] -> [N, C, h, w]."""
+    return t.permute(0, 3, 1, 2)
+
+
+def densenet_rectified_gradcam(model, x, threads=2):
+    """DenseNet's forward ends in F.relu(features, inplace=True): the ReLU
+    overwrites features.norm5's output, so the tensor that layer hands on is
+    the rectified map, and attrib's map of features.norm5 is Grad-CAM of
+    that tensor with the gradient at it (a hook would mix the overwritten
+    activation with the gradient before the ReLU). Written out here."""
+    torch.set_num_threads(threads)
+    features = model.features(x)
+    rectified = torch.nn.functional.relu(features)
+    rectified.retain_grad()
+    pooled = torch.nn.functional.adaptive_avg_pool2d(rectified, (1, 1))
+    logits = model.classifier(torch.flatten(pooled, 1))
+    target = int(logits[0].argmax())
+    logits[0, target].backward()
+    return cam_from(rectified[0].detach(), rectified.grad[0]).numpy(), target
+
+
 class _GuidedReLU(torch.nn.Module):
     def forward(self, x):
         return GuidedRectifier.apply(x, torch.relu, 0.0, float("inf"))

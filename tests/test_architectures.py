@@ -5,6 +5,7 @@ eager twin with the same weights, within 1e-4 of the map's maximum.
 The methods' own exactness on the shared models is in test_methods_oracle.py
 and test_cam_oracle.py; this checks that nothing in the graph handling
 (freezing, tracing, taps, rewrites, token layers) breaks on these graphs."""
+import functools
 import json
 
 import numpy as np
@@ -35,9 +36,15 @@ def close(got, want, tolerance=TOLERANCE):
     assert err <= tolerance, f"max abs diff {err:.2e} of the max"
 
 
+@functools.lru_cache(maxsize=None)
+def card_of(path):
+    """The file's card, read once per file (63 tests share 9 files)."""
+    return oracle.load(path)[1]
+
+
 def prepare(arch, mode, tmp_path):
     eager, path, default = torchvision_model(arch, mode)
-    _, card = oracle.load(path)
+    card = card_of(path)
     image = oracle.resized_copy(IMAGES / "parrot.jpg", tmp_path / "input.png", card)
     return eager, path, default, image, oracle.input_tensor(image, card)
 
@@ -102,26 +109,7 @@ def test_occlusion_matches_forward_passes(arch, mode, tmp_path):
 def token_reshape(arch):
     """pytorch-grad-cam's reshape_transform for the default layer, if any."""
     extra = {"vit_small": 1, "vit_registers": 5}.get(arch)
-    if extra is None:
-        return None
-    return lambda t: t[:, extra:, :].reshape(t.size(0), 14, 14, t.size(2)).permute(0, 3, 1, 2)
-
-
-def densenet_rectified_gradcam(model, x):
-    """DenseNet's forward ends in F.relu(features, inplace=True): the ReLU
-    overwrites features.norm5's output, so the tensor that layer hands on is
-    the rectified map, and attrib's map of features.norm5 is Grad-CAM of
-    that tensor with the gradient at it (a hook would mix the overwritten
-    activation with the gradient before the ReLU). Written out here."""
-    torch.set_num_threads(THREADS)
-    features = model.features(x)
-    rectified = torch.nn.functional.relu(features)
-    rectified.retain_grad()
-    pooled = torch.nn.functional.adaptive_avg_pool2d(rectified, (1, 1))
-    logits = model.classifier(torch.flatten(pooled, 1))
-    target = int(logits[0].argmax())
-    logits[0, target].backward()
-    return oracle.cam_from(rectified[0].detach(), rectified.grad[0]).numpy(), target
+    return None if extra is None else lambda t: oracle.vit_tokens_to_map(t, extra)
 
 
 @pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
@@ -130,7 +118,7 @@ def test_gradcam_at_the_default_layer_matches_forward_hooks(arch, mode, tmp_path
     be all zero (DenseNet's class 3 is), which would check nothing."""
     eager, path, default, image, x = prepare(arch, mode, tmp_path)
     if arch == "densenet121":
-        want, target = densenet_rectified_gradcam(eager, x)
+        want, target = oracle.densenet_rectified_gradcam(eager, x, THREADS)
     else:
         want, target = oracle.gradcam_eager(eager, default, x, None, THREADS,
                                             reshape=token_reshape(arch))

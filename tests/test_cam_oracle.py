@@ -128,18 +128,6 @@ def test_guided_rules_through_gelu_silu_hardswish_match_module_swapping(arch, me
     assert np.abs(np.abs(got).max(0) - plain[0]).max() > 0.01 * plain[0].max()
 
 
-def vit_tokens_to_map(t, extra=1, h=14, w=14):
-    """pytorch-grad-cam's reshape_transform for ViT: drop the class token
-    (and any other extra tokens in front), the other tokens row by row on the
-    patch grid, channels first."""
-    return t[:, extra:, :].reshape(t.size(0), h, w, t.size(2)).permute(0, 3, 1, 2)
-
-
-def channels_last_to_map(t):
-    """pytorch-grad-cam's reshape_transform for Swin: [N, h, w, C] -> [N, C, h, w]."""
-    return t.permute(0, 3, 1, 2)
-
-
 @pytest.mark.parametrize("layer,mode", [(None, "script"), (None, "trace"),
                                         ("encoder.layers.encoder_layer_0", "script"),
                                         # a traced block also scopes constants
@@ -148,7 +136,7 @@ def test_gradcam_on_vit_tokens_matches_forward_hooks_with_reshape(layer, mode, t
     eager, path, default = torchvision_model("vit_small", mode)
     _, card, image, x = input_at_model_size(path, "cat.bmp", tmp_path)
     want, target = oracle.gradcam_eager(eager, layer or default, x, None, THREADS,
-                                        reshape=vit_tokens_to_map)
+                                        reshape=oracle.vit_tokens_to_map)
     full, s = attrib("gradcam", path, image, tmp_path, *(["--layer", layer] if layer else []))
     assert s["layer"]["path"] == (layer or default)
     assert s["layer"]["shape"] == [64, 14, 14]
@@ -159,13 +147,13 @@ def test_gradcam_on_vit_tokens_matches_forward_hooks_with_reshape(layer, mode, t
 
 @pytest.mark.parametrize("arch,layer,mode,reshape,shape", [
     # class token + 4 registers: the grid is found after 5 extra tokens
-    ("vit_registers", None, "script", lambda t: vit_tokens_to_map(t, 5), [64, 14, 14]),
-    ("vit_registers", "blocks.0", "trace", lambda t: vit_tokens_to_map(t, 5), [64, 14, 14]),
+    ("vit_registers", None, "script", lambda t: oracle.vit_tokens_to_map(t, 5), [64, 14, 14]),
+    ("vit_registers", "blocks.0", "trace", lambda t: oracle.vit_tokens_to_map(t, 5), [64, 14, 14]),
     # Swin: its default is the last 4-D map; inside a stage, channels-last maps
     ("swin_small", None, "script", None, [64, 28, 28]),
     ("swin_small", None, "trace", None, [64, 28, 28]),
-    ("swin_small", "features.3.1.norm1", "script", channels_last_to_map, [64, 28, 28]),
-    ("swin_small", "features.1.0", "trace", channels_last_to_map, [32, 56, 56])])
+    ("swin_small", "features.3.1.norm1", "script", oracle.channels_last_to_map, [64, 28, 28]),
+    ("swin_small", "features.1.0", "trace", oracle.channels_last_to_map, [32, 56, 56])])
 def test_gradcam_on_register_vit_and_swin_matches_forward_hooks(arch, layer, mode, reshape,
                                                                 shape, tmp_path):
     eager, path, default = torchvision_model(arch, mode)
@@ -192,9 +180,9 @@ def pytorch_grad_cam():
 
 @pytest.mark.parametrize("arch,layer,reshape", [
     ("resnet18", None, None),
-    ("vit_small", None, vit_tokens_to_map),
-    ("vit_registers", None, lambda t: vit_tokens_to_map(t, 5)),
-    ("swin_small", "features.3.1.norm1", channels_last_to_map)])
+    ("vit_small", None, oracle.vit_tokens_to_map),
+    ("vit_registers", None, lambda t: oracle.vit_tokens_to_map(t, 5)),
+    ("swin_small", "features.3.1.norm1", oracle.channels_last_to_map)])
 def test_gradcam_matches_pytorch_grad_cams_own_gradcam(arch, layer, reshape, tmp_path):
     """The peer itself (grad-cam from PyPI, its hooks and reshape_transform)
     on the eager twin. It rescales each map to [0, 1] (minus the minimum,
@@ -225,7 +213,7 @@ def test_vit_last_block_output_reaches_the_class_only_through_its_token(tmp_path
     eager, path, _ = torchvision_model("vit_small", "script")
     _, card, image, x = input_at_model_size(path, "cat.bmp", tmp_path)
     want, _ = oracle.gradcam_eager(eager, "encoder.layers.encoder_layer_1", x, None, THREADS,
-                                   reshape=vit_tokens_to_map)
+                                   reshape=oracle.vit_tokens_to_map)
     assert not want.any()
     p = ok("gradcam", image, "--model", path, "-o", tmp_path, "--layer",
            "encoder.layers.encoder_layer_1", "--json")
