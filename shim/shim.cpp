@@ -19,6 +19,9 @@
 #include <torch/csrc/jit/python/update_graph_executor_opt.h>
 
 #include <dlfcn.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sched.h>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +38,24 @@ namespace {
 thread_local std::string last_error;
 
 const char *const CARD_FILE = "attrib.json";
+
+// glibc serves every block above its mmap threshold (128 KiB, rising to at
+// most 32 MiB as such blocks are freed) with a fresh mapping and unmaps it
+// on free, so each pass page-faults its activations in again: on
+// MobileNetV2 at batch 16, 2.7 million faults for 13 passes, and 1.5-2.5x
+// the time per image of the same passes served from the heap
+// (docs/BENCHMARKS.md, "Allocator"). Blocks up to MMAP_THRESHOLD come from
+// the heap, which keeps up to TRIM_THRESHOLD of freed memory for the next
+// pass instead of returning it.
+const int MMAP_THRESHOLD = 256 << 20;
+const int TRIM_THRESHOLD = 1 << 30;
+
+void keep_freed_memory() {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+#endif
+}
 
 // libtorch messages are multi-line: a TorchScript interpreter error starts
 // with a preamble and a script traceback and ends with the actual error
@@ -351,6 +372,7 @@ attrib_status attrib_runtime_init(int threads) {
         if (const char *limit = std::getenv("ATTRIB_TEST_NOMEM_ABOVE"))
             simulated_memory_limit = std::strtol(limit, nullptr, 10);
         attrib::quiet_logging();
+        keep_freed_memory();
         // The optimising executors spend several hundred milliseconds
         // profiling and recompiling on the first passes, which dominates a
         // one-image run; the plain interpreter is as fast in steady state.

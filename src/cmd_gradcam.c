@@ -34,12 +34,12 @@ static const char *const variant_names[] = { "gradcam", "gradcam++", "scorecam",
 static const struct opt gradcam_options[] = {
     OPT_ENUM(0, "variant", struct cam_params, variant, variant_names, CAM_GRADCAM,
              "the CAM to compute (see above)"),
-    INTERNAL_BATCH_OPTION(struct cam_params, internal_batch),
+    INTERNAL_BATCH_OPTION(struct cam_params, internal_batch, DEFAULT_FORWARD_BATCH),
     OPT_END,
 };
 
 static const struct opt variant_options[] = {
-    INTERNAL_BATCH_OPTION(struct cam_params, internal_batch),
+    INTERNAL_BATCH_OPTION(struct cam_params, internal_batch, DEFAULT_FORWARD_BATCH),
     OPT_END,
 };
 

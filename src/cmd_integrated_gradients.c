@@ -35,13 +35,13 @@ static const struct opt options[] = {
       .help = "double the steps (up to 64 times) until the completeness error is within F of "
               "score(image) - score(baseline)" },
     BASELINE_OPTION(struct ig_params, sampling.baseline, "black"),
-    SAMPLING_OPTIONS(struct ig_params, sampling),
+    SAMPLING_OPTIONS(struct ig_params, sampling, gradient),
     OPT_END,
 };
 
 static int prepare(struct explain_run *run)
 {
-    return sampling_prepare(&METHOD_PARAMS(struct ig_params, run)->sampling, run);
+    return sampling_prepare(&METHOD_PARAMS(struct ig_params, run)->sampling, run, 1);
 }
 
 static void release(struct explain_run *run)
@@ -149,6 +149,7 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
         summary_detail_number(s, "steps", m);
         summary_detail_text(s, "quadrature", quadrature_name(p->quad));
         summary_detail_text(s, "baseline", baseline_name(&p->sampling.baseline));
+        summary_detail_number(s, "internal_batch", (double)p->sampling.internal_batch);
         summary_detail_number(s, "baseline_score", score_base);
         summary_detail_number(s, "score_difference", delta);
         summary_detail_number(s, "attribution_sum", total);

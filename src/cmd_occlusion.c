@@ -24,7 +24,7 @@ static const struct opt options[] = {
     OPT_INT(0, "stride", struct occlusion_params, stride, 1, MAX_WINDOW, DEFAULT_STRIDE, "N",
             "pixels between patch positions"),
     BASELINE_OPTION(struct occlusion_params, sampling.baseline, "zeros"),
-    SAMPLING_OPTIONS(struct occlusion_params, sampling),
+    SAMPLING_OPTIONS(struct occlusion_params, sampling, forward),
     OPT_END,
 };
 
@@ -35,7 +35,7 @@ static int prepare(struct explain_run *run)
     if (p->window > c->input_w || p->window > c->input_h)
         return fail(EXIT_USAGE, "--window %ld is larger than the model's input (%dx%d)",
                     p->window, c->input_w, c->input_h);
-    return sampling_prepare(&p->sampling, run);
+    return sampling_prepare(&p->sampling, run, 0);
 }
 
 static void release(struct explain_run *run)
@@ -125,6 +125,7 @@ static int occlusion(struct explain_run *run, struct batch *b)
         summary_detail_number(s, "window", (double)op->window);
         summary_detail_number(s, "stride", (double)op->stride);
         summary_detail_text(s, "baseline", baseline_name(&op->sampling.baseline));
+        summary_detail_number(s, "internal_batch", (double)op->sampling.internal_batch);
         summary_detail_number(s, "positions", positions(op, b->w) * positions(op, b->h));
     }
     free(base);

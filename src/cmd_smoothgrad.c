@@ -15,6 +15,11 @@
 #define DEFAULT_SAMPLES 50
 #define MAX_SAMPLES 10000
 #define DEFAULT_NOISE 0.15 /* the paper's recommended 10-20 % */
+/* Every image draws the same standard normals (the generator is seeded
+ * afresh per image), so up to this many bytes of them are drawn once per
+ * run and kept: drawing costs ~2.4 ms per 224x224 copy, an eighth of its
+ * pass (docs/BENCHMARKS.md). More samples than fit are drawn per chunk. */
+#define NOISE_CACHE_MAX (64u << 20)
 
 enum smooth_variant { SG_MEAN, SG_SQUARED, SG_VARGRAD };
 static const char *const variant_names[] = { "smoothgrad", "squared", "vargrad", NULL };
@@ -24,6 +29,7 @@ struct sg_params {
     long samples;
     double noise;
     int variant; /* enum smooth_variant */
+    float *normals; /* samples x (3 h w) standard normals, or NULL (prepare) */
 };
 
 static const struct opt options[] = {
@@ -34,13 +40,38 @@ static const struct opt options[] = {
              "normalised image)"),
     OPT_ENUM(0, "variant", struct sg_params, variant, variant_names, SG_MEAN,
              "smoothgrad (the mean gradient), squared (mean of squares) or vargrad (variance)"),
-    SAMPLING_OPTIONS(struct sg_params, sampling),
+    SAMPLING_OPTIONS(struct sg_params, sampling, gradient),
     OPT_END,
 };
 
+static int prepare(struct explain_run *run)
+{
+    struct sg_params *p = METHOD_PARAMS(struct sg_params, run);
+    const size_t n = (size_t)3 * run->model.card.input_h * run->model.card.input_w;
+    p->normals = NULL;
+    if ((size_t)p->samples * n * sizeof(float) <= NOISE_CACHE_MAX &&
+        (p->normals = malloc((size_t)p->samples * n * sizeof(float)))) {
+        struct rng r;
+        rng_seed(&r, (uint64_t)p->sampling.seed);
+        for (long k = 0; k < p->samples; k++)
+            rng_normals(&r, p->normals + (size_t)k * n, n);
+    }
+    return sampling_prepare(&p->sampling, run, 1);
+}
+
+static void release(struct explain_run *run)
+{
+    struct sg_params *p = METHOD_PARAMS(struct sg_params, run);
+    free(p->normals);
+    p->normals = NULL;
+    sampling_release(&p->sampling);
+}
+
 /* Sums of the gradients and of their squares over the noisy copies of x.
  * The noise is drawn from a generator seeded afresh for every image, so an
- * image gets the same noise alone, in any batch and in any shard. */
+ * image gets the same noise alone, in any batch and in any shard; copy k
+ * takes the normals k n to (k + 1) n - 1 (rng_normals), whatever
+ * --internal-batch is. */
 static int noisy_gradients(struct explain_run *run, const float *x, int h, int w,
                            int64_t target, double sigma, double *sum, double *sum_sq)
 {
@@ -53,16 +84,23 @@ static int noisy_gradients(struct explain_run *run, const float *x, int h, int w
     int rc = xs ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     for (int first = 0; rc == EXIT_OK && first < samples; first += chunk) {
         int count = samples - first < chunk ? samples - first : chunk;
-        for (size_t j = 0; j < (size_t)count * n; j++)
-            xs[j] = (float)(x[j % n] + sigma * rng_normal(&r));
+        for (int k = 0; k < count; k++) {
+            float *copy = xs + (size_t)k * n;
+            const float *eps = p->normals ? p->normals + (size_t)(first + k) * n : copy;
+            if (!p->normals)
+                rng_normals(&r, copy, n);
+            for (size_t j = 0; j < n; j++)
+                copy[j] = (float)(x[j] + sigma * eps[j]);
+        }
         attrib_result *res = NULL;
         rc = sampling_pass(run, 1, xs, count, h, w, target, &res);
         if (rc == EXIT_OK) {
             const float *g = attrib_result_input_grad(res, NULL);
-            for (size_t j = 0; j < (size_t)count * n; j++) {
-                sum[j % n] += g[j];
-                sum_sq[j % n] += (double)g[j] * g[j];
-            }
+            for (int k = 0; k < count; k++, g += n)
+                for (size_t j = 0; j < n; j++) {
+                    sum[j] += g[j];
+                    sum_sq[j] += (double)g[j] * g[j];
+                }
         }
         attrib_result_free(res);
     }
@@ -110,6 +148,7 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
         summary_detail_number(s, "noise", p->noise);
         summary_detail_number(s, "sigma", sigma);
         summary_detail_number(s, "seed", (double)p->sampling.seed);
+        summary_detail_number(s, "internal_batch", (double)p->sampling.internal_batch);
     }
     free(sum);
     free(sum_sq);
@@ -130,5 +169,7 @@ const struct method method_smoothgrad = {
         "NAME.smoothgrad.png, .overlay.png and .json (and .rgb.png for the mean).\n",
     .in_eval = 1,
     .options = options,
+    .prepare = prepare,
+    .release = release,
     .compute = smoothgrad,
 };

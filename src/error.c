@@ -1,11 +1,12 @@
-/* error.c - one message buffer for the whole front end (it is single-threaded). */
+/* error.c - the front end's message buffer: one per thread (the picture
+ * encoders run on several, see pictures.c; only the main thread reports). */
 #include "error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static char message[1024];
+static _Thread_local char message[1024];
 
 int fail(int code, const char *fmt, ...)
 {

@@ -15,8 +15,11 @@
 #include "progress.h"
 #include "report.h"
 #include "layers.h"
-#include "png.h"
+#include "pictures.h"
 #include "rawfile.h"
+#include "shim_loader.h"
+#include "stages.h"
+#include "timer.h"
 
 /* The options every attribution subcommand shares; destinations in
  * struct explain_opts. */
@@ -54,6 +57,9 @@ static const struct opt output_options[] = {
     OPT_FLAG(0, "json", struct explain_opts, json,
              "print the JSON summary on stdout (one line per image)"),
     OPT_FLAG('q', "quiet", struct explain_opts, quiet, "print nothing on success"),
+    OPT_FLAG(0, "timings", struct explain_opts, timings,
+             "print where the time went (model load, decode, network, PNG, ...) on stderr "
+             "at the end"),
     OPT_END,
 };
 
@@ -134,31 +140,6 @@ static int add_output(struct summary *s, const char *kind, const char *dir, cons
     return rc;
 }
 
-static int write_pictures(const struct explain_opts *o, const struct image *img,
-                          const struct attribution *a, struct summary *s, const char *heat,
-                          const char *rgb, const char *overlay)
-{
-    float lo = s->display_lo, hi = s->display_hi;
-    size_t big = (size_t)img->width * img->height * 3;
-    size_t small = (size_t)s->map_w * s->map_h * 3;
-    unsigned char *px = malloc(big > small ? big : small);
-    if (!px)
-        return fail(EXIT_INTERNAL, "out of memory");
-    heatmap_render(a->map, s->map_w, s->map_h, lo, hi, o->cmap, px);
-    int rc = png_write(heat, s->map_w, s->map_h, 3, px);
-    if (rc == EXIT_OK && rgb) {
-        heatmap_render_gradient(a->chw, s->map_h, s->map_w, px);
-        rc = png_write(rgb, s->map_w, s->map_h, 3, px);
-    }
-    if (rc == EXIT_OK)
-        rc = heatmap_overlay(img, s->region, a->map, s->map_w, s->map_h, lo, hi, o->cmap,
-                             (float)o->alpha, px);
-    if (rc == EXIT_OK)
-        rc = png_write(overlay, img->width, img->height, 3, px);
-    free(px);
-    return rc;
-}
-
 static void print_text(const struct summary *s)
 {
     printf("%s: %s %ld \"%s\" (p=%.4f, score %.4g)\n", s->image,
@@ -196,18 +177,18 @@ static int write_summary(const struct explain_opts *o, struct summary *s, const 
     return rc;
 }
 
-enum { OUTPUT_PATHS = 5 };
+/* Each image's output files, in its batch buffers' paths. */
+enum { OUT_HEAT, OUT_RGB, OUT_OVERLAY, OUT_JSON, OUT_NPY, OUTPUT_PATHS };
 
-/* Statistics, pictures, the raw files and the summary of one image, named
- * name (which may have subfolders) in the output directory. The output
- * paths are kept in paths, which must outlive s (s->outputs points there). */
-static int write_outputs(const struct explain_opts *o, const struct image *img,
-                         const struct attribution *a, struct summary *s, const char *name,
-                         char (*paths)[PATH_MAX])
+/* An image's statistics, display range and output paths, named name (which
+ * may have subfolders) in the output directory; the paths are kept in
+ * paths, which must outlive s (s->outputs points there). Its pictures are
+ * encoded next (pictures_encode), then write_outputs writes the files. */
+static int prepare_outputs(const struct explain_opts *o, const struct attribution *a,
+                           struct summary *s, const char *name, char (*paths)[PATH_MAX])
 {
-    char *heat = paths[0], *rgb = paths[1], *overlay = paths[2], *json = paths[3], *npy = paths[4];
-    const size_t size = PATH_MAX;
     size_t n = (size_t)s->map_w * s->map_h;
+    double t0 = now_ms();
     int rc = heatmap_stats(a->map, s->map_w, s->map_h, HEATMAP_TOP_FRACTION, &s->stats);
     if (rc)
         return rc;
@@ -224,27 +205,48 @@ static int write_outputs(const struct explain_opts *o, const struct image *img,
     s->clip = o->clip;
     s->display_lo = s->stats.min;
     rc = heatmap_percentile(a->map, n, 100.0 - o->clip, &s->display_hi);
+    stage_add(STAGE_STATS, now_ms() - t0);
     s->noutputs = 0;
     if (rc == EXIT_OK)
-        rc = add_output(s, "heatmap", o->out_dir, name, ".png", heat, size);
+        rc = add_output(s, "heatmap", o->out_dir, name, ".png", paths[OUT_HEAT], PATH_MAX);
     if (rc == EXIT_OK && a->has_chw)
-        rc = add_output(s, "rgb", o->out_dir, name, ".rgb.png", rgb, size);
+        rc = add_output(s, "rgb", o->out_dir, name, ".rgb.png", paths[OUT_RGB], PATH_MAX);
     if (rc == EXIT_OK)
-        rc = add_output(s, "overlay", o->out_dir, name, ".overlay.png", overlay, size);
+        rc = add_output(s, "overlay", o->out_dir, name, ".overlay.png", paths[OUT_OVERLAY],
+                        PATH_MAX);
     if (rc == EXIT_OK)
-        rc = add_output(s, "summary", o->out_dir, name, ".json", json, size);
+        rc = add_output(s, "summary", o->out_dir, name, ".json", paths[OUT_JSON], PATH_MAX);
+    if (rc == EXIT_OK && o->save_raw)
+        rc = add_output(s, "raw", o->out_dir, name, ".npy", paths[OUT_NPY], PATH_MAX);
+    return rc;
+}
+
+/* The encoded pictures, the raw files and the summary of one image. */
+static int write_outputs(const struct explain_opts *o, const struct picture_job *pic,
+                         struct summary *s, char (*paths)[PATH_MAX])
+{
+    const struct attribution *a = pic->a;
+    if (pic->failed)
+        return fail(EXIT_INTERNAL, "%s: out of memory drawing the pictures", s->image);
+    double t0 = now_ms();
+    int rc = write_file_atomic(paths[OUT_HEAT], pic->heat.data, pic->heat.len);
+    if (rc == EXIT_OK && a->has_chw)
+        rc = write_file_atomic(paths[OUT_RGB], pic->rgb.data, pic->rgb.len);
     if (rc == EXIT_OK)
-        rc = write_pictures(o, img, a, s, heat, a->has_chw ? rgb : NULL, overlay);
+        rc = write_file_atomic(paths[OUT_OVERLAY], pic->overlay.data, pic->overlay.len);
+    double t1 = now_ms();
+    stage_add(STAGE_PICTURES, t1 - t0);
     size_t dims[3] = { 3, (size_t)s->map_h, (size_t)s->map_w };
-    if (rc == EXIT_OK && o->save_raw &&
-        (rc = add_output(s, "raw", o->out_dir, name, ".npy", npy, size)) == EXIT_OK)
-        rc = a->has_chw ? raw_write(npy, a->chw, dims, 3) : raw_write(npy, a->map, dims + 1, 2);
+    if (rc == EXIT_OK && o->save_raw)
+        rc = a->has_chw ? raw_write(paths[OUT_NPY], a->chw, dims, 3)
+                        : raw_write(paths[OUT_NPY], a->map, dims + 1, 2);
     if (rc == EXIT_OK && o->raw) {
         rc = a->has_chw ? raw_write(o->raw, a->chw, dims, 3) : raw_write(o->raw, a->map, dims + 1, 2);
         s->outputs[s->noutputs++] = (struct output_file){ "raw", o->raw };
     }
     if (rc == EXIT_OK)
-        rc = write_summary(o, s, json);
+        rc = write_summary(o, s, paths[OUT_JSON]);
+    stage_add(STAGE_FILES, now_ms() - t1);
     return rc;
 }
 
@@ -329,14 +331,18 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
             .target_was_predicted = it->target < 0,
             .resize = run->opts.model.resize == RESIZE_CROP ? "crop" : "stretch",
         };
+        double t0 = now_ms();
         int rc = check_class(run, it);
         if (rc == EXIT_OK)
             rc = image_load(it->path, img);
+        double t1 = now_ms();
         if (rc == EXIT_OK) {
             s->image_w = img->width;
             s->image_h = img->height;
             rc = model_input(m, run->opts.model.resize, img, &s->region, bb->x + (size_t)n * 3 * plane);
         }
+        stage_add(STAGE_DECODE, t1 - t0);
+        stage_add(STAGE_PREPROCESS, now_ms() - t1);
         if (rc == EXIT_INPUT && k < reported_until) {
             clear_error();
             continue;
@@ -361,22 +367,51 @@ static int explain_batch(struct explain_run *run, struct input_list *in, struct 
     struct model *m = &run->model;
     struct batch b = { .n = n, .h = m->card.input_h, .w = m->card.input_w, .x = bb->x,
                        .targets = bb->targets, .a = bb->a, .s = bb->s };
-    double t0 = now_ms();
+    double t0 = now_ms(), busy0 = shim_busy_ms();
     int rc = run->method->compute(run, &b);
-    double per_image = (now_ms() - t0) / n;
+    double elapsed = now_ms() - t0, network = shim_busy_ms() - busy0, per_image = elapsed / n;
+    stage_add(STAGE_NETWORK, network);
+    stage_add(STAGE_METHOD, elapsed - network);
     if (rc == EXIT_OK)
         rc = model_check_logits(m, b.res, n);
+    /* statistics in order, pictures on the runtime's threads, files in order:
+     * the files of the images before one that fails are written, as before */
+    int prepared[MAX_BATCH_SIZE];
+    struct picture_job *jobs = rc == EXIT_OK ? calloc((size_t)n, sizeof *jobs) : NULL;
+    if (rc == EXIT_OK && !jobs)
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    int ready = 0; /* images prepared, the last maybe failed */
     for (int i = 0; rc == EXIT_OK && i < n; i++) {
         struct summary *s = &bb->s[i];
         s->pass_ms = per_image;
         s->model = model_info(m);
         set_scores(m, b.res, i, s);
         s->total_ms = now_ms() - run->t_start;
-        const char *name = in->items[bb->index[i]].name;
-        rc = write_outputs(&run->opts, &bb->img[i], &bb->a[i], s, name, bb->paths[i]);
-        if (rc == EXIT_OK && rep->root)
-            rc = report_add(rep, in->items[bb->index[i]].index, name, s, run->opts.out_dir);
+        prepared[i] = prepare_outputs(&run->opts, &bb->a[i], s, in->items[bb->index[i]].name,
+                                      bb->paths[i]);
+        jobs[i] = (struct picture_job){ .img = &bb->img[i], .a = &bb->a[i], .s = s };
+        ready = i + 1;
+        if (prepared[i])
+            break;
     }
+    if (rc == EXIT_OK) {
+        double t1 = now_ms();
+        int good = ready - (ready && prepared[ready - 1] ? 1 : 0);
+        pictures_encode(jobs, good, attrib_runtime_threads(), (enum colormap)run->opts.cmap,
+                        (float)run->opts.alpha);
+        stage_add(STAGE_PICTURES, now_ms() - t1);
+    }
+    for (int i = 0; rc == EXIT_OK && i < ready; i++) {
+        const char *name = in->items[bb->index[i]].name;
+        rc = prepared[i] ? prepared[i] : write_outputs(&run->opts, &jobs[i], &bb->s[i], bb->paths[i]);
+        double t1 = now_ms();
+        if (rc == EXIT_OK && rep->root)
+            rc = report_add(rep, in->items[bb->index[i]].index, name, &bb->s[i], run->opts.out_dir);
+        stage_add(STAGE_REPORT, now_ms() - t1);
+    }
+    for (int i = 0; jobs && i < ready; i++)
+        pictures_free(&jobs[i]);
+    free(jobs);
     attrib_result_free(b.res);
     return rc;
 }
@@ -623,6 +658,7 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
     }
     if (run->opts.sheet && (!batch_mode || run->opts.no_report))
         rc = fail(EXIT_USAGE, "--sheet needs a batch run with its report");
+    double t0 = now_ms();
     if (rc == EXIT_OK)
         rc = model_open(&run->opts.model, &run->model);
     if (rc == EXIT_OK)
@@ -631,6 +667,7 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
         rc = choose_layer(run);
     if (rc == EXIT_OK && m->prepare)
         rc = m->prepare(run);
+    stage_add(STAGE_MODEL, now_ms() - t0);
     if (rc == EXIT_OK) /* after every check that can refuse the run */
         rc = make_dirs(run->opts.out_dir);
     if (rc == EXIT_OK && batch_mode && !run->opts.no_report) {
@@ -639,10 +676,14 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
     }
     int worst = rc ? rc : explain_all(run, &in, &rep);
     if (rep.root && (worst == EXIT_OK || worst == EXIT_INPUT)) {
+        double t1 = now_ms();
         rc = finish_report(run, &rep);
+        stage_add(STAGE_REPORT, now_ms() - t1);
         if (rc)
             worst = rc;
     }
+    if (run->opts.timings && (worst == EXIT_OK || worst == EXIT_INPUT))
+        stages_print(stderr, m->name, in.n, now_ms() - run->t_start);
     report_free(&rep);
     inputs_free(&in);
     explain_run_close(run);

@@ -3,7 +3,8 @@
  * stb_image_write tries all five row filters with its own deflate and was
  * the largest cost of a folder run (20 % of the time). Here each row takes
  * the Paeth filter (best on photos and smooth heatmaps alike) and zlib
- * deflates at a fast level: about 6x faster, files within a few percent. */
+ * deflates at its fastest level: level 3 took 27 ms of pictures per image
+ * on the 11 shared photos, level 1 16.5 ms, for files 4.4 % larger. */
 #include "png.h"
 
 #include <limits.h>
@@ -16,7 +17,7 @@
 #include "error.h"
 #include "fsutil.h"
 
-enum { DEFLATE_LEVEL = 3, FILTER_PAETH = 4 };
+enum { DEFLATE_LEVEL = 1, FILTER_PAETH = 4 };
 
 static void put32(unsigned char *p, uint32_t v)
 {

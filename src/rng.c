@@ -46,6 +46,17 @@ double rng_normal(struct rng *r)
     return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
 }
 
+void rng_normals(struct rng *r, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i += 2) {
+        double u = rng_uniform(r), v = rng_uniform(r);
+        double radius = sqrt(-2.0 * log(1.0 - u)), angle = 2.0 * M_PI * v;
+        out[i] = (float)(radius * cos(angle));
+        if (i + 1 < n)
+            out[i + 1] = (float)(radius * sin(angle));
+    }
+}
+
 int rng_range(struct rng *r, int lo, int hi)
 {
     return lo + (int)(rng_uniform(r) * (hi - lo + 1));

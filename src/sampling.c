@@ -3,13 +3,31 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "error.h"
 
-const struct opt sampling_options[] = {
-    INTERNAL_BATCH_OPTION(struct sampling, internal_batch),
-    OPT_INT(0, "seed", struct sampling, seed, 0, MAX_SEED, 0, "N",
-            "random seed; the same seed and --threads give the same files"),
+#define MIN_MAX_MEMORY 64 /* MB: below any model's own footprint */
+#define MAX_MAX_MEMORY (1L << 24)
+
+#define MAX_MEMORY_OPTION                                                            \
+    { .kind = OPTK_INT, .name = "max-memory",                                        \
+      .offset = OPT_FIELD(struct sampling, max_memory, long), .min = MIN_MAX_MEMORY, \
+      .max = MAX_MAX_MEMORY, .metavar = "MB", .default_text = "no bound",            \
+      .help = "keep the process's peak resident memory within MB by lowering "       \
+              "--internal-batch (measured with two probe passes; host memory)" }
+
+const struct opt sampling_gradient_options[] = {
+    INTERNAL_BATCH_OPTION(struct sampling, internal_batch, DEFAULT_GRADIENT_BATCH),
+    SEED_OPTION(struct sampling, seed),
+    MAX_MEMORY_OPTION,
+    OPT_END,
+};
+
+const struct opt sampling_forward_options[] = {
+    INTERNAL_BATCH_OPTION(struct sampling, internal_batch, DEFAULT_FORWARD_BATCH),
+    SEED_OPTION(struct sampling, seed),
+    MAX_MEMORY_OPTION,
     OPT_END,
 };
 
@@ -22,8 +40,57 @@ int baseline_option_parse(const struct opt *o, const char *arg, void *baseline)
     return EXIT_OK;
 }
 
-int sampling_prepare(struct sampling *s, struct explain_run *run)
+static double peak_rss_mb(void)
 {
+    struct rusage u;
+    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_maxrss / 1024.0 : 0;
+}
+
+/* --max-memory: the peak after passes over 1 and 2 inputs gives the
+ * process's footprint with one input and what each more input adds (freed
+ * memory stays with the process, so the second pass grows the peak by one
+ * input's worth); internal_batch becomes the most that fit, and a bound
+ * that not even one input (or --batch-size images' reference pass) fits is
+ * refused. The method's chunk buffers (input and gradient copies) count
+ * per input too. */
+static int fit_memory(struct sampling *s, struct explain_run *run, int grad)
+{
+    const struct card *c = &run->model.card;
+    const size_t n = (size_t)3 * c->input_h * c->input_w;
+    float *zeros = calloc(2 * n, sizeof *zeros);
+    if (!zeros)
+        return fail(EXIT_INTERNAL, "out of memory");
+    double peak[2];
+    int rc = EXIT_OK;
+    for (int k = 1; rc == EXIT_OK && k <= 2; k++) {
+        attrib_result *res = NULL;
+        rc = sampling_pass(run, grad, zeros, k, c->input_h, c->input_w, -1, &res);
+        attrib_result_free(res);
+        peak[k - 1] = peak_rss_mb();
+    }
+    free(zeros);
+    if (rc)
+        return rc;
+    double each = peak[1] - peak[0] + 2.0 * n * sizeof(float) / (1 << 20);
+    long fit = 1 + (long)((s->max_memory - peak[0]) / (each > 1 ? each : 1));
+    long need = run->opts.batch_size > 1 ? run->opts.batch_size : 1;
+    if (peak[0] > s->max_memory || fit < need)
+        return fail(EXIT_USAGE, "--max-memory %ld MB is too little here: one input takes the "
+                    "process to %.0f MB and each more input adds ~%.0f MB%s", s->max_memory,
+                    peak[0], each, need > 1 ? " (--batch-size images go through together; "
+                    "--batch-size 1 needs the least)" : "");
+    if (fit < s->internal_batch)
+        s->internal_batch = fit;
+    return EXIT_OK;
+}
+
+int sampling_prepare(struct sampling *s, struct explain_run *run, int grad)
+{
+    if (s->max_memory) {
+        int rc = fit_memory(s, run, grad);
+        if (rc)
+            return rc;
+    }
     if (s->baseline.kind != BASELINE_FILE)
         return EXIT_OK;
     const struct card *c = &run->model.card;

@@ -7,24 +7,35 @@
 #include "baseline.h"
 #include "explain.h"
 
-#define DEFAULT_INTERNAL_BATCH 16
+/* Inputs per pass, chosen by bench/captum.sh (docs/BENCHMARKS.md, "Many
+ * passes per image"): forward+backward passes are fastest at 8 on 2 cores
+ * (16 costs as much time and 1.8x the memory); forward-only passes at 16. */
+#define DEFAULT_GRADIENT_BATCH 8
+#define DEFAULT_FORWARD_BATCH 16
 #define MAX_INTERNAL_BATCH 256
 #define MAX_SEED 0x7fffffffL
 
 struct sampling {
     long internal_batch;
     long seed;
+    long max_memory; /* --max-memory MB; 0: no bound */
     struct baseline baseline;
     float *baseline_file; /* the preprocessed --baseline FILE (owned) */
 };
 
-/* --internal-batch and --seed, into a struct sampling. */
-extern const struct opt sampling_options[];
-#define SAMPLING_OPTIONS(st, field) OPT_GROUP(NULL, st, field, sampling_options)
-/* --internal-batch alone, into a long. */
-#define INTERNAL_BATCH_OPTION(st, field)                                                \
-    OPT_INT(0, "internal-batch", st, field, 1, MAX_INTERNAL_BATCH, DEFAULT_INTERNAL_BATCH, \
-            "N", "inputs per pass through the network")
+/* --internal-batch, --seed and --max-memory, into a struct sampling: for
+ * methods whose passes are forward+backward (gradient) or forward only
+ * (forward). */
+extern const struct opt sampling_gradient_options[], sampling_forward_options[];
+#define SAMPLING_OPTIONS(st, field, kind) OPT_GROUP(NULL, st, field, sampling_##kind##_options)
+/* --seed alone, into a long. */
+#define SEED_OPTION(st, field)                                                           \
+    OPT_INT(0, "seed", st, field, 0, MAX_SEED, 0, "N",                                   \
+            "random seed; the same seed and --threads give the same files")
+/* --internal-batch alone, into a long, with its default. */
+#define INTERNAL_BATCH_OPTION(st, field, def)                                            \
+    OPT_INT(0, "internal-batch", st, field, 1, MAX_INTERNAL_BATCH, def, "N",             \
+            "inputs per pass through the network")
 
 /* --baseline KEYWORD|FILE into a struct baseline, with its default keyword. */
 int baseline_option_parse(const struct opt *o, const char *arg, void *baseline);
@@ -36,8 +47,10 @@ int baseline_option_parse(const struct opt *o, const char *arg, void *baseline);
               "--seed) or an image FILE" }
 
 /* Loads a --baseline FILE at the model's input size (EXIT_INPUT if it
- * cannot be read). */
-int sampling_prepare(struct sampling *s, struct explain_run *run);
+ * cannot be read); with --max-memory, lowers internal_batch to fit it for
+ * passes with (grad) or without gradients. Call it after the method's own
+ * run-long buffers are allocated: it measures the process as it is. */
+int sampling_prepare(struct sampling *s, struct explain_run *run, int grad);
 /* Frees what sampling_prepare made. */
 void sampling_release(struct sampling *s);
 

@@ -8,4 +8,8 @@
  * attrib_last_error() says why. */
 int shim_load(void);
 
+/* Wall milliseconds spent inside the shim's functions so far (libtorch's
+ * work: --timings takes its share of a method from this). */
+double shim_busy_ms(void);
+
 #endif

@@ -563,6 +563,16 @@ class Xoshiro:
         u, v = self.uniform(), self.uniform()
         return math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2.0 * math.pi * v)
 
+    def normals(self, n):
+        """n normals as float32, both Box-Muller outputs of each pair (cos,
+        then sin; an odd n drops the last sine), as attrib's rng_normals."""
+        out = np.empty(n + n % 2, dtype=np.float64)
+        for i in range(0, n, 2):
+            u, v = self.uniform(), self.uniform()
+            radius, angle = math.sqrt(-2.0 * math.log(1.0 - u)), 2.0 * math.pi * v
+            out[i], out[i + 1] = radius * math.cos(angle), radius * math.sin(angle)
+        return out[:n].astype(np.float32)
+
 
 def smoothgrad(module, x, target, samples, noise, seed=0, threads=2):
     """Smilkov et al.: gradients of noisy copies (sigma = noise * range of x);
@@ -570,8 +580,8 @@ def smoothgrad(module, x, target, samples, noise, seed=0, threads=2):
     rng = Xoshiro(seed)
     sigma = noise * float(x.max() - x.min())
     n = x.numel()
-    eps = np.array([rng.normal() for _ in range(samples * n)], dtype=np.float64)
-    noisy = (x.double().reshape(1, -1) + sigma * torch.from_numpy(eps).view(samples, n)).float()
+    eps = np.stack([rng.normals(n) for _ in range(samples)]).astype(np.float64)
+    noisy = (x.double().reshape(1, -1) + sigma * torch.from_numpy(eps)).float()
     g = gradients(module, noisy.view(samples, *x.shape[1:]), target, threads).double().numpy()
     return g.mean(0), (g * g).mean(0)
 

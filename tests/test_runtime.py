@@ -2,13 +2,16 @@
 the summary JSON), the device it runs the model on (--device), and a model
 file that needs an operator this libtorch lacks."""
 import json
+import os
+import re
+import subprocess
 import zipfile
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import IMAGES, V2, assert_one_line_error, json_lines, ok, run
+from conftest import BIN, IMAGES, V2, assert_one_line_error, json_lines, ok, run
 
 CAT = IMAGES / "cat.bmp"
 
@@ -160,3 +163,66 @@ def test_an_image_that_needs_more_memory_than_there_is_fails_alone(tmp_path):
     ok("integrated-gradients", folder, "--model", V2, "-o", out, "--steps", "4",
        "--internal-batch", "2", "-q", env={"ATTRIB_TEST_NOMEM_ABOVE": "2"})
     assert len(list(out.glob("*.integrated-gradients.png"))) == 2
+
+
+def peak_mb(*args):
+    """Runs attrib; its exit status, stdout and the peak resident memory of
+    that process alone (wait4's rusage), in MB."""
+    env = dict(os.environ)
+    env.pop("ATTRIB_MODEL", None)
+    p = subprocess.Popen([BIN, *map(str, args)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
+    out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, out, err, usage.ru_maxrss / 1024
+
+
+MEMORY_BOUND_MB = 600
+
+
+def test_max_memory_keeps_the_peak_within_the_bound_with_the_same_map(tmp_path):
+    common = ("integrated-gradients", CAT, "--model", V2, "--steps", 16, "--json")
+    rc, out, err, free_peak = peak_mb(*common, "--internal-batch", 16, "-o", tmp_path / "a",
+                                      "--raw", tmp_path / "a.npy")
+    assert rc == 0, err
+    assert free_peak > MEMORY_BOUND_MB  # else this test shows nothing
+    rc, out, err, bounded_peak = peak_mb(*common, "--internal-batch", 16, "-o", tmp_path / "b",
+                                         "--raw", tmp_path / "b.npy",
+                                         "--max-memory", MEMORY_BOUND_MB)
+    assert rc == 0, err
+    assert bounded_peak <= MEMORY_BOUND_MB, (bounded_peak, free_peak)
+    chosen = json.loads(out)["details"]["internal_batch"]
+    assert 1 <= chosen < 16
+    a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
+    assert np.abs(a - b).max() <= 1e-4 * np.abs(a).max()
+
+
+def test_a_memory_bound_below_one_input_is_a_usage_error(tmp_path):
+    p = run("smoothgrad", CAT, "--model", V2, "-o", tmp_path, "--max-memory", 100)
+    assert_one_line_error(p, 2, "--max-memory 100 MB is too little here")
+    assert not list(tmp_path.iterdir())
+    p = run("occlusion", CAT, "--model", V2, "-o", tmp_path, "--max-memory", 10)
+    assert_one_line_error(p, 2, "--max-memory")
+
+
+def test_timings_account_for_the_whole_run_stage_by_stage(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in ("cat.bmp", "parrot.jpg", "bird.bmp"):
+        (folder / n).write_bytes((IMAGES / n).read_bytes())
+    p = ok("saliency", folder, "--model", V2, "-o", tmp_path / "out", "-q", "--timings")
+    lines = p.stderr.strip().splitlines()
+    head = re.match(r"saliency: timings over 3 images, ([0-9.]+) ms wall$", lines[0])
+    assert head, lines
+    rows = {}
+    for line in lines[2:]:
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[cells[0]] = (float(cells[1]), float(cells[-1].rstrip("%")))
+    for stage in ("model load", "decode", "preprocess", "network (libtorch)", "pictures (PNG)",
+                  "JSON, raw, stdout", "batch report"):
+        assert rows[stage][0] > 0, (stage, lines)
+    total = sum(ms for ms, _ in rows.values())
+    assert abs(total - float(head.group(1))) < 1, lines
+    assert abs(sum(share for _, share in rows.values()) - 100) < 1, lines

@@ -24,6 +24,27 @@ void same_seed_gives_the_same_random_numbers(void)
     CHECK(differ > 90);
 }
 
+void paired_normals_are_standard_and_share_the_single_draws_cosines(void)
+{
+    struct rng a, b;
+    rng_seed(&a, 11);
+    rng_seed(&b, 11);
+    enum { N = 200001 }; /* odd: the last sine is dropped */
+    static float v[N];
+    rng_normals(&a, v, N);
+    double sum = 0, sq = 0, lag = 0;
+    for (int i = 0; i < N; i++) {
+        sum += v[i];
+        sq += (double)v[i] * v[i];
+        lag += i ? (double)v[i] * v[i - 1] : 0;
+    }
+    CHECK_NEAR(sum / N, 0.0, 0.01);
+    CHECK_NEAR(sq / N, 1.0, 0.01);
+    CHECK_NEAR(lag / N, 0.0, 0.01); /* a pair's cosine and sine are independent */
+    for (int i = 0; i < 10; i += 2)  /* cosines: rng_normal's draws */
+        CHECK_NEAR(v[i], rng_normal(&b), 1e-6);
+}
+
 void normal_numbers_have_zero_mean_and_unit_variance(void)
 {
     struct rng r;

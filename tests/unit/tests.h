@@ -45,6 +45,7 @@
     X(gradient_picture_is_mid_grey_on_average)                \
     X(same_seed_gives_the_same_random_numbers)                \
     X(normal_numbers_have_zero_mean_and_unit_variance)        \
+    X(paired_normals_are_standard_and_share_the_single_draws_cosines) \
     X(roll_wraps_around_and_rolling_back_restores)            \
     X(blur_of_an_impulse_is_the_gaussian_and_keeps_the_sum)   \
     X(clamping_keeps_denormalised_pixels_in_range)            \

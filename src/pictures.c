@@ -1,0 +1,81 @@
+/* pictures.c - colouring and PNG-encoding a batch's pictures in parallel. */
+#include "pictures.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "heatmap.h"
+#include "png.h"
+
+#define MAX_ENCODERS 64
+
+struct worker {
+    struct picture_job *jobs;
+    int first, step, n;
+    enum colormap cm;
+    float alpha;
+};
+
+static void encode_one(struct picture_job *j, enum colormap cm, float alpha)
+{
+    const struct summary *s = j->s;
+    const struct image *img = j->img;
+    float lo = s->display_lo, hi = s->display_hi;
+    size_t big = (size_t)img->width * img->height * 3, small = (size_t)s->map_w * s->map_h * 3;
+    unsigned char *px = malloc(big > small ? big : small);
+    int failed = !px;
+    if (!failed) {
+        heatmap_render(j->a->map, s->map_w, s->map_h, lo, hi, cm, px);
+        failed = png_encode(s->map_w, s->map_h, 3, px, &j->heat) != 0;
+    }
+    if (!failed && j->a->has_chw) {
+        heatmap_render_gradient(j->a->chw, s->map_h, s->map_w, px);
+        failed = png_encode(s->map_w, s->map_h, 3, px, &j->rgb) != 0;
+    }
+    if (!failed)
+        failed = heatmap_overlay(img, s->region, j->a->map, s->map_w, s->map_h, lo, hi, cm, alpha,
+                                 px) != 0;
+    if (!failed)
+        failed = png_encode(img->width, img->height, 3, px, &j->overlay) != 0;
+    free(px);
+    j->failed = failed;
+}
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = w->first; i < w->n; i += w->step)
+        encode_one(&w->jobs[i], w->cm, w->alpha);
+    return NULL;
+}
+
+void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap cm, float alpha)
+{
+    if (threads > n)
+        threads = n;
+    if (threads > MAX_ENCODERS)
+        threads = MAX_ENCODERS;
+    if (threads < 1)
+        threads = 1;
+    struct worker w[MAX_ENCODERS];
+    pthread_t tid[MAX_ENCODERS];
+    int started[MAX_ENCODERS] = { 0 };
+    for (int t = 0; t < threads; t++)
+        w[t] = (struct worker){ jobs, t, threads, n, cm, alpha };
+    /* a thread that cannot start leaves its share to the calling thread */
+    for (int t = 1; t < threads; t++)
+        started[t] = pthread_create(&tid[t], NULL, work, &w[t]) == 0;
+    work(&w[0]);
+    for (int t = 1; t < threads; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            work(&w[t]);
+}
+
+void pictures_free(struct picture_job *job)
+{
+    buffer_free(&job->heat);
+    buffer_free(&job->rgb);
+    buffer_free(&job->overlay);
+}
