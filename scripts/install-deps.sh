@@ -8,11 +8,12 @@ set -euo pipefail
 BUILD=(cmake make g++ pkg-config libtorch-dev libstb-dev libcjson-dev zlib1g-dev
        libopenblas0-openmp)
 # Tests only: the independent PyTorch oracle, image fixtures, the runner,
-# a headless browser for the batch report page, the benchmark's timer, the
-# shells whose completion scripts are checked, and man to render attrib.1.
+# a headless browser for the batch report page, the benchmarks' timers
+# (hyperfine; time for peak memory), the shells whose completion scripts
+# are checked, and man to render attrib.1.
 # python3-venv: the 2.x build's venvs (setup.sh --libtorch pip, its tests).
 TEST=(python3-torch python3-torchvision python3-numpy python3-pil python3-pytest python3-venv chromium
-      hyperfine bash-completion zsh fish man-db groff-base)
+      hyperfine time bash-completion zsh fish man-db groff-base)
 
 use_openmp_blas() { # make it the system's libblas.so.3 even if another is installed
     local arch lib

@@ -40,19 +40,36 @@ int baseline_option_parse(const struct opt *o, const char *arg, void *baseline)
     return EXIT_OK;
 }
 
-static double peak_rss_mb(void)
+/* The process's resident memory now and at its peak, in MB. Linux's
+ * /proc/self/status, whose VmHWM starts afresh at exec; getrusage's
+ * ru_maxrss does not (it carries the forking parent's over, e.g. a Python
+ * test's 1 GB) and stands in for both only where /proc is missing. */
+static void resident_mb(double *now, double *peak)
 {
-    struct rusage u;
-    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_maxrss / 1024.0 : 0;
+    char line[256];
+    long rss = -1, hwm = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        sscanf(line, "VmRSS: %ld kB", &rss);
+        sscanf(line, "VmHWM: %ld kB", &hwm);
+    }
+    if (f)
+        fclose(f);
+    if (rss < 0 || hwm < 0) {
+        struct rusage u;
+        rss = hwm = getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_maxrss : 0;
+    }
+    *now = rss / 1024.0;
+    *peak = hwm / 1024.0;
 }
 
-/* --max-memory: the peak after passes over 1 and 2 inputs gives the
- * process's footprint with one input and what each more input adds (freed
- * memory stays with the process, so the second pass grows the peak by one
- * input's worth); internal_batch becomes the most that fit, and a bound
- * that not even one input (or --batch-size images' reference pass) fits is
- * refused. The method's chunk buffers (input and gradient copies) count
- * per input too. */
+/* --max-memory: the resident memory after passes over 1 and 2 inputs gives
+ * the process's footprint with one input and what each more input adds
+ * (freed memory stays with the process, see the shim's keep_freed_memory,
+ * so the second pass grows it by one input's worth); internal_batch
+ * becomes the most that fit, and a bound that not even one input (or
+ * --batch-size images' reference pass) fits is refused. The method's chunk
+ * buffers (input and gradient copies) count per input too. */
 static int fit_memory(struct sampling *s, struct explain_run *run, int grad)
 {
     const struct card *c = &run->model.card;
@@ -60,24 +77,25 @@ static int fit_memory(struct sampling *s, struct explain_run *run, int grad)
     float *zeros = calloc(2 * n, sizeof *zeros);
     if (!zeros)
         return fail(EXIT_INTERNAL, "out of memory");
-    double peak[2];
+    double now[2], peak[2];
     int rc = EXIT_OK;
     for (int k = 1; rc == EXIT_OK && k <= 2; k++) {
         attrib_result *res = NULL;
         rc = sampling_pass(run, grad, zeros, k, c->input_h, c->input_w, -1, &res);
         attrib_result_free(res);
-        peak[k - 1] = peak_rss_mb();
+        resident_mb(&now[k - 1], &peak[k - 1]);
     }
     free(zeros);
     if (rc)
         return rc;
-    double each = peak[1] - peak[0] + 2.0 * n * sizeof(float) / (1 << 20);
-    long fit = 1 + (long)((s->max_memory - peak[0]) / (each > 1 ? each : 1));
+    double one = now[0] > peak[0] ? now[0] : peak[0];
+    double each = now[1] - now[0] + 2.0 * n * sizeof(float) / (1 << 20);
+    long fit = 1 + (long)((s->max_memory - one) / (each > 1 ? each : 1));
     long need = run->opts.batch_size > 1 ? run->opts.batch_size : 1;
-    if (peak[0] > s->max_memory || fit < need)
+    if (one > s->max_memory || fit < need)
         return fail(EXIT_USAGE, "--max-memory %ld MB is too little here: one input takes the "
                     "process to %.0f MB and each more input adds ~%.0f MB%s", s->max_memory,
-                    peak[0], each, need > 1 ? " (--batch-size images go through together; "
+                    one, each, need > 1 ? " (--batch-size images go through together; "
                     "--batch-size 1 needs the least)" : "");
     if (fit < s->internal_batch)
         s->internal_batch = fit;

@@ -166,22 +166,23 @@ def test_an_image_that_needs_more_memory_than_there_is_fails_alone(tmp_path):
 
 
 def peak_mb(*args):
-    """Runs attrib; its exit status, stdout and the peak resident memory of
-    that process alone (wait4's rusage), in MB."""
+    """Runs attrib under /usr/bin/time; its exit status, stdout, stderr and
+    peak resident memory in MB. (Not wait4 from here: a child forked from
+    this Python, torch imported, inherits its ru_maxrss of about 1 GB.)"""
     env = dict(os.environ)
     env.pop("ATTRIB_MODEL", None)
-    p = subprocess.Popen([BIN, *map(str, args)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, out, err, usage.ru_maxrss / 1024
+    p = subprocess.run(["/usr/bin/time", "-f", "peak-kb %M", BIN, *map(str, args)],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env)
+    lines = p.stderr.strip().splitlines()
+    assert lines and lines[-1].startswith("peak-kb "), p.stderr
+    return p.returncode, p.stdout, "\n".join(lines[:-1]), int(lines[-1].split()[1]) / 1024
 
 
 MEMORY_BOUND_MB = 600
 
 
+@pytest.mark.skipif(os.environ.get("ATTRIB_SANITIZED") == "1",
+                    reason="ASan's shadow memory inflates RSS past any bound")
 def test_max_memory_keeps_the_peak_within_the_bound_with_the_same_map(tmp_path):
     common = ("integrated-gradients", CAT, "--model", V2, "--steps", 16, "--json")
     rc, out, err, free_peak = peak_mb(*common, "--internal-batch", 16, "-o", tmp_path / "a",
