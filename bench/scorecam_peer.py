@@ -4,7 +4,9 @@ TorchScript twin attrib reads; the CAM call alone in a warm process, the
 first photo warming up.
 
 Usage: scorecam_peer.py save ARCH PATH          the TorchScript twin + card
-       scorecam_peer.py time ARCH THREADS BATCH IMAGE...
+       scorecam_peer.py time ARCH STAGE THREADS BATCH IMAGE...
+STAGE: a ResNet stage (layer1 ... layer4), whose last block's output is the
+CAM layer (attrib's --layer STAGE.N, its default for layer4).
 Prints (time) one JSON line: ms per image (median), versions."""
 import json
 import statistics
@@ -20,7 +22,6 @@ from pytorch_grad_cam import ScoreCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]  # attrib's defaults
-LAYERS = {"resnet18": lambda m: m.layer4[-1], "resnet50": lambda m: m.layer4[-1]}
 
 
 def eager(arch):
@@ -41,10 +42,11 @@ def main():
         torch.jit.save(torch.jit.script(eager(arch)), path,
                        _extra_files={"attrib.json": json.dumps(card)})
         return
-    arch, threads, batch, images = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+    arch, stage, threads, batch = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    images = sys.argv[6:]
     torch.set_num_threads(threads)
     model = eager(arch)
-    cam = ScoreCAM(model=model, target_layers=[LAYERS[arch](model)])
+    cam = ScoreCAM(model=model, target_layers=[getattr(model, stage)[-1]])
     cam.batch_size = batch
     ms = []
     for k, image in enumerate(images):
