@@ -361,6 +361,50 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
     return n;
 }
 
+/* The outputs of images [first, first + count) of a computed batch:
+ * statistics in order, pictures on the runtime's threads, files in order,
+ * so the files of the images before one that fails are written. */
+static int write_images(struct explain_run *run, struct input_list *in, struct batch_buffers *bb,
+                        const attrib_result *res, int first, int count, double per_image,
+                        struct report *rep)
+{
+    struct model *m = &run->model;
+    struct picture_job *jobs = calloc((size_t)count, sizeof *jobs);
+    if (!jobs)
+        return fail(EXIT_INTERNAL, "out of memory");
+    int rc = EXIT_OK, ready = 0; /* prepared images; only the last may have failed */
+    while (rc == EXIT_OK && ready < count) {
+        int i = first + ready;
+        struct summary *s = &bb->s[i];
+        s->pass_ms = per_image;
+        s->model = model_info(m);
+        set_scores(m, res, i, s);
+        s->total_ms = now_ms() - run->t_start;
+        rc = prepare_outputs(&run->opts, &bb->a[i], s, in->items[bb->index[i]].name, bb->paths[i]);
+        jobs[ready++] = (struct picture_job){ .img = &bb->img[i], .a = &bb->a[i], .s = s };
+    }
+    int failed = rc, good = rc == EXIT_OK ? ready : ready - 1;
+    double t0 = now_ms();
+    pictures_encode(jobs, good, attrib_runtime_threads(), (enum colormap)run->opts.cmap,
+                    (float)run->opts.alpha);
+    stage_add(STAGE_PICTURES, now_ms() - t0);
+    rc = EXIT_OK;
+    for (int k = 0; rc == EXIT_OK && k < good; k++) {
+        int i = first + k;
+        rc = write_outputs(&run->opts, &jobs[k], &bb->s[i], bb->paths[i]);
+        double t1 = now_ms();
+        if (rc == EXIT_OK && rep->root)
+            rc = report_add(rep, in->items[bb->index[i]].index, in->items[bb->index[i]].name,
+                            &bb->s[i], run->opts.out_dir);
+        stage_add(STAGE_REPORT, now_ms() - t1);
+    }
+    rc = rc ? rc : failed; /* the failed image's error, after the files before it */
+    for (int k = 0; k < ready; k++)
+        pictures_free(&jobs[k]);
+    free(jobs);
+    return rc;
+}
+
 static int explain_batch(struct explain_run *run, struct input_list *in, struct batch_buffers *bb,
                          int n, struct report *rep)
 {
@@ -374,44 +418,12 @@ static int explain_batch(struct explain_run *run, struct input_list *in, struct 
     stage_add(STAGE_METHOD, elapsed - network);
     if (rc == EXIT_OK)
         rc = model_check_logits(m, b.res, n);
-    /* statistics in order, pictures on the runtime's threads, files in order:
-     * the files of the images before one that fails are written, as before */
-    int prepared[MAX_BATCH_SIZE];
-    struct picture_job *jobs = rc == EXIT_OK ? calloc((size_t)n, sizeof *jobs) : NULL;
-    if (rc == EXIT_OK && !jobs)
-        rc = fail(EXIT_INTERNAL, "out of memory");
-    int ready = 0; /* images prepared, the last maybe failed */
-    for (int i = 0; rc == EXIT_OK && i < n; i++) {
-        struct summary *s = &bb->s[i];
-        s->pass_ms = per_image;
-        s->model = model_info(m);
-        set_scores(m, b.res, i, s);
-        s->total_ms = now_ms() - run->t_start;
-        prepared[i] = prepare_outputs(&run->opts, &bb->a[i], s, in->items[bb->index[i]].name,
-                                      bb->paths[i]);
-        jobs[i] = (struct picture_job){ .img = &bb->img[i], .a = &bb->a[i], .s = s };
-        ready = i + 1;
-        if (prepared[i])
-            break;
-    }
-    if (rc == EXIT_OK) {
-        double t1 = now_ms();
-        int good = ready - (ready && prepared[ready - 1] ? 1 : 0);
-        pictures_encode(jobs, good, attrib_runtime_threads(), (enum colormap)run->opts.cmap,
-                        (float)run->opts.alpha);
-        stage_add(STAGE_PICTURES, now_ms() - t1);
-    }
-    for (int i = 0; rc == EXIT_OK && i < ready; i++) {
-        const char *name = in->items[bb->index[i]].name;
-        rc = prepared[i] ? prepared[i] : write_outputs(&run->opts, &jobs[i], &bb->s[i], bb->paths[i]);
-        double t1 = now_ms();
-        if (rc == EXIT_OK && rep->root)
-            rc = report_add(rep, in->items[bb->index[i]].index, name, &bb->s[i], run->opts.out_dir);
-        stage_add(STAGE_REPORT, now_ms() - t1);
-    }
-    for (int i = 0; jobs && i < ready; i++)
-        pictures_free(&jobs[i]);
-    free(jobs);
+    /* a group of images at a time, as many as there are threads: their
+     * encoded pictures are all in memory until written */
+    const int group = attrib_runtime_threads() > 1 ? attrib_runtime_threads() : 1;
+    for (int first = 0; rc == EXIT_OK && first < n; first += group)
+        rc = write_images(run, in, bb, b.res, first, n - first < group ? n - first : group,
+                          per_image, rep);
     attrib_result_free(b.res);
     return rc;
 }
