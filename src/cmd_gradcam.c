@@ -2,6 +2,7 @@
  * the layer's channels weighted by their mean gradient, rectified, and
  * upsampled bilinearly to the input size; --variant picks another
  * weighting: Grad-CAM++, Score-CAM or Eigen-CAM (cam.h). */
+#include "error.h"
 #include "explain.h"
 #include "gradcam.h"
 #include "methods.h"
@@ -35,11 +36,13 @@ static const struct opt gradcam_options[] = {
     OPT_ENUM(0, "variant", struct cam_params, variant, variant_names, CAM_GRADCAM,
              "the CAM to compute (see above)"),
     INTERNAL_BATCH_OPTION(struct cam_params, internal_batch, DEFAULT_FORWARD_BATCH),
+    MAX_MEMORY_OPTION(struct cam_params, max_memory),
     OPT_END,
 };
 
 static const struct opt variant_options[] = {
     INTERNAL_BATCH_OPTION(struct cam_params, internal_batch, DEFAULT_FORWARD_BATCH),
+    MAX_MEMORY_OPTION(struct cam_params, max_memory),
     OPT_END,
 };
 
@@ -69,14 +72,22 @@ static const struct method *resolve(const struct explain_run *run)
     "Writes NAME.VARIANT.png, NAME.VARIANT.overlay.png and NAME.VARIANT.json (with the\n"      \
     "layer and its low-resolution map); --raw writes the full-resolution map.\n"
 
-#define CAM_METHOD(ident, nm, fn, opts, res, eval)                                          \
+/* Score-CAM's --max-memory. */
+static int prepare_scorecam(struct explain_run *run)
+{
+    struct cam_params *p = METHOD_PARAMS(struct cam_params, run);
+    return p->max_memory ? sampling_fit_memory(&p->internal_batch, p->max_memory, run)
+                         : EXIT_OK;
+}
+
+#define CAM_METHOD(ident, nm, fn, opts, res, prep, eval)                                    \
     const struct method ident = { .name = nm, .synopsis = CAM_SYNOPSIS,                       \
                                   .description = CAM_DESCRIPTION, .uses_layer = 1,            \
                                   .in_eval = eval, .options = opts, .resolve = res,           \
-                                  .compute = fn }
+                                  .prepare = prep, .compute = fn }
 
 /* Only gradcam has --variant: the variants are what it resolves to. */
-CAM_METHOD(method_gradcam, "gradcam", gradcam, gradcam_options, resolve, 1);
-CAM_METHOD(method_gradcam_pp, "gradcam++", gradcam_pp, variant_options, NULL, 1);
-CAM_METHOD(method_scorecam, "scorecam", scorecam, variant_options, NULL, 0);
-CAM_METHOD(method_eigencam, "eigencam", eigencam, variant_options, NULL, 1);
+CAM_METHOD(method_gradcam, "gradcam", gradcam, gradcam_options, resolve, NULL, 1);
+CAM_METHOD(method_gradcam_pp, "gradcam++", gradcam_pp, variant_options, NULL, NULL, 1);
+CAM_METHOD(method_scorecam, "scorecam", scorecam, variant_options, NULL, prepare_scorecam, 0);
+CAM_METHOD(method_eigencam, "eigencam", eigencam, variant_options, NULL, NULL, 1);

@@ -41,7 +41,7 @@ static const struct opt options[] = {
 
 static int prepare(struct explain_run *run)
 {
-    return sampling_prepare(&METHOD_PARAMS(struct ig_params, run)->sampling, run, 1);
+    return sampling_prepare(&METHOD_PARAMS(struct ig_params, run)->sampling, run);
 }
 
 static void release(struct explain_run *run)

@@ -35,7 +35,7 @@ static int prepare(struct explain_run *run)
     if (p->window > c->input_w || p->window > c->input_h)
         return fail(EXIT_USAGE, "--window %ld is larger than the model's input (%dx%d)",
                     p->window, c->input_w, c->input_h);
-    return sampling_prepare(&p->sampling, run, 0);
+    return sampling_prepare(&p->sampling, run);
 }
 
 static void release(struct explain_run *run)

@@ -56,7 +56,7 @@ static int prepare(struct explain_run *run)
         for (long k = 0; k < p->samples; k++)
             rng_normals(&r, p->normals + (size_t)k * n, n);
     }
-    return sampling_prepare(&p->sampling, run, 1);
+    return sampling_prepare(&p->sampling, run);
 }
 
 static void release(struct explain_run *run)

@@ -11,6 +11,7 @@ enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM };
 struct cam_params {
     int variant;         /* enum cam_variant: what gradcam's --variant chose */
     long internal_batch; /* Score-CAM's masked copies per pass */
+    long max_memory;     /* Score-CAM's --max-memory MB; 0: no bound */
 };
 
 /* Variant v's map of run->layer for the batch and per-image classes

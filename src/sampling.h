@@ -37,6 +37,16 @@ extern const struct opt sampling_gradient_options[], sampling_forward_options[];
     OPT_INT(0, "internal-batch", st, field, 1, MAX_INTERNAL_BATCH, def, "N",             \
             "inputs per pass through the network")
 
+/* --max-memory MB into a long (0: no bound). */
+#define MIN_MAX_MEMORY 64 /* MB: below any model's own footprint */
+#define MAX_MAX_MEMORY (1L << 24)
+#define MAX_MEMORY_OPTION(st, field)                                                       \
+    { .kind = OPTK_INT, .name = "max-memory", .offset = OPT_FIELD(st, field, long),        \
+      .min = MIN_MAX_MEMORY, .max = MAX_MAX_MEMORY, .metavar = "MB",                       \
+      .default_text = "no bound",                                                          \
+      .help = "keep the process's peak resident memory within MB by lowering "             \
+              "--internal-batch (measured with two probe passes; host memory)" }
+
 /* --baseline KEYWORD|FILE into a struct baseline, with its default keyword. */
 int baseline_option_parse(const struct opt *o, const char *arg, void *baseline);
 #define BASELINE_OPTION(st, field, def)                                                      \
@@ -47,10 +57,15 @@ int baseline_option_parse(const struct opt *o, const char *arg, void *baseline);
               "--seed) or an image FILE" }
 
 /* Loads a --baseline FILE at the model's input size (EXIT_INPUT if it
- * cannot be read); with --max-memory, lowers internal_batch to fit it for
- * passes with (grad) or without gradients. Call it after the method's own
- * run-long buffers are allocated: it measures the process as it is. */
-int sampling_prepare(struct sampling *s, struct explain_run *run, int grad);
+ * cannot be read); with --max-memory, lowers internal_batch to fit it
+ * (sampling_fit_memory). Call it after the method's own run-long buffers
+ * are allocated: it measures the process as it is. */
+int sampling_prepare(struct sampling *s, struct explain_run *run);
+/* --max-memory: two probe passes measure what the process takes with one
+ * input and what each more adds; *internal_batch becomes the most that fit
+ * within max_memory MB. EXIT_USAGE when not even one input (or
+ * --batch-size images) fits. */
+int sampling_fit_memory(long *internal_batch, long max_memory, struct explain_run *run);
 /* Frees what sampling_prepare made. */
 void sampling_release(struct sampling *s);
 

@@ -200,8 +200,9 @@ def test_max_memory_keeps_the_peak_within_the_bound_with_the_same_map(tmp_path):
     assert np.abs(a - b).max() <= 1e-4 * np.abs(a).max()
 
 
-def test_a_memory_bound_below_one_input_is_a_usage_error(tmp_path):
-    p = run("smoothgrad", CAT, "--model", V2, "-o", tmp_path, "--max-memory", 100)
+@pytest.mark.parametrize("method", [["smoothgrad"], ["gradcam", "--variant", "scorecam"]])
+def test_a_memory_bound_below_one_input_is_a_usage_error(method, tmp_path):
+    p = run(*method, CAT, "--model", V2, "-o", tmp_path, "--max-memory", 100)
     assert_one_line_error(p, 2, "--max-memory 100 MB is too little here")
     assert not list(tmp_path.iterdir())
     p = run("occlusion", CAT, "--model", V2, "-o", tmp_path, "--max-memory", 10)
