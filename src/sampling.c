@@ -30,7 +30,8 @@ int baseline_option_parse(const struct opt *o, const char *arg, void *baseline)
     return EXIT_OK;
 }
 
-/* The process's resident memory now and at its peak, in MB. Linux's
+/* The process's resident memory now and (peak: unless NULL) at its peak,
+ * in MB. Linux's
  * /proc/self/status, whose VmHWM starts afresh at exec; getrusage's
  * ru_maxrss does not (it carries the forking parent's over, e.g. a Python
  * test's 1 GB) and stands in for both only where /proc is missing. */
@@ -50,21 +51,21 @@ static void resident_mb(double *now, double *peak)
         rss = hwm = getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_maxrss : 0;
     }
     *now = rss / 1024.0;
-    *peak = hwm / 1024.0;
+    if (peak)
+        *peak = hwm / 1024.0;
 }
 
-/* The resident memory after forward+backward passes over 1 and 2 inputs
- * (every method's reference pass is one, at --batch-size images, and no
- * pass of theirs takes more per input, so forward-only methods get a
- * conservative batch) gives
- * the process's footprint with one input and what each more input adds
- * (freed memory stays with the process, see the shim's keep_freed_memory,
- * so the second pass grows it by one input's worth); internal_batch
- * becomes the most that fit, and a bound that not even one input (or
- * --batch-size images' reference pass) fits is refused. The method's chunk
- * buffers (input and gradient copies) count per input too. */
+/* Inputs beyond the second grew the peak by up to 15 % more than the
+ * second did (MobileNetV2, batches 5-9): each counts this much more. */
 #define MEMORY_MARGIN 1.25
 
+/* Forward+backward probe passes over 1 and 2 inputs (every method's
+ * reference pass is one, at --batch-size images, and no pass of theirs
+ * takes more per input, so forward-only methods get a conservative batch):
+ * the peak after the first is the process's footprint with one input; as
+ * freed memory stays with the process (the shim's keep_freed_memory), the
+ * resident growth from the first to the second is what each more input
+ * adds, with the method's chunk buffers (input and gradient copies). */
 int sampling_fit_memory(long *internal_batch, long max_memory, struct explain_run *run)
 {
     const struct card *c = &run->model.card;
@@ -72,20 +73,17 @@ int sampling_fit_memory(long *internal_batch, long max_memory, struct explain_ru
     float *zeros = calloc(2 * n, sizeof *zeros);
     if (!zeros)
         return fail(EXIT_INTERNAL, "out of memory");
-    double now[2], peak[2];
+    double now[2], one = 0;
     int rc = EXIT_OK;
     for (int k = 1; rc == EXIT_OK && k <= 2; k++) {
         attrib_result *res = NULL;
         rc = sampling_pass(run, 1, zeros, k, c->input_h, c->input_w, -1, &res);
         attrib_result_free(res);
-        resident_mb(&now[k - 1], &peak[k - 1]);
+        resident_mb(&now[k - 1], k == 1 ? &one : NULL);
     }
     free(zeros);
     if (rc)
         return rc;
-    double one = now[0] > peak[0] ? now[0] : peak[0];
-    /* inputs beyond the second grew the peak by up to 15 % more than the
-     * second did (measured on MobileNetV2, batch 5-9): each counts 25 % more */
     double each = MEMORY_MARGIN * (now[1] - now[0] + 2.0 * n * sizeof(float) / (1 << 20));
     long fit = 1 + (long)((max_memory - one) / (each > 1 ? each : 1));
     long need = run->opts.batch_size > 1 ? run->opts.batch_size : 1;

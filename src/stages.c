@@ -16,11 +16,6 @@ void stage_add(enum stage s, double ms)
     total[s] += ms;
 }
 
-double stage_ms(enum stage s)
-{
-    return total[s];
-}
-
 void stages_print(FILE *f, const char *method, size_t images, double wall_ms)
 {
     double accounted = 0, per = images ? (double)images : 1;

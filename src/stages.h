@@ -21,8 +21,6 @@ enum stage {
 
 /* Adds ms to stage s. */
 void stage_add(enum stage s, double ms);
-/* The milliseconds stage s has had. */
-double stage_ms(enum stage s);
 /* The table: each stage's total, per image and share of wall_ms, and what
  * no stage accounts for (start-up, directory walks, progress). */
 void stages_print(FILE *f, const char *method, size_t images, double wall_ms);
