@@ -153,6 +153,11 @@ struct attrib_model {
     std::map<std::string, std::unique_ptr<torch::jit::GraphFunction>> variants;
 };
 
+struct attrib_params {
+    std::vector<std::string> names;
+    std::vector<at::Tensor> values; // host, contiguous float32
+};
+
 struct attrib_result {
     at::Tensor logits;      // [N, classes], contiguous float
     at::Tensor input_grad;  // [N, C, H, W] or undefined
@@ -687,6 +692,59 @@ attrib_status attrib_layers_get(const attrib_layers *layers, size_t i, const cha
 }
 
 void attrib_layers_free(attrib_layers *layers) { delete layers; }
+
+attrib_status attrib_model_parameters(attrib_model *model, attrib_params **out) {
+    if (!model || !out) return fail(ATTRIB_E_ARG, "null argument");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        auto res = std::make_unique<attrib_params>();
+        for (const auto &p : model->module.named_parameters(/*recurse=*/true)) {
+            res->names.push_back(p.name);
+            // a copy: on the CPU, host() would share the parameter's storage
+            res->values.push_back(host(p.value).clone());
+        }
+        *out = res.release();
+        return ATTRIB_OK;
+    });
+}
+
+size_t attrib_params_count(const attrib_params *params) {
+    return params ? params->names.size() : 0;
+}
+
+attrib_status attrib_params_get(const attrib_params *params, size_t i, const char **name,
+                                const float **values, int64_t *numel) {
+    if (!params || i >= params->names.size()) return fail(ATTRIB_E_ARG, "no such parameter entry");
+    if (name) *name = params->names[i].c_str();
+    if (values) *values = params->values[i].data_ptr<float>();
+    if (numel) *numel = params->values[i].numel();
+    return ATTRIB_OK;
+}
+
+void attrib_params_free(attrib_params *params) { delete params; }
+
+attrib_status attrib_model_set_parameter(attrib_model *model, const char *name,
+                                         const float *values, int64_t numel) {
+    if (!model || !name || !values) return fail(ATTRIB_E_ARG, "null argument");
+    return guarded(ATTRIB_E_MODEL, [&] {
+        for (const auto &p : model->module.named_parameters(/*recurse=*/true)) {
+            if (p.name != name) continue;
+            if (p.value.numel() != numel)
+                return fail(ATTRIB_E_ARG, "parameter '" + std::string(name) + "' has " +
+                                              std::to_string(p.value.numel()) + " values, not " +
+                                              std::to_string(numel));
+            torch::NoGradGuard no_grad;
+            at::Tensor src = torch::from_blob(const_cast<float *>(values), p.value.sizes(),
+                                              torch::kFloat);
+            p.value.copy_(src); // converts to the parameter's dtype and device
+            // frozen copies folded the old values into constants
+            model->variants.clear();
+            model->frozen.reset();
+            return ATTRIB_OK;
+        }
+        return fail(ATTRIB_E_ARG, "the model has no parameter '" + std::string(name) + "'");
+    });
+}
 
 const float *attrib_result_logits(const attrib_result *res, int64_t *n, int64_t *classes) {
     if (!res) return nullptr;

@@ -11,14 +11,14 @@
 #define GRADCAM_PP_EPS 1e-6 /* pytorch-grad-cam's guard against 0 / 0 */
 #define JACOBI_MAX_SWEEPS 100
 
-/* cam = relu(sum_k weight[k] act[k]). */
-static void weighted_relu(const float *act, const double *weight, int ch, size_t n, float *cam)
+/* cam = sum_k weight[k] act[k], before the CAMs' ReLU (--sign applies it). */
+static void weighted_sum(const float *act, const double *weight, int ch, size_t n, float *cam)
 {
     for (size_t p = 0; p < n; p++) {
         double v = 0;
         for (int k = 0; k < ch; k++)
             v += weight[k] * act[(size_t)k * n + p];
-        cam[p] = v > 0 ? (float)v : 0.0f;
+        cam[p] = (float)v;
     }
 }
 
@@ -40,7 +40,7 @@ int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, fl
         }
         weight[k] = wk;
     }
-    weighted_relu(act, weight, ch, n, cam);
+    weighted_sum(act, weight, ch, n, cam);
     free(weight);
     return EXIT_OK;
 }
@@ -135,8 +135,7 @@ int cam_eigen(const float *act, int ch, int h, int w, float *cam)
                 sign += x * act[k * np + p];
         }
         for (size_t p = 0; p < np; p++) {
-            double x = sign < 0 ? -proj[p] : proj[p];
-            cam[p] = x > 0 ? (float)x : 0.0f;
+            cam[p] = (float)(sign < 0 ? -proj[p] : proj[p]);
         }
     }
     free(m);
@@ -173,7 +172,7 @@ int cam_score_weighted(const float *act, const double *scores, int ch, int h, in
         sum += weight[k] = exp(scores[k] - top);
     for (int k = 0; k < ch; k++)
         weight[k] /= sum;
-    weighted_relu(act, weight, ch, (size_t)h * w, cam);
+    weighted_sum(act, weight, ch, (size_t)h * w, cam);
     free(weight);
     return EXIT_OK;
 }

@@ -10,12 +10,12 @@
 
 /* Grad-CAM++ (Chattopadhay et al. 2018): w_k = sum over positions of
  * relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + eps) (0 where g = 0);
- * cam = relu(sum_k w_k A_k). */
+ * cam = sum_k w_k A_k (the ReLU is --sign positive's, applied by the caller). */
 int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, float *cam);
 
 /* Eigen-CAM (Muhammad & Yeasin 2020): the activations as h*w points in
- * ch dimensions, centred, projected on their first principal component,
- * rectified. The component's sign (arbitrary in an SVD) is chosen so that
+ * ch dimensions, centred, projected on their first principal component
+ * (rectified by the caller, as every CAM is: --sign positive). The component's sign (arbitrary in an SVD) is chosen so that
  * the projection grows with the summed activation. EXIT_OK or
  * EXIT_INTERNAL. */
 int cam_eigen(const float *act, int ch, int h, int w, float *cam);
@@ -25,7 +25,8 @@ int cam_eigen(const float *act, int ch, int h, int w, float *cam);
  * channel masks everything). */
 int cam_mask_normalise(float *plane, size_t n);
 
-/* Score-CAM: w = softmax(scores) over the channels, cam = relu(sum_k w_k A_k). */
+/* Score-CAM: w = softmax(scores) over the channels, cam = sum_k w_k A_k
+ * (before the ReLU, as the others). */
 int cam_score_weighted(const float *act, const double *scores, int ch, int h, int w, float *cam);
 
 #endif

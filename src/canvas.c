@@ -52,7 +52,8 @@ void canvas_line(struct canvas *c, double x0, double y0, double x1, double y1, i
 void canvas_text(struct canvas *c, int x, int y, const char *s, int max_w,
                  const unsigned char rgb[3])
 {
-    static float quads[4 * 4 * 2000]; /* 16-byte vertices, 4 per quad */
+    /* per thread: pictures are drawn on several (pictures.c) */
+    static _Thread_local float quads[4 * 4 * 2000]; /* 16-byte vertices, 4 per quad */
     char line[96];
     snprintf(line, sizeof line, "%s", s);
     while (stb_easy_font_width(line) > max_w && strlen(line) > 4)

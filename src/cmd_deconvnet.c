@@ -20,5 +20,7 @@ const struct method method_deconvnet = {
         "gradients, whatever its forward input (guided backprop also requires the\n"
         "input to have been in the linear range). Writes NAME.deconvnet.png (|max over\n"
         "channels|), .rgb.png, .overlay.png and .json; --raw writes the 3xHxW gradient.\n",
+    .signed_map = 1,
+    .sign = SIGN_ABSOLUTE,
     .compute = deconvnet,
 };

@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "heatmap.h"
 #include "inputs.h"
+#include "methodlist.h"
 #include "methods.h"
 #include "rng.h"
 #include "plot.h"
@@ -22,9 +23,8 @@
 
 #define DEFAULT_CURVE_STEPS 50
 #define MAX_CURVE_STEPS 1000
-#define MAX_EVAL_METHODS 16
+#define MAX_EVAL_METHODS METHOD_LIST_MAX
 #define RANDOM_METHOD "random" /* a seeded random map: the chance level */
-#define MAX_METHODS_TEXT 1024
 
 struct eval_opts {
     struct model_opts model;
@@ -70,10 +70,7 @@ struct curves {
 struct eval {
     struct eval_opts o;
     struct model model;
-    int nmethods;
-    char list[MAX_METHODS_TEXT];          /* --methods, split in place */
-    const char *names[MAX_EVAL_METHODS];  /* as given: "integrated-gradients:steps=10" */
-    const char *settings[MAX_EVAL_METHODS]; /* what follows the name's ':', or NULL */
+    struct method_list ml;                /* --methods (random: no method) */
     struct explain_run runs[MAX_EVAL_METHODS];
     int has_run[MAX_EVAL_METHODS];
     double *auc[MAX_EVAL_METHODS][2]; /* [deletion, insertion][image] */
@@ -89,56 +86,14 @@ static void default_methods(char *buf, size_t size)
             used += (size_t)snprintf(buf + used, size - used, ",%s", method_at(i)->name);
 }
 
-/* Splits list (in place) into e->names and e->settings, checking each
- * method's name and options against its table. */
-static int parse_methods(struct eval *e, char *list)
-{
-    e->nmethods = 0;
-    for (char *save = NULL, *name = strtok_r(list, ",", &save); name;
-         name = strtok_r(NULL, ",", &save)) {
-        if (e->nmethods == MAX_EVAL_METHODS)
-            return fail(EXIT_USAGE, "--methods: at most %d methods", MAX_EVAL_METHODS);
-        for (int k = 0; k < e->nmethods; k++)
-            if (strcmp(e->names[k], name) == 0)
-                return fail(EXIT_USAGE, "--methods: '%s' given twice", name);
-        char what[256], *colon = strchr(name, ':');
-        e->names[e->nmethods] = name;
-        snprintf(what, sizeof what, "--methods %s", name);
-        if (colon) /* "name:settings": the name ends here, the settings are checked */
-            *colon = '\0';
-        const struct method *m = method_find(name);
-        if (strcmp(name, RANDOM_METHOD) != 0 && !m) {
-            char all[512];
-            method_names(all, sizeof all, 0);
-            return fail(EXIT_USAGE, "--methods: unknown method '%s'; methods: %s, %s", name,
-                        RANDOM_METHOD, all);
-        }
-        if (colon && !m)
-            return fail(EXIT_USAGE, "--methods: %s takes no options", RANDOM_METHOD);
-        snprintf(what, sizeof what, "--methods %s", name);
-        int rc = m && colon ? explain_check_settings(m, colon + 1, what) : EXIT_OK;
-        if (colon)
-            *colon = ':'; /* the name as given names the method in the outputs */
-        if (rc)
-            return rc;
-        e->settings[e->nmethods++] = colon ? colon + 1 : NULL;
-    }
-    return e->nmethods ? EXIT_OK : fail(EXIT_USAGE, "--methods: no method given");
-}
-
-/* The --methods row's check, at parse time: the whole list, in a copy. */
+/* The --methods row's check, at parse time. */
 static int check_methods(const struct opt *o, const char *arg, void *unused)
 {
     (void)o, (void)unused;
-    struct eval *e = calloc(1, sizeof *e);
-    if (!e)
-        return fail(EXIT_INTERNAL, "out of memory");
-    int rc = strlen(arg) < sizeof e->list ? EXIT_OK : fail(EXIT_USAGE, "--methods: list too long");
-    if (rc == EXIT_OK) {
-        snprintf(e->list, sizeof e->list, "%s", arg);
-        rc = parse_methods(e, e->list);
-    }
-    free(e);
+    struct method_list *l = malloc(sizeof *l);
+    int rc = l ? method_list_parse(l, arg, "--methods", RANDOM_METHOD)
+               : fail(EXIT_INTERNAL, "out of memory");
+    free(l);
     return rc;
 }
 
@@ -215,7 +170,7 @@ static int method_map(struct eval *e, int k, const float *x, int64_t target, con
         return EXIT_OK;
     }
     struct attribution a = { .map = map, .chw = chw };
-    struct summary s = { .method = e->names[k], .image = image };
+    struct summary s = { .method = e->ml.names[k], .image = image };
     struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = x, .targets = &target,
                        .a = &a, .s = &s };
     int rc = e->runs[k].method->compute(&e->runs[k], &b);
@@ -247,11 +202,7 @@ static cJSON *eval_json(const struct eval *e)
 /* The width of the tables' method column: the longest name as given. */
 static int name_width(const struct eval *e)
 {
-    int w = 22;
-    for (int k = 0; k < e->nmethods; k++)
-        if ((int)strlen(e->names[k]) > w)
-            w = (int)strlen(e->names[k]);
-    return w;
+    return method_list_width(&e->ml, 22);
 }
 
 /* NAME.eval.json and NAME.eval.png of one image; prints its table. */
@@ -276,8 +227,8 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     cJSON_AddStringToObject(j, "deletion_substrate", "zeros (the mean colour)");
     cJSON_AddStringToObject(j, "insertion_substrate", "blur (Gaussian, sigma 5 px)");
     cJSON *ms = cJSON_AddObjectToObject(j, "methods");
-    for (int k = 0; k < e->nmethods; k++) {
-        cJSON *m = cJSON_AddObjectToObject(ms, e->names[k]);
+    for (int k = 0; k < e->ml.n; k++) {
+        cJSON *m = cJSON_AddObjectToObject(ms, e->ml.names[k]);
         cJSON_AddNumberToObject(m, "deletion_auc", round(cv[k].deletion_auc * 1e6) / 1e6);
         cJSON_AddNumberToObject(m, "insertion_auc", round(cv[k].insertion_auc * 1e6) / 1e6);
         cJSON_AddItemToObject(m, "deletion", curve_json(cv[k].deletion, points));
@@ -285,7 +236,7 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
         if (cv[k].warning)
             cJSON_AddStringToObject(m, "warning", cv[k].warning);
         del[k] = cv[k].deletion, ins[k] = cv[k].insertion;
-        snprintf(legend[k], sizeof legend[k], "%s  del %.3f  ins %.3f", e->names[k],
+        snprintf(legend[k], sizeof legend[k], "%s  del %.3f  ins %.3f", e->ml.names[k],
                  cv[k].deletion_auc, cv[k].insertion_auc);
         names[k] = legend[k];
     }
@@ -297,10 +248,12 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     snprintf(title, sizeof title, "%s: class %ld \"%s\" (p=%.3f)", it->path, cls->index,
              cls->label, cls->probability);
     struct plot_panel panels[2] = {
-        { "deletion (lower area is better)", "fraction of pixels removed", del, points },
-        { "insertion (higher area is better)", "fraction of pixels inserted", ins, points },
+        { .title = "deletion (lower area is better)", .x_label = "fraction of pixels removed",
+          .y = del, .points = points },
+        { .title = "insertion (higher area is better)", .x_label = "fraction of pixels inserted",
+          .y = ins, .points = points },
     };
-    rc = plot_write(png_path, title, panels, 2, names, e->nmethods);
+    rc = plot_write(png_path, title, panels, 2, names, e->ml.n);
     if (rc == EXIT_OK)
         rc = summary_emit(j, json_path, e->o.json);
     cJSON_Delete(j);
@@ -309,8 +262,8 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     int wd = name_width(e);
     printf("%s: class %ld \"%s\" (p=%.4f)\n  %-*s %12s %13s\n", it->path, cls->index,
            cls->label, cls->probability, wd, "method", "deletion AUC", "insertion AUC");
-    for (int k = 0; k < e->nmethods; k++)
-        printf("  %-*s %12.4f %13.4f%s\n", wd, e->names[k], cv[k].deletion_auc,
+    for (int k = 0; k < e->ml.n; k++)
+        printf("  %-*s %12.4f %13.4f%s\n", wd, e->ml.names[k], cv[k].deletion_auc,
                cv[k].insertion_auc, cv[k].warning ? "  (flat map)" : "");
     printf("  wrote %s\n  wrote %s\n", json_path, png_path);
     return EXIT_OK;
@@ -359,7 +312,7 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
     float *x = malloc(3 * plane * sizeof *x), *map = malloc(plane * sizeof *map);
     float *chw = malloc(3 * plane * sizeof *chw);
     size_t *order = malloc(plane * sizeof *order);
-    double *buf = malloc((size_t)e->nmethods * 2 * points * sizeof *buf);
+    double *buf = malloc((size_t)e->ml.n * 2 * points * sizeof *buf);
     int rc = x && map && chw && order && buf ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK)
         rc = image_load(it->path, &img);
@@ -369,7 +322,7 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
     char label[64];
     if (rc == EXIT_OK)
         rc = classify_input(e, x, it->target, &cls, label, sizeof label);
-    for (int k = 0; rc == EXIT_OK && k < e->nmethods; k++) {
+    for (int k = 0; rc == EXIT_OK && k < e->ml.n; k++) {
         cv[k].deletion = buf + (size_t)k * 2 * points;
         cv[k].insertion = cv[k].deletion + points;
         rc = method_map(e, k, x, cls.index, it->path, map, chw);
@@ -378,10 +331,10 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
             rc = heatmap_stats(map, c->input_w, c->input_h, HEATMAP_TOP_FRACTION, &st);
         if (rc == EXIT_OK && st.nonfinite)
             rc = fail(EXIT_MODEL, "%s: the %s map has %zu NaN or infinite values", it->path,
-                      e->names[k], st.nonfinite);
+                      e->ml.names[k], st.nonfinite);
         if (rc == EXIT_OK && st.min == st.max) {
             cv[k].warning = "flat map: pixels were taken in raster order";
-            report_warning("eval", "%s: %s: %s", it->path, e->names[k], cv[k].warning);
+            report_warning("eval", "%s: %s: %s", it->path, e->ml.names[k], cv[k].warning);
         }
         if (rc == EXIT_OK)
             rc = curve_order(map, plane, order);
@@ -425,17 +378,17 @@ static int write_summary(struct eval *e, size_t ok)
         printf("%zu images: mean (standard deviation)\n  %-*s %18s %18s\n", ok, name_width(e),
                "method",
                "deletion AUC", "insertion AUC");
-    for (int k = 0; k < e->nmethods; k++) {
+    for (int k = 0; k < e->ml.n; k++) {
         double dm, ds, im, is;
         mean_std(e->auc[k][0], ok, &dm, &ds);
         mean_std(e->auc[k][1], ok, &im, &is);
-        cJSON *m = cJSON_AddObjectToObject(ms, e->names[k]);
+        cJSON *m = cJSON_AddObjectToObject(ms, e->ml.names[k]);
         cJSON_AddNumberToObject(m, "deletion_auc_mean", round(dm * 1e6) / 1e6);
         cJSON_AddNumberToObject(m, "deletion_auc_std", round(ds * 1e6) / 1e6);
         cJSON_AddNumberToObject(m, "insertion_auc_mean", round(im * 1e6) / 1e6);
         cJSON_AddNumberToObject(m, "insertion_auc_std", round(is * 1e6) / 1e6);
         if (!e->o.quiet && !e->o.json)
-            printf("  %-*s %9.4f (%6.4f) %9.4f (%6.4f)\n", name_width(e), e->names[k], dm, ds,
+            printf("  %-*s %9.4f (%6.4f) %9.4f (%6.4f)\n", name_width(e), e->ml.names[k], dm, ds,
                    im, is);
     }
     char path[PATH_MAX];
@@ -474,23 +427,13 @@ static int eval_all(struct eval *e, struct input_list *in)
 
 static int open_methods(struct eval *e, size_t nimages)
 {
-    for (int k = 0; k < e->nmethods; k++) {
+    for (int k = 0; k < e->ml.n; k++) {
         e->auc[k][0] = malloc(nimages * sizeof(double));
         e->auc[k][1] = malloc(nimages * sizeof(double));
         if (!e->auc[k][0] || !e->auc[k][1])
             return fail(EXIT_INTERNAL, "out of memory");
-        char name[128], what[256];
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(e->names[k], ":"), e->names[k]);
-        const struct method *m = method_find(name);
-        if (!m)
-            continue; /* random */
-        snprintf(what, sizeof what, "--methods %s", name);
-        int rc = explain_run_open(&e->runs[k], m, &e->model, &e->o.model, e->settings[k], what);
-        e->has_run[k] = 1;
-        if (rc)
-            return rc;
     }
-    return EXIT_OK;
+    return method_list_open(&e->ml, e->runs, e->has_run, &e->model, &e->o.model, "--methods");
 }
 
 static int cmd_eval(void *opts, const operands *ops)
@@ -503,12 +446,13 @@ static int cmd_eval(void *opts, const operands *ops)
     int rc = EXIT_OK;
     if (ops->n < 1)
         rc = fail(EXIT_USAGE, "no image given (usage: attrib eval IMAGE|DIR|-... [--class N])");
+    char list[METHOD_LIST_TEXT];
     if (e->o.methods)
-        snprintf(e->list, sizeof e->list, "%s", e->o.methods); /* checked when parsed */
+        snprintf(list, sizeof list, "%s", e->o.methods); /* checked when parsed */
     else
-        default_methods(e->list, sizeof e->list);
+        default_methods(list, sizeof list);
     if (rc == EXIT_OK)
-        rc = parse_methods(e, e->list);
+        rc = method_list_parse(&e->ml, list, "--methods", RANDOM_METHOD);
     if (rc == EXIT_OK)
         rc = inputs_collect(ops->args, ops->n, e->o.recursive, &in);
     for (size_t i = 0; rc == EXIT_OK && i < in.n; i++)
@@ -526,9 +470,8 @@ static int cmd_eval(void *opts, const operands *ops)
         rc = open_methods(e, in.n);
     if (rc == EXIT_OK)
         rc = eval_all(e, &in);
-    for (int k = 0; k < e->nmethods; k++) {
-        if (e->has_run[k])
-            explain_run_close(&e->runs[k]);
+    method_list_close(&e->ml, e->runs, e->has_run);
+    for (int k = 0; k < e->ml.n; k++) {
         free(e->auc[k][0]);
         free(e->auc[k][1]);
     }

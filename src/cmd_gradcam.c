@@ -61,7 +61,8 @@ static const struct method *resolve(const struct explain_run *run)
     "Class activation maps of a layer, upsampled bilinearly to the model's input size:\n"      \
     "  gradcam    Grad-CAM (Selvaraju et al. 2016, default): the activation maps\n"           \
     "             weighted by the spatial mean of the class score's gradient, summed,\n"      \
-    "             rectified; the backward pass stops at the layer\n"                          \
+    "             rectified (--sign: which part of the sum before the rectifier, for\n"     \
+    "             every variant); the backward pass stops at the layer\n"                   \
     "  gradcam++  Grad-CAM++ (Chattopadhay et al. 2018): weights from the positive\n"         \
     "             gradients with higher-order terms\n"                                        \
     "  scorecam   Score-CAM (Wang et al. 2020): each map, scaled to [0, 1], masks the\n"      \
@@ -83,7 +84,8 @@ static int prepare_scorecam(struct explain_run *run)
 #define CAM_METHOD(ident, nm, fn, opts, res, prep, eval)                                    \
     const struct method ident = { .name = nm, .synopsis = CAM_SYNOPSIS,                       \
                                   .description = CAM_DESCRIPTION, .uses_layer = 1,            \
-                                  .in_eval = eval, .options = opts, .resolve = res,           \
+                                  .in_eval = eval, .signed_map = 1, .sign = SIGN_POSITIVE,    \
+                                  .options = opts, .resolve = res,                            \
                                   .prepare = prep, .compute = fn }
 
 /* Only gradcam has --variant: the variants are what it resolves to. */

@@ -16,5 +16,7 @@ const struct method method_guided_backprop = {
         "NAME.guided-backprop.png (|max over channels| heatmap), .rgb.png (the signed\n"
         "gradient as a picture), .overlay.png and .json; --raw writes the 3xHxW gradient.\n",
     .in_eval = 1,
+    .signed_map = 1,
+    .sign = SIGN_ABSOLUTE,
     .compute = guided_compute,
 };

@@ -42,5 +42,6 @@ const struct method method_guided_gradcam = {
         "NAME.guided-gradcam.png (|max over channels| heatmap), .rgb.png, .overlay.png\n"
         "and .json (with the layer); --raw writes the 3xHxW product.\n",
     .uses_layer = 1,
+    .sign = SIGN_POSITIVE, /* of its Grad-CAM: the paper's */
     .compute = guided_gradcam,
 };

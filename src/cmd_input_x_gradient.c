@@ -17,7 +17,8 @@ static int input_x_gradient(struct explain_run *run, struct batch *b)
         for (size_t j = 0; j < n; j++)
             a->chw[j] = b->x[i * n + j] * grad[i * n + j];
         a->has_chw = 1;
-        heatmap_abs_channel_sum(a->chw, 3, b->h, b->w, a->map);
+        heatmap_channel_sum(a->chw, 3, b->h, b->w, a->map);
+        explain_sign_map(run, a->map, (size_t)b->h * b->w);
     }
     return 0;
 }
@@ -33,5 +34,7 @@ const struct method method_input_x_gradient = {
         "a zeros baseline and one step. Writes NAME.input-x-gradient.png, .rgb.png,\n"
         ".overlay.png and .json.\n",
     .in_eval = 1,
+    .signed_map = 1,
+    .sign = SIGN_ABSOLUTE,
     .compute = input_x_gradient,
 };

@@ -144,7 +144,8 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
         if (rc)
             break;
         a->has_chw = 1;
-        heatmap_abs_channel_sum(a->chw, 3, b->h, b->w, a->map);
+        heatmap_channel_sum(a->chw, 3, b->h, b->w, a->map);
+        explain_sign_map(run, a->map, (size_t)b->h * b->w);
         struct summary *s = &b->s[i];
         summary_detail_number(s, "steps", m);
         summary_detail_text(s, "quadrature", quadrature_name(p->quad));
@@ -175,10 +176,12 @@ const struct method method_integrated_gradients = {
         "difference image-baseline; the attributions add up to score(image) -\n"
         "score(baseline), and the summary reports how closely (\"completeness_error\").\n"
         "The path's points go through the network --internal-batch at a time. The\n"
-        "heatmap is |sum over colour channels|; --raw and --save-raw write the signed\n"
-        "3xHxW attributions. Writes NAME.integrated-gradients.png, .rgb.png,\n"
+        "map is the sum over colour channels (drawn as |sum| unless --sign says\n"
+        "otherwise); --raw and --save-raw write the signed 3xHxW attributions. Writes NAME.integrated-gradients.png, .rgb.png,\n"
         ".overlay.png and .json.\n",
     .in_eval = 1,
+    .signed_map = 1,
+    .sign = SIGN_ABSOLUTE,
     .options = options,
     .prepare = prepare,
     .release = release,

@@ -33,6 +33,23 @@ static int is_shard_report(const char *name)
     return strncmp(name, "summary.shard-", 14) == 0 && n > 5 && strcmp(name + n - 5, ".json") == 0;
 }
 
+/* Shards measure --scale batch each on their own images: the merged page
+ * shows one range only if every shard had the same. */
+static void merge_display(cJSON *merged, const cJSON *root)
+{
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(merged, "display");
+    const cJSON *d2 = cJSON_GetObjectItemCaseSensitive(root, "display");
+    static const char *const ends[] = { "low", "high" };
+    for (int i = 0; d && i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, ends[i]);
+        const cJSON *v2 = cJSON_GetObjectItemCaseSensitive(d2, ends[i]);
+        if (v && (!v2 || cJSON_GetNumberValue(v) != cJSON_GetNumberValue(v2))) {
+            cJSON_DeleteItemFromObjectCaseSensitive(d, "low");
+            cJSON_DeleteItemFromObjectCaseSensitive(d, "high");
+        }
+    }
+}
+
 /* Rewrites the record's output paths (relative to from) relative to to. */
 static void rebase(cJSON *record, const char *from, const char *to)
 {
@@ -78,6 +95,7 @@ static int read_report(const char *path, const char *dir, const char *out, cJSON
         cJSON_Delete(root);
         return fail(EXIT_INPUT, "'%s' is from another method or model than the first report", path);
     }
+    merge_display(*merged, root);
     cJSON *images = cJSON_GetObjectItemCaseSensitive(*merged, "images"), *rec;
     cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "images");
     while ((rec = cJSON_DetachItemFromArray(src, 0))) {

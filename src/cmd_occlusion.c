@@ -121,6 +121,7 @@ static int occlusion(struct explain_run *run, struct batch *b)
         if (rc == EXIT_OK)
             rc = occlusion_map(run, x, base, b->h, b->w, explain_target(b, i),
                                explain_target_score(b, i), b->a[i].map);
+        explain_sign_map(run, b->a[i].map, (size_t)b->h * b->w);
         struct summary *s = &b->s[i];
         summary_detail_number(s, "window", (double)op->window);
         summary_detail_number(s, "stride", (double)op->stride);
@@ -141,9 +142,12 @@ const struct method method_occlusion = {
         "Occlusion (Zeiler & Fergus 2013): a square of the baseline slides over the image\n"
         "(at the model's input size) and each pixel gets the mean drop of the class's\n"
         "unnormalised score over the windows that covered it (positive: hiding it\n"
-        "hurts the class). Forward passes only, --internal-batch at a time. Writes\n"
+        "hurts the class, negative: it hides evidence against it), drawn signed by\n"
+        "default. Forward passes only, --internal-batch at a time. Writes\n"
         "NAME.occlusion.png, .overlay.png and .json.\n",
     .in_eval = 1,
+    .signed_map = 1,
+    .sign = SIGN_SIGNED,
     .options = options,
     .prepare = prepare,
     .release = release,

@@ -13,8 +13,10 @@ static int saliency(struct explain_run *run, struct batch *b)
         return explain_shim_error(run, st);
     const float *grad = attrib_result_input_grad(b->res, NULL);
     size_t per_image = (size_t)3 * b->h * b->w;
-    for (int i = 0; i < b->n; i++)
-        heatmap_abs_channel_max(grad + i * per_image, 3, b->h, b->w, b->a[i].map);
+    for (int i = 0; i < b->n; i++) {
+        heatmap_channel_max_magnitude(grad + i * per_image, 3, b->h, b->w, b->a[i].map);
+        explain_sign_map(run, b->a[i].map, (size_t)b->h * b->w);
+    }
     return 0;
 }
 
@@ -25,10 +27,13 @@ const struct method method_saliency = {
     .description =
         "Gradient of the class's unnormalised score with respect to the input pixels,\n"
         "absolute value, maximum over the colour channels (Simonyan et al. 2014): an\n"
-        "HxW map at the model's input size. Writes NAME.saliency.png (heatmap),\n"
+        "HxW map at the model's input size (--sign keeps the sign of that channel's\n"
+        "gradient). Writes NAME.saliency.png (heatmap),\n"
         "NAME.saliency.overlay.png (over the original, at its size) and\n"
         "NAME.saliency.json (summary); a batch also gets summary.json, summary.csv\n"
         "and index.html.\n",
     .in_eval = 1,
+    .signed_map = 1,
+    .sign = SIGN_ABSOLUTE,
     .compute = saliency,
 };

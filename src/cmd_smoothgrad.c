@@ -47,6 +47,10 @@ static const struct opt options[] = {
 static int prepare(struct explain_run *run)
 {
     struct sg_params *p = METHOD_PARAMS(struct sg_params, run);
+    if (p->variant != SG_MEAN && run->opts.sign != SIGN_ABSOLUTE)
+        return fail(EXIT_USAGE, "--sign %s: --variant %s maps are never negative (only the "
+                    "mean gradient has a sign)", map_sign_names[run->opts.sign],
+                    variant_names[p->variant]);
     const size_t n = (size_t)3 * run->model.card.input_h * run->model.card.input_w;
     p->normals = NULL;
     if ((size_t)p->samples * n * sizeof(float) <= NOISE_CACHE_MAX &&
@@ -141,7 +145,8 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
                                                                : mean_sq - mean * mean);
         }
         a->has_chw = p->variant == SG_MEAN; /* the others are not signed gradients */
-        heatmap_abs_channel_max(a->chw, 3, b->h, b->w, a->map);
+        heatmap_channel_max_magnitude(a->chw, 3, b->h, b->w, a->map);
+        explain_sign_map(run, a->map, (size_t)b->h * b->w);
         struct summary *s = &b->s[i];
         summary_detail_text(s, "variant", variant_names[p->variant]);
         summary_detail_number(s, "samples", (double)p->samples);
@@ -163,11 +168,14 @@ const struct method method_smoothgrad = {
     .description =
         "SmoothGrad (Smilkov et al. 2017): the gradient of the class score averaged over\n"
         "noisy copies of the image (Gaussian noise, standard deviation --noise times the\n"
-        "input's range), |max over colour channels| as in saliency. --variant squared\n"
+        "input's range), |max over colour channels| as in saliency (--sign keeps the\n"
+        "sign of that channel's mean gradient). --variant squared\n"
         "averages the squared gradients, vargrad takes their variance (Adebayo et al.\n"
         "2018). Seeded: the same --seed and --threads give the same files. Writes\n"
         "NAME.smoothgrad.png, .overlay.png and .json (and .rgb.png for the mean).\n",
     .in_eval = 1,
+    .signed_map = 1,
+    .sign = SIGN_ABSOLUTE,
     .options = options,
     .prepare = prepare,
     .release = release,

@@ -7,7 +7,7 @@
 
 const char *const colormap_names[] = {
     [CMAP_GRAY] = "gray", [CMAP_JET] = "jet", [CMAP_VIRIDIS] = "viridis",
-    [CMAP_INFERNO] = "inferno", NULL,
+    [CMAP_INFERNO] = "inferno", [CMAP_RDBU] = "rdbu", [CMAP_AUTO] = "auto", NULL,
 };
 
 int colormap_from_name(const char *name, enum colormap *out)
@@ -23,6 +23,13 @@ const char *colormap_name(enum colormap cm)
     return colormap_names[cm];
 }
 
+enum colormap colormap_resolve(enum colormap cm, int signed_map)
+{
+    if (cm != CMAP_AUTO)
+        return cm;
+    return signed_map ? CMAP_RDBU : CMAP_INFERNO;
+}
+
 void colormap_apply(enum colormap cm, float t, unsigned char rgb[3])
 {
     if (!(t > 0.0f)) /* also catches NaN */
@@ -33,6 +40,8 @@ void colormap_apply(enum colormap cm, float t, unsigned char rgb[3])
     const unsigned char(*table)[3] = cm == CMAP_JET       ? colormap_jet
                                      : cm == CMAP_VIRIDIS ? colormap_viridis
                                      : cm == CMAP_INFERNO ? colormap_inferno
+                                     : cm == CMAP_RDBU    ? colormap_rdbu
+                                     : cm == CMAP_AUTO    ? colormap_inferno
                                                           : NULL;
     if (table) {
         memcpy(rgb, table[i], 3);

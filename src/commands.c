@@ -32,6 +32,8 @@ const struct command commands[] = {
     METHOD("attention-relevance", method_attention_relevance,
            "gradient-weighted attention relevance (Chefer et al. 2021)"),
     COMMAND("eval", eval_spec, "deletion/insertion faithfulness of methods (Petsiuk et al. 2018)"),
+    COMMAND("sanity", sanity_spec,
+            "do maps change when the weights are re-drawn? (Adebayo et al. 2018)"),
     COMMAND("fool", fool_spec, "adversarial image that makes the model see another class"),
     COMMAND("classviz", classviz_spec,
             "image the model sees as a class (regularised gradient ascent)"),

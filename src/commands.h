@@ -56,7 +56,7 @@ const struct command *command_find(const char *name);
 
 /* A method command's spec is made from its method: table (its own rows and
  * the shared groups) goes into rows, which must hold COMMAND_SPEC_ROWS. */
-#define COMMAND_SPEC_ROWS 8
+#define COMMAND_SPEC_ROWS 10
 void command_spec_of(const struct command *cmd, struct command_spec *spec, struct opt *rows);
 
 /* Prints 'attrib --help': the commands and the exit codes. */
@@ -65,7 +65,7 @@ void commands_usage(FILE *f);
 /* Prints the command's --help: synopsis, description, options, exit codes. */
 void command_help(FILE *f, const struct command *cmd);
 
-extern const struct command_spec predict_spec, eval_spec, fool_spec, classviz_spec,
+extern const struct command_spec predict_spec, eval_spec, sanity_spec, fool_spec, classviz_spec,
     compare_spec, golden_spec, merge_spec, layers_spec, completion_spec, help_spec;
 
 #endif

@@ -31,6 +31,18 @@ static const struct opt target_options[] = {
     OPT_END,
 };
 
+/* --sign, one table per default: each method's default is in its --help. */
+#define SIGN_ROW(def)                                                                        \
+    OPT_ENUM(0, "sign", struct explain_opts, sign, map_sign_names, def,                     \
+             "which part of the signed map to show: |map|, evidence for the class, against "  \
+             "it, or both (drawn with a diverging colour map centred on 0)")
+static const struct opt sign_options[][2] = {
+    [SIGN_ABSOLUTE] = { SIGN_ROW(SIGN_ABSOLUTE), OPT_END },
+    [SIGN_POSITIVE] = { SIGN_ROW(SIGN_POSITIVE), OPT_END },
+    [SIGN_NEGATIVE] = { SIGN_ROW(SIGN_NEGATIVE), OPT_END },
+    [SIGN_SIGNED] = { SIGN_ROW(SIGN_SIGNED), OPT_END },
+};
+
 static const struct opt layer_options[] = {
     { .kind = OPTK_STRING, .name = "layer", .offset = OPT_FIELD(struct explain_opts, layer,
                                                                 const char *),
@@ -48,7 +60,16 @@ static const struct opt output_options[] = {
     OPT_PATH(0, "raw", struct explain_opts, raw, NULL, "FILE",
              "also write the exact values: NumPy .npy if FILE ends in .npy, else raw "
              "little-endian float32 (one image only)"),
-    OPT_ENUM(0, "cmap", struct explain_opts, cmap, colormap_names, CMAP_INFERNO, "colour map"),
+    OPT_ENUM(0, "cmap", struct explain_opts, cmap, colormap_names, CMAP_AUTO,
+             "colour map; auto: inferno, or the diverging rdbu (blue < 0 < red) for --sign "
+             "signed"),
+    OPT_CUSTOM(0, "scale", struct explain_opts, scale, parse_display_scale, display_scale_words,
+               "image|batch|VMIN:VMAX",
+               "values at the colour map's ends: each image's own range (default), one range "
+               "covering every image of the run (computes the maps twice), or fixed numbers, "
+               "so pictures compare across images and runs"),
+    OPT_FLAG(0, "colorbar", struct explain_opts, colorbar,
+             "draw a labelled colour bar beside the overlay (and on the contact sheet)"),
     OPT_REAL(0, "alpha", struct explain_opts, alpha, 0, 1, 0.5, "A",
              "weight of the heatmap in the overlay"),
     OPT_REAL(0, "clip", struct explain_opts, clip, 0, 50, 1, "PCT",
@@ -83,6 +104,8 @@ void explain_spec(const struct method *m, struct command_spec *spec, struct opt 
     int n = 0;
     if (m->options)
         rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, params, m->options);
+    if (m->signed_map)
+        rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, sign_options[m->sign]);
     rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, target_options);
     if (m->uses_layer)
         rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, layer_options);
@@ -106,6 +129,28 @@ int explain_shim_error(struct explain_run *run, attrib_status st)
 void batch_shape(const struct batch *b, int64_t shape[4])
 {
     shape[0] = b->n, shape[1] = 3, shape[2] = b->h, shape[3] = b->w;
+}
+
+int explain_signed(const struct explain_run *run)
+{
+    return run->method->signed_map && run->opts.sign == SIGN_SIGNED;
+}
+
+static enum colormap explain_colormap(const struct explain_run *run)
+{
+    return colormap_resolve((enum colormap)run->opts.cmap, explain_signed(run));
+}
+
+void explain_sign_map(const struct explain_run *run, float *map, size_t n)
+{
+    map_sign_apply((enum map_sign)run->opts.sign, map, n);
+}
+
+/* Methods without --sign compute with their own choice (CAMs: positive). */
+static void settle_sign(struct explain_run *run)
+{
+    if (!run->method->signed_map)
+        run->opts.sign = run->method->sign;
 }
 
 /* The class scores the summary reports, from row `row` of the result. */
@@ -153,6 +198,12 @@ static void print_text(const struct summary *s)
            s->method, s->map_w, s->map_h, s->stats.min, s->stats.max, s->stats.mean,
            HEATMAP_TOP_FRACTION * 100, s->stats.com_x, s->stats.com_y, s->stats.top_box.width,
            s->stats.top_box.height, s->stats.top_box.x, s->stats.top_box.y);
+    /* how the pictures were coloured, where it is not the familiar low-to-high
+     * of one image: a signed map, or a range shared with other images */
+    int is_signed = s->sign && strcmp(s->sign, "signed") == 0;
+    if (is_signed || (s->scale && strcmp(s->scale, "image") != 0))
+        printf("  drawn from %.4g to %.4g (sign %s, scale %s)\n", s->display_lo, s->display_hi,
+               s->sign ? s->sign : "none", s->scale);
     for (int i = 0; i < s->ndetails; i++) {
         const struct detail *d = &s->details[i];
         printf(i ? ", " : "  ");
@@ -184,9 +235,10 @@ enum { OUT_HEAT, OUT_RGB, OUT_OVERLAY, OUT_JSON, OUT_NPY, OUTPUT_PATHS };
  * may have subfolders) in the output directory; the paths are kept in
  * paths, which must outlive s (s->outputs points there). Its pictures are
  * encoded next (pictures_encode), then write_outputs writes the files. */
-static int prepare_outputs(const struct explain_opts *o, const struct attribution *a,
+static int prepare_outputs(const struct explain_run *run, const struct attribution *a,
                            struct summary *s, const char *name, char (*paths)[PATH_MAX])
 {
+    const struct explain_opts *o = &run->opts;
     size_t n = (size_t)s->map_w * s->map_h;
     double t0 = now_ms();
     int rc = heatmap_stats(a->map, s->map_w, s->map_h, HEATMAP_TOP_FRACTION, &s->stats);
@@ -203,8 +255,18 @@ static int prepare_outputs(const struct explain_opts *o, const struct attributio
         report_warning(s->method, "%s: %s", s->image, s->warning);
     }
     s->clip = o->clip;
-    s->display_lo = s->stats.min;
-    rc = heatmap_percentile(a->map, n, 100.0 - o->clip, &s->display_hi);
+    if (run->method->signed_map) {
+        s->sign = map_sign_names[o->sign];
+        s->sign_convention = map_sign_convention((enum map_sign)o->sign);
+    }
+    s->scale = display_scale_name(o->scale.kind);
+    if (o->scale.kind == SCALE_FIXED)
+        s->display_lo = (float)o->scale.lo, s->display_hi = (float)o->scale.hi;
+    else if (o->scale.kind == SCALE_BATCH && run->batch_range.seen)
+        s->display_lo = run->batch_range.lo, s->display_hi = run->batch_range.hi;
+    else
+        rc = display_range(a->map, n, explain_signed(run), o->clip, &s->display_lo,
+                           &s->display_hi);
     stage_add(STAGE_STATS, now_ms() - t0);
     s->noutputs = 0;
     if (rc == EXIT_OK)
@@ -380,13 +442,13 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
         s->model = model_info(m);
         set_scores(m, res, i, s);
         s->total_ms = now_ms() - run->t_start;
-        rc = prepare_outputs(&run->opts, &bb->a[i], s, in->items[bb->index[i]].name, bb->paths[i]);
+        rc = prepare_outputs(run, &bb->a[i], s, in->items[bb->index[i]].name, bb->paths[i]);
         jobs[ready++] = (struct picture_job){ .img = &bb->img[i], .a = &bb->a[i], .s = s };
     }
     int failed = rc, good = rc == EXIT_OK ? ready : ready - 1;
     double t0 = now_ms();
-    pictures_encode(jobs, good, attrib_runtime_threads(), (enum colormap)run->opts.cmap,
-                    (float)run->opts.alpha);
+    pictures_encode(jobs, good, attrib_runtime_threads(), explain_colormap(run),
+                    (float)run->opts.alpha, run->opts.colorbar);
     stage_add(STAGE_PICTURES, now_ms() - t0);
     rc = EXIT_OK;
     for (int k = 0; rc == EXIT_OK && k < good; k++) {
@@ -405,6 +467,20 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
     return rc;
 }
 
+/* --scale batch's first pass: the run's range takes in the image's. */
+static int measure_range(struct explain_run *run, const struct attribution *a, size_t n)
+{
+    float lo, hi;
+    int rc = display_range(a->map, n, explain_signed(run), run->opts.clip, &lo, &hi);
+    if (rc == EXIT_OK && !run->batch_range.seen)
+        run->batch_range.lo = lo, run->batch_range.hi = hi, run->batch_range.seen = 1;
+    else if (rc == EXIT_OK) {
+        run->batch_range.lo = lo < run->batch_range.lo ? lo : run->batch_range.lo;
+        run->batch_range.hi = hi > run->batch_range.hi ? hi : run->batch_range.hi;
+    }
+    return rc;
+}
+
 static int explain_batch(struct explain_run *run, struct input_list *in, struct batch_buffers *bb,
                          int n, struct report *rep)
 {
@@ -418,6 +494,12 @@ static int explain_batch(struct explain_run *run, struct input_list *in, struct 
     stage_add(STAGE_METHOD, elapsed - network);
     if (rc == EXIT_OK)
         rc = model_check_logits(m, b.res, n);
+    if (run->batch_range.measuring) {
+        for (int i = 0; rc == EXIT_OK && i < n; i++)
+            rc = measure_range(run, &bb->a[i], (size_t)b.w * b.h);
+        attrib_result_free(b.res);
+        return rc;
+    }
     /* a group of images at a time, as many as there are threads: their
      * encoded pictures are all in memory until written */
     const int group = attrib_runtime_threads() > 1 ? attrib_runtime_threads() : 1;
@@ -462,9 +544,12 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
     struct batch_buffers *bb = malloc(sizeof *bb);
     int rc = bb ? batch_alloc(bb, size, plane) : fail(EXIT_INTERNAL, "out of memory");
     struct progress bar;
-    progress_start(&bar, run->method->name, (int)in->n, run->opts.quiet || run->opts.json ||
-                                                         in->n < 2);
-    size_t reported_until = 0;
+    char label[96];
+    snprintf(label, sizeof label, "%s%s", run->method->name,
+             run->batch_range.measuring ? " (measuring the run's --scale)" : "");
+    progress_start(&bar, label, (int)in->n, run->opts.quiet || run->opts.json || in->n < 2);
+    /* the measuring pass leaves failed images to the pass that writes */
+    size_t reported_until = run->batch_range.measuring ? in->n : 0;
     for (size_t first = 0; rc == EXIT_OK && first < in->n;) {
         size_t count = in->n - first < (size_t)size ? in->n - first : (size_t)size;
         int n = fill_batch(run, in, first, count, bb, rep, &worst, reported_until);
@@ -475,7 +560,7 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
         if (rc == EXIT_INTERNAL && model_out_of_memory()) {
             rc = out_of_memory(run, in, bb, n, rep, &size);
             if (rc == EXIT_OK && n > 1) { /* the same images again, in smaller mini-batches */
-                reported_until = first + count;
+                reported_until = first + count > reported_until ? first + count : reported_until;
                 continue;
             }
             worst = rc == EXIT_INPUT ? EXIT_INPUT : worst;
@@ -568,7 +653,8 @@ static int finish_report(struct explain_run *run, struct report *rep)
                  run->opts.shard.n);
     int rc = report_write(rep, run->opts.out_dir, base);
     if (rc == EXIT_OK && run->opts.sheet)
-        rc = report_write_sheet(rep->root, run->opts.out_dir, run->opts.sheet);
+        rc = report_write_sheet(rep->root, run->opts.out_dir, run->opts.sheet,
+                                run->opts.colorbar, explain_colormap(run));
     return rc;
 }
 
@@ -615,6 +701,7 @@ int explain_run_open(struct explain_run *run, const struct method *m, const stru
     memset(run, 0, sizeof *run);
     int rc = run_settings(run, m, settings, what);
     run->method = m->resolve ? m->resolve(run) : m;
+    settle_sign(run);
     run->t_start = now_ms();
     run->opts.model = *mo;
     run->model = *model;
@@ -653,9 +740,32 @@ double explain_target_score(const struct batch *b, int i)
     return logits[i * classes + explain_target(b, i)];
 }
 
+/* The report's "display": the colour map, and the one range every picture
+ * shares (--scale batch or fixed). */
+static void set_report_display(const struct explain_run *run, struct report *rep)
+{
+    const struct display_scale *sc = &run->opts.scale;
+    int fixed = sc->kind == SCALE_FIXED, one = fixed || run->batch_range.seen;
+    report_set_display(rep, colormap_name(explain_colormap(run)), display_scale_name(sc->kind),
+                       run->method->signed_map ? map_sign_names[run->opts.sign] : NULL, one,
+                       fixed ? sc->lo : run->batch_range.lo, fixed ? sc->hi : run->batch_range.hi);
+}
+
+/* --scale batch: every map computed once for the run's range, before the
+ * pass that writes (memory stays flat at any number of images). */
+static int measure_batch_range(struct explain_run *run, struct input_list *in)
+{
+    struct report none = { 0 }; /* failures go into the writing pass's report */
+    run->batch_range.measuring = 1;
+    int rc = explain_all(run, in, &none);
+    run->batch_range.measuring = 0;
+    return rc == EXIT_INPUT ? EXIT_OK : rc;
+}
+
 int explain_main(const struct method *m, struct explain_run *run, const struct opt_operands *ops)
 {
     run->method = m = m->resolve ? m->resolve(run) : m; /* a variant may have been chosen */
+    settle_sign(run);
     run->t_start = now_ms();
     if (ops->n < 1)
         return fail(EXIT_USAGE, "no image given (usage: attrib %s IMAGE|DIR|-... [--class N])",
@@ -686,6 +796,10 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
         struct model_info mi = model_info(&run->model);
         rc = report_init(&rep, m->name, &mi, run->opts.shard.k, run->opts.shard.n);
     }
+    if (rc == EXIT_OK && run->opts.scale.kind == SCALE_BATCH && in.n > 1)
+        rc = measure_batch_range(run, &in);
+    if (rc == EXIT_OK && rep.root)
+        set_report_display(run, &rep);
     int worst = rc ? rc : explain_all(run, &in, &rep);
     if (rep.root && (worst == EXIT_OK || worst == EXIT_INPUT)) {
         double t1 = now_ms();

@@ -9,6 +9,8 @@
 
 #include "cli.h"
 #include "colormap.h"
+#include "display.h"
+#include "mapsign.h"
 #include "model.h"
 #include "summary.h"
 
@@ -23,7 +25,11 @@ struct explain_opts {
     const char *class_file; /* --class-file TSV */
     const char *layer;      /* --layer; NULL: the method's default */
     const char *out_dir;    /* -o */
-    int cmap;               /* --cmap: an enum colormap */
+    int sign;               /* --sign: an enum map_sign (the method's default without
+                               the option) */
+    int cmap;               /* --cmap: an enum colormap (auto: by the map's sign) */
+    struct display_scale scale; /* --scale */
+    int colorbar;           /* --colorbar: a labelled colour bar on the overlay */
     double alpha;           /* --alpha: weight of the heatmap in the overlay */
     double clip;            /* --clip: percent of hottest pixels drawn saturated */
     const char *raw;        /* --raw FILE (one image) */
@@ -64,6 +70,9 @@ struct method {
     const char *synopsis;    /* usage line(s) for --help and the man page */
     const char *description; /* what it computes and writes */
     int uses_layer;          /* accepts --layer (default: the Grad-CAM layer) */
+    int signed_map;          /* its map has a sign: accepts --sign */
+    int sign;                /* enum map_sign: the --sign default (or, without
+                                signed_map, what compute is given) */
     int in_eval;             /* in eval's default list */
     /* The method's own options: rows whose destinations are in its
      * parameters (run->params, a struct of the method's). Optional. */
@@ -89,6 +98,9 @@ struct explain_run {
     const char *layer; /* the layer in use (layer methods) */
     attrib_layer_view layer_view; /* how its output reads as [N, C, h, w] */
     double t_start;
+    /* --scale batch: a first pass over every image measures the range
+     * (measuring set, outputs skipped); the second draws with it. */
+    struct { int measuring, seen; float lo, hi; } batch_range;
     _Alignas(max_align_t) unsigned char params[METHOD_PARAMS_MAX];
 };
 
@@ -134,6 +146,13 @@ int explain_reference_pass(struct explain_run *run, struct batch *b);
 /* Image i's class (resolved) and its unnormalised score in b->res. */
 int64_t explain_target(const struct batch *b, int i);
 double explain_target_score(const struct batch *b, int i);
+
+/* Applies --sign to a signed map of n values (a method's compute calls
+ * this once it has the map, at whatever resolution the sign belongs to). */
+void explain_sign_map(const struct explain_run *run, float *map, size_t n);
+
+/* Whether the run's maps are drawn signed (--sign signed on a signed map). */
+int explain_signed(const struct explain_run *run);
 
 /* Shape of the batch for the shim: {n, 3, h, w}. */
 void batch_shape(const struct batch *b, int64_t shape[4]);

@@ -58,6 +58,9 @@ int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets
                         used[i], a->cam);
         if (rc)
             return rc;
+        /* the ReLU (--sign positive) belongs before the upsampling, as in
+         * the papers: relu(upsample(cam)) would differ */
+        explain_sign_map(run, a->cam, (size_t)h * w);
         s->layer = run->layer;
         s->layer_shape[0] = ch, s->layer_shape[1] = h, s->layer_shape[2] = w;
         s->cam = a->cam, s->cam_h = h, s->cam_w = w;

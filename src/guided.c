@@ -21,7 +21,8 @@ int modified_backward_compute(struct explain_run *run, struct batch *b,
     for (int i = 0; i < b->n; i++) {
         memcpy(b->a[i].chw, grad + i * per_image, per_image * sizeof(float));
         b->a[i].has_chw = 1;
-        heatmap_abs_channel_max(b->a[i].chw, 3, b->h, b->w, b->a[i].map);
+        heatmap_channel_max_magnitude(b->a[i].chw, 3, b->h, b->w, b->a[i].map);
+        explain_sign_map(run, b->a[i].map, (size_t)b->h * b->w);
     }
     return 0;
 }

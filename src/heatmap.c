@@ -24,14 +24,29 @@ void heatmap_abs_channel_max(const float *chw, int channels, int height, int wid
     }
 }
 
-void heatmap_abs_channel_sum(const float *chw, int channels, int height, int width, float *map)
+void heatmap_channel_max_magnitude(const float *chw, int channels, int height, int width,
+                                   float *map)
+{
+    size_t plane = (size_t)width * height;
+    for (size_t i = 0; i < plane; i++) {
+        float m = chw[i];
+        for (int c = 1; c < channels; c++) {
+            float v = chw[c * plane + i];
+            if (fabsf(v) > fabsf(m) || isnan(v))
+                m = v;
+        }
+        map[i] = m;
+    }
+}
+
+void heatmap_channel_sum(const float *chw, int channels, int height, int width, float *map)
 {
     size_t plane = (size_t)width * height;
     for (size_t i = 0; i < plane; i++) {
         float sum = 0;
         for (int c = 0; c < channels; c++)
             sum += chw[c * plane + i];
-        map[i] = fabsf(sum);
+        map[i] = sum;
     }
 }
 
@@ -239,9 +254,6 @@ void heatmap_gradcam(const float *act, const float *grad, int channels, int h, i
         for (size_t i = 0; i < plane; i++)
             cam[i] += weight * a[i];
     }
-    for (size_t i = 0; i < plane; i++)
-        if (cam[i] < 0) /* NaN stays NaN, for the caller to report */
-            cam[i] = 0;
 }
 
 void heatmap_render_gradient(const float *chw, int h, int w, unsigned char *rgb)

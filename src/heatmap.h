@@ -14,13 +14,19 @@
 /* map[y][x] = max over channels c of |chw[c][y][x]| (Simonyan et al. 2014). */
 void heatmap_abs_channel_max(const float *chw, int channels, int height, int width, float *map);
 
-/* map[y][x] = |sum over channels c of chw[c][y][x]|: the picture of
- * attributions that add up (integrated gradients, input x gradient), as
- * Captum's visualiser draws them. */
-void heatmap_abs_channel_sum(const float *chw, int channels, int height, int width, float *map);
+/* map[y][x] = the value of largest magnitude over channels, with its sign:
+ * the signed map whose |.| is heatmap_abs_channel_max's (gradients). */
+void heatmap_channel_max_magnitude(const float *chw, int channels, int height, int width,
+                                   float *map);
+
+/* map[y][x] = sum over channels c of chw[c][y][x]: the map of attributions
+ * that add up (integrated gradients, input x gradient), as Captum's
+ * visualiser reduces them. */
+void heatmap_channel_sum(const float *chw, int channels, int height, int width, float *map);
 
 /* Grad-CAM (Selvaraju et al.): w_k = mean over positions of grad_k;
- * cam = max(0, sum_k w_k act_k). act and grad are [channels, h, w]. */
+ * cam = sum_k w_k act_k, before the paper's ReLU (--sign applies it). act
+ * and grad are [channels, h, w]. */
 void heatmap_gradcam(const float *act, const float *grad, int channels, int h, int w,
                      float *cam);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colormap.h"
 #include "error.h"
 #include "fsutil.h"
 #include "report.h"
@@ -50,6 +51,8 @@ static const char style[] =
     "body{font-family:sans-serif;margin:1em;background:#f6f6f6;color:#222}"
     "h1{font-size:1.3em}.grid{display:flex;flex-wrap:wrap;gap:10px}"
     ".card{background:#fff;border:1px solid #ccc;padding:6px;width:470px}"
+    ".bar{display:inline-block;width:160px;height:10px;vertical-align:middle;"
+    "border:1px solid #999;margin:0 6px}.range{color:#666;font-size:.85em}"
     ".card.failed{border-color:#c00;color:#900}.pics{display:flex;gap:4px}"
     ".pics img{width:150px;height:150px;object-fit:contain;background:#eee}"
     ".cap{font-size:.85em;margin-top:4px;word-break:break-all}button{margin-right:4px}";
@@ -64,6 +67,53 @@ static const char script[] =
     "for(var i=0;i<im.length;i++)if(im[i].complete&&im[i].naturalWidth>0)ok++;"
     "document.body.dataset.loaded=ok;document.body.dataset.broken=im.length-ok;"
     "document.getElementById('status').textContent=ok+' of '+im.length+' pictures shown';});";
+
+/* A CSS gradient of colour map cm, as the pictures use it (low on the left). */
+static void gradient(struct buffer *b, enum colormap cm)
+{
+    enum { STOPS = 9 };
+    put(b, "<span class=\"bar\" style=\"background:linear-gradient(to right");
+    for (int i = 0; i < STOPS; i++) {
+        unsigned char rgb[3];
+        char stop[32];
+        colormap_apply(cm, (float)i / (STOPS - 1), rgb);
+        snprintf(stop, sizeof stop, ",#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+        put(b, stop);
+    }
+    put(b, ")\"></span>");
+}
+
+/* The run's colours: the colour map as a bar, with the shared range or a
+ * note that each picture has its own (shown on its card). */
+static void display_line(struct buffer *b, const cJSON *root)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "display");
+    enum colormap cm;
+    if (!d || colormap_from_name(record_text(root, "display", "cmap"), &cm) != 0)
+        return;
+    char buf[160];
+    put(b, "<p class=\"scale\">colours: ");
+    esc(b, record_text(root, "display", "cmap"));
+    if (*record_text(root, "display", "sign")) {
+        put(b, ", sign ");
+        esc(b, record_text(root, "display", "sign"));
+    }
+    put(b, ", scale ");
+    esc(b, record_text(root, "display", "scale"));
+    put(b, ": ");
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d, "low"))) {
+        snprintf(buf, sizeof buf, "%.4g", record_number(root, "display", "low"));
+        put(b, buf);
+        gradient(b, cm);
+        snprintf(buf, sizeof buf, "%.4g (every picture)", record_number(root, "display", "high"));
+        put(b, buf);
+    } else {
+        put(b, "low");
+        gradient(b, cm);
+        put(b, "high, each picture its own range (on its card)");
+    }
+    put(b, "</p>\n");
+}
 
 static void card(struct buffer *b, const cJSON *o, const char *dir)
 {
@@ -106,6 +156,10 @@ static void card(struct buffer *b, const cJSON *o, const char *dir)
                  record_number(o, "top1", "index"));
         put(b, buf);
         esc(b, record_text(o, "top1", "label"));
+        char range[128];
+        snprintf(range, sizeof range, "<br><span class=\"range\">colours from %.4g to %.4g</span>",
+                 record_number(o, "map", "display_low"), record_number(o, "map", "display_high"));
+        put(b, range);
         put(b, "</div>");
     } else {
         put(b, "<div class=\"cap\"><b>");
@@ -135,6 +189,7 @@ int report_write_html(const cJSON *root, const char *dir)
              record_number(root, "totals", "images"), record_number(root, "totals", "ok"),
              record_number(root, "totals", "failed"));
     put(&b, totals ? buf : "</h1>\n");
+    display_line(&b, root);
     put(&b, "<p>Sort by <button onclick=\"sortBy('name')\">name</button>"
             "<button onclick=\"sortBy('class')\">class</button>"
             "<button onclick=\"sortBy('prob')\">probability</button></p>\n"

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "colorbar.h"
 #include "heatmap.h"
 #include "png.h"
 
@@ -14,9 +15,26 @@ struct worker {
     int first, step, n;
     enum colormap cm;
     float alpha;
+    int colorbar;
 };
 
-static void encode_one(struct picture_job *j, enum colormap cm, float alpha)
+/* The overlay's PNG, with a colour bar beside it if asked for. */
+static int encode_overlay(struct picture_job *j, const unsigned char *px, enum colormap cm,
+                          int colorbar)
+{
+    const struct image *img = j->img;
+    if (!colorbar)
+        return png_encode(img->width, img->height, 3, px, &j->overlay);
+    struct canvas c;
+    int rc = colorbar_attach(px, img->width, img->height, cm, j->s->display_lo, j->s->display_hi,
+                             &c);
+    if (rc == 0)
+        rc = png_encode(c.w, c.h, 3, c.px, &j->overlay);
+    canvas_free(&c);
+    return rc;
+}
+
+static void encode_one(struct picture_job *j, enum colormap cm, float alpha, int colorbar)
 {
     const struct summary *s = j->s;
     const struct image *img = j->img;
@@ -36,7 +54,7 @@ static void encode_one(struct picture_job *j, enum colormap cm, float alpha)
         failed = heatmap_overlay(img, s->region, j->a->map, s->map_w, s->map_h, lo, hi, cm, alpha,
                                  px) != 0;
     if (!failed)
-        failed = png_encode(img->width, img->height, 3, px, &j->overlay) != 0;
+        failed = encode_overlay(j, px, cm, colorbar) != 0;
     free(px);
     j->failed = failed;
 }
@@ -45,11 +63,12 @@ static void *work(void *arg)
 {
     struct worker *w = arg;
     for (int i = w->first; i < w->n; i += w->step)
-        encode_one(&w->jobs[i], w->cm, w->alpha);
+        encode_one(&w->jobs[i], w->cm, w->alpha, w->colorbar);
     return NULL;
 }
 
-void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap cm, float alpha)
+void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap cm, float alpha,
+                     int colorbar)
 {
     if (threads > n)
         threads = n;
@@ -61,7 +80,7 @@ void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap
     pthread_t tid[MAX_ENCODERS];
     int started[MAX_ENCODERS] = { 0 };
     for (int t = 0; t < threads; t++)
-        w[t] = (struct worker){ jobs, t, threads, n, cm, alpha };
+        w[t] = (struct worker){ jobs, t, threads, n, cm, alpha, colorbar };
     /* a thread that cannot start leaves its share to the calling thread */
     for (int t = 1; t < threads; t++)
         started[t] = pthread_create(&tid[t], NULL, work, &w[t]) == 0;

@@ -18,8 +18,10 @@ struct picture_job {
     int failed;                     /* out of memory */
 };
 
-/* Encodes jobs[0..n) on up to threads threads (the calling one included). */
-void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap cm, float alpha);
+/* Encodes jobs[0..n) on up to threads threads (the calling one included);
+ * colorbar: the overlays get a labelled colour bar. */
+void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap cm, float alpha,
+                     int colorbar);
 /* Frees a job's buffers. */
 void pictures_free(struct picture_job *job);
 

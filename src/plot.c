@@ -1,6 +1,7 @@
 /* plot.c - line charts as PNG: the curves of `attrib eval`. */
 #include "plot.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "canvas.h"
@@ -24,25 +25,30 @@ static const unsigned char white[3] = { 255, 255, 255 }, black[3] = { 0, 0, 0 },
 static void panel(struct canvas *c, int x0, int y0, const struct plot_panel *p, int nseries)
 {
     char tick[16];
+    const double lo = p->y_min == p->y_max ? 0 : p->y_min, hi = p->y_min == p->y_max ? 1 : p->y_max;
     canvas_text(c, x0, y0 - 28, p->title, PANEL_W, black);
-    for (int t = 0; t <= 4; t++) { /* grid and ticks at 0, 0.25, ..., 1 */
+    for (int t = 0; t <= 4; t++) { /* grid and ticks at quarters of each axis */
         int gx = x0 + t * PANEL_W / 4, gy = y0 + PANEL_H - t * PANEL_H / 4;
         canvas_fill(c, gx, y0, 1, PANEL_H, grid);
         canvas_fill(c, x0, gy, PANEL_W, 1, grid);
         snprintf(tick, sizeof tick, "%.2g", t / 4.0);
         canvas_text(c, gx - canvas_text_width(tick) / 2, y0 + PANEL_H + 4, tick, 40, black);
+        snprintf(tick, sizeof tick, "%.2g", lo + (hi - lo) * t / 4.0);
         canvas_text(c, x0 - 6 - canvas_text_width(tick), gy - 4, tick, 40, black);
     }
     canvas_fill(c, x0, y0, 1, PANEL_H + 1, black); /* axes */
     canvas_fill(c, x0, y0 + PANEL_H, PANEL_W + 1, 1, black);
     canvas_text(c, x0 + PANEL_W / 2 - canvas_text_width(p->x_label) / 2, y0 + PANEL_H + 18,
                 p->x_label, PANEL_W, black);
-    canvas_text(c, x0, y0 - 14, "class probability", PANEL_W, black);
+    canvas_text(c, x0, y0 - 14, p->y_label ? p->y_label : "class probability", PANEL_W, black);
     for (int s = 0; s < nseries; s++)
         for (int k = 1; k < p->points; k++) {
+            double a = p->y[s][k - 1], b = p->y[s][k];
+            if (isnan(a) || isnan(b))
+                continue;
             double xa = x0 + (double)(k - 1) / (p->points - 1) * PANEL_W;
             double xb = x0 + (double)k / (p->points - 1) * PANEL_W;
-            double ya = y0 + (1 - p->y[s][k - 1]) * PANEL_H, yb = y0 + (1 - p->y[s][k]) * PANEL_H;
+            double ya = y0 + (hi - a) / (hi - lo) * PANEL_H, yb = y0 + (hi - b) / (hi - lo) * PANEL_H;
             canvas_line(c, xa, ya, xb, yb, LINE_W, palette[s % 10]);
         }
 }

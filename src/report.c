@@ -29,6 +29,20 @@ int report_init(struct report *r, const char *method, const struct model_info *m
     return r->images ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
 }
 
+void report_set_display(struct report *r, const char *cmap, const char *scale, const char *sign,
+                        int have_range, double low, double high)
+{
+    cJSON *d = cJSON_AddObjectToObject(r->root, "display");
+    cJSON_AddStringToObject(d, "cmap", cmap);
+    cJSON_AddStringToObject(d, "scale", scale);
+    if (sign)
+        cJSON_AddStringToObject(d, "sign", sign);
+    if (have_range) {
+        cJSON_AddNumberToObject(d, "low", low);
+        cJSON_AddNumberToObject(d, "high", high);
+    }
+}
+
 void report_free(struct report *r)
 {
     cJSON_Delete(r->root);
@@ -67,6 +81,8 @@ int report_add(struct report *r, size_t index, const char *name, const struct su
     cJSON_AddNumberToObject(m, "mean", s->stats.mean);
     cJSON_AddNumberToObject(m, "center_x", s->map_w ? (s->stats.com_x + 0.5) / s->map_w : 0);
     cJSON_AddNumberToObject(m, "center_y", s->map_h ? (s->stats.com_y + 0.5) / s->map_h : 0);
+    cJSON_AddNumberToObject(m, "display_low", s->display_lo);
+    cJSON_AddNumberToObject(m, "display_high", s->display_hi);
     if (s->layer)
         cJSON_AddStringToObject(o, "layer", s->layer);
     cJSON *out = cJSON_AddObjectToObject(o, "outputs");

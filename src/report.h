@@ -23,6 +23,12 @@ int report_init(struct report *r, const char *method, const struct model_info *m
                 long shard_k, long shard_n);
 void report_free(struct report *r);
 
+/* How the run's pictures are coloured: "display" in the root, {cmap, scale,
+ * sign (NULL: an unsigned method), and low/high when one range holds for
+ * every image (have_range)}; index.html draws it as a colour bar. */
+void report_set_display(struct report *r, const char *cmap, const char *scale, const char *sign,
+                        int have_range, double low, double high);
+
 /* A record for an explained image; output paths are stored relative to
  * out_dir. index is the image's position in the whole input list. */
 int report_add(struct report *r, size_t index, const char *name, const struct summary *s,
@@ -41,7 +47,9 @@ int report_write_html(const cJSON *root, const char *dir);
 int report_write_tables(cJSON *root, const char *dir, const char *base, double seconds);
 
 /* Draws a contact sheet of root's records into file (relative to dir
- * unless absolute): overlay and heatmap of each image with its label. */
-int report_write_sheet(const cJSON *root, const char *dir, const char *file);
+ * unless absolute): overlay and heatmap of each image with its label, and
+ * with colorbar a colour bar of colour map cm under each heatmap. */
+int report_write_sheet(const cJSON *root, const char *dir, const char *file, int colorbar,
+                       enum colormap cm);
 
 #endif

@@ -10,6 +10,7 @@
 
 
 #include "canvas.h"
+#include "colorbar.h"
 #include "error.h"
 #include "fsutil.h"
 #include "image.h"
@@ -23,6 +24,8 @@ enum {
     COLUMNS = 4,
     CELL_W = 2 * TILE + 3 * GAP,
     CELL_H = TILE + LABEL_H + 2 * GAP,
+    BAR_ROW_H = 22,    /* --colorbar: a bar and its end values under the heatmap */
+    BAR_H = 8,
 };
 
 static const unsigned char black[3] = { 0, 0, 0 };
@@ -64,7 +67,8 @@ static void picture(struct canvas *c, int x, int y, const char *dir, const char 
     stbi_image_free(p);
 }
 
-int report_write_sheet(const cJSON *root, const char *dir, const char *file)
+int report_write_sheet(const cJSON *root, const char *dir, const char *file, int colorbar,
+                       enum colormap cm)
 {
     static const unsigned char white[3] = { 255, 255, 255 }, red[3] = { 240, 200, 200 };
     const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images"), *o;
@@ -72,13 +76,14 @@ int report_write_sheet(const cJSON *root, const char *dir, const char *file)
     if (n < 1)
         return fail(EXIT_INPUT, "--sheet: no images to draw");
     int cols = n < COLUMNS ? n : COLUMNS, rows = (n + cols - 1) / cols;
+    const int cell_h = CELL_H + (colorbar ? BAR_ROW_H : 0);
     struct canvas c;
-    if (canvas_create(&c, cols * CELL_W + GAP, rows * CELL_H + GAP, white))
+    if (canvas_create(&c, cols * CELL_W + GAP, rows * cell_h + GAP, white))
         return fail(EXIT_INTERNAL, "out of memory for a %dx%d sheet", cols * CELL_W + GAP,
-                    rows * CELL_H + GAP);
+                    rows * cell_h + GAP);
     int i = 0;
     cJSON_ArrayForEach(o, images) {
-        int x = GAP + (i % cols) * CELL_W, y = GAP + (i / cols) * CELL_H;
+        int x = GAP + (i % cols) * CELL_W, y = GAP + (i / cols) * cell_h;
         char line[160];
         if (strcmp(record_text(o, "status", NULL), "ok") == 0) {
             picture(&c, x, y, dir, record_text(o, "outputs", "overlay"));
@@ -88,6 +93,10 @@ int report_write_sheet(const cJSON *root, const char *dir, const char *file)
             snprintf(line, sizeof line, "%.0f %s  p=%.3f", record_number(o, "target", "index"),
                      record_text(o, "target", "label"), record_number(o, "target", "probability"));
             canvas_text(&c, x, y + TILE + 16, line, CELL_W - GAP, black);
+            if (colorbar) /* this image's range, under its heatmap */
+                colorbar_horizontal(&c, x + TILE + GAP, y + TILE + LABEL_H, TILE, BAR_H, cm,
+                                    (float)record_number(o, "map", "display_low"),
+                                    (float)record_number(o, "map", "display_high"));
         } else {
             canvas_fill(&c, x, y, 2 * TILE + GAP, TILE, red);
             snprintf(line, sizeof line, "failed: %s", record_text(o, "name", NULL));

@@ -78,14 +78,25 @@ static const char *const search[] = { "", "../lib/attrib/" };
     X(const float *, attrib_result_attention,                                                 \
       (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
     X(const float *, attrib_result_attention_grad,                                            \
-      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)
+      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
+    X(attrib_status, attrib_model_parameters, (attrib_model *model, attrib_params **out),     \
+      (model, out), ATTRIB_E_MODEL)                                                           \
+    X(size_t, attrib_params_count, (const attrib_params *params), (params), 0)                \
+    X(attrib_status, attrib_params_get,                                                       \
+      (const attrib_params *params, size_t i, const char **name, const float **values,       \
+       int64_t *numel),                                                                        \
+      (params, i, name, values, numel), ATTRIB_E_MODEL)                                       \
+    X(attrib_status, attrib_model_set_parameter,                                              \
+      (attrib_model *model, const char *name, const float *values, int64_t numel),           \
+      (model, name, values, numel), ATTRIB_E_MODEL)
 
 /* Functions that free or only read a handle: before the library is loaded
  * there is no handle, so they do nothing. */
 #define SHIM_RELEASERS(X)                                                         \
     X(attrib_model_free, attrib_model *model, model)                              \
     X(attrib_result_free, attrib_result *res, res)                                \
-    X(attrib_layers_free, attrib_layers *layers, layers)
+    X(attrib_layers_free, attrib_layers *layers, layers)                          \
+    X(attrib_params_free, attrib_params *params, params)
 
 static struct {
     void *handle;

@@ -100,6 +100,11 @@ static cJSON *stats_json(const struct summary *s)
     add_num(d, "low", s->display_lo);
     add_num(d, "high", s->display_hi);
     add_num(d, "clip_percent", s->clip);
+    cJSON_AddStringToObject(d, "scale", s->scale ? s->scale : "image");
+    if (s->sign) {
+        cJSON_AddStringToObject(d, "sign", s->sign);
+        cJSON_AddStringToObject(d, "sign_convention", s->sign_convention);
+    }
     return o;
 }
 

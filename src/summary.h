@@ -61,6 +61,9 @@ struct summary {
     const float *cam;
     int cam_w, cam_h;
     float display_lo, display_hi; /* values drawn as the colour map's ends */
+    const char *sign;             /* a signed method's --sign ("absolute"); NULL: none */
+    const char *sign_convention;  /* what the map holds under it */
+    const char *scale;            /* --scale: "image", "batch" or "fixed"; NULL: image */
     double clip;                  /* --clip percent */
     struct output_file outputs[SUMMARY_MAX_OUTPUTS];
     int noutputs;

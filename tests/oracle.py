@@ -694,3 +694,105 @@ def deletion_insertion(module, x, saliency_map, target, steps, threads=2):
         return y, (y.sum() - y[0] / 2 - y[-1] / 2) / steps
 
     return curve(x, torch.zeros_like(x)), curve(blurred, x)
+
+
+# --- Sanity checks (Adebayo et al. 2018) -------------------------------------
+# The randomisation and the similarity measures, written from attrib's
+# documented definitions (attrib sanity --help, docs) and the papers.
+
+def parameter_block(name):
+    """The block a parameter belongs to: its module path cut after the first
+    numeric component, else after the first component ending in a digit,
+    else the whole path; a root parameter is its own block."""
+    parts = name.split(".")[:-1]
+    if not parts:
+        return name
+    for i, p in enumerate(parts):
+        if p.isdigit():
+            return ".".join(parts[:i + 1])
+    for i, p in enumerate(parts):
+        if p[-1:].isdigit():
+            return ".".join(parts[:i + 1])
+    return ".".join(parts)
+
+
+def parameter_blocks(module):
+    """Blocks in order of first appearance among named_parameters."""
+    out = []
+    for name, _ in module.named_parameters():
+        b = parameter_block(name)
+        if b not in out:
+            out.append(b)
+    return out
+
+
+def redraw(module, blocks, seed, trained):
+    """Sets the parameters of the given blocks to Gaussian draws with each
+    tensor's own mean and (population) standard deviation, tensor i drawn
+    from Xoshiro(seed + i); the others back to their trained values."""
+    with torch.no_grad():
+        for i, (name, p) in enumerate(module.named_parameters()):
+            orig = trained[name]
+            if parameter_block(name) in blocks:
+                v = orig.double().flatten().numpy()
+                z = Xoshiro(seed + i).normals(v.size).astype(np.float64)
+                new = (v.mean() + v.std() * z).astype(np.float32)
+                p.copy_(torch.from_numpy(new).view_as(p))
+            else:
+                p.copy_(orig)
+
+
+def ranks(v):
+    """1-based ranks, ties sharing their average."""
+    v = np.asarray(v, dtype=np.float64).ravel()
+    order = np.argsort(v, kind="mergesort")
+    sorted_v = v[order]
+    r = np.empty(v.size)
+    i = 0
+    while i < v.size:
+        j = i
+        while j + 1 < v.size and sorted_v[j + 1] == sorted_v[i]:
+            j += 1
+        r[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return r
+
+
+def spearman(a, b):
+    ra, rb = ranks(a), ranks(b)
+    ra -= ra.mean()
+    rb -= rb.mean()
+    d = np.sqrt((ra * ra).sum() * (rb * rb).sum())
+    return float((ra * rb).sum() / d) if d > 0 else float("nan")
+
+
+def normalise_abs(m):
+    """|m| over its 99th percentile (nearest rank from the top), clipped to 1."""
+    a = np.abs(np.asarray(m, dtype=np.float64)).ravel()
+    k = int(np.floor(0.01 * a.size)) + 1  # the k-th largest
+    p = np.sort(a)[::-1][k - 1]
+    out = np.minimum(a / p, 1.0) if p > 0 else np.zeros_like(a)
+    return out.reshape(np.shape(m))
+
+
+def ssim(a, b, win=7):
+    """Mean SSIM over every win x win window (uniform weights, sample
+    covariances, K1 0.01, K2 0.03, data range 1): scikit-image's defaults."""
+    from numpy.lib.stride_tricks import sliding_window_view as windows
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    wa, wb = windows(a, (win, win)), windows(b, (win, win))
+    n = win * win
+    ma, mb = wa.mean(axis=(2, 3)), wb.mean(axis=(2, 3))
+    va = ((wa - ma[..., None, None]) ** 2).sum(axis=(2, 3)) / (n - 1)
+    vb = ((wb - mb[..., None, None]) ** 2).sum(axis=(2, 3)) / (n - 1)
+    cov = ((wa - ma[..., None, None]) * (wb - mb[..., None, None])).sum(axis=(2, 3)) / (n - 1)
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    s = (2 * ma * mb + c1) * (2 * cov + c2) / ((ma ** 2 + mb ** 2 + c1) * (va + vb + c2))
+    return float(s.mean())
+
+
+def largest_channel(chw):
+    """The signed value of the channel with the largest magnitude."""
+    chw = np.asarray(chw)
+    idx = np.abs(chw).argmax(0)
+    return np.take_along_axis(chw, idx[None], 0)[0]

@@ -103,7 +103,7 @@ def test_unreadable_image_is_refused(tmp_path, out):
     (["--class", ""], "got ''"),
     (["--class"], "needs a value"),
     (["--alpha", "2"], "--alpha"),
-    (["--cmap", "rainbow"], "--cmap must be one of gray, jet, viridis, inferno; got 'rainbow'"),
+    (["--cmap", "rainbow"], "--cmap must be one of gray, jet, viridis, inferno, rdbu, auto; got 'rainbow'"),
     (["--threads", "0"], "--threads"),
     (["--resize", "squash"], "--resize must be one of stretch, crop"),
     (["--frobnicate"], "--frobnicate"),

@@ -68,6 +68,9 @@ def bad_values(o):
     if kind == "custom" and o["name"] == "device":
         return [("", "--device must be"), ("gpu", "--device must be"),
                 ("cuda:-1", "--device cuda:N")]
+    if kind == "custom" and o["name"] == "scale":
+        return [("5:1", "VMIN must be below VMAX"), ("wide", "--scale must be"),
+                ("0:x", "--scale VMAX must be a number")]
     return [("", "needs a value")]
 
 
@@ -143,6 +146,8 @@ def good_value(o, tmp):
         return "cpu"
     if o["name"] == "baseline":
         return "blur"
+    if o["name"] == "scale":
+        return "-0.5:0.5"
     if o["name"] == "methods":
         return "saliency,integrated-gradients:steps=2"
     return str(tmp / "x")

@@ -23,6 +23,7 @@ extern "C" {
 typedef struct attrib_model attrib_model;   /* a loaded TorchScript classifier */
 typedef struct attrib_result attrib_result; /* outputs of one pass over a batch */
 typedef struct attrib_layers attrib_layers; /* the submodule outputs of a model */
+typedef struct attrib_params attrib_params; /* a host copy of a model's parameters */
 
 typedef enum attrib_status {
     ATTRIB_OK = 0,
@@ -159,6 +160,23 @@ attrib_status attrib_layers_get(const attrib_layers *layers, size_t i, const cha
                                 const char **op, int64_t *value_id, int64_t shape[8],
                                 int *ndim);
 void attrib_layers_free(attrib_layers *layers);
+
+/* A copy of the model's parameters in host float32, in the module's own
+ * order (named_parameters: definition order, which is forward order for
+ * sequential models). */
+attrib_status attrib_model_parameters(attrib_model *model, attrib_params **out);
+size_t attrib_params_count(const attrib_params *params);
+/* Entry i: its dotted name ("features.3.conv.0.weight"), values and count. */
+attrib_status attrib_params_get(const attrib_params *params, size_t i, const char **name,
+                                const float **values, int64_t *numel);
+void attrib_params_free(attrib_params *params);
+
+/* Overwrites the parameter called name with numel host floats, in its own
+ * shape and on its device (sanity checks re-draw weights); graph variants
+ * built from the old values are dropped. ATTRIB_E_ARG: no such parameter,
+ * or numel is not its size. */
+attrib_status attrib_model_set_parameter(attrib_model *model, const char *name,
+                                         const float *values, int64_t numel);
 
 /* Logits [n, classes], row-major. */
 const float *attrib_result_logits(const attrib_result *res, int64_t *n,

@@ -3,10 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canvas.h"
 #include "check.h"
+#include "colorbar.h"
 #include "colormap.h"
+#include "display.h"
 #include "error.h"
 #include "heatmap.h"
+#include "mapsign.h"
 #include "tests.h"
 
 void saliency_takes_the_largest_magnitude_over_channels(void)
@@ -130,4 +134,107 @@ void overlay_mixes_inside_the_region_and_dims_outside(void)
     heatmap_overlay(&img, region, map, 1, 1, 2.0f, 3.0f, CMAP_GRAY, 0.5f, rgb);
     CHECK(rgb[3 * 2] == 128); /* white mixed with black, half and half */
     image_free(&img);
+}
+
+void signed_maps_keep_the_largest_channels_sign_or_add_the_channels(void)
+{
+    /* 3 channels of a 1x2 image, as in the saliency test */
+    const float chw[6] = { 0.1f, -3.0f, -0.5f, 2.0f, 0.2f, 1.0f };
+    float map[2];
+    heatmap_channel_max_magnitude(chw, 3, 1, 2, map);
+    CHECK_NEAR(map[0], -0.5, 1e-7); /* |.| gives saliency's 0.5 */
+    CHECK_NEAR(map[1], -3.0, 1e-7);
+    heatmap_channel_sum(chw, 3, 1, 2, map);
+    CHECK_NEAR(map[0], -0.2, 1e-7);
+    CHECK_NEAR(map[1], 0.0, 1e-7);
+}
+
+void sign_choices_show_all_evidence_or_one_side_of_it(void)
+{
+    const float v[4] = { -2.0f, 0.0f, 3.0f, NAN };
+    const float want[4][3] = { { 2, 0, 3 }, { 0, 0, 3 }, { 2, 0, 0 }, { -2, 0, 3 } };
+    for (int s = SIGN_ABSOLUTE; s <= SIGN_SIGNED; s++) {
+        float m[4];
+        memcpy(m, v, sizeof m);
+        map_sign_apply((enum map_sign)s, m, 4);
+        for (int i = 0; i < 3; i++)
+            CHECK_NEAR(m[i], want[s][i], 0);
+        CHECK(!signbit(m[1])); /* no -0 in a picture's or a file's numbers */
+        CHECK(isnan(m[3]));    /* left for the driver to report */
+    }
+    CHECK(strcmp(map_sign_names[SIGN_NEGATIVE], "negative") == 0);
+    CHECK(strstr(map_sign_convention(SIGN_NEGATIVE), "max(-attribution, 0)") != NULL);
+}
+
+void signed_maps_are_drawn_on_a_range_centred_on_zero(void)
+{
+    float map[100], lo, hi;
+    for (int i = 0; i < 100; i++)
+        map[i] = (float)(i - 20); /* -20 .. 79 */
+    CHECK(display_range(map, 100, 0, 0, &lo, &hi) == EXIT_OK);
+    CHECK_NEAR(lo, -20, 0);
+    CHECK_NEAR(hi, 79, 0);
+    CHECK(display_range(map, 100, 1, 0, &lo, &hi) == EXIT_OK);
+    CHECK_NEAR(lo, -79, 0);
+    CHECK_NEAR(hi, 79, 0);
+    CHECK(display_range(map, 100, 1, 10, &lo, &hi) == EXIT_OK); /* 90th percentile of |v| */
+    CHECK_NEAR(hi, 69, 0);
+    CHECK_NEAR(lo, -hi, 0);
+}
+
+void scale_takes_image_batch_or_an_increasing_pair(void)
+{
+    struct display_scale s;
+    CHECK(parse_display_scale(NULL, "batch", &s) == EXIT_OK && s.kind == SCALE_BATCH);
+    CHECK(parse_display_scale(NULL, "image", &s) == EXIT_OK && s.kind == SCALE_IMAGE);
+    CHECK(parse_display_scale(NULL, "-1e-3:0.5", &s) == EXIT_OK && s.kind == SCALE_FIXED);
+    CHECK_NEAR(s.lo, -1e-3, 0);
+    CHECK_NEAR(s.hi, 0.5, 0);
+    const char *bad[] = { "5:1", "1:1", "x", "1:", ":1", "1:2:3", "nan:1", "0:inf", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK(parse_display_scale(NULL, bad[i], &s) == EXIT_USAGE);
+        CHECK(strstr(error_message(), "--scale") != NULL);
+        clear_error();
+    }
+}
+
+void diverging_map_is_blue_below_near_white_at_zero_and_red_above(void)
+{
+    unsigned char lo[3], mid[3], hi[3];
+    colormap_apply(CMAP_RDBU, 0.0f, lo);
+    colormap_apply(CMAP_RDBU, 0.5f, mid);
+    colormap_apply(CMAP_RDBU, 1.0f, hi);
+    CHECK(lo[0] == 5 && lo[1] == 48 && lo[2] == 97);   /* ColorBrewer RdBu #053061 */
+    CHECK(hi[0] == 103 && hi[1] == 0 && hi[2] == 31);  /* #67001f */
+    CHECK(mid[0] > 240 && mid[1] > 240 && mid[2] > 240); /* #f7f7f7, near white */
+    CHECK(colormap_resolve(CMAP_AUTO, 1) == CMAP_RDBU);
+    CHECK(colormap_resolve(CMAP_AUTO, 0) == CMAP_INFERNO);
+    CHECK(colormap_resolve(CMAP_GRAY, 1) == CMAP_GRAY);
+}
+
+void colour_bar_runs_from_low_at_the_bottom_to_high_at_the_top(void)
+{
+    enum { W = 30, H = 120 };
+    unsigned char px[W * H * 3];
+    memset(px, 77, sizeof px);
+    struct canvas c;
+    CHECK(colorbar_attach(px, W, H, CMAP_GRAY, -1.0f, 1.0f, &c) == EXIT_OK);
+    CHECK(c.w == W + COLORBAR_STRIP_W && c.h == H);
+    CHECK(c.px[3 * (10 * c.w + 5)] == 77); /* the picture is kept */
+    int x = W + 8 + 7;                     /* the middle of the bar */
+    unsigned char top = c.px[3 * (8 * c.w + x)], bottom = c.px[3 * ((H - 9) * c.w + x)];
+    CHECK(top == 255 && bottom == 0);
+    int dark = 0; /* the labels: black text right of the bar */
+    for (int y = 0; y < H; y++)
+        for (int i = W + 8 + 14 + 5; i < c.w; i++)
+            dark += c.px[3 * (y * c.w + i)] == 0;
+    CHECK(dark > 30);
+    canvas_free(&c);
+    /* a picture lower than the bar gets a taller canvas, white below */
+    CHECK(colorbar_attach(px, W, 10, CMAP_GRAY, 0.0f, 1.0f, &c) == EXIT_OK);
+    CHECK(c.h > 10 && c.px[3 * ((c.h - 1) * c.w + 2)] == 255);
+    canvas_free(&c);
+    char label[32];
+    colorbar_label(-0.012345f, label, sizeof label);
+    CHECK(strcmp(label, "-0.0123") == 0);
 }

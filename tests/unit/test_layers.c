@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "mapsign.h"
 #include "heatmap.h"
 #include "layers.h"
 #include "tests.h"
@@ -71,15 +72,18 @@ void layer_names_for_messages_list_shallow_feature_maps(void)
     CHECK(layer_depth("layer4.1.conv2") == 3);
 }
 
-void gradcam_weights_channels_by_mean_gradient_and_rectifies(void)
+void gradcam_weights_channels_by_mean_gradient_and_rectifies_under_positive_sign(void)
 {
     /* 2 channels of 1x2: weights 1 and -0.5. */
     const float act[4] = { 1.0f, 2.0f, 4.0f, 1.0f };
     const float grad[4] = { 1.0f, 1.0f, -1.0f, 0.0f };
     float cam[2];
     heatmap_gradcam(act, grad, 2, 1, 2, cam);
-    CHECK_NEAR(cam[0], 0.0, 1e-7);  /* 1 - 2 < 0: rectified */
+    CHECK_NEAR(cam[0], -1.0, 1e-7); /* 1 - 2: the sum before the ReLU */
     CHECK_NEAR(cam[1], 1.5, 1e-7);  /* 2 - 0.5 */
+    map_sign_apply(SIGN_POSITIVE, cam, 2);
+    CHECK_NEAR(cam[0], 0.0, 1e-7); /* rectified, as the paper draws it */
+    CHECK_NEAR(cam[1], 1.5, 1e-7);
 }
 
 void gradient_picture_is_mid_grey_on_average(void)

@@ -1,14 +1,19 @@
 /* Unit tests of the pure-C parts of the newer methods: integration rules,
  * CAM weightings, baselines and deletion/insertion curves. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "baseline.h"
 #include "cam.h"
 #include "check.h"
+#include "mapsign.h"
 #include "curves.h"
 #include "error.h"
+#include "heatmap.h"
 #include "quadrature.h"
+#include "redraw.h"
+#include "similarity.h"
 #include "tests.h"
 
 void gauss_legendre_integrates_polynomials_exactly(void)
@@ -62,8 +67,10 @@ void eigencam_finds_the_dominant_pattern_with_a_positive_sign(void)
         act[8 + i] = 3 * p[i] + 0.01f * q[i];
     }
     CHECK(cam_eigen(act, 3, 2, 2, cam) == EXIT_OK);
-    /* the centred pattern (-1.5 .. 1.5) times |(2, 1, 3)|, rectified */
+    /* the centred pattern (-1.5 .. 1.5) times |(2, 1, 3)|; rectified by --sign */
     double scale = sqrt(14.0);
+    CHECK_NEAR(cam[0], -1.5 * scale, 1e-2);
+    map_sign_apply(SIGN_POSITIVE, cam, 4);
     CHECK_NEAR(cam[0], 0, 1e-3);
     CHECK_NEAR(cam[2], 0.5 * scale, 1e-2);
     CHECK_NEAR(cam[3], 1.5 * scale, 1e-2);
@@ -137,4 +144,114 @@ void curves_change_the_right_pixels_and_auc_is_trapezoidal(void)
     CHECK_NEAR(curve_auc(y, 3), 0.5, 1e-15);
     const double flat[5] = { 0.25, 0.25, 0.25, 0.25, 0.25 };
     CHECK_NEAR(curve_auc(flat, 5), 0.25, 1e-15);
+}
+
+void spearman_ranks_ties_by_their_average_and_ignores_scale(void)
+{
+    const float a[5] = { 1, 2, 3, 4, 5 }, b[5] = { 10, 20, 30, 40, 1000 };
+    const float rev[5] = { 5, 4, 3, 2, 1 }, flat[5] = { 2, 2, 2, 2, 2 };
+    CHECK_NEAR(similarity_spearman(a, b, 5), 1.0, 1e-12);   /* monotone: 1, whatever the scale */
+    CHECK_NEAR(similarity_spearman(a, rev, 5), -1.0, 1e-12);
+    CHECK(isnan(similarity_spearman(a, flat, 5)));          /* no ranks to correlate */
+    /* ties: b ranks (1, 2.5, 2.5, 4, 5); Pearson of the ranks by hand */
+    const float t[5] = { 1, 3, 3, 4, 5 };
+    double ra[5] = { 1, 2, 3, 4, 5 }, rb[5] = { 1, 2.5, 2.5, 4, 5 }, sab = 0, saa = 0, sbb = 0;
+    for (int i = 0; i < 5; i++) {
+        sab += (ra[i] - 3) * (rb[i] - 3);
+        saa += (ra[i] - 3) * (ra[i] - 3);
+        sbb += (rb[i] - 3) * (rb[i] - 3);
+    }
+    CHECK_NEAR(similarity_spearman(a, t, 5), sab / sqrt(saa * sbb), 1e-12);
+}
+
+void ssim_is_one_for_the_same_map_and_falls_with_noise(void)
+{
+    enum { W = 20, H = 16 };
+    float a[W * H], b[W * H], c[W * H];
+    for (int i = 0; i < W * H; i++) {
+        a[i] = (float)((i % W) + (i / W)) / (W + H);
+        b[i] = a[i];
+        c[i] = (float)((i * 7919) % 101) / 100.0f; /* unrelated */
+    }
+    CHECK_NEAR(similarity_ssim(a, b, W, H), 1.0, 1e-9);
+    double unrelated = similarity_ssim(a, c, W, H);
+    CHECK(unrelated < 0.3);
+    CHECK(isnan(similarity_ssim(a, b, 5, 5))); /* smaller than a window */
+    /* one 7x7 window: the formula by hand, with sample (n - 1) covariances */
+    float x[49], y[49];
+    double mx = 0, my = 0;
+    for (int i = 0; i < 49; i++) {
+        x[i] = (float)(i % 5) / 5.0f;
+        y[i] = (float)(i % 3) / 3.0f;
+        mx += x[i] / 49.0, my += y[i] / 49.0;
+    }
+    double vx = 0, vy = 0, cxy = 0;
+    for (int i = 0; i < 49; i++) {
+        vx += (x[i] - mx) * (x[i] - mx) / 48.0;
+        vy += (y[i] - my) * (y[i] - my) / 48.0;
+        cxy += (x[i] - mx) * (y[i] - my) / 48.0;
+    }
+    double c1 = 1e-4, c2 = 9e-4;
+    double want = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+    CHECK_NEAR(similarity_ssim(x, y, 7, 7), want, 1e-9);
+}
+
+void maps_are_normalised_by_their_99th_percentile_before_ssim(void)
+{
+    float m[200], out[200];
+    for (int i = 0; i < 200; i++)
+        m[i] = (float)(i % 2 ? i : -i); /* |m| = 0 .. 199 */
+    CHECK(similarity_normalise(m, 200, out) == EXIT_OK);
+    float p99;
+    float mag[200];
+    for (int i = 0; i < 200; i++)
+        mag[i] = fabsf(m[i]);
+    CHECK(heatmap_percentile(mag, 200, 99.0, &p99) == EXIT_OK);
+    CHECK_NEAR(out[100], 100 / p99, 1e-6);
+    CHECK_NEAR(out[199], 1.0, 0); /* above the percentile: clipped */
+    CHECK_NEAR(out[0], 0.0, 0);
+}
+
+void parameters_group_into_the_blocks_the_paper_randomises(void)
+{
+    const char *cases[][2] = {
+        { "features.3.conv.0.weight", "features.3" }, { "features.0.0.weight", "features.0" },
+        { "classifier.weight", "classifier" },         { "classifier.1.bias", "classifier.1" },
+        { "layer1.0.conv1.weight", "layer1.0" },       { "conv1.weight", "conv1" },
+        { "encoder.layers.encoder_layer_0.ln_1.weight", "encoder.layers.encoder_layer_0" },
+        { "encoder.pos_embedding", "encoder" },       { "class_token", "class_token" },
+        { "heads.head.weight", "heads.head" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char block[REDRAW_BLOCK_NAME];
+        redraw_block_name(cases[i][0], block, sizeof block);
+        if (strcmp(block, cases[i][1]) != 0)
+            fprintf(stderr, "  %s -> %s, expected %s\n", cases[i][0], block, cases[i][1]);
+        CHECK(strcmp(block, cases[i][1]) == 0);
+    }
+}
+
+void redrawn_weights_keep_their_tensors_mean_and_spread_and_follow_the_seed(void)
+{
+    enum { N = 20000 };
+    static float orig[N], a[N], b[N];
+    for (int i = 0; i < N; i++)
+        orig[i] = 0.5f + 0.1f * (float)((i * 37) % 200 - 100) / 100.0f; /* mean 0.5, sd ~0.058 */
+    double m0 = 0, s0 = 0, m1 = 0, s1 = 0;
+    for (int i = 0; i < N; i++)
+        m0 += orig[i] / N;
+    for (int i = 0; i < N; i++)
+        s0 += (orig[i] - m0) * (orig[i] - m0) / N;
+    redraw_gaussian(orig, a, N, redraw_seed(7, 3));
+    redraw_gaussian(orig, b, N, redraw_seed(7, 3));
+    CHECK(memcmp(a, b, sizeof a) == 0); /* the same seed, the same weights */
+    redraw_gaussian(orig, b, N, redraw_seed(7, 4));
+    CHECK(memcmp(a, b, sizeof a) != 0); /* each tensor its own stream */
+    for (int i = 0; i < N; i++)
+        m1 += a[i] / N;
+    for (int i = 0; i < N; i++)
+        s1 += (a[i] - m1) * (a[i] - m1) / N;
+    CHECK_NEAR(m1, m0, 4 * sqrt(s0 / N));
+    CHECK_NEAR(sqrt(s1), sqrt(s0), 0.03 * sqrt(s0));
+    CHECK(similarity_spearman(orig, a, N) < 0.05); /* the structure is gone */
 }

@@ -17,6 +17,12 @@
     X(tensor_is_normalised_per_channel_in_chw_order)          \
     X(png_encoder_round_trips_exactly)                        \
     X(saliency_takes_the_largest_magnitude_over_channels)     \
+    X(signed_maps_keep_the_largest_channels_sign_or_add_the_channels) \
+    X(sign_choices_show_all_evidence_or_one_side_of_it)       \
+    X(signed_maps_are_drawn_on_a_range_centred_on_zero)       \
+    X(scale_takes_image_batch_or_an_increasing_pair)          \
+    X(diverging_map_is_blue_below_near_white_at_zero_and_red_above) \
+    X(colour_bar_runs_from_low_at_the_bottom_to_high_at_the_top) \
     X(stats_locate_a_single_hot_square)                       \
     X(stats_count_and_skip_nan_values)                        \
     X(stats_of_a_flat_map_cover_the_whole_map)                \
@@ -41,7 +47,7 @@
     X(channels_last_maps_are_told_from_channels_first)          \
     X(default_layer_of_a_vit_is_the_last_blocks_first_norm)   \
     X(layer_names_for_messages_list_shallow_feature_maps)     \
-    X(gradcam_weights_channels_by_mean_gradient_and_rectifies) \
+    X(gradcam_weights_channels_by_mean_gradient_and_rectifies_under_positive_sign) \
     X(gradient_picture_is_mid_grey_on_average)                \
     X(same_seed_gives_the_same_random_numbers)                \
     X(normal_numbers_have_zero_mean_and_unit_variance)        \
@@ -54,6 +60,11 @@
     X(riemann_rule_is_the_right_sum) \
     X(gradcam_pp_weighs_only_positive_gradients) \
     X(eigencam_finds_the_dominant_pattern_with_a_positive_sign) \
+    X(spearman_ranks_ties_by_their_average_and_ignores_scale) \
+    X(ssim_is_one_for_the_same_map_and_falls_with_noise)      \
+    X(maps_are_normalised_by_their_99th_percentile_before_ssim) \
+    X(parameters_group_into_the_blocks_the_paper_randomises)  \
+    X(redrawn_weights_keep_their_tensors_mean_and_spread_and_follow_the_seed) \
     X(scorecam_masks_are_scaled_and_flat_ones_mask_everything) \
     X(baselines_black_and_zeros_are_what_they_say) \
     X(noise_baseline_is_seeded_and_in_the_pixel_range) \
