@@ -15,7 +15,7 @@ const char exit_codes_help[] =
     "  1  an input (an image, or the class asked for it) could not be processed,\n"
     "     or needed more memory alone than the device has; in a batch the other\n"
     "     inputs were done. Also: a check failed (compare, golden check, sanity\n"
-    "     --max-similarity)\n"
+    "     --max-similarity, drift --max-moved)\n"
     "  2  bad command line\n"
     "  3  model file missing, unreadable or not a usable classifier\n"
     "  4  an output file or standard output could not be written\n"
@@ -47,11 +47,7 @@ static int parse_device(const struct opt *o, const char *arg, void *dest)
     return fail(EXIT_USAGE, "--%s must be auto, cpu, cuda or cuda:N; got '%s'", o->name, arg);
 }
 
-const struct opt model_options[] = {
-    { .kind = OPTK_PATH, .name = "model", .offset = offsetof(struct model_opts, model_path),
-      .metavar = "PATH", .flags = OPT_COMPLETE_FILE,
-      .help = "TorchScript classifier",
-      .default_text = "$ATTRIB_MODEL, then models/" "mobilenet_v2_1.0_224.pt next to the tool" },
+const struct opt model_run_options[] = {
     { .kind = OPTK_INT, .name = "threads", .offset = OPT_FIELD(struct model_opts, threads, long),
       .min = 1, .max = MAX_THREADS, .metavar = "N", .help = "intra-op threads",
       .default_text = "all available cores" },
@@ -63,6 +59,15 @@ const struct opt model_options[] = {
       .help = "where the model runs: auto (CUDA device 0 when this attrib has CUDA and a GPU "
               "is visible, else the CPU), cpu, cuda or cuda:N",
       .default_text = "auto" },
+    OPT_END,
+};
+
+const struct opt model_options[] = {
+    { .kind = OPTK_PATH, .name = "model", .offset = offsetof(struct model_opts, model_path),
+      .metavar = "PATH", .flags = OPT_COMPLETE_FILE,
+      .help = "TorchScript classifier",
+      .default_text = "$ATTRIB_MODEL, then models/" "mobilenet_v2_1.0_224.pt next to the tool" },
+    OPT_GROUP_HERE(NULL, model_run_options),
     OPT_END,
 };
 

@@ -32,6 +32,9 @@ struct model_opts {
 };
 
 extern const struct opt model_options[];
+/* The same without --model: for commands that name their models otherwise
+ * (drift's --models OLD,NEW). */
+extern const struct opt model_run_options[];
 #define MODEL_OPTIONS(st, field) OPT_GROUP("Model options", st, field, model_options)
 
 void model_opts_init(struct model_opts *o);

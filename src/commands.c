@@ -34,6 +34,7 @@ const struct command commands[] = {
     COMMAND("eval", eval_spec, "deletion/insertion faithfulness of methods (Petsiuk et al. 2018)"),
     COMMAND("sanity", sanity_spec,
             "do maps change when the weights are re-drawn? (Adebayo et al. 2018)"),
+    COMMAND("drift", drift_spec, "how far a retrained model's maps moved from the old model's"),
     COMMAND("fool", fool_spec, "adversarial image that makes the model see another class"),
     COMMAND("classviz", classviz_spec,
             "image the model sees as a class (regularised gradient ascent)"),

@@ -65,7 +65,7 @@ void commands_usage(FILE *f);
 /* Prints the command's --help: synopsis, description, options, exit codes. */
 void command_help(FILE *f, const struct command *cmd);
 
-extern const struct command_spec predict_spec, eval_spec, sanity_spec, fool_spec, classviz_spec,
+extern const struct command_spec predict_spec, eval_spec, sanity_spec, drift_spec, fool_spec, classviz_spec,
     compare_spec, golden_spec, merge_spec, layers_spec, completion_spec, help_spec;
 
 #endif

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "heatmap.h"
+#include "similarity.h"
 
 enum { MAX_MAP_BYTES = 1024 * 1024 * 1024 };
 
@@ -66,35 +67,6 @@ static double pearson(const double *a, const double *b, size_t n)
     return sab / sqrt(saa * sbb);
 }
 
-static const float *rank_base;
-static int by_value(const void *x, const void *y)
-{
-    float a = rank_base[*(const size_t *)x], b = rank_base[*(const size_t *)y];
-    return (a > b) - (a < b);
-}
-
-/* Ranks with ties averaged, as Spearman's coefficient wants. */
-static int ranks(const float *v, size_t n, double *r)
-{
-    size_t *order = malloc(n * sizeof *order);
-    if (!order)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    rank_base = v;
-    qsort(order, n, sizeof *order, by_value);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && v[order[j + 1]] == v[order[i]])
-            j++;
-        for (size_t k = i; k <= j; k++)
-            r[order[k]] = (i + j) / 2.0;
-        i = j + 1;
-    }
-    free(order);
-    return 0;
-}
-
 int map_compare(const float *a, const float *b, size_t n, double top_percent, struct map_diff *d)
 {
     memset(d, 0, sizeof *d);
@@ -117,7 +89,7 @@ int map_compare(const float *a, const float *b, size_t n, double top_percent, st
         for (size_t i = 0; i < n; i++)
             x[i] = a[i], y[i] = b[i];
         d->pearson = pearson(x, y, n);
-        if (ranks(a, n, x) || ranks(b, n, y))
+        if (similarity_ranks(a, n, x) || similarity_ranks(b, n, y))
             rc = fail(EXIT_INTERNAL, "out of memory");
         else
             d->spearman = pearson(x, y, n);

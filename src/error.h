@@ -6,7 +6,7 @@
 enum attrib_exit {
     EXIT_OK = 0,          /* everything asked for was done */
     EXIT_INPUT = 1,       /* an input image could not be read or processed, or a check
-                             (compare, golden, sanity --max-similarity) failed */
+                             (compare, golden, sanity, drift) failed */
     EXIT_USAGE = 2,       /* bad command line */
     EXIT_MODEL = 3,       /* model file missing, unreadable, or not a usable classifier */
     EXIT_OUTPUT = 4,      /* an output file or standard output could not be written */

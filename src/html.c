@@ -8,30 +8,29 @@
 #include "colormap.h"
 #include "error.h"
 #include "fsutil.h"
+#include "html.h"
 #include "report.h"
 
-static void put(struct buffer *b, const char *s)
+void html_put(struct buffer *b, const char *s)
 {
     buffer_append(b, s, strlen(s));
 }
 
-/* Text or attribute value, escaped. */
-static void esc(struct buffer *b, const char *s)
+void html_escape(struct buffer *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': put(b, "&amp;"); break;
-        case '<': put(b, "&lt;"); break;
-        case '>': put(b, "&gt;"); break;
-        case '"': put(b, "&quot;"); break;
-        case '\'': put(b, "&#39;"); break;
+        case '&': html_put(b, "&amp;"); break;
+        case '<': html_put(b, "&lt;"); break;
+        case '>': html_put(b, "&gt;"); break;
+        case '"': html_put(b, "&quot;"); break;
+        case '\'': html_put(b, "&#39;"); break;
         default: buffer_append(b, s, 1);
         }
     }
 }
 
-/* A relative URL: each path segment percent-encoded where needed. */
-static void url(struct buffer *b, const char *s)
+void html_url(struct buffer *b, const char *s)
 {
     static const char safe[] = "-_.~/";
     for (; s && *s; s++) {
@@ -42,7 +41,7 @@ static void url(struct buffer *b, const char *s)
         } else {
             char hex[4];
             snprintf(hex, sizeof hex, "%%%02X", c);
-            put(b, hex);
+            html_put(b, hex);
         }
     }
 }
@@ -72,15 +71,15 @@ static const char script[] =
 static void gradient(struct buffer *b, enum colormap cm)
 {
     enum { STOPS = 9 };
-    put(b, "<span class=\"bar\" style=\"background:linear-gradient(to right");
+    html_put(b, "<span class=\"bar\" style=\"background:linear-gradient(to right");
     for (int i = 0; i < STOPS; i++) {
         unsigned char rgb[3];
         char stop[32];
         colormap_apply(cm, (float)i / (STOPS - 1), rgb);
         snprintf(stop, sizeof stop, ",#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
-        put(b, stop);
+        html_put(b, stop);
     }
-    put(b, ")\"></span>");
+    html_put(b, ")\"></span>");
 }
 
 /* The run's colours: the colour map as a bar, with the shared range or a
@@ -92,83 +91,83 @@ static void display_line(struct buffer *b, const cJSON *root)
     if (!d || colormap_from_name(record_text(root, "display", "cmap"), &cm) != 0)
         return;
     char buf[160];
-    put(b, "<p class=\"scale\">colours: ");
-    esc(b, record_text(root, "display", "cmap"));
+    html_put(b, "<p class=\"scale\">colours: ");
+    html_escape(b, record_text(root, "display", "cmap"));
     if (*record_text(root, "display", "sign")) {
-        put(b, ", sign ");
-        esc(b, record_text(root, "display", "sign"));
+        html_put(b, ", sign ");
+        html_escape(b, record_text(root, "display", "sign"));
     }
-    put(b, ", scale ");
-    esc(b, record_text(root, "display", "scale"));
-    put(b, ": ");
+    html_put(b, ", scale ");
+    html_escape(b, record_text(root, "display", "scale"));
+    html_put(b, ": ");
     if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d, "low"))) {
         snprintf(buf, sizeof buf, "%.4g", record_number(root, "display", "low"));
-        put(b, buf);
+        html_put(b, buf);
         gradient(b, cm);
         snprintf(buf, sizeof buf, "%.4g (every picture)", record_number(root, "display", "high"));
-        put(b, buf);
+        html_put(b, buf);
     } else {
-        put(b, "low");
+        html_put(b, "low");
         gradient(b, cm);
-        put(b, "high, each picture its own range (on its card)");
+        html_put(b, "high, each picture its own range (on its card)");
     }
-    put(b, "</p>\n");
+    html_put(b, "</p>\n");
 }
 
 static void card(struct buffer *b, const cJSON *o, const char *dir)
 {
     int ok = strcmp(record_text(o, "status", NULL), "ok") == 0;
     char buf[64], original[PATH_MAX];
-    put(b, "<div class=\"card");
-    put(b, ok ? "\"" : " failed\"");
-    put(b, " data-name=\"");
-    esc(b, record_text(o, "name", NULL));
+    html_put(b, "<div class=\"card");
+    html_put(b, ok ? "\"" : " failed\"");
+    html_put(b, " data-name=\"");
+    html_escape(b, record_text(o, "name", NULL));
     snprintf(buf, sizeof buf, "\" data-class=\"%g\" data-prob=\"%g\">", record_number(o, "target", "index"),
              record_number(o, "target", "probability"));
-    put(b, buf);
+    html_put(b, buf);
     if (ok) {
-        put(b, "<div class=\"pics\">");
+        html_put(b, "<div class=\"pics\">");
         const char *src = record_text(o, "image", NULL);
         if (relative_path(dir, src, original, sizeof original) == 0) {
-            put(b, "<a href=\"");
-            url(b, original);
-            put(b, "\"><img alt=\"original\" src=\"");
-            url(b, original);
-            put(b, "\"></a>");
+            html_put(b, "<a href=\"");
+            html_url(b, original);
+            html_put(b, "\"><img alt=\"original\" src=\"");
+            html_url(b, original);
+            html_put(b, "\"></a>");
         }
         static const char *const kinds[] = { "heatmap", "overlay", "rgb" };
         for (int i = 0; i < 3; i++) {
             const char *p = record_text(o, "outputs", kinds[i]);
             if (!*p)
                 continue;
-            put(b, "<img alt=\"");
-            put(b, kinds[i]);
-            put(b, "\" src=\"");
-            url(b, p);
-            put(b, "\">");
+            html_put(b, "<img alt=\"");
+            html_put(b, kinds[i]);
+            html_put(b, "\" src=\"");
+            html_url(b, p);
+            html_put(b, "\">");
         }
-        put(b, "</div><div class=\"cap\"><b>");
-        esc(b, record_text(o, "name", NULL));
+        html_put(b, "</div><div class=\"cap\"><b>");
+        html_escape(b, record_text(o, "name", NULL));
         snprintf(buf, sizeof buf, "</b>: %g ", record_number(o, "target", "index"));
-        put(b, buf);
-        esc(b, record_text(o, "target", "label"));
+        html_put(b, buf);
+        html_escape(b, record_text(o, "target", "label"));
         snprintf(buf, sizeof buf, " (p=%.3f); top-1 %g ", record_number(o, "target", "probability"),
                  record_number(o, "top1", "index"));
-        put(b, buf);
-        esc(b, record_text(o, "top1", "label"));
+        html_put(b, buf);
+        html_escape(b, record_text(o, "top1", "label"));
         char range[128];
         snprintf(range, sizeof range, "<br><span class=\"range\">colours from %.4g to %.4g</span>",
                  record_number(o, "map", "display_low"), record_number(o, "map", "display_high"));
-        put(b, range);
-        put(b, "</div>");
+        html_put(b, range);
+        html_put(b, "</div>");
     } else {
-        put(b, "<div class=\"cap\"><b>");
-        esc(b, record_text(o, "image", NULL));
-        put(b, "</b>: ");
-        esc(b, record_text(o, "error", NULL));
-        put(b, "</div>");
+        html_put(b, "<div class=\"cap\"><b>");
+        html_escape(b, record_text(o, "image", NULL));
+        html_put(b, "</b>: ");
+        html_escape(b, record_text(o, "error", NULL));
+        html_put(b, "</div>");
     }
-    put(b, "</div>\n");
+    html_put(b, "</div>\n");
 }
 
 int report_write_html(const cJSON *root, const char *dir)
@@ -176,29 +175,29 @@ int report_write_html(const cJSON *root, const char *dir)
     struct buffer b = { 0 };
     const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images"), *o;
     const cJSON *totals = cJSON_GetObjectItemCaseSensitive(root, "totals");
-    put(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>attrib ");
-    esc(&b, record_text(root, "method", NULL));
-    put(&b, "</title><style>");
-    put(&b, style);
-    put(&b, "</style></head><body>\n<h1>attrib ");
-    esc(&b, record_text(root, "method", NULL));
-    put(&b, " &mdash; ");
-    esc(&b, record_text(root, "model", "name"));
+    html_put(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>attrib ");
+    html_escape(&b, record_text(root, "method", NULL));
+    html_put(&b, "</title><style>");
+    html_put(&b, style);
+    html_put(&b, "</style></head><body>\n<h1>attrib ");
+    html_escape(&b, record_text(root, "method", NULL));
+    html_put(&b, " &mdash; ");
+    html_escape(&b, record_text(root, "model", "name"));
     char buf[160];
     snprintf(buf, sizeof buf, "</h1>\n<p>%g images, %g explained, %g failed</p>\n",
              record_number(root, "totals", "images"), record_number(root, "totals", "ok"),
              record_number(root, "totals", "failed"));
-    put(&b, totals ? buf : "</h1>\n");
+    html_put(&b, totals ? buf : "</h1>\n");
     display_line(&b, root);
-    put(&b, "<p>Sort by <button onclick=\"sortBy('name')\">name</button>"
+    html_put(&b, "<p>Sort by <button onclick=\"sortBy('name')\">name</button>"
             "<button onclick=\"sortBy('class')\">class</button>"
             "<button onclick=\"sortBy('prob')\">probability</button></p>\n"
             "<div class=\"grid\" id=\"grid\">\n");
     cJSON_ArrayForEach(o, images)
         card(&b, o, dir);
-    put(&b, "</div>\n<p id=\"status\"></p>\n<script>");
-    put(&b, script);
-    put(&b, "</script>\n</body></html>\n");
+    html_put(&b, "</div>\n<p id=\"status\"></p>\n<script>");
+    html_put(&b, script);
+    html_put(&b, "</script>\n</body></html>\n");
     char path[PATH_MAX];
     int rc = b.failed ? fail(EXIT_INTERNAL, "out of memory") : path_join(path, sizeof path, dir, "index.html");
     if (rc == EXIT_OK)

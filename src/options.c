@@ -20,8 +20,8 @@ static int flatten(const struct opt *t, size_t base, const char *heading, struct
                    int n)
 {
     for (; t && t->kind != OPTK_END && n < OPT_MAX_ROWS; t++) {
-        if (t->kind == OPTK_GROUP)
-            n = flatten(t->group, base + t->offset, t->help, rows, n);
+        if (t->kind == OPTK_GROUP) /* a group without a heading of its own is its parent's */
+            n = flatten(t->group, base + t->offset, t->help ? t->help : heading, rows, n);
         else
             rows[n++] = (struct opt_row){ t, base + t->offset, heading };
     }

@@ -22,8 +22,7 @@ static int by_value(const void *pa, const void *pb)
     return a->v < b->v ? -1 : a->v > b->v ? 1 : (a->i > b->i) - (a->i < b->i);
 }
 
-/* rank[i] of v[i] (1-based), ties sharing their average rank. */
-static int ranks(const float *v, size_t n, double *rank)
+int similarity_ranks(const float *v, size_t n, double *rank)
 {
     struct ranked *r = malloc(n * sizeof *r);
     if (!r)
@@ -47,7 +46,7 @@ static int ranks(const float *v, size_t n, double *rank)
 double similarity_spearman(const float *a, const float *b, size_t n)
 {
     double *ra = malloc(n * sizeof *ra), *rb = malloc(n * sizeof *rb), out = NAN;
-    if (ra && rb && n > 1 && ranks(a, n, ra) == 0 && ranks(b, n, rb) == 0) {
+    if (ra && rb && n > 1 && similarity_ranks(a, n, ra) == 0 && similarity_ranks(b, n, rb) == 0) {
         double mean = (n + 1) / 2.0, sab = 0, saa = 0, sbb = 0; /* ranks' mean, always */
         for (size_t i = 0; i < n; i++) {
             double da = ra[i] - mean, db = rb[i] - mean;

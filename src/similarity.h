@@ -8,6 +8,10 @@
 /* The SSIM window (scikit-image's default: 7 x 7, uniform). */
 #define SSIM_WINDOW 7
 
+/* rank[i] of v[i] (1-based), ties given their average rank. 0, or -1 when
+ * out of memory. */
+int similarity_ranks(const float *v, size_t n, double *rank);
+
 /* Spearman's rank correlation of a and b (n values each): Pearson's
  * correlation of their ranks, ties given their average rank. NaN when
  * either is constant (no ranks to correlate), or out of memory. */

@@ -150,6 +150,10 @@ def good_value(o, tmp):
         return "-0.5:0.5"
     if o["name"] == "methods":
         return "saliency,integrated-gradients:steps=2"
+    if o["name"] == "models":
+        return f"{tmp / 'old.pt'},{tmp / 'new.pt'}"
+    if o["name"] == "method":
+        return "integrated-gradients:steps=2"
     return str(tmp / "x")
 
 
