@@ -12,8 +12,10 @@
 #include "curves.h"
 #include "error.h"
 #include "fsutil.h"
+#include "groundtruth.h"
 #include "heatmap.h"
 #include "inputs.h"
+#include "localisation.h"
 #include "methodlist.h"
 #include "methods.h"
 #include "rng.h"
@@ -26,6 +28,13 @@
 #define MAX_EVAL_METHODS METHOD_LIST_MAX
 #define RANDOM_METHOD "random" /* a seeded random map: the chance level */
 
+/* The ground truth for the localisation scores, and their checks. */
+struct loc_opts {
+    const char *boxes, *masks;
+    double tolerance, top;
+    double min_pointing, min_mass; /* NaN: no check */
+};
+
 struct eval_opts {
     struct model_opts model;
     long target, steps;
@@ -33,9 +42,35 @@ struct eval_opts {
     const char *out_dir;
     const char *methods; /* NULL: random and eval's default set */
     int recursive, json, quiet;
+    struct loc_opts loc;
 };
 
 static int check_methods(const struct opt *o, const char *arg, void *unused);
+
+#define LOC_FIELD(f, t) OPT_FIELD(struct loc_opts, f, t)
+static const struct opt localisation_options[] = {
+    { .kind = OPTK_PATH, .name = "boxes", .offset = LOC_FIELD(boxes, const char *),
+      .metavar = "FILE", .flags = OPT_COMPLETE_FILE,
+      .help = "boxes around the object: CSV lines path,x,y,w,h[,class] in the original image's "
+              "pixels (rows with a class count for that class only), or a COCO instances "
+              ".json; several per image are united" },
+    { .kind = OPTK_PATH, .name = "masks", .offset = LOC_FIELD(masks, const char *),
+      .metavar = "DIR", .flags = OPT_COMPLETE_DIR,
+      .help = "binary mask PNGs of the object, DIR/NAME.png at each image's size" },
+    { .kind = OPTK_REAL, .name = "pointing-tolerance", .offset = LOC_FIELD(tolerance, double),
+      .min = 0, .max = 1000, .def = POINTING_TOLERANCE, .metavar = "PX",
+      .help = "a pointing-game hit: the map's maximum within PX model pixels of the object" },
+    { .kind = OPTK_REAL, .name = "loc-top", .offset = LOC_FIELD(top, double), .min = 0.01,
+      .max = 100, .def = 5, .metavar = "PCT",
+      .help = "the hottest PCT% of the map, whose IoU with the object is reported" },
+    { .kind = OPTK_REAL, .name = "min-pointing", .offset = LOC_FIELD(min_pointing, double),
+      .min = 0, .max = 1, .def = NAN, .metavar = "F", .default_text = "no check",
+      .help = "exit 1 when a method's pointing-game accuracy over the images is below F" },
+    { .kind = OPTK_REAL, .name = "min-mass", .offset = LOC_FIELD(min_mass, double), .min = 0,
+      .max = 1, .def = NAN, .metavar = "F", .default_text = "no check",
+      .help = "exit 1 when a method's mean relevance mass accuracy is below F" },
+    OPT_END,
+};
 
 static const struct opt options[] = {
     CLASS_OPTION('c', "class", struct eval_opts, target, "class to explain",
@@ -55,6 +90,8 @@ static const struct opt options[] = {
     SEED_OPTION(struct eval_opts, sampling.seed),
     OPT_FLAG(0, "json", struct eval_opts, json, "print each image's result as one JSON line"),
     OPT_FLAG('q', "quiet", struct eval_opts, quiet, "print nothing on success"),
+    OPT_GROUP("Localisation (against where the object is)", struct eval_opts, loc,
+              localisation_options),
     MODEL_OPTIONS(struct eval_opts, model),
     OPT_END,
 };
@@ -75,6 +112,9 @@ struct eval {
     int has_run[MAX_EVAL_METHODS];
     double *auc[MAX_EVAL_METHODS][2]; /* [deletion, insertion][image] */
     size_t nimages;
+    int localise;                         /* --boxes or --masks */
+    struct gt_boxes boxes;
+    struct loc_scores *loc[MAX_EVAL_METHODS]; /* [image] */
 };
 
 /* The default list: random, then the methods marked for eval. */
@@ -206,8 +246,24 @@ static int name_width(const struct eval *e)
 }
 
 /* NAME.eval.json and NAME.eval.png of one image; prints its table. */
+static cJSON *number_or_null(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(round(v * 1e6) / 1e6) : cJSON_CreateNull();
+}
+
+static cJSON *loc_json(const struct loc_scores *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "pointing_hit", l->hit);
+    cJSON_AddItemToObject(o, "energy", number_or_null(l->energy));
+    cJSON_AddItemToObject(o, "mass", number_or_null(l->mass));
+    cJSON_AddItemToObject(o, "rank", number_or_null(l->rank));
+    cJSON_AddItemToObject(o, "iou", number_or_null(l->iou));
+    return o;
+}
+
 static int write_image(struct eval *e, const struct input *it, const struct class_score *cls,
-                       struct curves *cv)
+                       struct curves *cv, size_t index)
 {
     const int points = (int)e->o.steps + 1;
     char json_path[PATH_MAX], png_path[PATH_MAX];
@@ -235,6 +291,8 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
         cJSON_AddItemToObject(m, "insertion", curve_json(cv[k].insertion, points));
         if (cv[k].warning)
             cJSON_AddStringToObject(m, "warning", cv[k].warning);
+        if (e->localise)
+            cJSON_AddItemToObject(m, "localisation", loc_json(&e->loc[k][index]));
         del[k] = cv[k].deletion, ins[k] = cv[k].insertion;
         snprintf(legend[k], sizeof legend[k], "%s  del %.3f  ins %.3f", e->ml.names[k],
                  cv[k].deletion_auc, cv[k].insertion_auc);
@@ -260,11 +318,16 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     if (rc || e->o.json || e->o.quiet)
         return rc;
     int wd = name_width(e);
-    printf("%s: class %ld \"%s\" (p=%.4f)\n  %-*s %12s %13s\n", it->path, cls->index,
-           cls->label, cls->probability, wd, "method", "deletion AUC", "insertion AUC");
-    for (int k = 0; k < e->ml.n; k++)
-        printf("  %-*s %12.4f %13.4f%s\n", wd, e->ml.names[k], cv[k].deletion_auc,
-               cv[k].insertion_auc, cv[k].warning ? "  (flat map)" : "");
+    printf("%s: class %ld \"%s\" (p=%.4f)\n  %-*s %12s %13s%s\n", it->path, cls->index,
+           cls->label, cls->probability, wd, "method", "deletion AUC", "insertion AUC",
+           e->localise ? "  pointing    mass" : "");
+    for (int k = 0; k < e->ml.n; k++) {
+        printf("  %-*s %12.4f %13.4f", wd, e->ml.names[k], cv[k].deletion_auc,
+               cv[k].insertion_auc);
+        if (e->localise)
+            printf("  %8s %7.4f", e->loc[k][index].hit ? "hit" : "miss", e->loc[k][index].mass);
+        printf("%s\n", cv[k].warning ? "  (flat map)" : "");
+    }
     printf("  wrote %s\n  wrote %s\n", json_path, png_path);
     return EXIT_OK;
 }
@@ -322,6 +385,15 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
     char label[64];
     if (rc == EXIT_OK)
         rc = classify_input(e, x, it->target, &cls, label, sizeof label);
+    unsigned char *mask = e->localise ? malloc(plane) : NULL;
+    if (rc == EXIT_OK && e->localise && !mask)
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && e->o.loc.boxes)
+        rc = gt_mask_from_boxes(&e->boxes, it->path, img.width, img.height, region, cls.index,
+                                c->input_w, c->input_h, mask);
+    else if (rc == EXIT_OK && e->o.loc.masks)
+        rc = gt_mask_from_png(e->o.loc.masks, it->name, img.width, img.height, region,
+                              c->input_w, c->input_h, mask);
     for (int k = 0; rc == EXIT_OK && k < e->ml.n; k++) {
         cv[k].deletion = buf + (size_t)k * 2 * points;
         cv[k].insertion = cv[k].deletion + points;
@@ -336,6 +408,9 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
             cv[k].warning = "flat map: pixels were taken in raster order";
             report_warning("eval", "%s: %s: %s", it->path, e->ml.names[k], cv[k].warning);
         }
+        if (rc == EXIT_OK && e->localise)
+            rc = loc_score(map, mask, c->input_w, c->input_h, e->o.loc.tolerance, e->o.loc.top,
+                           &e->loc[k][index]);
         if (rc == EXIT_OK)
             rc = curve_order(map, plane, order);
         if (rc == EXIT_OK)
@@ -346,7 +421,8 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
         }
     }
     if (rc == EXIT_OK)
-        rc = write_image(e, it, &cls, cv);
+        rc = write_image(e, it, &cls, cv, index);
+    free(mask);
     image_free(&img);
     free(x);
     free(map);
@@ -367,6 +443,53 @@ static void mean_std(const double *v, size_t n, double *mean, double *sd)
     *sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
 }
 
+/* Method k's localisation over images [0, n): the mean and SD of each
+ * score (NaN scores, of flat maps, left out); pointing: the accuracy. */
+enum { LOC_POINTING, LOC_ENERGY, LOC_MASS, LOC_RANK, LOC_IOU, LOC_SCORES };
+static const char *const loc_names[LOC_SCORES] = { "pointing", "energy", "mass", "rank", "iou" };
+
+static void loc_means(const struct eval *e, int k, size_t n, double mean[LOC_SCORES],
+                      double sd[LOC_SCORES])
+{
+    for (int s = 0; s < LOC_SCORES; s++) {
+        double sum = 0, sq = 0;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct loc_scores *l = &e->loc[k][i];
+            double v = s == LOC_POINTING ? l->hit : s == LOC_ENERGY ? l->energy
+                     : s == LOC_MASS ? l->mass : s == LOC_RANK ? l->rank : l->iou;
+            if (isfinite(v))
+                sum += v, sq += v * v, m++;
+        }
+        mean[s] = m ? sum / m : NAN;
+        sd[s] = m > 1 ? sqrt(fmax(0, (sq - m * mean[s] * mean[s]) / (m - 1))) : 0;
+    }
+}
+
+/* --min-pointing and --min-mass over the images that worked: every method
+ * but random (the chance level). */
+static int check_localisation(struct eval *e, size_t n)
+{
+    char failed[512] = "";
+    size_t used = 0;
+    for (int k = 0; e->localise && n && k < e->ml.n; k++) {
+        double mean[LOC_SCORES], sd[LOC_SCORES];
+        if (!e->has_run[k])
+            continue;
+        loc_means(e, k, n, mean, sd);
+        int low_p = isfinite(e->o.loc.min_pointing) && !(mean[LOC_POINTING] >= e->o.loc.min_pointing);
+        int low_m = isfinite(e->o.loc.min_mass) && !(mean[LOC_MASS] >= e->o.loc.min_mass);
+        if ((low_p || low_m) && used < sizeof failed)
+            used += (size_t)snprintf(failed + used, sizeof failed - used, "%s%s (%s %.3f)",
+                                     used ? ", " : "", e->ml.names[k],
+                                     low_p ? "pointing" : "mass",
+                                     low_p ? mean[LOC_POINTING] : mean[LOC_MASS]);
+    }
+    return *failed ? fail(EXIT_INPUT, "localisation check failed over %zu image%s: %s", n,
+                          n == 1 ? "" : "s", failed)
+                   : EXIT_OK;
+}
+
 /* eval-summary.json and the table of means over the images that worked. */
 static int write_summary(struct eval *e, size_t ok)
 {
@@ -375,9 +498,9 @@ static int write_summary(struct eval *e, size_t ok)
     cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
     cJSON *ms = cJSON_AddObjectToObject(j, "methods");
     if (!e->o.quiet && !e->o.json)
-        printf("%zu images: mean (standard deviation)\n  %-*s %18s %18s\n", ok, name_width(e),
-               "method",
-               "deletion AUC", "insertion AUC");
+        printf("%zu images: mean (standard deviation)\n  %-*s %18s %18s%s\n", ok, name_width(e),
+               "method", "deletion AUC", "insertion AUC",
+               e->localise ? "  pointing     mass" : "");
     for (int k = 0; k < e->ml.n; k++) {
         double dm, ds, im, is;
         mean_std(e->auc[k][0], ok, &dm, &ds);
@@ -387,9 +510,26 @@ static int write_summary(struct eval *e, size_t ok)
         cJSON_AddNumberToObject(m, "deletion_auc_std", round(ds * 1e6) / 1e6);
         cJSON_AddNumberToObject(m, "insertion_auc_mean", round(im * 1e6) / 1e6);
         cJSON_AddNumberToObject(m, "insertion_auc_std", round(is * 1e6) / 1e6);
-        if (!e->o.quiet && !e->o.json)
-            printf("  %-*s %9.4f (%6.4f) %9.4f (%6.4f)\n", name_width(e), e->ml.names[k], dm, ds,
+        double lm[LOC_SCORES], ls[LOC_SCORES];
+        if (e->localise) {
+            loc_means(e, k, ok, lm, ls);
+            cJSON *l = cJSON_AddObjectToObject(m, "localisation");
+            cJSON_AddItemToObject(l, "pointing_accuracy", number_or_null(lm[LOC_POINTING]));
+            for (int sc = LOC_ENERGY; sc < LOC_SCORES; sc++) {
+                char key[32];
+                snprintf(key, sizeof key, "%s_mean", loc_names[sc]);
+                cJSON_AddItemToObject(l, key, number_or_null(lm[sc]));
+                snprintf(key, sizeof key, "%s_sd", loc_names[sc]);
+                cJSON_AddItemToObject(l, key, number_or_null(ls[sc]));
+            }
+        }
+        if (!e->o.quiet && !e->o.json) {
+            printf("  %-*s %9.4f (%6.4f) %9.4f (%6.4f)", name_width(e), e->ml.names[k], dm, ds,
                    im, is);
+            if (e->localise)
+                printf("  %8.4f %8.4f", lm[LOC_POINTING], lm[LOC_MASS]);
+            printf("\n");
+        }
     }
     char path[PATH_MAX];
     int rc = path_join(path, sizeof path, e->o.out_dir, "eval-summary.json");
@@ -422,6 +562,8 @@ static int eval_all(struct eval *e, struct input_list *in)
     progress_end(&bar);
     if (rc == EXIT_OK && in->n > 1 && ok > 0)
         rc = write_summary(e, ok);
+    if (rc == EXIT_OK)
+        rc = check_localisation(e, ok);
     return rc ? rc : worst;
 }
 
@@ -430,7 +572,8 @@ static int open_methods(struct eval *e, size_t nimages)
     for (int k = 0; k < e->ml.n; k++) {
         e->auc[k][0] = malloc(nimages * sizeof(double));
         e->auc[k][1] = malloc(nimages * sizeof(double));
-        if (!e->auc[k][0] || !e->auc[k][1])
+        e->loc[k] = calloc(nimages ? nimages : 1, sizeof *e->loc[k]);
+        if (!e->auc[k][0] || !e->auc[k][1] || !e->loc[k])
             return fail(EXIT_INTERNAL, "out of memory");
     }
     return method_list_open(&e->ml, e->runs, e->has_run, &e->model, &e->o.model, "--methods");
@@ -453,6 +596,14 @@ static int cmd_eval(void *opts, const operands *ops)
         default_methods(list, sizeof list);
     if (rc == EXIT_OK)
         rc = method_list_parse(&e->ml, list, "--methods", RANDOM_METHOD);
+    e->localise = e->o.loc.boxes || e->o.loc.masks;
+    if (rc == EXIT_OK && e->o.loc.boxes && e->o.loc.masks)
+        rc = fail(EXIT_USAGE, "give --boxes or --masks, not both");
+    if (rc == EXIT_OK && !e->localise &&
+        (isfinite(e->o.loc.min_pointing) || isfinite(e->o.loc.min_mass)))
+        rc = fail(EXIT_USAGE, "--min-pointing and --min-mass need --boxes or --masks");
+    if (rc == EXIT_OK && e->o.loc.boxes)
+        rc = gt_read_boxes(e->o.loc.boxes, &e->boxes);
     if (rc == EXIT_OK)
         rc = inputs_collect(ops->args, ops->n, e->o.recursive, &in);
     for (size_t i = 0; rc == EXIT_OK && i < in.n; i++)
@@ -470,8 +621,12 @@ static int cmd_eval(void *opts, const operands *ops)
         rc = open_methods(e, in.n);
     if (rc == EXIT_OK)
         rc = eval_all(e, &in);
+    if (e->o.loc.boxes && (rc == EXIT_OK || rc == EXIT_INPUT))
+        gt_report_unused(&e->boxes);
+    gt_free_boxes(&e->boxes);
     method_list_close(&e->ml, e->runs, e->has_run);
     for (int k = 0; k < e->ml.n; k++) {
+        free(e->loc[k]);
         free(e->auc[k][0]);
         free(e->auc[k][1]);
     }
@@ -505,7 +660,14 @@ const struct command_spec eval_spec = {
         "eval-summary.json. Each method runs with its defaults but for the options given\n"
         "after its name, checked as its own command checks them, e.g.\n"
         "  --methods saliency,integrated-gradients:baseline=blur:steps=100,gradcam:variant=gradcam++\n"
-        "--internal-batch is the batch size of the curves' passes.\n",
+        "--internal-batch is the batch size of the curves' passes. With --boxes or\n"
+        "--masks (where the object is), also localisation scores, on the model's grid\n"
+        "(boxes and masks follow the image's resize and crop): the pointing game (Zhang\n"
+        "et al. 2018: the map's maximum within --pointing-tolerance pixels of the\n"
+        "object), the energy-based pointing game (Wang et al. 2020: the share of the\n"
+        "min-max normalised map inside), relevance mass and rank accuracy (Arras et al.\n"
+        "2022: the share of the positive map inside; of the |object| hottest pixels, the\n"
+        "share inside) and the IoU of the hottest --loc-top percent with the object.\n",
     .more_help = methods_help,
     COMMAND_RUN(struct eval_opts, options, cmd_eval),
     .operands = OPERANDS_IMAGES,

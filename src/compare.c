@@ -19,21 +19,12 @@
 #include "fsutil.h"
 #include "heatmap.h"
 #include "similarity.h"
+#include "verdicts.h"
 
 enum { MAX_MAP_BYTES = 1024 * 1024 * 1024 };
 
 const struct opt tolerance_options[] = {
-    OPT_REAL(0, "max-abs", struct tolerances, max_abs, 0, 1e9, 0.01, "X",
-             "largest |golden - new| / max |golden|"),
-    OPT_REAL(0, "mean-abs", struct tolerances, mean_abs, 0, 1e9, 0.001, "X", "mean of the same"),
-    OPT_REAL(0, "min-pearson", struct tolerances, min_pearson, -1, 1, 0.99, "R",
-             "smallest Pearson correlation"),
-    OPT_REAL(0, "min-spearman", struct tolerances, min_spearman, -1, 1, 0.99, "R",
-             "smallest Spearman rank correlation"),
-    OPT_REAL(0, "min-iou", struct tolerances, min_iou, 0, 1, 0.9, "R",
-             "smallest IoU of the top --top % pixels"),
-    OPT_REAL(0, "top", struct tolerances, top_percent, 0.01, 100, 5, "PCT",
-             "the hottest PCT % for the IoU"),
+    TOLERANCE_ROWS(0.01, 0.001, 0.99, 0.99, 0.9, NULL),
     OPT_END,
 };
 
@@ -133,8 +124,29 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* The float32 payload of a .npy file (format 1.x or 2.x, '<f4', C order). */
-static int npy_payload(const unsigned char *d, size_t len, const char *path, size_t *off)
+/* The dimensions in a .npy header's 'shape': (a, b[, c]); 0 if unreadable. */
+static int npy_shape(const char *header, size_t dims[3])
+{
+    const char *s = strstr(header, "'shape'");
+    s = s ? strchr(s, '(') : NULL;
+    int n = 0;
+    while (s && n < 3) {
+        char *end;
+        unsigned long v = strtoul(s + 1, &end, 10);
+        if (end == s + 1)
+            break;
+        dims[n++] = v;
+        s = *end == ',' ? end : NULL;
+        if (s && s[1] == ' ')
+            s++;
+    }
+    return n;
+}
+
+/* The float32 payload of a .npy file (format 1.x or 2.x, '<f4', C order),
+ * and its shape (dims, ndim; optional). */
+static int npy_payload(const unsigned char *d, size_t len, const char *path, size_t *off,
+                       size_t dims[3], int *ndim)
 {
     if (len < 12 || memcmp(d, "\x93NUMPY", 6) != 0)
         return fail(EXIT_INPUT, "'%s' is not a .npy file", path);
@@ -149,11 +161,20 @@ static int npy_payload(const unsigned char *d, size_t len, const char *path, siz
     if (!strstr(header, "'<f4'") || strstr(header, "'fortran_order': True"))
         return fail(EXIT_INPUT, "'%s' is not a little-endian float32 C-order .npy", path);
     *off = start + hlen;
+    if (ndim)
+        *ndim = npy_shape(header, dims);
     return EXIT_OK;
 }
 
 int map_read(const char *path, float **values, size_t *n)
 {
+    return map_read_shape(path, values, n, NULL, NULL);
+}
+
+int map_read_shape(const char *path, float **values, size_t *n, size_t dims[3], int *ndim)
+{
+    if (ndim)
+        *ndim = 0;
     unsigned char *data;
     size_t len;
     int rc = read_file(path, MAX_MAP_BYTES, EXIT_INPUT, &data, &len);
@@ -167,6 +188,8 @@ int map_read(const char *path, float **values, size_t *n)
         if (!px)
             return fail(EXIT_INPUT, "'%s' could not be decoded", path);
         *n = (size_t)w * h;
+        if (ndim)
+            *ndim = 2, dims[0] = (size_t)h, dims[1] = (size_t)w;
         *values = malloc(*n * sizeof **values);
         if (*values)
             for (size_t i = 0; i < *n; i++)
@@ -175,7 +198,7 @@ int map_read(const char *path, float **values, size_t *n)
         return *values ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     }
     size_t off = 0;
-    if (ends_with(path, ".npy") && (rc = npy_payload(data, len, path, &off))) {
+    if (ends_with(path, ".npy") && (rc = npy_payload(data, len, path, &off, dims, ndim))) {
         free(data);
         return rc;
     }
@@ -355,53 +378,8 @@ static int pair_dirs(const char *golden, const char *fresh, const struct toleran
     return rc;
 }
 
-static int pair_ok(const cJSON *p)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "ok"));
-}
-
-static double pair_number(const cJSON *p, const char *key)
-{
-    return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, key));
-}
-
-/* One JSON object on stdout: the counts and every pair. */
-static void print_pairs_json(cJSON *pairs, int passed, int failed)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "passed", passed);
-    cJSON_AddNumberToObject(o, "failed", failed);
-    cJSON_AddItemReferenceToObject(o, "pairs", pairs);
-    char *s = cJSON_PrintUnformatted(o);
-    if (s)
-        puts(s);
-    cJSON_free(s);
-    cJSON_Delete(o);
-}
-
-/* A line per pair (only failures with quiet), then the counts. */
-static void print_pairs_text(const cJSON *pairs, int passed, int failed, int quiet)
-{
-    const cJSON *p;
-    cJSON_ArrayForEach(p, pairs) {
-        int ok = pair_ok(p);
-        if (quiet && ok)
-            continue;
-        printf("%s %s", ok ? "ok  " : "FAIL",
-               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "file")));
-        if (cJSON_GetObjectItemCaseSensitive(p, "pearson"))
-            printf("  max %.2e  mean %.2e  pearson %.6f  spearman %.6f  iou %.3f",
-                   pair_number(p, "max_abs"), pair_number(p, "mean_abs"),
-                   pair_number(p, "pearson"), pair_number(p, "spearman"), pair_number(p, "iou"));
-        if (!ok)
-            printf("  (%s)", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "why")));
-        putchar('\n');
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-}
-
-int compare_paths(const char *golden, const char *fresh, const struct tolerances *t, int json,
-                  int quiet)
+int compare_collect(const char *golden, const char *fresh, const struct tolerances *t,
+                    cJSON *pairs)
 {
     struct stat sa, sb;
     if (stat(golden, &sa) != 0)
@@ -410,23 +388,22 @@ int compare_paths(const char *golden, const char *fresh, const struct tolerances
         return fail(EXIT_INPUT, "cannot open '%s': %s", fresh, strerror(errno));
     if (S_ISDIR(sa.st_mode) != S_ISDIR(sb.st_mode))
         return fail(EXIT_USAGE, "compare two files or two directories, not one of each");
+    return S_ISDIR(sa.st_mode) ? pair_dirs(golden, fresh, t, pairs)
+                               : pair_files(golden, fresh, t, pairs);
+}
+
+int compare_paths(const char *golden, const char *fresh, const struct tolerances *t, int json,
+                  int quiet)
+{
     cJSON *pairs = cJSON_CreateArray();
     if (!pairs)
         return fail(EXIT_INTERNAL, "out of memory");
-    int rc = S_ISDIR(sa.st_mode) ? pair_dirs(golden, fresh, t, pairs)
-                                 : pair_files(golden, fresh, t, pairs);
-    int passed = 0, failed = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, pairs) {
-        if (pair_ok(p))
-            passed++;
-        else
-            failed++;
-    }
+    int rc = compare_collect(golden, fresh, t, pairs), passed, failed;
+    verdicts_count(pairs, &passed, &failed);
     if (rc == EXIT_OK && json)
-        print_pairs_json(pairs, passed, failed);
+        verdicts_print_json(pairs);
     else if (rc == EXIT_OK)
-        print_pairs_text(pairs, passed, failed, quiet);
+        verdicts_print(pairs, VERDICT_TEXT, quiet, NULL);
     cJSON_Delete(pairs);
     if (rc)
         return rc;

@@ -18,9 +18,34 @@ struct tolerances {
     double max_abs, mean_abs, min_pearson, min_spearman, min_iou, top_percent;
 };
 
-/* --max-abs, --mean-abs, --min-pearson, --min-spearman, --min-iou, --top:
- * the options of `attrib compare` and `attrib golden check`, with the
- * defaults (0.01, 0.001, 0.99, 0.99, 0.9, 5 %). */
+/* --max-abs, --mean-abs, --min-pearson, --min-spearman, --min-iou, --top
+ * as rows with the given defaults (text: shown instead of the numbers,
+ * NULL for the numbers): compare's and golden check's tables. */
+#define TOLERANCE_ROWS(d_max, d_mean, d_pearson, d_spearman, d_iou, text)                      \
+    { .kind = OPTK_REAL, .name = "max-abs", .offset = OPT_FIELD(struct tolerances, max_abs,     \
+                                                                double),                        \
+      .min = 0, .max = 1e9, .def = d_max, .metavar = "X", .default_text = text,               \
+      .help = "largest |golden - new| / max |golden|" },                                       \
+    { .kind = OPTK_REAL, .name = "mean-abs", .offset = OPT_FIELD(struct tolerances, mean_abs,   \
+                                                                 double),                       \
+      .min = 0, .max = 1e9, .def = d_mean, .metavar = "X", .default_text = text,              \
+      .help = "mean of the same" },                                                            \
+    { .kind = OPTK_REAL, .name = "min-pearson",                                                 \
+      .offset = OPT_FIELD(struct tolerances, min_pearson, double), .min = -1, .max = 1,        \
+      .def = d_pearson, .metavar = "R", .default_text = text,                                  \
+      .help = "smallest Pearson correlation" },                                                \
+    { .kind = OPTK_REAL, .name = "min-spearman",                                                \
+      .offset = OPT_FIELD(struct tolerances, min_spearman, double), .min = -1, .max = 1,       \
+      .def = d_spearman, .metavar = "R", .default_text = text,                                 \
+      .help = "smallest Spearman rank correlation" },                                          \
+    { .kind = OPTK_REAL, .name = "min-iou", .offset = OPT_FIELD(struct tolerances, min_iou,     \
+                                                                double),                        \
+      .min = 0, .max = 1, .def = d_iou, .metavar = "R", .default_text = text,                 \
+      .help = "smallest IoU of the top --top % pixels" },                                      \
+    OPT_REAL(0, "top", struct tolerances, top_percent, 0.01, 100, 5, "PCT",                    \
+             "the hottest PCT % for the IoU")
+
+/* compare's: 0.01, 0.001, 0.99, 0.99, 0.9, 5 %. */
 extern const struct opt tolerance_options[];
 
 void tolerances_default(struct tolerances *t);
@@ -44,6 +69,16 @@ int map_within(const struct map_diff *d, const struct tolerances *t, char *why, 
  * (its grey level in [0, 1]), or anything else as raw float32. *values is
  * malloc'd. EXIT_OK or EXIT_INPUT. */
 int map_read(const char *path, float **values, size_t *n);
+/* The same, with the map's shape where the file has one (.npy: as saved,
+ * an image: height, width; raw float32: *ndim 0). */
+int map_read_shape(const char *path, float **values, size_t *n, size_t dims[3], int *ndim);
+
+/* The records of compare_paths without printing them: into pairs (a cJSON
+ * array) {"file", "ok", "why", the metrics}. EXIT_OK, or an error that is
+ * not about the maps. */
+struct cJSON;
+int compare_collect(const char *golden, const char *fresh, const struct tolerances *t,
+                    struct cJSON *pairs);
 
 /* Compares two map files, or every map in two directories (paired by
  * relative path: .npy files, or heatmap PNGs when the golden directory has

@@ -109,8 +109,8 @@ def test_golden_update_then_check_is_the_ci_workflow(tmp_path):
     p = run("golden", "check", golden, "--json", "--", "--model", V1)  # a different model
     assert p.returncode == 1 and json.loads(p.stdout)["failed"] == 2
     assert_one_line_error(run("golden", "check", tmp_path), 2, "no golden.json")
-    assert_one_line_error(run("golden", "update", golden, "--", "predict", "x.jpg"), 2,
-                          "attribution command")
+    assert_one_line_error(run("golden", "update", golden, "--", "layers", "x.pt"), 2,
+                          "needs an attribution command")
 
 
 GOLDEN_SETS = sorted(p.name for p in GOLDEN.iterdir() if (p / "golden.json").exists())

@@ -11,6 +11,7 @@
 #include "curves.h"
 #include "error.h"
 #include "heatmap.h"
+#include "localisation.h"
 #include "quadrature.h"
 #include "redraw.h"
 #include "similarity.h"
@@ -254,4 +255,26 @@ void redrawn_weights_keep_their_tensors_mean_and_spread_and_follow_the_seed(void
     CHECK_NEAR(m1, m0, 4 * sqrt(s0 / N));
     CHECK_NEAR(sqrt(s1), sqrt(s0), 0.03 * sqrt(s0));
     CHECK(similarity_spearman(orig, a, N) < 0.05); /* the structure is gone */
+}
+
+void localisation_scores_follow_their_definitions_on_a_small_map(void)
+{
+    /* 4x4 map, object = the top-left 2x2 */
+    const float map[16] = { 4, 3, 0, 0,
+                            2, 1, 0, -1,
+                            0, 0, 5, 0,
+                            0, 0, 0, 0 };
+    unsigned char mask[16] = { 0 };
+    mask[0] = mask[1] = mask[4] = mask[5] = 1;
+    struct loc_scores s;
+    CHECK(loc_score(map, mask, 4, 4, 0.0, 25.0, &s) == EXIT_OK);
+    CHECK(s.hit == 0); /* the maximum (5) is outside, no tolerance */
+    CHECK_NEAR(s.mass, 10.0 / 15.0, 1e-12);  /* positive relevance 4+3+2+1 of 15 */
+    /* min-max normalised: (v + 1) / 6; inside (5+4+3+2)/6, all (14 + 16) / 6 */
+    CHECK_NEAR(s.energy, 14.0 / 30.0, 1e-12);
+    CHECK_NEAR(s.rank, 3.0 / 4.0, 1e-12);    /* the 4 highest: 5, 4, 3, 2 -> 3 inside */
+    /* top 25 % = 4 pixels (5, 4, 3, 2): IoU with the 4 mask pixels = 3 / 5 */
+    CHECK_NEAR(s.iou, 3.0 / 5.0, 1e-12);
+    CHECK(loc_score(map, mask, 4, 4, 2.0, 25.0, &s) == EXIT_OK);
+    CHECK(s.hit == 1); /* (2, 2) is 1.41 from the mask's (1, 1) */
 }

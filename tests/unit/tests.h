@@ -65,6 +65,7 @@
     X(maps_are_normalised_by_their_99th_percentile_before_ssim) \
     X(parameters_group_into_the_blocks_the_paper_randomises)  \
     X(redrawn_weights_keep_their_tensors_mean_and_spread_and_follow_the_seed) \
+    X(localisation_scores_follow_their_definitions_on_a_small_map) \
     X(scorecam_masks_are_scaled_and_flat_ones_mask_everything) \
     X(baselines_black_and_zeros_are_what_they_say) \
     X(noise_baseline_is_seeded_and_in_the_pixel_range) \
