@@ -197,11 +197,7 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
 {
     char buf[32];
     struct model_info mi = model_info(m);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "tool", "attrib");
-    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(j, "method", "classviz");
-    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON *j = summary_header("classviz", &mi);
     cJSON *target = cJSON_AddObjectToObject(j, "target");
     cJSON_AddNumberToObject(target, "index", (double)o->target);
     cJSON_AddStringToObject(target, "label", card_label(&m->card, o->target, buf, sizeof buf));

@@ -431,10 +431,7 @@ static int write_report(struct drift *d)
             d->page[k++] = i;
     size_t changed = 0, over = 0;
     double sp = 0, si = 0;
-    cJSON *j = cJSON_CreateObject(), *images = cJSON_CreateArray();
-    cJSON_AddStringToObject(j, "tool", "attrib");
-    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(j, "method", "drift");
+    cJSON *j = summary_header("drift", NULL), *images = cJSON_CreateArray();
     cJSON_AddStringToObject(j, "compared", d->ml.names[0]);
     for (int k = 0; k < 2; k++) {
         struct model_info mi = model_info(&d->side[k].model);

@@ -230,13 +230,8 @@ static cJSON *curve_json(const double *y, int points)
 /* The fields every eval JSON starts with. */
 static cJSON *eval_json(const struct eval *e)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "tool", "attrib");
-    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(j, "method", "eval");
     struct model_info mi = model_info(&e->model);
-    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
-    return j;
+    return summary_header("eval", &mi);
 }
 
 /* The width of the tables' method column: the longest name as given. */

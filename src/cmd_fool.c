@@ -258,12 +258,8 @@ static int report(struct fool_run *run, const struct attack_state *a, const stru
 {
     const struct fool_opts *o = &run->o;
     struct model_info mi = model_info(&run->m);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "tool", "attrib");
-    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(j, "method", "fool");
+    cJSON *j = summary_header("fool", &mi);
     cJSON_AddStringToObject(j, "attack", attack_names[o->attack]);
-    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
     cJSON *img = cJSON_AddObjectToObject(j, "image");
     cJSON_AddStringToObject(img, "path", v->image);
     cJSON_AddNumberToObject(img, "width", v->image_w);

@@ -361,12 +361,8 @@ static cJSON *sim_json(const struct sim *v, const char *block)
 
 static cJSON *sanity_json(const struct sanity *s)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "tool", "attrib");
-    cJSON_AddStringToObject(j, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(j, "method", "sanity");
     struct model_info mi = model_info(&s->model);
-    cJSON_AddItemToObject(j, "model", model_info_json(&mi));
+    cJSON *j = summary_header("sanity", &mi);
     cJSON_AddNumberToObject(j, "seed", (double)s->o.seed);
     cJSON_AddStringToObject(j, "randomization",
                             "each parameter tensor re-drawn from a Gaussian with its own mean and "

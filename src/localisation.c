@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "curves.h"
 #include "error.h"
 #include "heatmap.h"
 
@@ -29,19 +30,6 @@ static int pointing_hit(const float *map, const unsigned char *mask, int w, int 
     return 0;
 }
 
-struct ranked {
-    float v;
-    size_t i;
-};
-
-static int by_value_desc(const void *a, const void *b)
-{
-    const struct ranked *x = a, *y = b;
-    if (x->v != y->v)
-        return x->v < y->v ? 1 : -1;
-    return (x->i > y->i) - (x->i < y->i); /* ties: raster order */
-}
-
 int loc_score(const float *map, const unsigned char *mask, int w, int h, double tolerance,
               double top_percent, struct loc_scores *out)
 {
@@ -62,19 +50,16 @@ int loc_score(const float *map, const unsigned char *mask, int w, int h, double 
     out->hit = pointing_hit(map, mask, w, h, tolerance);
     out->energy = all_e > 0 ? in_e / all_e : NAN;
     out->mass = all_m > 0 ? in_m / all_m : NAN;
-    struct ranked *r = malloc(n * sizeof *r);
-    if (!r)
-        return fail(EXIT_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        r[i] = (struct ranked){ map[i], i };
-    qsort(r, n, sizeof *r, by_value_desc);
-    size_t inside = 0;
-    for (size_t i = 0; i < k; i++)
-        inside += mask[r[i].i] != 0;
+    size_t *order = malloc(n * sizeof *order), inside = 0;
+    int rc = order ? curve_order(map, n, order) : fail(EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; rc == EXIT_OK && i < k; i++) /* eval's order: highest first, ties in raster */
+        inside += mask[order[i]] != 0;
+    free(order);
+    if (rc)
+        return rc;
     out->rank = hi > lo && k ? (double)inside / k : NAN;
-    free(r);
     float t;
-    int rc = heatmap_top_threshold(map, n, top_percent / 100.0, &t);
+    rc = heatmap_top_threshold(map, n, top_percent / 100.0, &t);
     if (rc)
         return rc;
     size_t both = 0, either = 0;

@@ -15,11 +15,7 @@ int report_init(struct report *r, const char *method, const struct model_info *m
                 long shard_k, long shard_n)
 {
     r->t_start = now_ms();
-    r->root = cJSON_CreateObject();
-    cJSON_AddStringToObject(r->root, "tool", "attrib");
-    cJSON_AddStringToObject(r->root, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(r->root, "method", method);
-    cJSON_AddItemToObject(r->root, "model", model_info_json(model));
+    r->root = summary_header(method, model);
     if (shard_n) {
         char shard[48];
         snprintf(shard, sizeof shard, "%ld/%ld", shard_k, shard_n);

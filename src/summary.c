@@ -123,13 +123,20 @@ static cJSON *layer_json(const struct summary *s)
     return o;
 }
 
-cJSON *summary_json(const struct summary *s)
+cJSON *summary_header(const char *method, const struct model_info *model)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "tool", "attrib");
     cJSON_AddStringToObject(o, "version", ATTRIB_VERSION);
-    cJSON_AddStringToObject(o, "method", s->method);
-    cJSON_AddItemToObject(o, "model", model_info_json(&s->model));
+    cJSON_AddStringToObject(o, "method", method);
+    if (model)
+        cJSON_AddItemToObject(o, "model", model_info_json(model));
+    return o;
+}
+
+cJSON *summary_json(const struct summary *s)
+{
+    cJSON *o = summary_header(s->method, &s->model);
 
     cJSON *img = cJSON_AddObjectToObject(o, "image");
     cJSON_AddStringToObject(img, "path", s->image);

@@ -78,6 +78,10 @@ struct summary {
 void summary_detail_number(struct summary *s, const char *key, double v);
 void summary_detail_text(struct summary *s, const char *key, const char *text);
 
+/* The fields every JSON attrib writes starts with: {"tool", "version",
+ * "method", "model" (left out when NULL)}. NULL when out of memory. */
+cJSON *summary_header(const char *method, const struct model_info *model);
+
 /* A new cJSON object (caller deletes) or NULL when out of memory. */
 cJSON *summary_json(const struct summary *s);
 cJSON *model_info_json(const struct model_info *m);
