@@ -9,6 +9,7 @@
 #include "error.h"
 
 #define GRADCAM_PP_EPS 1e-6 /* pytorch-grad-cam's guard against 0 / 0 */
+#define XGRADCAM_EPS 1e-7   /* the same guard in its XGradCAM */
 #define JACOBI_MAX_SWEEPS 100
 
 /* cam = sum_k weight[k] act[k], before the CAMs' ReLU (--sign applies it). */
@@ -20,6 +21,48 @@ static void weighted_sum(const float *act, const double *weight, int ch, size_t 
             v += weight[k] * act[(size_t)k * n + p];
         cam[p] = (float)v;
     }
+}
+
+/* cam = sum_k g(grad_k) * A_k, pointwise; g the identity or the ReLU. */
+static void pointwise(const float *act, const float *grad, int ch, size_t n, int rectify,
+                      float *cam)
+{
+    for (size_t p = 0; p < n; p++) {
+        double v = 0;
+        for (int k = 0; k < ch; k++) {
+            double g = grad[(size_t)k * n + p];
+            v += (rectify && g < 0 ? 0 : g) * act[(size_t)k * n + p];
+        }
+        cam[p] = (float)v;
+    }
+}
+
+void cam_hires(const float *act, const float *grad, int ch, int h, int w, float *cam)
+{
+    pointwise(act, grad, ch, (size_t)h * w, 0, cam);
+}
+
+void cam_layer(const float *act, const float *grad, int ch, int h, int w, float *cam)
+{
+    pointwise(act, grad, ch, (size_t)h * w, 1, cam);
+}
+
+int cam_xgrad(const float *act, const float *grad, int ch, int h, int w, float *cam)
+{
+    const size_t n = (size_t)h * w;
+    double *weight = malloc((size_t)ch * sizeof *weight);
+    if (!weight)
+        return fail(EXIT_INTERNAL, "out of memory");
+    for (int k = 0; k < ch; k++) {
+        const float *a = act + (size_t)k * n, *g = grad + (size_t)k * n;
+        double sum_a = 0, sum_ga = 0;
+        for (size_t p = 0; p < n; p++)
+            sum_a += a[p], sum_ga += (double)g[p] * a[p];
+        weight[k] = sum_ga / (sum_a + XGRADCAM_EPS);
+    }
+    weighted_sum(act, weight, ch, n, cam);
+    free(weight);
+    return EXIT_OK;
 }
 
 int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, float *cam)

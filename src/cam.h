@@ -20,6 +20,19 @@ int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, fl
  * EXIT_INTERNAL. */
 int cam_eigen(const float *act, int ch, int h, int w, float *cam);
 
+/* HiResCAM (Draelos & Carin 2020): cam = sum_k grad_k * A_k, pointwise
+ * (no spatial averaging of the gradient, so the map is faithful to the
+ * layer's contribution at each position). */
+void cam_hires(const float *act, const float *grad, int ch, int h, int w, float *cam);
+
+/* LayerCAM (Jiang et al. 2021): cam = sum_k relu(grad_k) * A_k, pointwise. */
+void cam_layer(const float *act, const float *grad, int ch, int h, int w, float *cam);
+
+/* XGradCAM (Fu et al. 2020): w_k = sum over positions of grad_k * A_k /
+ * (sum of A_k + 1e-7), cam = sum_k w_k A_k (pytorch-grad-cam's definition).
+ * EXIT_OK or EXIT_INTERNAL. */
+int cam_xgrad(const float *act, const float *grad, int ch, int h, int w, float *cam);
+
 /* Score-CAM (Wang et al. 2020) mask: the plane scaled to [0, 1] in place.
  * Returns 0, or 1 when the plane is flat (then it is set to 0: a dead
  * channel masks everything). */

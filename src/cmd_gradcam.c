@@ -28,9 +28,24 @@ static int eigencam(struct explain_run *run, struct batch *b)
     return cam_compute(run, b, b->targets, CAM_EIGENCAM);
 }
 
+static int hirescam(struct explain_run *run, struct batch *b)
+{
+    return cam_compute(run, b, b->targets, CAM_HIRESCAM);
+}
+
+static int layercam(struct explain_run *run, struct batch *b)
+{
+    return cam_compute(run, b, b->targets, CAM_LAYERCAM);
+}
+
+static int xgradcam(struct explain_run *run, struct batch *b)
+{
+    return cam_compute(run, b, b->targets, CAM_XGRADCAM);
+}
+
 /* In enum cam_variant order: each is also a method of its own. */
 static const char *const variant_names[] = { "gradcam", "gradcam++", "scorecam", "eigencam",
-                                             NULL };
+                                             "hirescam", "layercam", "xgradcam", NULL };
 
 static const struct opt gradcam_options[] = {
     OPT_ENUM(0, "variant", struct cam_params, variant, variant_names, CAM_GRADCAM,
@@ -49,13 +64,14 @@ static const struct opt variant_options[] = {
 static const struct method *resolve(const struct explain_run *run)
 {
     const struct method *variants[] = { &method_gradcam, &method_gradcam_pp, &method_scorecam,
-                                        &method_eigencam };
+                                        &method_eigencam, &method_hirescam, &method_layercam,
+                                        &method_xgradcam };
     return variants[METHOD_PARAMS(struct cam_params, run)->variant];
 }
 
 #define CAM_SYNOPSIS                                                                            \
     "attrib gradcam IMAGE|DIR|-... [--class N] [--layer PATH]\n"                                \
-    "                      [--variant gradcam|gradcam++|scorecam|eigencam] [-o DIR] [options]"
+    "                      [--variant V] [-o DIR] [options]"
 
 #define CAM_DESCRIPTION                                                                        \
     "Class activation maps of a layer, upsampled bilinearly to the model's input size:\n"      \
@@ -70,6 +86,11 @@ static const struct method *resolve(const struct explain_run *run)
     "             maps (forward passes only, --internal-batch at a time)\n"                   \
     "  eigencam   Eigen-CAM (Muhammad & Yeasin 2020): the first principal component of\n"     \
     "             the activations (no class: the same map for every class)\n"                 \
+    "  hirescam   HiResCAM (Draelos & Carin 2020): gradient times activation at each\n"      \
+    "             position, summed over channels (no averaging of the gradient)\n"           \
+    "  layercam   LayerCAM (Jiang et al. 2021): the same with the positive gradient\n"       \
+    "  xgradcam   XGradCAM (Fu et al. 2020): weights sum(gradient x activation) /\n"         \
+    "             sum(activation)\n"                                                          \
     "Writes NAME.VARIANT.png, NAME.VARIANT.overlay.png and NAME.VARIANT.json (with the\n"      \
     "layer and its low-resolution map); --raw writes the full-resolution map.\n"
 
@@ -93,3 +114,6 @@ CAM_METHOD(method_gradcam, "gradcam", gradcam, gradcam_options, resolve, NULL, 1
 CAM_METHOD(method_gradcam_pp, "gradcam++", gradcam_pp, variant_options, NULL, NULL, 1);
 CAM_METHOD(method_scorecam, "scorecam", scorecam, variant_options, NULL, prepare_scorecam, 0);
 CAM_METHOD(method_eigencam, "eigencam", eigencam, variant_options, NULL, NULL, 1);
+CAM_METHOD(method_hirescam, "hirescam", hirescam, variant_options, NULL, NULL, 0);
+CAM_METHOD(method_layercam, "layercam", layercam, variant_options, NULL, NULL, 0);
+CAM_METHOD(method_xgradcam, "xgradcam", xgradcam, variant_options, NULL, NULL, 0);

@@ -28,6 +28,14 @@ static int cam_of(enum cam_variant v, struct explain_run *run, struct batch *b, 
         return score_cam(run, b, i, act, ch, h, w, target, cam);
     case CAM_EIGENCAM:
         return cam_eigen(act, ch, h, w, cam);
+    case CAM_HIRESCAM:
+        cam_hires(act, grad, ch, h, w, cam);
+        return EXIT_OK;
+    case CAM_LAYERCAM:
+        cam_layer(act, grad, ch, h, w, cam);
+        return EXIT_OK;
+    case CAM_XGRADCAM:
+        return cam_xgrad(act, grad, ch, h, w, cam);
     }
     return fail(EXIT_INTERNAL, "unknown CAM variant");
 }

@@ -5,7 +5,8 @@
 
 #include "explain.h"
 
-enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM };
+enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM, CAM_HIRESCAM,
+                   CAM_LAYERCAM, CAM_XGRADCAM };
 
 /* The parameters of the CAM methods (run->params). */
 struct cam_params {

@@ -796,3 +796,19 @@ def largest_channel(chw):
     chw = np.asarray(chw)
     idx = np.abs(chw).argmax(0)
     return np.take_along_axis(chw, idx[None], 0)[0]
+
+
+def hirescam(act, grad):
+    """HiResCAM (Draelos & Carin), as pytorch-grad-cam: relu(sum_k g_k * A_k)."""
+    return np.maximum((grad * act).sum(0), 0)
+
+
+def layercam(act, grad):
+    """LayerCAM (Jiang et al.), as pytorch-grad-cam: relu(sum_k relu(g_k) * A_k)."""
+    return np.maximum((np.maximum(grad, 0) * act).sum(0), 0)
+
+
+def xgradcam(act, grad):
+    """XGradCAM (Fu et al.), as pytorch-grad-cam: w_k = sum(g_k A_k) / (sum A_k + 1e-7)."""
+    w = (grad * act).sum(axis=(1, 2)) / (act.sum(axis=(1, 2)) + 1e-7)
+    return np.maximum((w[:, None, None] * act).sum(0), 0)

@@ -207,6 +207,33 @@ def test_gradcam_matches_pytorch_grad_cams_own_gradcam(arch, layer, reshape, tmp
     close(got, want)
 
 
+@pytest.mark.parametrize("layer", [None, "layer3"])
+@pytest.mark.parametrize("variant,peer", [("hirescam", "HiResCAM"), ("layercam", "LayerCAM"),
+                                          ("xgradcam", "XGradCAM"), ("gradcam++", "GradCAMPlusPlus")])
+def test_cam_variants_match_pytorch_grad_cams_own(variant, peer, layer, tmp_path):
+    """The peer's own classes on the eager twin of ResNet-18, each map
+    rescaled to [0, 1] as the peer does, compared at the layer's size: the
+    default layer (before the global pool) and layer3, where the gradient
+    varies over positions and the variants part ways."""
+    _, ClassifierOutputTarget = pytorch_grad_cam()  # skips where the peer does not import
+    import pytorch_grad_cam as peers
+    eager, path, default = torchvision_model("resnet18", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    _, s = attrib("gradcam", path, image, tmp_path, "--variant", variant,
+                  *(["--layer", layer] if layer else []))
+    got = np.array(s["layer"]["map"], dtype=np.float64)
+    h, w = got.shape
+    torch.set_num_threads(THREADS)
+    with getattr(peers, peer)(
+            model=eager, target_layers=[eager.get_submodule(layer or default)]) as cam:
+        cam.get_target_width_height = lambda _: (w, h)
+        want = cam(input_tensor=x, targets=[ClassifierOutputTarget(s["target"]["index"])])[0]
+    got = np.maximum(got, 0)
+    got = (got - got.min()) / (got.max() - got.min())
+    assert want.shape == got.shape and want.max() > 0.99
+    close(got, want)
+
+
 def test_vit_last_block_output_reaches_the_class_only_through_its_token(tmp_path):
     """Why the default is not the last block's output: there Grad-CAM's
     gradient is zero on every patch token, as attrib's flat map shows."""

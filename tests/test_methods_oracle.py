@@ -153,6 +153,28 @@ def test_gradcam_plus_plus_matches_numpy_on_the_graph_oracle(which, photo, cls, 
     close(full, oracle.upsample(want.astype(np.float32), *card["input_size"]))
 
 
+@pytest.mark.parametrize("variant", ["hirescam", "layercam", "xgradcam"])
+@pytest.mark.parametrize("which,photo,cls", [("v2", "cat.bmp", 291), ("v1", "parrot.jpg", 88)])
+def test_pointwise_cam_variants_match_numpy_on_the_graph_oracle(variant, which, photo, cls,
+                                                                test_models, tmp_path):
+    """HiResCAM, LayerCAM and XGradCAM as pytorch-grad-cam defines them, on the
+    activation and gradient of the map entering the global average pool (the
+    graph oracle's layer). There the gradient is the same at every position,
+    so HiResCAM and XGradCAM are Grad-CAM (Draelos & Carin point this out),
+    while LayerCAM drops the channels of negative weight ("lion" on the cat
+    has some). Layers where they differ: test_cam_oracle.py, against the peer."""
+    model, module, card, image, x = prepare(which, photo, test_models, tmp_path)
+    act, grad, _ = oracle.layer_act_grad(module, x, cls, THREADS)
+    want = getattr(oracle, variant)(act, grad)
+    full, s = attrib("gradcam", model, image, tmp_path, "--class", cls, "--variant", variant)
+    assert s["method"] == variant
+    close(low_res_map(s), want)
+    close(full, oracle.upsample(want.astype(np.float32), *card["input_size"]))
+    gradcam = oracle.cam_from(torch.from_numpy(act), torch.from_numpy(grad)).numpy()
+    same = np.abs(gradcam - want).max() <= 1e-6 * np.abs(want).max()
+    assert same == (variant != "layercam"), variant
+
+
 @pytest.mark.parametrize("which,photo", [("v2", "bird.bmp"), ("v1", "dragonfly.bmp")])
 def test_eigencam_is_the_first_principal_component_numpy_finds(which, photo, test_models,
                                                                tmp_path):
