@@ -226,7 +226,9 @@ def test_every_method_refuses_bad_images_classes_and_models_alike(method, tmp_pa
     (["occlusion", "--window", "500"], "larger than the model's input"),
     (["occlusion", "--stride", "0"], "--stride"),
     (["occlusion", "--layer", "features.18"], "--layer is not an option of occlusion"),
-    (["gradcam", "--variant", "layercam"], "--variant must be one of gradcam, gradcam++, scorecam, eigencam; got 'layercam'"),
+    (["gradcam", "--variant", "gradcam2"],
+     "--variant must be one of gradcam, gradcam++, scorecam, eigencam, hirescam, layercam, "
+     "xgradcam; got 'gradcam2'"),
     (["gradcam", "--variant", "scorecam", "--internal-batch", "999"], "--internal-batch"),
 ])
 def test_method_options_out_of_range_are_usage_errors(args, fragment, tmp_path, out):
