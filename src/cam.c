@@ -47,45 +47,51 @@ void cam_layer(const float *act, const float *grad, int ch, int h, int w, float 
     pointwise(act, grad, ch, (size_t)h * w, 1, cam);
 }
 
-int cam_xgrad(const float *act, const float *grad, int ch, int h, int w, float *cam)
+/* cam = sum_k w_k A_k with w_k = weight_of(A_k, grad_k) over one channel's
+ * n positions. EXIT_OK or EXIT_INTERNAL. */
+static int channel_weighted(const float *act, const float *grad, int ch, size_t n,
+                            double (*weight_of)(const float *a, const float *g, size_t n),
+                            float *cam)
 {
-    const size_t n = (size_t)h * w;
     double *weight = malloc((size_t)ch * sizeof *weight);
     if (!weight)
         return fail(EXIT_INTERNAL, "out of memory");
-    for (int k = 0; k < ch; k++) {
-        const float *a = act + (size_t)k * n, *g = grad + (size_t)k * n;
-        double sum_a = 0, sum_ga = 0;
-        for (size_t p = 0; p < n; p++)
-            sum_a += a[p], sum_ga += (double)g[p] * a[p];
-        weight[k] = sum_ga / (sum_a + XGRADCAM_EPS);
-    }
+    for (int k = 0; k < ch; k++)
+        weight[k] = weight_of(act + (size_t)k * n, grad + (size_t)k * n, n);
     weighted_sum(act, weight, ch, n, cam);
     free(weight);
     return EXIT_OK;
 }
 
+static double xgrad_weight(const float *a, const float *g, size_t n)
+{
+    double sum_a = 0, sum_ga = 0;
+    for (size_t p = 0; p < n; p++)
+        sum_a += a[p], sum_ga += (double)g[p] * a[p];
+    return sum_ga / (sum_a + XGRADCAM_EPS);
+}
+
+int cam_xgrad(const float *act, const float *grad, int ch, int h, int w, float *cam)
+{
+    return channel_weighted(act, grad, ch, (size_t)h * w, xgrad_weight, cam);
+}
+
+static double gradcam_pp_weight(const float *a, const float *g, size_t n)
+{
+    double sum_a = 0, wk = 0;
+    for (size_t p = 0; p < n; p++)
+        sum_a += a[p];
+    for (size_t p = 0; p < n; p++) {
+        double g1 = g[p], g2 = g1 * g1, g3 = g2 * g1;
+        if (g1 > 0)
+            wk += g1 * g2 / (2 * g2 + sum_a * g3 + GRADCAM_PP_EPS);
+    }
+    return wk;
+}
+
 int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, float *cam)
 {
-    const size_t n = (size_t)h * w;
-    double *weight = malloc((size_t)ch * sizeof *weight);
-    if (!weight)
-        return fail(EXIT_INTERNAL, "out of memory");
-    for (int k = 0; k < ch; k++) {
-        const float *a = act + (size_t)k * n, *g = grad + (size_t)k * n;
-        double sum_a = 0, wk = 0;
-        for (size_t p = 0; p < n; p++)
-            sum_a += a[p];
-        for (size_t p = 0; p < n; p++) {
-            double g1 = g[p], g2 = g1 * g1, g3 = g2 * g1;
-            if (g1 > 0)
-                wk += g1 * g2 / (2 * g2 + sum_a * g3 + GRADCAM_PP_EPS);
-        }
-        weight[k] = wk;
-    }
-    weighted_sum(act, weight, ch, n, cam);
-    free(weight);
-    return EXIT_OK;
+    return channel_weighted(act, grad, ch, (size_t)h * w, gradcam_pp_weight, cam);
 }
 
 /* Eigenvalues (diagonal of a, destroyed) and eigenvectors (columns of v)

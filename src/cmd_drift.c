@@ -111,7 +111,6 @@ struct side {
 
 /* An image's comparison; the most moved keep their maps for the page. */
 struct record {
-    size_t index;
     const struct input *it;
     struct class_score pred[2];
     char labels[2][SUMMARY_LABEL];
@@ -175,7 +174,7 @@ static void close_side(struct side *s)
     free(s->chw);
 }
 
-/* The side's top-1 and, for target, nothing more: the prediction it reports. */
+/* The side's top-1 prediction for its input. */
 static int predict(struct side *s, struct class_score *cs, char *label, size_t size)
 {
     const struct card *c = &s->model.card;
@@ -184,20 +183,9 @@ static int predict(struct side *s, struct class_score *cs, char *label, size_t s
     attrib_status st = attrib_forward(s->model.handle, s->x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(&s->model, res, 1)
                              : model_error(st, s->model.path);
-    if (rc == EXIT_OK) {
-        const float *logits = attrib_result_logits(res, NULL, &classes);
-        float *p = malloc((size_t)classes * sizeof *p);
-        int top;
-        if (!p)
-            rc = fail(EXIT_INTERNAL, "out of memory");
-        else {
-            softmax(logits, (int)classes, p);
-            top_k(logits, (int)classes, 1, &top);
-            *cs = (struct class_score){ top, card_label(&c[0], top, label, size), logits[top],
-                                        p[top] };
-        }
-        free(p);
-    }
+    const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+    if (rc == EXIT_OK)
+        rc = model_class_score(&s->model, logits, (int)classes, -1, cs, label, size);
     attrib_result_free(res);
     return rc;
 }
@@ -249,7 +237,7 @@ static int keep_for_page(struct drift *d, size_t i, const float *old_map, const 
 static int drift_image(struct drift *d, const struct input *it, size_t i, float *resized)
 {
     struct record *r = &d->recs[i];
-    *r = (struct record){ .index = it->index, .it = it };
+    *r = (struct record){ .it = it };
     struct image img = { 0 };
     struct rect region;
     int rc = image_load(it->path, &img);

@@ -336,24 +336,12 @@ static int classify_input(struct eval *e, const float *x, long want, struct clas
     int64_t shape[4] = { 1, 3, c->input_h, c->input_w }, classes;
     attrib_status st = attrib_forward(e->model.handle, x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(&e->model, res, 1) : model_error(st, e->model.path);
-    if (rc == EXIT_OK) {
-        const float *logits = attrib_result_logits(res, NULL, &classes);
-        float *p = malloc((size_t)classes * sizeof *p);
-        if (!p)
-            rc = fail(EXIT_INTERNAL, "out of memory");
-        else if (want >= classes)
-            rc = fail(EXIT_USAGE, "--class: class %ld is out of range (the model has %ld classes)",
-                      want, (long)classes);
-        else {
-            int top;
-            softmax(logits, (int)classes, p);
-            top_k(logits, (int)classes, 1, &top);
-            long k = want >= 0 ? want : top;
-            *cls = (struct class_score){ k, card_label(&e->model.card, (int)k, label, size),
-                                         logits[k], p[k] };
-        }
-        free(p);
-    }
+    const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+    if (rc == EXIT_OK && want >= classes)
+        rc = fail(EXIT_USAGE, "--class: class %ld is out of range (the model has %ld classes)",
+                  want, (long)classes);
+    if (rc == EXIT_OK)
+        rc = model_class_score(&e->model, logits, (int)classes, want, cls, label, size);
     attrib_result_free(res);
     return rc;
 }

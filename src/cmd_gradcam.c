@@ -8,39 +8,19 @@
 #include "methods.h"
 #include "sampling.h"
 
-static int gradcam(struct explain_run *run, struct batch *b)
-{
-    return cam_compute(run, b, b->targets, CAM_GRADCAM);
-}
+/* The methods the variants are, in enum cam_variant order. */
+static const struct method *const variants[] = { &method_gradcam, &method_gradcam_pp,
+                                                 &method_scorecam, &method_eigencam,
+                                                 &method_hirescam, &method_layercam,
+                                                 &method_xgradcam };
 
-static int gradcam_pp(struct explain_run *run, struct batch *b)
+/* Every variant's compute: the variant is the one its method is. */
+static int cam_variant_compute(struct explain_run *run, struct batch *b)
 {
-    return cam_compute(run, b, b->targets, CAM_GRADCAM_PP);
-}
-
-static int scorecam(struct explain_run *run, struct batch *b)
-{
-    return cam_compute(run, b, b->targets, CAM_SCORECAM);
-}
-
-static int eigencam(struct explain_run *run, struct batch *b)
-{
-    return cam_compute(run, b, b->targets, CAM_EIGENCAM);
-}
-
-static int hirescam(struct explain_run *run, struct batch *b)
-{
-    return cam_compute(run, b, b->targets, CAM_HIRESCAM);
-}
-
-static int layercam(struct explain_run *run, struct batch *b)
-{
-    return cam_compute(run, b, b->targets, CAM_LAYERCAM);
-}
-
-static int xgradcam(struct explain_run *run, struct batch *b)
-{
-    return cam_compute(run, b, b->targets, CAM_XGRADCAM);
+    int v = 0;
+    while (v + 1 < (int)(sizeof variants / sizeof *variants) && variants[v] != run->method)
+        v++;
+    return cam_compute(run, b, b->targets, (enum cam_variant)v);
 }
 
 /* In enum cam_variant order: each is also a method of its own. */
@@ -63,9 +43,6 @@ static const struct opt variant_options[] = {
 
 static const struct method *resolve(const struct explain_run *run)
 {
-    const struct method *variants[] = { &method_gradcam, &method_gradcam_pp, &method_scorecam,
-                                        &method_eigencam, &method_hirescam, &method_layercam,
-                                        &method_xgradcam };
     return variants[METHOD_PARAMS(struct cam_params, run)->variant];
 }
 
@@ -102,18 +79,18 @@ static int prepare_scorecam(struct explain_run *run)
                          : EXIT_OK;
 }
 
-#define CAM_METHOD(ident, nm, fn, opts, res, prep, eval)                                    \
+#define CAM_METHOD(ident, nm, opts, res, prep, eval)                                    \
     const struct method ident = { .name = nm, .synopsis = CAM_SYNOPSIS,                       \
                                   .description = CAM_DESCRIPTION, .uses_layer = 1,            \
                                   .in_eval = eval, .signed_map = 1, .sign = SIGN_POSITIVE,    \
                                   .options = opts, .resolve = res,                            \
-                                  .prepare = prep, .compute = fn }
+                                  .prepare = prep, .compute = cam_variant_compute }
 
 /* Only gradcam has --variant: the variants are what it resolves to. */
-CAM_METHOD(method_gradcam, "gradcam", gradcam, gradcam_options, resolve, NULL, 1);
-CAM_METHOD(method_gradcam_pp, "gradcam++", gradcam_pp, variant_options, NULL, NULL, 1);
-CAM_METHOD(method_scorecam, "scorecam", scorecam, variant_options, NULL, prepare_scorecam, 0);
-CAM_METHOD(method_eigencam, "eigencam", eigencam, variant_options, NULL, NULL, 1);
-CAM_METHOD(method_hirescam, "hirescam", hirescam, variant_options, NULL, NULL, 0);
-CAM_METHOD(method_layercam, "layercam", layercam, variant_options, NULL, NULL, 0);
-CAM_METHOD(method_xgradcam, "xgradcam", xgradcam, variant_options, NULL, NULL, 0);
+CAM_METHOD(method_gradcam, "gradcam", gradcam_options, resolve, NULL, 1);
+CAM_METHOD(method_gradcam_pp, "gradcam++", variant_options, NULL, NULL, 1);
+CAM_METHOD(method_scorecam, "scorecam", variant_options, NULL, prepare_scorecam, 0);
+CAM_METHOD(method_eigencam, "eigencam", variant_options, NULL, NULL, 1);
+CAM_METHOD(method_hirescam, "hirescam", variant_options, NULL, NULL, 0);
+CAM_METHOD(method_layercam, "layercam", variant_options, NULL, NULL, 0);
+CAM_METHOD(method_xgradcam, "xgradcam", variant_options, NULL, NULL, 0);

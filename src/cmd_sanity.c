@@ -302,11 +302,12 @@ static int step_maps(struct sanity *s, struct chunk *c, int independent, int j, 
 }
 
 /* The trained model's maps (and, with --random-logit, those of a random
- * other class), then every cascading and independent step. */
+ * other class), then every cascading and independent step. The weights are
+ * the trained ones on entry (sanity_all restores them to classify). */
 static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
 {
     const size_t plane = (size_t)s->h * s->w;
-    int rc = restore_all(s);
+    int rc = EXIT_OK;
     for (int k = 0; rc == EXIT_OK && k < s->ml.n; k++) {
         rc = maps(s, k, c, c->targets);
         for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
@@ -580,25 +581,17 @@ static int classify_chunk(struct sanity *s, struct chunk *c)
     int rc = st == ATTRIB_OK ? model_check_logits(&s->model, res, c->n)
                              : model_error(st, s->model.path);
     const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
-    float *p = rc == EXIT_OK ? malloc((size_t)classes * sizeof *p) : NULL;
-    if (rc == EXIT_OK && !p)
-        rc = fail(EXIT_INTERNAL, "out of memory");
     for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
-        const float *row = logits + (size_t)i * classes;
         struct image_result *r = c->res[i];
-        int top;
-        softmax(row, (int)classes, p);
-        top_k(row, (int)classes, 1, &top);
-        long k = s->o.target >= 0 ? s->o.target : top;
-        r->cls = (struct class_score){ k, card_label(&s->model.card, (int)k, r->label,
-                                                     sizeof r->label), row[k], p[k] };
+        rc = model_class_score(&s->model, logits + (size_t)i * classes, (int)classes,
+                               s->o.target, &r->cls, r->label, sizeof r->label);
+        long k = r->cls.index;
         c->targets[i] = k;
         struct rng g;
         rng_seed(&g, (uint64_t)s->o.seed ^ (0x9e3779b97f4a7c15ULL * (r->it->index + 1)));
         long other = rng_range(&g, 0, (int)classes - 2); /* any class but k */
         r->other = other >= k ? other + 1 : other;
     }
-    free(p);
     attrib_result_free(res);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "error.h"
 #include "fsutil.h"
 #include "sha256.h"
@@ -211,6 +212,21 @@ int model_input(const struct model *m, enum resize_mode mode, const struct image
     *region = model_region(img->width, img->height, m->card.input_w, m->card.input_h, mode);
     return image_to_tensor(img, *region, m->card.input_w, m->card.input_h, m->card.mean,
                            m->card.std, chw);
+}
+
+int model_class_score(const struct model *m, const float *logits, int classes, long want,
+                      struct class_score *out, char *label, size_t size)
+{
+    float *p = malloc((size_t)classes * sizeof *p);
+    if (!p)
+        return fail(EXIT_INTERNAL, "out of memory");
+    int top;
+    softmax(logits, classes, p);
+    top_k(logits, classes, 1, &top);
+    long k = want >= 0 ? want : top;
+    *out = (struct class_score){ k, card_label(&m->card, (int)k, label, size), logits[k], p[k] };
+    free(p);
+    return EXIT_OK;
 }
 
 int model_layers(struct model *m, struct layer_list *out)

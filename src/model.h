@@ -54,6 +54,12 @@ int model_input(const struct model *m, enum resize_mode mode, const struct image
  * the card's size; one forward pass. */
 int model_layers(struct model *m, struct layer_list *out);
 
+/* The score of class want (< 0: the top-1) in one row of classes logits:
+ * logit, softmax probability, label (kept in label, size bytes). EXIT_OK, or
+ * EXIT_INTERNAL when out of memory. */
+int model_class_score(const struct model *m, const float *logits, int classes, long want,
+                      struct class_score *out, char *label, size_t size);
+
 /* The model_info view used by summaries. */
 struct model_info model_info(const struct model *m);
 
