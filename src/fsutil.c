@@ -118,6 +118,11 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old);
     memcpy(pending, tmp, sizeof tmp);
+    /* Set before the file exists: the mask above holds for this thread only,
+     * and a signal taken by another (libtorch's, the PNG encoders') between
+     * mkstemp and this line would leave the file behind. Unlinking a name
+     * not yet created is harmless. */
+    pending_set = 1;
     int fd = mkstemp(pending);
     pending_set = fd >= 0;
     sigprocmask(SIG_SETMASK, &old, NULL);
