@@ -151,6 +151,9 @@ struct attrib_model {
     // untouched for plain passes.
     c10::optional<torch::jit::Module> frozen;
     std::map<std::string, std::unique_ptr<torch::jit::GraphFunction>> variants;
+    // What every gradient is of (attrib_model_set_objective).
+    attrib_objective objective = ATTRIB_SCORE;
+    int64_t versus = -1;
 };
 
 struct attrib_params {
@@ -290,40 +293,48 @@ torch::jit::GraphFunction &variant(attrib_model *model, const std::string &name,
 }
 
 // The class each row is explained for: target[i], or the top-1 if negative.
-attrib_status resolve_targets(const at::Tensor &logits, const int64_t *target,
-                              std::vector<int64_t> &out) {
+attrib_status resolve_targets(const attrib_model *model, const at::Tensor &logits,
+                              const int64_t *target, std::vector<int64_t> &out) {
     const int64_t n = logits.size(0), classes = logits.size(1);
+    auto out_of_range = [classes](int64_t t) {
+        return fail(ATTRIB_E_TARGET, "class " + std::to_string(t) +
+                                         " is out of range: the model has " +
+                                         std::to_string(classes) + " classes (0-" +
+                                         std::to_string(classes - 1) + ")");
+    };
+    if (model->versus >= classes) return out_of_range(model->versus);
     at::Tensor top1 = logits.detach().argmax(1).to(torch::kCPU);
     out.resize(n);
     for (int64_t i = 0; i < n; i++) {
         int64_t t = target[i] < 0 ? top1[i].item<int64_t>() : target[i];
-        if (t >= classes)
-            return fail(ATTRIB_E_TARGET, "class " + std::to_string(t) +
-                                          " is out of range: the model has " +
-                                          std::to_string(classes) + " classes (0-" +
-                                          std::to_string(classes - 1) + ")");
+        if (t >= classes) return out_of_range(t);
         out[i] = t;
     }
     return ATTRIB_OK;
 }
 
-// sum_i logits[i, targets[i]]: backward from it gives every row its own gradient.
-at::Tensor target_score(const at::Tensor &logits, const std::vector<int64_t> &targets) {
+// sum_i f(logits)[i, targets[i]] (minus f(logits)[i, versus]), f the
+// model's objective: backward from it gives every row its own gradient.
+at::Tensor objective_score(const attrib_model *model, const at::Tensor &logits,
+                           const std::vector<int64_t> &targets) {
+    at::Tensor f = model->objective == ATTRIB_PROB       ? at::softmax(logits, 1)
+                   : model->objective == ATTRIB_LOG_PROB ? at::log_softmax(logits, 1)
+                                                         : logits;
     at::Tensor idx = torch::tensor(targets, torch::kLong)
                          .view({(int64_t)targets.size(), 1})
                          .to(logits.device());
-    return logits.gather(1, idx).sum();
+    at::Tensor score = f.gather(1, idx).sum();
+    return model->versus < 0 ? score : score - f.select(1, model->versus).sum();
 }
 
 // Gradient of the objective of the targets with respect to x (which
 // requires grad).
-attrib_status input_gradient(const at::Tensor &logits, const at::Tensor &input,
-                             const int64_t *target, attrib_result &res,
-                             attrib_objective objective = ATTRIB_SCORE) {
-    attrib_status st = resolve_targets(logits, target, res.targets);
+attrib_status input_gradient(const attrib_model *model, const at::Tensor &logits,
+                             const at::Tensor &input, const int64_t *target,
+                             attrib_result &res) {
+    attrib_status st = resolve_targets(model, logits, target, res.targets);
     if (st != ATTRIB_OK) return st;
-    at::Tensor score = target_score(
-        objective == ATTRIB_LOG_PROB ? at::log_softmax(logits, 1) : logits, res.targets);
+    at::Tensor score = objective_score(model, logits, res.targets);
     if (!score.requires_grad())
         return fail(ATTRIB_E_MODEL, "the model's output does not depend on its input");
     res.input_grad = host(torch::autograd::grad({score}, {input})[0]);
@@ -490,24 +501,26 @@ attrib_status attrib_forward(attrib_model *model, const float *x,
     });
 }
 
+attrib_status attrib_model_set_objective(attrib_model *model, attrib_objective objective,
+                                        int64_t versus) {
+    if (!model) return fail(ATTRIB_E_ARG, "null argument");
+    if (objective != ATTRIB_SCORE && objective != ATTRIB_LOG_PROB && objective != ATTRIB_PROB)
+        return fail(ATTRIB_E_ARG, "unknown objective");
+    model->objective = objective;
+    model->versus = versus < 0 ? -1 : versus;
+    return ATTRIB_OK;
+}
+
 attrib_status attrib_input_gradient(attrib_model *model, const float *x,
                                     const int64_t shape[4], const int64_t *target,
                                     attrib_result **out) {
-    return attrib_objective_gradient(model, ATTRIB_SCORE, x, shape, target, out);
-}
-
-attrib_status attrib_objective_gradient(attrib_model *model, attrib_objective objective,
-                                        const float *x, const int64_t shape[4],
-                                        const int64_t *target, attrib_result **out) {
     if (!model || !x || !shape || !target || !out)
         return fail(ATTRIB_E_ARG, "null argument");
-    if (objective != ATTRIB_SCORE && objective != ATTRIB_LOG_PROB)
-        return fail(ATTRIB_E_ARG, "unknown objective");
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
-        attrib_status st = input_gradient(run_model(model, input), input, target, *res, objective);
+        attrib_status st = input_gradient(model, run_model(model, input), input, target, *res);
         if (st == ATTRIB_OK) *out = res.release();
         return st;
     });
@@ -527,7 +540,7 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
         at::Tensor logits = run_variant(model, fn, input)[0].toTensor();
-        attrib_status st = input_gradient(logits, input, target, *res);
+        attrib_status st = input_gradient(model, logits, input, target, *res);
         if (st == ATTRIB_OK) *out = res.release();
         return st;
     });
@@ -564,9 +577,9 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
         if (!misfit.empty())
             return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
                                           shape_str(act.sizes()) + ", " + misfit);
-        attrib_status st = resolve_targets(logits, target, res->targets);
+        attrib_status st = resolve_targets(model, logits, target, res->targets);
         if (st != ATTRIB_OK) return st;
-        at::Tensor score = target_score(logits, res->targets);
+        at::Tensor score = objective_score(model, logits, res->targets);
         if (!score.requires_grad())
             return fail(ATTRIB_E_ARG, "the model's output does not depend on layer '" + path + "'");
         res->layer_grad = host(as_map(torch::autograd::grad({score}, {act})[0], view));
@@ -609,10 +622,10 @@ attrib_status attrib_attention(attrib_model *model, const float *x, const int64_
         if (maps.empty())
             return fail(ATTRIB_E_ARG, "the model has no self-attention over one token "
                                       "sequence per image (no attention softmax [N, heads, T, T])");
-        attrib_status st = resolve_targets(logits, target, res->targets);
+        attrib_status st = resolve_targets(model, logits, target, res->targets);
         if (st != ATTRIB_OK) return st;
         if (with_grad) {
-            at::Tensor score = target_score(logits, res->targets);
+            at::Tensor score = objective_score(model, logits, res->targets);
             auto grads = torch::autograd::grad({score}, maps, {}, false, false, true);
             for (size_t i = 0; i < maps.size(); i++)
                 res->attention_grad.push_back(

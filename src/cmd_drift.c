@@ -198,7 +198,7 @@ static int side_map(struct side *s, const char *image, int64_t target)
     struct summary sm = { .method = s->run.method->name, .image = image };
     struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = s->x, .targets = &target,
                        .a = &a, .s = &sm };
-    int rc = s->run.method->compute(&s->run, &b);
+    int rc = explain_compute(&s->run, &b);
     attrib_result_free(b.res);
     free(a.cam);
     return rc;

@@ -213,7 +213,7 @@ static int method_map(struct eval *e, int k, const float *x, int64_t target, con
     struct summary s = { .method = e->ml.names[k], .image = image };
     struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = x, .targets = &target,
                        .a = &a, .s = &s };
-    int rc = e->runs[k].method->compute(&e->runs[k], &b);
+    int rc = explain_compute(&e->runs[k], &b);
     attrib_result_free(b.res);
     free(a.cam);
     return rc;

@@ -117,7 +117,9 @@ static int gradient(struct fool_run *run, struct attack_state *a, long *top)
     attrib_result *res;
     normalise_planes(a->x, a->xn, a->h, a->w, m->card.mean, m->card.std);
     attrib_objective obj = run->o.attack == ATTACK_ITERATIVE ? ATTRIB_SCORE : ATTRIB_LOG_PROB;
-    attrib_status st = attrib_objective_gradient(m->handle, obj, a->xn, shape, &goal, &res);
+    attrib_status st = attrib_model_set_objective(m->handle, obj, -1);
+    if (st == ATTRIB_OK)
+        st = attrib_input_gradient(m->handle, a->xn, shape, &goal, &res);
     if (st != ATTRIB_OK)
         return model_error(st, m->path);
     int rc = model_check_logits(m, res, 1);

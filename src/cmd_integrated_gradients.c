@@ -87,7 +87,7 @@ static int baseline_score(struct explain_run *run, const float *base, int h, int
     if (rc == EXIT_OK) {
         int64_t classes;
         const float *logits = attrib_result_logits(res, NULL, &classes);
-        *score = logits[target];
+        *score = explain_objective(run, logits, classes, target);
     }
     attrib_result_free(res);
     return rc;
@@ -134,7 +134,7 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
         rc = sampling_baseline(&p->sampling, run, x, base);
         if (rc == EXIT_OK)
             rc = baseline_score(run, base, b->h, b->w, explain_target(b, i), &score_base);
-        delta = explain_target_score(b, i) - score_base;
+        delta = explain_target_score(run, b, i) - score_base;
         for (int doubling = 0; rc == EXIT_OK; doubling++, m *= 2) {
             rc = attribute(run, x, base, b->h, b->w, explain_target(b, i), m, a, &total);
             err = delta != 0 ? fabs(total - delta) / fabs(delta) : INFINITY;

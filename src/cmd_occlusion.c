@@ -88,7 +88,7 @@ static int occlusion_map(struct explain_run *run, const float *x, const float *b
         const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
         for (k = 0; rc == EXIT_OK && k < m; k++) {
             int p = first + k, px = p % nx * (int)op->stride, py = p / nx * (int)op->stride;
-            double drop = score - logits[k * classes + target];
+            double drop = score - explain_objective(run, logits + k * classes, classes, target);
             for (int y = py; y < py + win; y++)
                 for (int xx = px; xx < px + win; xx++) {
                     sum[(size_t)y * w + xx] += drop;
@@ -120,7 +120,7 @@ static int occlusion(struct explain_run *run, struct batch *b)
         rc = sampling_baseline(&op->sampling, run, x, base);
         if (rc == EXIT_OK)
             rc = occlusion_map(run, x, base, b->h, b->w, explain_target(b, i),
-                               explain_target_score(b, i), b->a[i].map);
+                               explain_target_score(run, b, i), b->a[i].map);
         explain_sign_map(run, b->a[i].map, (size_t)b->h * b->w);
         struct summary *s = &b->s[i];
         summary_detail_number(s, "window", (double)op->window);

@@ -240,7 +240,7 @@ static int maps(struct sanity *s, int k, struct chunk *c, const int64_t *targets
         c->a[i] = (struct attribution){ .map = c->a[i].map, .chw = c->a[i].chw };
         c->sm[i] = (struct summary){ .method = s->ml.names[k], .image = c->res[i]->it->path };
     }
-    int rc = s->runs[k].method->compute(&s->runs[k], &b);
+    int rc = explain_compute(&s->runs[k], &b);
     attrib_result_free(b.res);
     return rc;
 }

@@ -26,6 +26,12 @@
 static const struct opt target_options[] = {
     CLASS_OPTION('c', "class", struct explain_opts, target, "class to explain",
                  "the predicted class"),
+    OPT_ENUM(0, "objective", struct explain_opts, objective.kind, objective_names,
+             OBJECTIVE_LOGIT, "what is explained: the class's logit (its unnormalised score), "
+             "its probability (softmax) or its log-probability"),
+    CLASS_OPTION(0, "versus", struct explain_opts, objective.versus,
+                 "a contrast: explain the class's objective minus class N's (why the class "
+                 "rather than N)", "no contrast"),
     OPT_PATH(0, "class-file", struct explain_opts, class_file, NULL, "TSV",
              "per-image classes: lines PATH<TAB>CLASS (images not in it: --class)"),
     OPT_END,
@@ -154,9 +160,11 @@ static void settle_sign(struct explain_run *run)
 }
 
 /* The class scores the summary reports, from row `row` of the result. */
-static void set_scores(const struct model *m, const attrib_result *res, int row,
+static void set_scores(const struct explain_run *run, const attrib_result *res, int row,
                        struct summary *s)
 {
+    const struct model *m = &run->model;
+    const struct objective *o = &run->opts.objective;
     char (*buf)[SUMMARY_LABEL] = s->labels; /* the labels live in the summary */
     const float *logits = attrib_result_logits(res, NULL, NULL) + (size_t)row * m->classes;
     long target = attrib_result_targets(res)[row];
@@ -171,6 +179,12 @@ static void set_scores(const struct model *m, const attrib_result *res, int row,
     s->target = (struct class_score){ target,
                                       card_label(&m->card, target, buf[SUMMARY_TOP], SUMMARY_LABEL),
                                       logits[target], probs ? probs[target] : 0 };
+    s->objective = objective_names[o->kind];
+    s->objective_value = objective_value(o, logits, n, target);
+    if ((s->has_versus = o->versus >= 0))
+        s->versus = (struct class_score){
+            o->versus, card_label(&m->card, (int)o->versus, buf[SUMMARY_TOP + 1], SUMMARY_LABEL),
+            logits[o->versus], probs ? probs[o->versus] : 0 };
     free(probs);
 }
 
@@ -190,6 +204,12 @@ static void print_text(const struct summary *s)
     printf("%s: %s %ld \"%s\" (p=%.4f, score %.4g)\n", s->image,
            s->target_was_predicted ? "predicted" : "class", s->target.index, s->target.label,
            s->target.probability, s->target.score);
+    if (s->has_versus)
+        printf("  versus %ld \"%s\" (p=%.4f, score %.4g): %s difference %.4g\n",
+               s->versus.index, s->versus.label, s->versus.probability, s->versus.score,
+               s->objective, s->objective_value);
+    else if (strcmp(s->objective, "logit") != 0)
+        printf("  objective: %s %.4g\n", s->objective, s->objective_value);
     if (s->layer)
         printf("  layer %s [%d, %d, %d]\n", s->layer, s->layer_shape[0], s->layer_shape[1],
                s->layer_shape[2]);
@@ -352,6 +372,9 @@ static void batch_release(struct batch_buffers *bb, int size)
 static int check_class(const struct explain_run *run, const struct input *it)
 {
     const struct model *m = &run->model;
+    if (it->target >= 0 && it->target == run->opts.objective.versus)
+        return fail(EXIT_INPUT, "%s: class %ld (%s line %ld) is --versus: a contrast needs two "
+                    "classes", it->path, it->target, run->opts.class_file, it->target_line);
     if (it->target < m->classes)
         return EXIT_OK;
     return fail(EXIT_INPUT, "%s: class %ld (%s line %ld) is out of range: the model has "
@@ -440,7 +463,7 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
         struct summary *s = &bb->s[i];
         s->pass_ms = per_image;
         s->model = model_info(m);
-        set_scores(m, res, i, s);
+        set_scores(run, res, i, s);
         s->total_ms = now_ms() - run->t_start;
         rc = prepare_outputs(run, &bb->a[i], s, in->items[bb->index[i]].name, bb->paths[i]);
         jobs[ready++] = (struct picture_job){ .img = &bb->img[i], .a = &bb->a[i], .s = s };
@@ -481,31 +504,64 @@ static int measure_range(struct explain_run *run, const struct attribution *a, s
     return rc;
 }
 
-static int explain_batch(struct explain_run *run, struct input_list *in, struct batch_buffers *bb,
-                         int n, struct report *rep)
+/* Images whose predicted class turned out to be --versus have nothing to
+ * contrast: each fails alone (reported unless measuring), marked in skip. */
+static int refuse_self_contrast(struct explain_run *run, struct input_list *in,
+                                struct batch_buffers *bb, const attrib_result *res, int n,
+                                struct report *rep, char *skip)
 {
+    const long versus = run->opts.objective.versus;
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        skip[i] = versus >= 0 && attrib_result_targets(res)[i] == versus;
+        if (!skip[i])
+            continue;
+        failed = 1;
+        const struct input *it = &in->items[bb->index[i]];
+        fail(EXIT_INPUT, "%s: the predicted class is %ld, the --versus class: a contrast "
+             "needs two classes (give --class)", it->path, versus);
+        if (run->batch_range.measuring)
+            clear_error();
+        else
+            report_failed_input(run, rep, it);
+    }
+    return failed;
+}
+
+static int explain_batch(struct explain_run *run, struct input_list *in, struct batch_buffers *bb,
+                         int n, struct report *rep, int *worst)
+{
+    char skip[MAX_BATCH_SIZE] = { 0 };
     struct model *m = &run->model;
     struct batch b = { .n = n, .h = m->card.input_h, .w = m->card.input_w, .x = bb->x,
                        .targets = bb->targets, .a = bb->a, .s = bb->s };
     double t0 = now_ms(), busy0 = shim_busy_ms();
-    int rc = run->method->compute(run, &b);
+    int rc = explain_compute(run, &b);
     double elapsed = now_ms() - t0, network = shim_busy_ms() - busy0, per_image = elapsed / n;
     stage_add(STAGE_NETWORK, network);
     stage_add(STAGE_METHOD, elapsed - network);
     if (rc == EXIT_OK)
         rc = model_check_logits(m, b.res, n);
+    if (rc == EXIT_OK && refuse_self_contrast(run, in, bb, b.res, n, rep, skip))
+        *worst = EXIT_INPUT;
     if (run->batch_range.measuring) {
         for (int i = 0; rc == EXIT_OK && i < n; i++)
-            rc = measure_range(run, &bb->a[i], (size_t)b.w * b.h);
+            if (!skip[i])
+                rc = measure_range(run, &bb->a[i], (size_t)b.w * b.h);
         attrib_result_free(b.res);
         return rc;
     }
     /* a group of images at a time, as many as there are threads: their
      * encoded pictures are all in memory until written */
     const int group = attrib_runtime_threads() > 1 ? attrib_runtime_threads() : 1;
-    for (int first = 0; rc == EXIT_OK && first < n; first += group)
-        rc = write_images(run, in, bb, b.res, first, n - first < group ? n - first : group,
-                          per_image, rep);
+    for (int first = 0; rc == EXIT_OK && first < n;) {
+        int count = 0;
+        while (count < group && first + count < n && !skip[first + count])
+            count++;
+        if (count > 0)
+            rc = write_images(run, in, bb, b.res, first, count, per_image, rep);
+        first += count > 0 ? count : 1; /* past the group, or a skipped image */
+    }
     attrib_result_free(b.res);
     return rc;
 }
@@ -556,7 +612,7 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
         if (n < 0)
             rc = -n;
         else if (n > 0)
-            rc = explain_batch(run, in, bb, n, rep);
+            rc = explain_batch(run, in, bb, n, rep, &worst);
         if (rc == EXIT_INTERNAL && model_out_of_memory()) {
             rc = out_of_memory(run, in, bb, n, rep, &size);
             if (rc == EXIT_OK && n > 1) { /* the same images again, in smaller mini-batches */
@@ -619,6 +675,9 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
         if (strcmp(args[i], "-") == 0 || (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode)))
             *batch_mode = 1;
     }
+    if (o->objective.versus >= 0 && o->objective.versus == o->target)
+        return fail(EXIT_USAGE, "--versus %ld is the class explained (--class %ld): a contrast "
+                    "needs two classes", o->target, o->target);
     if (o->raw && (in->n > 1 || *batch_mode))
         return fail(EXIT_USAGE, "--raw takes one image; use --save-raw for many");
     if (o->class_file)
@@ -635,13 +694,17 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
  * out of range is a usage error; class-file lines are checked per image. */
 static int check_classes(struct explain_run *run, const struct input_list *in)
 {
-    int asked = run->opts.target >= 0;
+    const long versus = run->opts.objective.versus;
+    int asked = run->opts.target >= 0 || versus >= 0;
     for (size_t i = 0; !asked && i < in->n; i++)
         asked = in->items[i].target >= 0;
     int rc = asked ? model_probe_classes(&run->model) : EXIT_OK;
     if (rc == EXIT_OK && run->opts.target >= run->model.classes)
         rc = fail(EXIT_USAGE, "--class %ld is out of range: the model has classes 0 to %d",
                   run->opts.target, run->model.classes - 1);
+    if (rc == EXIT_OK && versus >= run->model.classes)
+        rc = fail(EXIT_USAGE, "--versus %ld is out of range: the model has classes 0 to %d",
+                  versus, run->model.classes - 1);
     return rc;
 }
 
@@ -720,6 +783,16 @@ void explain_run_close(struct explain_run *run)
     run->layer = NULL;
 }
 
+int explain_compute(struct explain_run *run, struct batch *b)
+{
+    const struct objective *o = &run->opts.objective;
+    attrib_status st = attrib_model_set_objective(run->model.handle, (attrib_objective)(
+        o->kind == OBJECTIVE_PROBABILITY       ? ATTRIB_PROB
+        : o->kind == OBJECTIVE_LOG_PROBABILITY ? ATTRIB_LOG_PROB
+                                               : ATTRIB_SCORE), o->versus);
+    return st == ATTRIB_OK ? run->method->compute(run, b) : explain_shim_error(run, st);
+}
+
 int explain_reference_pass(struct explain_run *run, struct batch *b)
 {
     int64_t shape[4];
@@ -733,11 +806,17 @@ int64_t explain_target(const struct batch *b, int i)
     return attrib_result_targets(b->res)[i];
 }
 
-double explain_target_score(const struct batch *b, int i)
+double explain_objective(const struct explain_run *run, const float *logits, int64_t classes,
+                         int64_t target)
+{
+    return objective_value(&run->opts.objective, logits, classes, target);
+}
+
+double explain_target_score(const struct explain_run *run, const struct batch *b, int i)
 {
     int64_t classes;
     const float *logits = attrib_result_logits(b->res, NULL, &classes);
-    return logits[i * classes + explain_target(b, i)];
+    return explain_objective(run, logits + i * classes, classes, explain_target(b, i));
 }
 
 /* The report's "display": the colour map, and the one range every picture

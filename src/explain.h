@@ -12,6 +12,7 @@
 #include "display.h"
 #include "mapsign.h"
 #include "model.h"
+#include "objective.h"
 #include "summary.h"
 
 #define DEFAULT_BATCH_SIZE 2 /* measured: no gain above 2 (docs/BENCHMARKS.md) */
@@ -22,6 +23,7 @@
 struct explain_opts {
     struct model_opts model;
     long target;            /* --class; -1: the predicted class */
+    struct objective objective; /* --objective, --versus */
     const char *class_file; /* --class-file TSV */
     const char *layer;      /* --layer; NULL: the method's default */
     const char *out_dir;    /* -o */
@@ -133,6 +135,10 @@ int explain_check_settings(const struct method *m, const char *settings, const c
 
 
 
+/* The method's compute on batch b, with the run's objective set on the
+ * model (which runs of eval, sanity and drift share). */
+int explain_compute(struct explain_run *run, struct batch *b);
+
 /* A failed shim call during compute(): an out-of-range class is a usage
  * error (targets are checked per image before compute, so only a class no
  * check caught gets here), everything else is the model's. */
@@ -143,9 +149,15 @@ int explain_shim_error(struct explain_run *run, attrib_status st);
  * passes are over other inputs (noisy, interpolated, occluded) start here. */
 int explain_reference_pass(struct explain_run *run, struct batch *b);
 
-/* Image i's class (resolved) and its unnormalised score in b->res. */
+/* Image i's class (resolved) and the objective's value for it in b->res
+ * (--objective, --versus: what the method explains). */
 int64_t explain_target(const struct batch *b, int i);
-double explain_target_score(const struct batch *b, int i);
+double explain_target_score(const struct explain_run *run, const struct batch *b, int i);
+
+/* The objective's value for target on one row of logits (a forward-only
+ * method's own passes). */
+double explain_objective(const struct explain_run *run, const float *logits, int64_t classes,
+                         int64_t target);
 
 /* Applies --sign to a signed map of n values (a method's compute calls
  * this once it has the map, at whatever resolution the sign belongs to). */

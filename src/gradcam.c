@@ -117,7 +117,7 @@ static int score_cam(struct explain_run *run, struct batch *b, int i, const floa
         int64_t classes;
         const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
         for (int j = 0; rc == EXIT_OK && j < m; j++)
-            scores[channel[j]] = logits[j * classes + target];
+            scores[channel[j]] = explain_objective(run, logits + j * classes, classes, target);
         passes += m;
         attrib_result_free(res);
     }

@@ -41,10 +41,9 @@ static const char *const search[] = { "", "../lib/attrib/" };
       (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
        attrib_result **out),                                                                  \
       (model, x, shape, target, out), ATTRIB_E_MODEL)                                         \
-    X(attrib_status, attrib_objective_gradient,                                               \
-      (attrib_model *model, attrib_objective objective, const float *x,                      \
-       const int64_t shape[4], const int64_t *target, attrib_result **out),                  \
-      (model, objective, x, shape, target, out), ATTRIB_E_MODEL)                              \
+    X(attrib_status, attrib_model_set_objective,                                              \
+      (attrib_model *model, attrib_objective objective, int64_t versus),                     \
+      (model, objective, versus), ATTRIB_E_MODEL)                                             \
     X(attrib_status, attrib_layer_gradient,                                                   \
       (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
        const char *layer, const attrib_layer_view *view, attrib_result **out),               \

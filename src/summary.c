@@ -157,6 +157,13 @@ cJSON *summary_json(const struct summary *s)
     cJSON *target = class_score_json(&s->target);
     cJSON_AddBoolToObject(target, "predicted", s->target_was_predicted);
     cJSON_AddItemToObject(o, "target", target);
+    if (s->objective) {
+        cJSON *obj = cJSON_AddObjectToObject(o, "objective");
+        cJSON_AddStringToObject(obj, "of", s->objective);
+        add_num(obj, "value", s->objective_value);
+        if (s->has_versus)
+            cJSON_AddItemToObject(obj, "versus", class_score_json(&s->versus));
+    }
     cJSON *top = cJSON_AddArrayToObject(o, "top");
     for (int i = 0; i < s->ntop; i++)
         cJSON_AddItemToArray(top, class_score_json(&s->top[i]));

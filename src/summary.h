@@ -51,7 +51,14 @@ struct summary {
     int target_was_predicted; /* no --class given: the top-1 was explained */
     struct class_score top[SUMMARY_TOP];
     int ntop;
-    char labels[SUMMARY_TOP + 1][SUMMARY_LABEL]; /* what top[] and target's labels point at */
+    /* What the map explains: "logit", "probability" or "log-probability"
+     * (NULL: not an attribution), its value, and the contrast class. */
+    const char *objective;
+    double objective_value;
+    int has_versus;
+    struct class_score versus;
+    char labels[SUMMARY_TOP + 2][SUMMARY_LABEL]; /* what top[], target's and versus's
+                                                    labels point at */
     int map_w, map_h;
     struct map_stats stats;
     /* Layer-based methods (Grad-CAM): the layer, its activation's shape

@@ -490,10 +490,14 @@ def gradients(module, xs, target, threads=2, chunk=16):
     return torch.cat(out)
 
 
-def scores(module, xs, target, threads=2, chunk=16):
+def scores(module, xs, target, threads=2, chunk=16, kind="logit"):
+    """The target's logit (or probability, log-probability) for every row."""
+    f = {"logit": lambda z: z, "probability": lambda z: torch.softmax(z, 1),
+         "log-probability": lambda z: torch.log_softmax(z, 1)}[kind]
     torch.set_num_threads(threads)
     with torch.no_grad():
-        return torch.cat([module(xs[i:i + chunk])[:, target] for i in range(0, len(xs), chunk)])
+        return torch.cat([f(module(xs[i:i + chunk]))[:, target]
+                          for i in range(0, len(xs), chunk)])
 
 
 def integrated_gradients(module, x, baseline, target, steps=50, rule="gauss-legendre",
@@ -586,7 +590,7 @@ def smoothgrad(module, x, target, samples, noise, seed=0, threads=2):
     return g.mean(0), (g * g).mean(0)
 
 
-def occlusion(module, x, target, window, stride, baseline, threads=2):
+def occlusion(module, x, target, window, stride, baseline, threads=2, kind="logit"):
     """Zeiler & Fergus / Captum's Occlusion: mean score drop over the windows
     covering each pixel."""
     _, _, h, w = x.shape
@@ -598,8 +602,8 @@ def occlusion(module, x, target, window, stride, baseline, threads=2):
             c[:, :, py:py + window, px:px + window] = baseline[:, :, py:py + window,
                                                                px:px + window]
             copies.append(c)
-    s = scores(module, torch.cat(copies), target, threads).double().numpy()
-    base = float(scores(module, x, target, threads)[0])
+    s = scores(module, torch.cat(copies), target, threads, kind=kind).double().numpy()
+    base = float(scores(module, x, target, threads, kind=kind)[0])
     total, count = np.zeros((h, w)), np.zeros((h, w))
     for k, (py, px) in enumerate((py, px) for py in ys for px in xs):
         total[py:py + window, px:px + window] += base - s[k]
@@ -812,3 +816,13 @@ def xgradcam(act, grad):
     """XGradCAM (Fu et al.), as pytorch-grad-cam: w_k = sum(g_k A_k) / (sum A_k + 1e-7)."""
     w = (grad * act).sum(axis=(1, 2)) / (act.sum(axis=(1, 2)) + 1e-7)
     return np.maximum((w[:, None, None] * act).sum(0), 0)
+
+
+def objective(logits, target, kind="logit", versus=None):
+    """What attrib's --objective/--versus differentiate, per row summed:
+    f(logits)[target] - f(logits)[versus], f the identity, softmax or
+    log-softmax."""
+    f = {"logit": lambda z: z, "probability": lambda z: torch.softmax(z, 1),
+         "log-probability": lambda z: torch.log_softmax(z, 1)}[kind](logits)
+    score = f[:, target].sum()
+    return score if versus is None else score - f[:, versus].sum()

@@ -74,7 +74,8 @@ attrib_status attrib_forward(attrib_model *model, const float *x,
                              const int64_t shape[4], attrib_result **out);
 
 /* Forward and backward pass: the gradient of sum_i logits[i, target[i]]
- * with respect to x (so each row gets the gradient of its own target).
+ * (or the model's objective, attrib_model_set_objective) with respect to x
+ * (so each row gets the gradient of its own target).
  * A negative target[i] means the row's top-1 class; the class actually used
  * is reported by attrib_result_targets(). */
 attrib_status attrib_input_gradient(attrib_model *model, const float *x,
@@ -95,16 +96,19 @@ size_t attrib_result_attention_count(const attrib_result *res);
 const float *attrib_result_attention(const attrib_result *res, size_t i, int64_t shape[4]);
 const float *attrib_result_attention_grad(const attrib_result *res, size_t i, int64_t shape[4]);
 
-/* What attrib_objective_gradient differentiates, per row i. */
+/* What every gradient (input, modified, layer, attention) is of, per row
+ * i: f(logits[i])[target[i]], minus f(logits[i])[versus] when versus >= 0
+ * (a contrast: "why target rather than versus"). */
 typedef enum attrib_objective {
-    ATTRIB_SCORE = 0,   /* logits[i, target[i]], the unnormalised score */
-    ATTRIB_LOG_PROB = 1 /* log_softmax(logits[i])[target[i]] = -cross-entropy */
+    ATTRIB_SCORE = 0,    /* f = identity: the unnormalised score (the default) */
+    ATTRIB_LOG_PROB = 1, /* f = log_softmax: -cross-entropy */
+    ATTRIB_PROB = 2      /* f = softmax */
 } attrib_objective;
 
-/* attrib_input_gradient with a choice of objective (attacks use LOG_PROB). */
-attrib_status attrib_objective_gradient(attrib_model *model, attrib_objective objective,
-                                        const float *x, const int64_t shape[4],
-                                        const int64_t *target, attrib_result **out);
+/* Sets the model's objective for every later gradient; versus < 0: none.
+ * A versus out of the model's range fails those calls (ATTRIB_E_TARGET). */
+attrib_status attrib_model_set_objective(attrib_model *model, attrib_objective objective,
+                                        int64_t versus);
 
 /* How a layer's output is read as a feature map [N, C, h, w]: as it is;
  * channels last [N, h, w, C] (Swin); or a token sequence [N, T, C] whose
