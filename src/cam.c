@@ -1,4 +1,6 @@
-/* cam.c - Grad-CAM++, Eigen-CAM and Score-CAM weighting. */
+/* cam.c - how the CAM variants weigh a layer's activations, and the two
+ * ways a map is made of the weighted activations (sum, first principal
+ * component). */
 #include "cam.h"
 
 #include <float.h>
@@ -12,55 +14,54 @@
 #define XGRADCAM_EPS 1e-7   /* the same guard in its XGradCAM */
 #define JACOBI_MAX_SWEEPS 100
 
-/* cam = sum_k weight[k] act[k], before the CAMs' ReLU (--sign applies it). */
-static void weighted_sum(const float *act, const double *weight, int ch, size_t n, float *cam)
+/* wa[k][p] = weight[k] * act[k][p]. */
+void cam_weigh_channels(const float *act, const double *weight, int ch, size_t n, double *wa)
+{
+    for (int k = 0; k < ch; k++)
+        for (size_t p = 0; p < n; p++)
+            wa[(size_t)k * n + p] = weight[k] * act[(size_t)k * n + p];
+}
+
+void cam_pointwise(const float *act, const float *grad, int ch, size_t n, int rectify,
+                   double *wa)
+{
+    for (size_t j = 0; j < (size_t)ch * n; j++) {
+        double g = grad[j];
+        wa[j] = (rectify && g < 0 ? 0 : g) * act[j];
+    }
+}
+
+void cam_sum_channels(const double *wa, int ch, size_t n, float *cam)
 {
     for (size_t p = 0; p < n; p++) {
         double v = 0;
         for (int k = 0; k < ch; k++)
-            v += weight[k] * act[(size_t)k * n + p];
+            v += wa[(size_t)k * n + p];
         cam[p] = (float)v;
     }
 }
 
-/* cam = sum_k g(grad_k) * A_k, pointwise; g the identity or the ReLU. */
-static void pointwise(const float *act, const float *grad, int ch, size_t n, int rectify,
-                      float *cam)
-{
-    for (size_t p = 0; p < n; p++) {
-        double v = 0;
-        for (int k = 0; k < ch; k++) {
-            double g = grad[(size_t)k * n + p];
-            v += (rectify && g < 0 ? 0 : g) * act[(size_t)k * n + p];
-        }
-        cam[p] = (float)v;
-    }
-}
-
-void cam_hires(const float *act, const float *grad, int ch, int h, int w, float *cam)
-{
-    pointwise(act, grad, ch, (size_t)h * w, 0, cam);
-}
-
-void cam_layer(const float *act, const float *grad, int ch, int h, int w, float *cam)
-{
-    pointwise(act, grad, ch, (size_t)h * w, 1, cam);
-}
-
-/* cam = sum_k w_k A_k with w_k = weight_of(A_k, grad_k) over one channel's
- * n positions. EXIT_OK or EXIT_INTERNAL. */
-static int channel_weighted(const float *act, const float *grad, int ch, size_t n,
+/* Each channel's weight from its activation and gradient over n positions. */
+static void channel_weights(const float *act, const float *grad, int ch, size_t n,
                             double (*weight_of)(const float *a, const float *g, size_t n),
-                            float *cam)
+                            double *weight)
 {
-    double *weight = malloc((size_t)ch * sizeof *weight);
-    if (!weight)
-        return fail(EXIT_INTERNAL, "out of memory");
     for (int k = 0; k < ch; k++)
         weight[k] = weight_of(act + (size_t)k * n, grad + (size_t)k * n, n);
-    weighted_sum(act, weight, ch, n, cam);
-    free(weight);
-    return EXIT_OK;
+}
+
+static double mean_gradient(const float *a, const float *g, size_t n)
+{
+    (void)a;
+    double sum = 0;
+    for (size_t p = 0; p < n; p++)
+        sum += g[p];
+    return sum / (double)n;
+}
+
+void cam_gradcam_weights(const float *act, const float *grad, int ch, size_t n, double *weight)
+{
+    channel_weights(act, grad, ch, n, mean_gradient, weight);
 }
 
 static double xgrad_weight(const float *a, const float *g, size_t n)
@@ -71,9 +72,9 @@ static double xgrad_weight(const float *a, const float *g, size_t n)
     return sum_ga / (sum_a + XGRADCAM_EPS);
 }
 
-int cam_xgrad(const float *act, const float *grad, int ch, int h, int w, float *cam)
+void cam_xgrad_weights(const float *act, const float *grad, int ch, size_t n, double *weight)
 {
-    return channel_weighted(act, grad, ch, (size_t)h * w, xgrad_weight, cam);
+    channel_weights(act, grad, ch, n, xgrad_weight, weight);
 }
 
 static double gradcam_pp_weight(const float *a, const float *g, size_t n)
@@ -89,9 +90,21 @@ static double gradcam_pp_weight(const float *a, const float *g, size_t n)
     return wk;
 }
 
-int cam_gradcam_pp(const float *act, const float *grad, int ch, int h, int w, float *cam)
+void cam_gradcam_pp_weights(const float *act, const float *grad, int ch, size_t n,
+                            double *weight)
 {
-    return channel_weighted(act, grad, ch, (size_t)h * w, gradcam_pp_weight, cam);
+    channel_weights(act, grad, ch, n, gradcam_pp_weight, weight);
+}
+
+void cam_softmax_weights(const double *scores, int ch, double *weight)
+{
+    double top = -INFINITY, sum = 0;
+    for (int k = 0; k < ch; k++)
+        top = scores[k] > top ? scores[k] : top;
+    for (int k = 0; k < ch; k++)
+        sum += weight[k] = exp(scores[k] - top);
+    for (int k = 0; k < ch; k++)
+        weight[k] /= sum;
 }
 
 /* Eigenvalues (diagonal of a, destroyed) and eigenvectors (columns of v)
@@ -137,7 +150,7 @@ static void jacobi(double *a, int n, double *v)
     }
 }
 
-int cam_eigen(const float *act, int ch, int h, int w, float *cam)
+int cam_principal_component(const double *wa, int ch, int h, int w, float *cam)
 {
     const size_t np = (size_t)h * w;
     /* the smaller Gram matrix: positions x positions, or channels x channels */
@@ -150,10 +163,10 @@ int cam_eigen(const float *act, int ch, int h, int w, float *cam)
         for (int k = 0; k < ch; k++) {
             double mean = 0;
             for (size_t p = 0; p < np; p++)
-                mean += act[k * np + p];
+                mean += wa[k * np + p];
             mean /= (double)np;
             for (size_t p = 0; p < np; p++)
-                m[k * np + p] = act[k * np + p] - mean;
+                m[k * np + p] = wa[k * np + p] - mean;
         }
         for (int i = 0; i < n; i++)
             for (int j = i; j < n; j++) {
@@ -181,11 +194,10 @@ int cam_eigen(const float *act, int ch, int h, int w, float *cam)
                     x += m[k * np + p] * v[k * n + top];
             proj[p] = x;
             for (int k = 0; k < ch; k++)
-                sign += x * act[k * np + p];
+                sign += x * wa[k * np + p];
         }
-        for (size_t p = 0; p < np; p++) {
+        for (size_t p = 0; p < np; p++)
             cam[p] = (float)(sign < 0 ? -proj[p] : proj[p]);
-        }
     }
     free(m);
     free(g);
@@ -208,20 +220,4 @@ int cam_mask_normalise(float *plane, size_t n)
     for (size_t i = 0; i < n; i++)
         plane[i] = (plane[i] - lo) / (hi - lo);
     return 0;
-}
-
-int cam_score_weighted(const float *act, const double *scores, int ch, int h, int w, float *cam)
-{
-    double *weight = malloc((size_t)ch * sizeof *weight), top = -INFINITY, sum = 0;
-    if (!weight)
-        return fail(EXIT_INTERNAL, "out of memory");
-    for (int k = 0; k < ch; k++)
-        top = scores[k] > top ? scores[k] : top;
-    for (int k = 0; k < ch; k++)
-        sum += weight[k] = exp(scores[k] - top);
-    for (int k = 0; k < ch; k++)
-        weight[k] /= sum;
-    weighted_sum(act, weight, ch, (size_t)h * w, cam);
-    free(weight);
-    return EXIT_OK;
 }

@@ -12,7 +12,7 @@
 static const struct method *const variants[] = { &method_gradcam, &method_gradcam_pp,
                                                  &method_scorecam, &method_eigencam,
                                                  &method_hirescam, &method_layercam,
-                                                 &method_xgradcam };
+                                                 &method_xgradcam, &method_eigengradcam };
 
 /* Every variant's compute: the variant is the one its method is. */
 static int cam_variant_compute(struct explain_run *run, struct batch *b)
@@ -20,24 +20,32 @@ static int cam_variant_compute(struct explain_run *run, struct batch *b)
     int v = 0;
     while (v + 1 < (int)(sizeof variants / sizeof *variants) && variants[v] != run->method)
         v++;
-    return cam_compute(run, b, b->targets, (enum cam_variant)v);
+    return cam_compute(run, b, b->targets, (enum cam_variant)v,
+                       METHOD_PARAMS(struct cam_params, run));
 }
 
 /* In enum cam_variant order: each is also a method of its own. */
 static const char *const variant_names[] = { "gradcam", "gradcam++", "scorecam", "eigencam",
-                                             "hirescam", "layercam", "xgradcam", NULL };
+                                             "hirescam", "layercam", "xgradcam",
+                                             "eigengradcam", NULL };
 
-static const struct opt gradcam_options[] = {
-    OPT_ENUM(0, "variant", struct cam_params, variant, variant_names, CAM_GRADCAM,
-             "the CAM to compute (see above)"),
+/* Every variant's options (gradcam's also choose the variant). */
+static const struct opt variant_options[] = {
+    OPT_FLAG(0, "aug-smooth", struct cam_params, aug_smooth,
+             "test-time augmentation: the mean of the maps of the input flipped or not, times "
+             "0.9, 1 or 1.1 (6 passes), each scaled to [0, 1] first (to [-1, 1] if signed)"),
+    OPT_FLAG(0, "eigen-smooth", struct cam_params, eigen_smooth,
+             "the first principal component of the weighted activations instead of their sum "
+             "(less noise; eigencam and eigengradcam always are)"),
     INTERNAL_BATCH_OPTION(struct cam_params, internal_batch, DEFAULT_FORWARD_BATCH),
     MAX_MEMORY_OPTION(struct cam_params, max_memory),
     OPT_END,
 };
 
-static const struct opt variant_options[] = {
-    INTERNAL_BATCH_OPTION(struct cam_params, internal_batch, DEFAULT_FORWARD_BATCH),
-    MAX_MEMORY_OPTION(struct cam_params, max_memory),
+static const struct opt gradcam_options[] = {
+    OPT_ENUM(0, "variant", struct cam_params, variant, variant_names, CAM_GRADCAM,
+             "the CAM to compute (see above)"),
+    OPT_GROUP_HERE(NULL, variant_options),
     OPT_END,
 };
 
@@ -68,6 +76,8 @@ static const struct method *resolve(const struct explain_run *run)
     "  layercam   LayerCAM (Jiang et al. 2021): the same with the positive gradient\n"       \
     "  xgradcam   XGradCAM (Fu et al. 2020): weights sum(gradient x activation) /\n"         \
     "             sum(activation)\n"                                                          \
+    "  eigengradcam  the first principal component of gradient x activation\n"              \
+    "             (pytorch-grad-cam's EigenGradCAM; HiResCAM with --eigen-smooth)\n"          \
     "Writes NAME.VARIANT.png, NAME.VARIANT.overlay.png and NAME.VARIANT.json (with the\n"      \
     "layer and its low-resolution map); --raw writes the full-resolution map.\n"
 
@@ -94,3 +104,4 @@ CAM_METHOD(method_eigencam, "eigencam", variant_options, NULL, NULL, 1);
 CAM_METHOD(method_hirescam, "hirescam", variant_options, NULL, NULL, 0);
 CAM_METHOD(method_layercam, "layercam", variant_options, NULL, NULL, 0);
 CAM_METHOD(method_xgradcam, "xgradcam", variant_options, NULL, NULL, 0);
+CAM_METHOD(method_eigengradcam, "eigengradcam", variant_options, NULL, NULL, 0);

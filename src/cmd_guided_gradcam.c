@@ -19,7 +19,7 @@ static int guided_gradcam(struct explain_run *run, struct batch *b)
     memcpy(targets, attrib_result_targets(b->res), (size_t)b->n * sizeof *targets);
     attrib_result_free(b->res);
     b->res = NULL;
-    if ((rc = cam_compute(run, b, targets, CAM_GRADCAM)))
+    if ((rc = cam_compute(run, b, targets, CAM_GRADCAM, NULL)))
         return rc;
     size_t plane = (size_t)b->h * b->w;
     for (int i = 0; i < b->n; i++) {

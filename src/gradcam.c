@@ -4,79 +4,212 @@
 #include "gradcam.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "cam.h"
 #include "error.h"
 #include "heatmap.h"
 #include "sampling.h"
 
-/* The map of one image from its layer activation and gradient [ch, h, w]. */
+/* Score-CAM's channel scores of image i (masked forward passes). */
 static int score_cam(struct explain_run *run, struct batch *b, int i, const float *act, int ch,
-                     int h, int w, int64_t target, float *cam);
+                     int h, int w, int64_t target, double *scores);
 
-static int cam_of(enum cam_variant v, struct explain_run *run, struct batch *b, int i,
-                  const float *act, const float *grad, int ch, int h, int w, int64_t target,
-                  float *cam)
+/* Variant v's weighted activations wa [ch][h*w] of one image. */
+static int weighted_activations(enum cam_variant v, struct explain_run *run, struct batch *b,
+                                int i, const float *act, const float *grad, int ch, int h,
+                                int w, int64_t target, double *wa)
 {
-    switch (v) {
-    case CAM_GRADCAM:
-        heatmap_gradcam(act, grad, ch, h, w, cam);
+    const size_t n = (size_t)h * w;
+    if (v == CAM_HIRESCAM || v == CAM_EIGENGRADCAM || v == CAM_LAYERCAM) {
+        cam_pointwise(act, grad, ch, n, v == CAM_LAYERCAM, wa);
         return EXIT_OK;
-    case CAM_GRADCAM_PP:
-        return cam_gradcam_pp(act, grad, ch, h, w, cam);
-    case CAM_SCORECAM:
-        return score_cam(run, b, i, act, ch, h, w, target, cam);
-    case CAM_EIGENCAM:
-        return cam_eigen(act, ch, h, w, cam);
-    case CAM_HIRESCAM:
-        cam_hires(act, grad, ch, h, w, cam);
-        return EXIT_OK;
-    case CAM_LAYERCAM:
-        cam_layer(act, grad, ch, h, w, cam);
-        return EXIT_OK;
-    case CAM_XGRADCAM:
-        return cam_xgrad(act, grad, ch, h, w, cam);
     }
-    return fail(EXIT_INTERNAL, "unknown CAM variant");
+    double *weight = malloc((size_t)ch * sizeof *weight), *scores = NULL;
+    int rc = weight ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (int k = 0; rc == EXIT_OK && v == CAM_EIGENCAM && k < ch; k++)
+        weight[k] = 1; /* the activations themselves */
+    if (rc == EXIT_OK && v == CAM_GRADCAM)
+        cam_gradcam_weights(act, grad, ch, n, weight);
+    else if (rc == EXIT_OK && v == CAM_GRADCAM_PP)
+        cam_gradcam_pp_weights(act, grad, ch, n, weight);
+    else if (rc == EXIT_OK && v == CAM_XGRADCAM)
+        cam_xgrad_weights(act, grad, ch, n, weight);
+    else if (rc == EXIT_OK && v == CAM_SCORECAM) {
+        rc = (scores = malloc((size_t)ch * sizeof *scores)) ? EXIT_OK
+                                                            : fail(EXIT_INTERNAL, "out of memory");
+        if (rc == EXIT_OK && (rc = score_cam(run, b, i, act, ch, h, w, target, scores)) == EXIT_OK)
+            cam_softmax_weights(scores, ch, weight);
+    }
+    if (rc == EXIT_OK)
+        cam_weigh_channels(act, weight, ch, n, wa);
+    free(weight);
+    free(scores);
+    return rc;
+}
+
+/* The low-resolution map of image i: variant v's weighted activations
+ * summed, or their first principal component (Eigen-CAM, EigenGradCAM,
+ * --eigen-smooth), then --sign. */
+static int cam_of(enum cam_variant v, int eigen_smooth, struct explain_run *run, struct batch *b,
+                  int i, const float *act, const float *grad, int ch, int h, int w,
+                  int64_t target, float *cam)
+{
+    const size_t n = (size_t)h * w;
+    double *wa = malloc((size_t)ch * n * sizeof *wa);
+    int rc = wa ? weighted_activations(v, run, b, i, act, grad, ch, h, w, target, wa)
+                : fail(EXIT_INTERNAL, "out of memory");
+    int principal = v == CAM_EIGENCAM || v == CAM_EIGENGRADCAM || eigen_smooth;
+    if (rc == EXIT_OK && principal)
+        rc = cam_principal_component(wa, ch, h, w, cam);
+    else if (rc == EXIT_OK)
+        cam_sum_channels(wa, ch, n, cam);
+    free(wa);
+    /* the ReLU (--sign positive) belongs before the upsampling, as in
+     * the papers: relu(upsample(cam)) would differ */
+    if (rc == EXIT_OK)
+        explain_sign_map(run, cam, n);
+    return rc;
+}
+
+/* --aug-smooth: the input flipped left-right or not, times 0.9, 1 or 1.1
+ * (pytorch-grad-cam's test-time augmentation, ttach's HorizontalFlip and
+ * Multiply on the normalised input); the identity is AUG_IDENTITY. */
+#define AUG_COUNT 6
+#define AUG_IDENTITY 1
+static const float aug_factor[AUG_COUNT] = { 0.9f, 1.0f, 1.1f, 0.9f, 1.0f, 1.1f };
+static const int aug_flip[AUG_COUNT] = { 0, 0, 0, 1, 1, 1 };
+
+static void flip_rows(float *x, size_t rows, int w)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < w / 2; c++) {
+            float t = x[r * w + c];
+            x[r * w + c] = x[r * w + w - 1 - c];
+            x[r * w + w - 1 - c] = t;
+        }
+}
+
+/* One map scaled as pytorch-grad-cam scales each augmentation's before
+ * averaging: minus its minimum, over its range (a flat map is 0); a map
+ * with both signs (--sign signed) over its largest magnitude instead. */
+static void aug_scale(float *cam, size_t n)
+{
+    float lo = cam[0], hi = cam[0];
+    for (size_t p = 1; p < n; p++)
+        lo = cam[p] < lo ? cam[p] : lo, hi = cam[p] > hi ? cam[p] : hi;
+    const int two_signed = lo < 0 && hi > 0;
+    const float shift = two_signed ? 0 : lo;
+    const float range = two_signed ? (hi > -lo ? hi : -lo) : hi - lo;
+    for (size_t p = 0; p < n; p++)
+        cam[p] = range > 0 ? (cam[p] - shift) / range : 0;
+}
+
+/* Every image's map over the augmented inputs, deaugmented (flipped back
+ * at the layer's resolution), scaled and averaged into cams [n][h*w];
+ * b->res is the unaugmented pass's. */
+static int aug_smooth(struct explain_run *run, struct batch *b, const int64_t *targets,
+                      enum cam_variant v, int eigen_smooth, float **cams, int64_t ls[4])
+{
+    const size_t n_in = (size_t)3 * b->h * b->w;
+    float *x = malloc(b->n * n_in * sizeof *x), *one = NULL;
+    int rc = x ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (int t = 0; rc == EXIT_OK && t < AUG_COUNT; t++) {
+        for (size_t j = 0; j < b->n * n_in; j++)
+            x[j] = b->x[j] * aug_factor[t];
+        if (aug_flip[t])
+            flip_rows(x, (size_t)b->n * 3 * b->h, b->w);
+        struct batch aug = *b;
+        aug.x = x;
+        aug.res = NULL;
+        int64_t shape[4];
+        batch_shape(&aug, shape);
+        attrib_status st = attrib_layer_gradient(run->model.handle, x, shape, targets, run->layer,
+                                                 &run->layer_view, &aug.res);
+        if (st != ATTRIB_OK) {
+            rc = explain_shim_error(run, st);
+            break;
+        }
+        const float *act = attrib_result_layer(aug.res, ls);
+        const float *grad = attrib_result_layer_grad(aug.res, NULL);
+        const int ch = (int)ls[1], h = (int)ls[2], w = (int)ls[3];
+        const size_t per_image = (size_t)ch * h * w, plane = (size_t)h * w;
+        /* the classes the unaugmented pass resolved: every augmentation
+         * explains the same class */
+        if (t == 0 && !(*cams = calloc((size_t)b->n * plane, sizeof **cams)))
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        if (rc == EXIT_OK && !one && !(one = malloc(plane * sizeof *one)))
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
+            rc = cam_of(v, eigen_smooth, run, &aug, i, act + i * per_image, grad + i * per_image, ch, h, w,
+                        attrib_result_targets(aug.res)[i], one);
+            if (aug_flip[t])
+                flip_rows(one, (size_t)h, w);
+            aug_scale(one, plane);
+            for (size_t p = 0; rc == EXIT_OK && p < plane; p++)
+                (*cams)[i * plane + p] += one[p] / AUG_COUNT;
+        }
+        if (t == AUG_IDENTITY)
+            b->res = aug.res;
+        else
+            attrib_result_free(aug.res);
+    }
+    free(x);
+    free(one);
+    return rc;
 }
 
 /* Every image's low-resolution map of variant v over run->layer, upsampled
  * into a->map; the summaries get the layer. */
 int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets,
-                enum cam_variant v)
+                enum cam_variant v, const struct cam_params *p)
 {
     int64_t shape[4], ls[4];
-    batch_shape(b, shape);
-    attrib_status st = attrib_layer_gradient(run->model.handle, b->x, shape, targets, run->layer,
-                                             &run->layer_view, &b->res);
-    if (st != ATTRIB_OK)
-        return explain_shim_error(run, st);
-    const float *act = attrib_result_layer(b->res, ls);
+    float *smoothed = NULL;
+    const int eigen_smooth = p && p->eigen_smooth;
+    int rc = EXIT_OK;
+    if (p && p->aug_smooth) {
+        if ((rc = aug_smooth(run, b, targets, v, eigen_smooth, &smoothed, ls)))
+            return rc;
+    } else {
+        batch_shape(b, shape);
+        attrib_status st = attrib_layer_gradient(run->model.handle, b->x, shape, targets,
+                                                 run->layer, &run->layer_view, &b->res);
+        if (st != ATTRIB_OK)
+            return explain_shim_error(run, st);
+        attrib_result_layer(b->res, ls);
+    }
+    const float *act = attrib_result_layer(b->res, NULL);
     const float *grad = attrib_result_layer_grad(b->res, NULL);
     const int64_t *used = attrib_result_targets(b->res);
-    const size_t per_image = (size_t)(ls[1] * ls[2] * ls[3]);
     const int ch = (int)ls[1], h = (int)ls[2], w = (int)ls[3];
-    for (int i = 0; i < b->n; i++) {
+    const size_t per_image = (size_t)ch * h * w, plane = (size_t)h * w;
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
         struct attribution *a = &b->a[i];
         struct summary *s = &b->s[i];
         free(a->cam);
-        if (!(a->cam = malloc((size_t)h * w * sizeof *a->cam)))
-            return fail(EXIT_INTERNAL, "out of memory");
-        int rc = cam_of(v, run, b, i, act + i * per_image, grad + i * per_image, ch, h, w,
+        if (!(a->cam = malloc(plane * sizeof *a->cam))) {
+            rc = fail(EXIT_INTERNAL, "out of memory");
+            break;
+        }
+        if (smoothed)
+            memcpy(a->cam, smoothed + i * plane, plane * sizeof *a->cam);
+        else
+            rc = cam_of(v, eigen_smooth, run, b, i, act + i * per_image, grad + i * per_image, ch, h, w,
                         used[i], a->cam);
-        if (rc)
-            return rc;
-        /* the ReLU (--sign positive) belongs before the upsampling, as in
-         * the papers: relu(upsample(cam)) would differ */
-        explain_sign_map(run, a->cam, (size_t)h * w);
         s->layer = run->layer;
         s->layer_shape[0] = ch, s->layer_shape[1] = h, s->layer_shape[2] = w;
+        if (p && p->aug_smooth)
+            summary_detail_number(s, "augmentations", AUG_COUNT);
+        if (eigen_smooth)
+            summary_detail_text(s, "smoothing", "eigen");
         s->cam = a->cam, s->cam_h = h, s->cam_w = w;
         struct rect whole = { 0, 0, w, h };
-        if ((rc = image_resize_plane(a->cam, w, h, 1, whole, a->map, b->w, b->h)))
-            return rc;
+        if (rc == EXIT_OK)
+            rc = image_resize_plane(a->cam, w, h, 1, whole, a->map, b->w, b->h);
     }
-    return 0;
+    free(smoothed);
+    return rc;
 }
 
 /* Score-CAM: each channel, upsampled to the input size and scaled to
@@ -84,16 +217,15 @@ int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets
  * copy weighs the channel. A flat channel masks everything, so all flat
  * channels share one pass. */
 static int score_cam(struct explain_run *run, struct batch *b, int i, const float *act, int ch,
-                     int h, int w, int64_t target, float *cam)
+                     int h, int w, int64_t target, double *scores)
 {
     const size_t plane = (size_t)b->h * b->w, n = 3 * plane;
     const int chunk = (int)METHOD_PARAMS(struct cam_params, run)->internal_batch;
     const float *x = b->x + i * n;
-    double *scores = malloc((size_t)ch * sizeof *scores);
     int *channel = malloc((size_t)chunk * sizeof *channel), first_flat = -1, passes = 0;
     char *flat = calloc((size_t)ch, 1);
     float *xs = malloc((size_t)chunk * n * sizeof *xs), *mask = malloc(plane * sizeof *mask);
-    int rc = scores && channel && flat && xs && mask ? EXIT_OK
+    int rc = channel && flat && xs && mask ? EXIT_OK
                                                     : fail(EXIT_INTERNAL, "out of memory");
     struct rect whole = { 0, 0, w, h };
     for (int k = 0; rc == EXIT_OK && k < ch;) {
@@ -127,13 +259,10 @@ static int score_cam(struct explain_run *run, struct batch *b, int i, const floa
             scores[k] = scores[first_flat];
             nflat++;
         }
-    if (rc == EXIT_OK)
-        rc = cam_score_weighted(act, scores, ch, h, w, cam);
     if (rc == EXIT_OK) {
         summary_detail_number(&b->s[i], "masked_copies", passes);
         summary_detail_number(&b->s[i], "flat_channels", nflat);
     }
-    free(scores);
     free(channel);
     free(flat);
     free(xs);

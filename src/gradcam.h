@@ -6,19 +6,22 @@
 #include "explain.h"
 
 enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM, CAM_HIRESCAM,
-                   CAM_LAYERCAM, CAM_XGRADCAM };
+                   CAM_LAYERCAM, CAM_XGRADCAM, CAM_EIGENGRADCAM };
 
 /* The parameters of the CAM methods (run->params). */
 struct cam_params {
     int variant;         /* enum cam_variant: what gradcam's --variant chose */
     long internal_batch; /* Score-CAM's masked copies per pass */
     long max_memory;     /* Score-CAM's --max-memory MB; 0: no bound */
+    int aug_smooth;      /* --aug-smooth: the mean over 6 flipped and scaled inputs */
+    int eigen_smooth;    /* --eigen-smooth: first principal component, not the sum */
 };
 
 /* Variant v's map of run->layer for the batch and per-image classes
  * targets (< 0: the top-1): every a->map (input size), a->cam and the
- * layer fields of the summaries; b->res holds the pass. */
+ * layer fields of the summaries; b->res holds the pass. p: the smoothing
+ * options (NULL: none; Score-CAM's batch is its run's own). */
 int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets,
-                enum cam_variant v);
+                enum cam_variant v, const struct cam_params *p);
 
 #endif

@@ -240,22 +240,6 @@ int heatmap_overlay(const struct image *img, struct rect region, const float *ma
     return EXIT_OK;
 }
 
-void heatmap_gradcam(const float *act, const float *grad, int channels, int h, int w, float *cam)
-{
-    size_t plane = (size_t)h * w;
-    for (size_t i = 0; i < plane; i++)
-        cam[i] = 0;
-    for (int k = 0; k < channels; k++) {
-        const float *g = grad + k * plane, *a = act + k * plane;
-        double sum = 0;
-        for (size_t i = 0; i < plane; i++)
-            sum += g[i];
-        float weight = (float)(sum / plane);
-        for (size_t i = 0; i < plane; i++)
-            cam[i] += weight * a[i];
-    }
-}
-
 void heatmap_render_gradient(const float *chw, int h, int w, unsigned char *rgb)
 {
     size_t plane = (size_t)h * w, n = 3 * plane;

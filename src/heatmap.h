@@ -24,12 +24,6 @@ void heatmap_channel_max_magnitude(const float *chw, int channels, int height, i
  * visualiser reduces them. */
 void heatmap_channel_sum(const float *chw, int channels, int height, int width, float *map);
 
-/* Grad-CAM (Selvaraju et al.): w_k = mean over positions of grad_k;
- * cam = sum_k w_k act_k, before the paper's ReLU (--sign applies it). act
- * and grad are [channels, h, w]. */
-void heatmap_gradcam(const float *act, const float *grad, int channels, int h, int w,
-                     float *cam);
-
 /* The usual picture of a signed per-channel gradient: normalise to zero
  * mean and unit standard deviation, scale by 0.1, shift to 0.5, clip to
  * [0, 1]. chw is [3, h, w]; rgb gets h * w * 3 bytes. */

@@ -196,16 +196,27 @@ cJSON *summary_json(const struct summary *s)
     return o;
 }
 
+/* Sets key to d: replaced where s has it (a method that computes in
+ * several passes sets it again), else added while there is room. */
+static void set_detail(struct summary *s, struct detail d)
+{
+    for (int i = 0; i < s->ndetails; i++)
+        if (strcmp(s->details[i].key, d.key) == 0) {
+            s->details[i] = d;
+            return;
+        }
+    if (s->ndetails < SUMMARY_MAX_DETAILS)
+        s->details[s->ndetails++] = d;
+}
+
 void summary_detail_number(struct summary *s, const char *key, double v)
 {
-    if (s->ndetails < SUMMARY_MAX_DETAILS)
-        s->details[s->ndetails++] = (struct detail){ key, NULL, v };
+    set_detail(s, (struct detail){ key, NULL, v });
 }
 
 void summary_detail_text(struct summary *s, const char *key, const char *text)
 {
-    if (s->ndetails < SUMMARY_MAX_DETAILS)
-        s->details[s->ndetails++] = (struct detail){ key, text, 0 };
+    set_detail(s, (struct detail){ key, text, 0 });
 }
 
 int summary_emit(const cJSON *j, const char *path, int line)

@@ -81,7 +81,8 @@ struct summary {
     int ndetails;
 };
 
-/* Adds a detail to s (strings must outlive s); extra ones are dropped. */
+/* Sets a detail of s (strings must outlive s): a key already there gets the
+ * new value; new keys beyond SUMMARY_MAX_DETAILS are dropped. */
 void summary_detail_number(struct summary *s, const char *key, double v);
 void summary_detail_text(struct summary *s, const char *key, const char *text);
 

@@ -826,3 +826,40 @@ def objective(logits, target, kind="logit", versus=None):
          "log-probability": lambda z: torch.log_softmax(z, 1)}[kind](logits)
     score = f[:, target].sum()
     return score if versus is None else score - f[:, versus].sum()
+
+
+def principal_component(wa):
+    """The h*w positions of weighted activations [C, h, w] as points in C
+    dimensions, centred, projected on their first principal component (numpy
+    SVD, as pytorch-grad-cam's get_2d_projection), the sign chosen to agree
+    with the channel sum (the SVD's own is arbitrary). Not rectified."""
+    c, h, w = wa.shape
+    m = wa.reshape(c, -1).T
+    m = m - m.mean(axis=0)
+    _, _, vt = np.linalg.svd(m, full_matrices=False)
+    proj = m @ vt[0]
+    if (proj * wa.sum(0).ravel()).sum() < 0:
+        proj = -proj
+    return proj.reshape(h, w)
+
+
+AUGMENTATIONS = [(flip, factor) for flip in (False, True) for factor in (0.9, 1.0, 1.1)]
+
+
+def aug_smoothed(module, x, target, cam, threads=2):
+    """pytorch-grad-cam's aug_smooth: the input (normalised) flipped left-right
+    or not, times 0.9, 1 or 1.1; each map cam(act, grad) of the layer entering
+    the global pool, flipped back, scaled to [0, 1] (minus its minimum, over
+    its range), averaged."""
+    total = 0
+    for flip, factor in AUGMENTATIONS:
+        xa = x * factor
+        if flip:
+            xa = torch.flip(xa, dims=[3])
+        act, grad, _ = layer_act_grad(module, xa, target, threads)
+        m = cam(act, grad)
+        if flip:
+            m = m[:, ::-1]
+        m = m - m.min()
+        total = total + (m / m.max() if m.max() > 0 else m)
+    return total / len(AUGMENTATIONS)

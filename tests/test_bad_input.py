@@ -228,7 +228,7 @@ def test_every_method_refuses_bad_images_classes_and_models_alike(method, tmp_pa
     (["occlusion", "--layer", "features.18"], "--layer is not an option of occlusion"),
     (["gradcam", "--variant", "gradcam2"],
      "--variant must be one of gradcam, gradcam++, scorecam, eigencam, hirescam, layercam, "
-     "xgradcam; got 'gradcam2'"),
+     "xgradcam, eigengradcam; got 'gradcam2'"),
     (["gradcam", "--variant", "scorecam", "--internal-batch", "999"], "--internal-batch"),
 ])
 def test_method_options_out_of_range_are_usage_errors(args, fragment, tmp_path, out):

@@ -307,3 +307,66 @@ def test_attention_methods_refuse_a_cnn_with_one_line(tmp_path):
         p = run(method, IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path / "out")
         assert_one_line_error(p, 3, "no self-attention over one token sequence per image")
         assert not list((tmp_path / "out").glob("*.png")) if (tmp_path / "out").exists() else True
+
+
+def peer_map(peer, layer, x, target, w, h, **call):
+    import pytorch_grad_cam as peers
+    eager, path, default = torchvision_model("resnet18", "script")
+    torch.set_num_threads(THREADS)
+    with getattr(peers, peer)(model=eager, target_layers=[eager.get_submodule(layer)]) as cam:
+        cam.get_target_width_height = lambda _: (w, h)
+        return cam(input_tensor=x, targets=[ClassifierOutputTarget(target)], **call)[0]
+
+
+# The peer's ScoreCAM upsamples its masks with UpsamplingBilinear2d
+# (align_corners=True); attrib, as the Score-CAM authors' code, with
+# half-pixel centres (align_corners=False): 6.4e-3 of the maximum apart on
+# this layer without augmentation, so 1e-2 there.
+SCORECAM_ALIGN_CORNERS = 1e-2
+
+
+@pytest.mark.parametrize("variant,peer,tol", [("gradcam", "GradCAM", TOLERANCE),
+                                              ("hirescam", "HiResCAM", TOLERANCE),
+                                              ("scorecam", "ScoreCAM", SCORECAM_ALIGN_CORNERS)])
+def test_aug_smooth_matches_pytorch_grad_cams_own(variant, peer, tol, tmp_path):
+    """The peer's test-time augmentation (ttach: flip x (0.9, 1, 1.1), each
+    map rescaled to [0, 1], averaged), on ResNet-18's layer3, where the maps
+    are not symmetric under a flip. Compared as they are: the mean of
+    rescaled maps is in [0, 1] on both sides."""
+    global ClassifierOutputTarget
+    _, ClassifierOutputTarget = pytorch_grad_cam()
+    _, path, _ = torchvision_model("resnet18", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    _, s = attrib("gradcam", path, image, tmp_path, "--variant", variant, "--layer", "layer3",
+                  "--aug-smooth")
+    got = np.array(s["layer"]["map"], dtype=np.float64)
+    h, w = got.shape
+    want = peer_map(peer, "layer3", x, s["target"]["index"], w, h, aug_smooth=True)
+    err = np.abs(got - want).max() / np.abs(want).max()
+    assert err <= tol, f"max abs diff {err:.2e} of the max"
+
+
+@pytest.mark.parametrize("variant,smooth,peer", [("eigengradcam", [], "EigenGradCAM"),
+                                                 ("gradcam", ["--eigen-smooth"], "GradCAM"),
+                                                 ("layercam", ["--eigen-smooth"], "LayerCAM")])
+def test_eigen_smoothing_matches_pytorch_grad_cams_up_to_the_svds_sign(variant, smooth, peer,
+                                                                        tmp_path):
+    """The peer projects on the first right-singular vector as numpy's SVD
+    returns it, whose sign is arbitrary; attrib picks the sign that agrees
+    with the channel sum. So the peer's rectified map is attrib's positive
+    part or its negative part, each rescaled to [0, 1]."""
+    global ClassifierOutputTarget
+    _, ClassifierOutputTarget = pytorch_grad_cam()
+    _, path, _ = torchvision_model("resnet18", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    parts = []
+    for sign in ("positive", "negative"):
+        _, s = attrib("gradcam", path, image, tmp_path, "--variant", variant, "--layer", "layer3",
+                      "--sign", sign, *smooth)
+        part = np.array(s["layer"]["map"], dtype=np.float64)
+        parts.append((part - part.min()) / (part.max() - part.min()))
+    h, w = parts[0].shape
+    eager_kw = {"eigen_smooth": True} if smooth else {}
+    want = peer_map(peer, "layer3", x, s["target"]["index"], w, h, **eager_kw)
+    errors = [np.abs(p - want).max() for p in parts]
+    assert min(errors) <= TOLERANCE, f"max abs diff {min(errors):.2e} of the max"

@@ -175,6 +175,46 @@ def test_pointwise_cam_variants_match_numpy_on_the_graph_oracle(variant, which, 
     assert same == (variant != "layercam"), variant
 
 
+def weighted_activations(variant, act, grad):
+    """pytorch-grad-cam's weighted activations of each variant."""
+    if variant in ("hirescam", "eigengradcam"):
+        return grad * act
+    if variant == "layercam":
+        return np.maximum(grad, 0) * act
+    return grad.mean(axis=(1, 2))[:, None, None] * act  # gradcam
+
+
+@pytest.mark.parametrize("variant,smooth", [("eigengradcam", []), ("gradcam", ["--eigen-smooth"]),
+                                            ("layercam", ["--eigen-smooth"])])
+@pytest.mark.parametrize("which,photo,cls", [("v2", "cat.bmp", 285), ("v1", "parrot.jpg", 88)])
+def test_eigen_smoothing_is_the_principal_component_numpy_finds(variant, smooth, which, photo,
+                                                                cls, test_models, tmp_path):
+    model, module, card, image, x = prepare(which, photo, test_models, tmp_path)
+    act, grad, _ = oracle.layer_act_grad(module, x, cls, THREADS)
+    want = oracle.principal_component(weighted_activations(variant, act, grad))
+    _, s = attrib("gradcam", model, image, tmp_path, "--class", cls, "--variant", variant,
+                  "--sign", "signed", *smooth)
+    close(low_res_map(s), want)
+    plain = weighted_activations(variant, act, grad).sum(0)
+    assert np.abs(plain / np.abs(plain).max() - want / np.abs(want).max()).max() > 0.05, \
+        "the component is not just the sum here"
+
+
+@pytest.mark.parametrize("variant,cam", [("gradcam", oracle.cam_from), ("layercam", oracle.layercam)])
+def test_aug_smooth_averages_the_maps_of_flipped_and_scaled_inputs(variant, cam, tmp_path,
+                                                                   test_models):
+    model, module, card, image, x = prepare("v1", "parrot.jpg", test_models, tmp_path)
+    if variant == "gradcam":
+        cam = lambda a, g: oracle.cam_from(torch.from_numpy(a), torch.from_numpy(g)).numpy()
+    want = oracle.aug_smoothed(module, x, 88, cam, THREADS)
+    full, s = attrib("gradcam", model, image, tmp_path, "--class", 88, "--variant", variant,
+                     "--aug-smooth")
+    close(low_res_map(s), want)
+    close(full, oracle.upsample(want.astype(np.float32), *card["input_size"]))
+    _, plain = attrib("gradcam", model, image, tmp_path, "--class", 88, "--variant", variant)
+    assert s["top"] == plain["top"], "the scores reported are the unaugmented image's"
+
+
 @pytest.mark.parametrize("which,photo", [("v2", "bird.bmp"), ("v1", "dragonfly.bmp")])
 def test_eigencam_is_the_first_principal_component_numpy_finds(which, photo, test_models,
                                                                tmp_path):

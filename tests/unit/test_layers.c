@@ -1,6 +1,7 @@
 /* The default Grad-CAM layer, chosen from lists shaped like real models'. */
 #include <string.h>
 
+#include "cam.h"
 #include "check.h"
 #include "mapsign.h"
 #include "heatmap.h"
@@ -78,7 +79,10 @@ void gradcam_weights_channels_by_mean_gradient_and_rectifies_under_positive_sign
     const float act[4] = { 1.0f, 2.0f, 4.0f, 1.0f };
     const float grad[4] = { 1.0f, 1.0f, -1.0f, 0.0f };
     float cam[2];
-    heatmap_gradcam(act, grad, 2, 1, 2, cam);
+    double weight[2], wa[4];
+    cam_gradcam_weights(act, grad, 2, 2, weight);
+    cam_weigh_channels(act, weight, 2, 2, wa);
+    cam_sum_channels(wa, 2, 2, cam);
     CHECK_NEAR(cam[0], -1.0, 1e-7); /* 1 - 2: the sum before the ReLU */
     CHECK_NEAR(cam[1], 1.5, 1e-7);  /* 2 - 0.5 */
     map_sign_apply(SIGN_POSITIVE, cam, 2);

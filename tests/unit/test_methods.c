@@ -49,7 +49,10 @@ void gradcam_pp_weighs_only_positive_gradients(void)
     /* 2 channels of 2x1: channel 0 has positive gradients, channel 1 negative */
     const float act[] = { 1, 3, 5, 7 }, grad[] = { 0.5f, 0.5f, -1, -1 };
     float cam[2];
-    CHECK(cam_gradcam_pp(act, grad, 2, 1, 2, cam) == EXIT_OK);
+    double weight[2], wa[4];
+    cam_gradcam_pp_weights(act, grad, 2, 2, weight);
+    cam_weigh_channels(act, weight, 2, 2, wa);
+    cam_sum_channels(wa, 2, 2, cam);
     /* w0 = 2 * g^3 / (2 g^2 + 4 g^3 + eps) with g = 0.5 */
     double w0 = 2 * 0.125 / (2 * 0.25 + 4 * 0.125 + 1e-6);
     CHECK_NEAR(cam[0], w0 * 1, 1e-6);
@@ -61,13 +64,14 @@ void eigencam_finds_the_dominant_pattern_with_a_positive_sign(void)
     /* 3 channels over 4 positions, all following the pattern p = (0, 1, 2, 3)
      * scaled, plus a small orthogonal wobble in channel 2. */
     const float p[4] = { 0, 1, 2, 3 }, q[4] = { 1, -1, -1, 1 };
-    float act[12], cam[4];
+    double act[12];
+    float cam[4];
     for (int i = 0; i < 4; i++) {
         act[i] = 2 * p[i];
         act[4 + i] = 1 * p[i];
         act[8 + i] = 3 * p[i] + 0.01f * q[i];
     }
-    CHECK(cam_eigen(act, 3, 2, 2, cam) == EXIT_OK);
+    CHECK(cam_principal_component(act, 3, 2, 2, cam) == EXIT_OK);
     /* the centred pattern (-1.5 .. 1.5) times |(2, 1, 3)|; rectified by --sign */
     double scale = sqrt(14.0);
     CHECK_NEAR(cam[0], -1.5 * scale, 1e-2);
@@ -88,7 +92,10 @@ void scorecam_masks_are_scaled_and_flat_ones_mask_everything(void)
     const float act[] = { 1, 0, 0, 1 };
     const double scores[] = { 0, 0 };
     float cam[2];
-    CHECK(cam_score_weighted(act, scores, 2, 1, 2, cam) == EXIT_OK);
+    double weight[2], wa[4];
+    cam_softmax_weights(scores, 2, weight);
+    cam_weigh_channels(act, weight, 2, 2, wa);
+    cam_sum_channels(wa, 2, 2, cam);
     CHECK_NEAR(cam[0], 0.5, 1e-7); /* equal scores: equal weights */
 }
 
