@@ -38,8 +38,8 @@ TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
 # oracles compare with; its big dependencies are pinned too.
 TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5
                 grad-cam==1.5.7 opencv-python-headless==5.0.0.93 scikit-learn==1.9.1
-                scipy==1.17.1 matplotlib==3.11.2)
-TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam"
+                scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0)
+TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum"
 
 # Makes the venv dir and installs packages into it; pip's notes about this
 # machine's unused local indexes are dropped, its errors kept.

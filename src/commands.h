@@ -56,7 +56,7 @@ const struct command *command_find(const char *name);
 
 /* A method command's spec is made from its method: table (its own rows and
  * the shared groups) goes into rows, which must hold COMMAND_SPEC_ROWS. */
-#define COMMAND_SPEC_ROWS 10
+#define COMMAND_SPEC_ROWS 12
 void command_spec_of(const struct command *cmd, struct command_spec *spec, struct opt *rows);
 
 /* Prints 'attrib --help': the commands and the exit codes. */

@@ -23,12 +23,24 @@
 
 /* The options every attribution subcommand shares; destinations in
  * struct explain_opts. */
-static const struct opt target_options[] = {
+static const struct opt class_options[] = {
     CLASS_OPTION('c', "class", struct explain_opts, target, "class to explain",
                  "the predicted class"),
-    OPT_ENUM(0, "objective", struct explain_opts, objective.kind, objective_names,
-             OBJECTIVE_LOGIT, "what is explained: the class's logit (its unnormalised score), "
-             "its probability (softmax) or its log-probability"),
+    OPT_END,
+};
+
+/* --objective, one table per default (a method's is in its --help). */
+#define OBJECTIVE_ROW(def)                                                                   \
+    OPT_ENUM(0, "objective", struct explain_opts, objective.kind, objective_names, def,      \
+             "what is explained: the class's logit (its unnormalised score), its "           \
+             "probability (softmax) or its log-probability")
+static const struct opt objective_options[][2] = {
+    [OBJECTIVE_LOGIT] = { OBJECTIVE_ROW(OBJECTIVE_LOGIT), OPT_END },
+    [OBJECTIVE_PROBABILITY] = { OBJECTIVE_ROW(OBJECTIVE_PROBABILITY), OPT_END },
+    [OBJECTIVE_LOG_PROBABILITY] = { OBJECTIVE_ROW(OBJECTIVE_LOG_PROBABILITY), OPT_END },
+};
+
+static const struct opt target_options[] = {
     CLASS_OPTION(0, "versus", struct explain_opts, objective.versus,
                  "a contrast: explain the class's objective minus class N's (why the class "
                  "rather than N)", "no contrast"),
@@ -112,6 +124,9 @@ void explain_spec(const struct method *m, struct command_spec *spec, struct opt 
         rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, params, m->options);
     if (m->signed_map)
         rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, sign_options[m->sign]);
+    rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, class_options);
+    rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts,
+                                      objective_options[m->objective]);
     rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, target_options);
     if (m->uses_layer)
         rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, layer_options);

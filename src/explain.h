@@ -76,6 +76,7 @@ struct method {
     int sign;                /* enum map_sign: the --sign default (or, without
                                 signed_map, what compute is given) */
     int in_eval;             /* in eval's default list */
+    int objective;           /* enum objective_kind: the --objective default */
     /* The method's own options: rows whose destinations are in its
      * parameters (run->params, a struct of the method's). Optional. */
     const struct opt *options;

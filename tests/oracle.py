@@ -863,3 +863,63 @@ def aug_smoothed(module, x, target, cam, threads=2):
         m = m - m.min()
         total = total + (m / m.max() if m.max() > 0 else m)
     return total / len(AUGMENTATIONS)
+
+
+def rise_masks(n, grid, keep, h, w, seed):
+    """RISE's masks as attrib draws them (src/risemask.h): per mask grid*grid
+    uniforms (a cell kept below keep), the row and column shifts, the grid
+    upsampled to one cell more than the input (PyTorch's bilinear,
+    align_corners=False) and cropped at the shift."""
+    r = Xoshiro(seed)
+    cell_h, cell_w = -(-h // grid), -(-w // grid)
+    out = []
+    for _ in range(n):
+        cells = np.array([r.uniform() < keep for _ in range(grid * grid)], dtype=np.float32)
+        dy, dx = int(r.uniform() * cell_h), int(r.uniform() * cell_w)
+        up = torch.nn.functional.interpolate(
+            torch.from_numpy(cells.reshape(1, 1, grid, grid)),
+            size=((grid + 1) * cell_h, (grid + 1) * cell_w), mode="bilinear",
+            align_corners=False)[0, 0]
+        out.append(up[dy:dy + h, dx:dx + w])
+    return torch.stack(out)
+
+
+def rise(module, x, target, masks, keep, baseline, kind="probability", threads=2):
+    """Petsiuk et al.: sum_i f(baseline + M_i (x - baseline)) M_i / (N keep)."""
+    xs = baseline + masks[:, None] * (x - baseline)
+    s = scores(module, xs, target, threads, kind=kind).double()
+    return (s[:, None, None] * masks.double()).sum(0).numpy() / (len(masks) * keep)
+
+
+def noise_baseline(card, h, w, seed):
+    """attrib's --baseline noise: 3*h*w uniform pixels from the seed, normalised."""
+    r = Xoshiro(seed)
+    pix = np.array([r.uniform() for _ in range(3 * h * w)], dtype=np.float32).reshape(1, 3, h, w)
+    mean = np.array(card["mean"], dtype=np.float32).reshape(1, 3, 1, 1)
+    std = np.array(card["std"], dtype=np.float32).reshape(1, 3, 1, 1)
+    return torch.from_numpy((pix - mean) / std)
+
+
+def gradient_shap_draws(samples, k, n, stdev, seed):
+    """attrib's draws for gradient-shap: per sample the baseline's index, the
+    point's position on the path and (stdev > 0) n normals."""
+    r = Xoshiro(seed)
+    out = []
+    for _ in range(samples):
+        index, alpha = int(r.uniform() * k), r.uniform()
+        out.append((index, alpha, r.normals(n) if stdev > 0 else None))
+    return out
+
+
+def gradient_shap(module, x, target, bases, draws, stdev, threads=2):
+    """Expected gradients: mean over draws of grad(b + a (x' - b)) (x' - b)."""
+    points, diffs = [], []
+    for index, alpha, eps in draws:
+        b = bases[index]
+        noisy = x if eps is None else (x.double() + stdev * torch.from_numpy(eps).double()
+                                       .view_as(x)).float()
+        d = noisy - b
+        diffs.append(d)
+        points.append((b.double() + alpha * d.double()).float())
+    g = gradients(module, torch.cat(points), target, threads)
+    return (g.double() * torch.cat(diffs).double()).mean(0).numpy()

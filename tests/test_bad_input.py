@@ -230,6 +230,12 @@ def test_every_method_refuses_bad_images_classes_and_models_alike(method, tmp_pa
      "--variant must be one of gradcam, gradcam++, scorecam, eigencam, hirescam, layercam, "
      "xgradcam, eigengradcam; got 'gradcam2'"),
     (["gradcam", "--variant", "scorecam", "--internal-batch", "999"], "--internal-batch"),
+    (["gradient-shap", "--baselines", "black,white"],
+     "--baselines must be one of black, zeros, blur, noise; got 'white'"),
+    (["gradient-shap", "--samples", "0"], "--samples"),
+    (["gradient-shap", "--stdev", "-1"], "--stdev"),
+    (["gradient-shap", "--baselines", "black,black,black,black,black,black,black,black,black"],
+     "at most 8 baselines"),
 ])
 def test_method_options_out_of_range_are_usage_errors(args, fragment, tmp_path, out):
     p = run(args[0], IMAGES / "cat.bmp", "--model", V2, "-o", out, *args[1:])

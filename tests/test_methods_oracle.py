@@ -136,6 +136,58 @@ def test_occlusion_matches_pytorch_forward_passes(which, photo, cls, window, str
     assert s["details"]["positions"] == n
 
 
+@pytest.mark.parametrize("which,photo,cls,baselines,stdev,seed", [
+    ("v2", "cat.bmp", 285, "black,noise", 0.0, 0), ("v1", "parrot.jpg", 88, "zeros,blur", 0.0, 3),
+    ("tiny", "sunflower.bmp", 4, "black,zeros,noise", 0.2, 5)])
+def test_gradient_shap_matches_pytorch_on_the_same_draws(which, photo, cls, baselines, stdev,
+                                                         seed, test_models, tmp_path):
+    model, module, card, image, x = prepare(which, photo, test_models, tmp_path)
+    h, w = card["input_size"]
+    make = {"black": lambda: oracle.black(card, h, w), "zeros": lambda: torch.zeros_like(x),
+            "noise": lambda: oracle.noise_baseline(card, h, w, seed),
+            "blur": lambda: oracle.gaussian_blur(x)}
+    bases = [make[b]() for b in baselines.split(",")]
+    draws = oracle.gradient_shap_draws(24, len(bases), x.numel(), stdev, seed)
+    want = oracle.gradient_shap(module, x, cls, bases, draws, stdev, THREADS)
+    got, s = attrib("gradient-shap", model, image, tmp_path, "--class", cls, "--samples", 24,
+                    "--baselines", baselines, "--stdev", stdev, "--seed", seed)
+    # MobileNetV1's ReLU6 kinks: as for integrated gradients above
+    close(got, want, (1e-3 if oracle_is_same_release() else 2.5e-3) if which == "v1"
+          else TOLERANCE)
+    assert s["details"]["attribution_sum"] == pytest.approx(float(want.sum()), rel=1e-3)
+    assert len({d[0] for d in draws}) == len(bases), "every baseline was drawn"
+
+
+def test_gradient_shap_is_captums_given_the_same_draws(monkeypatch, test_models, tmp_path):
+    """Captum's own GradientShap on the same TorchScript module, its random
+    draws (numpy's choice of baselines, uniform path positions) replaced by
+    the ones attrib makes from its seed (the 2.x test venv has Captum).
+    Captum rounds each position a to float32 and mixes a x + (1 - a) b in
+    float32, attrib b + a (x - b) in double: last-bit differences of the
+    path points, which flip MobileNetV2's ReLU6 units at their kinks (as for
+    integrated gradients): 1.1e-3 of the max. That this is all is checked
+    by redoing Captum's arithmetic with attrib's draws: identical."""
+    captum_attr = pytest.importorskip("captum.attr")
+    model, module, card, image, x = prepare("v2", "cat.bmp", test_models, tmp_path)
+    h, w = card["input_size"]
+    bases = [oracle.black(card, h, w), oracle.noise_baseline(card, h, w, 0)]
+    draws = oracle.gradient_shap_draws(16, 2, x.numel(), 0.0, 0)
+    monkeypatch.setattr(np.random, "choice", lambda k, size: np.array([d[0] for d in draws]))
+    alphas = iter([d[1] for d in draws])
+    monkeypatch.setattr(np.random, "uniform",
+                        lambda lo, hi, size: np.array([next(alphas) for _ in range(size)]))
+    torch.set_num_threads(THREADS)
+    want = captum_attr.GradientShap(module).attribute(
+        x, baselines=torch.cat(bases), n_samples=16, stdevs=0.0, target=285)[0].detach().numpy()
+    points = [torch.tensor(a, dtype=torch.float32) * x +
+              (1 - torch.tensor(a, dtype=torch.float32)) * bases[i] for i, a, _ in draws]
+    g = oracle.gradients(module, torch.cat(points), 285, THREADS)
+    redone = (g * torch.cat([x - bases[i] for i, _, _ in draws])).mean(0).numpy()
+    close(redone, want, 1e-6)
+    got, _ = attrib("gradient-shap", model, image, tmp_path, "--class", 285, "--samples", 16)
+    close(got, want, 2e-3)
+
+
 def low_res_map(s):
     return np.array(s["layer"]["map"])
 

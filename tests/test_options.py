@@ -142,6 +142,8 @@ def good_value(o, tmp):
         return _number(o["min"])
     if kind == "enum":
         return o["words"][-1]
+    if kind == "list" and o.get("words"):
+        return ",".join(o["words"][-2:])
     if o["name"] == "shard":
         return "1/2"
     if o["name"] == "device":

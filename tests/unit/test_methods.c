@@ -14,6 +14,8 @@
 #include "localisation.h"
 #include "quadrature.h"
 #include "redraw.h"
+#include "risemask.h"
+#include "rng.h"
 #include "similarity.h"
 #include "tests.h"
 
@@ -284,4 +286,33 @@ void localisation_scores_follow_their_definitions_on_a_small_map(void)
     CHECK_NEAR(s.iou, 3.0 / 5.0, 1e-12);
     CHECK(loc_score(map, mask, 4, 4, 2.0, 25.0, &s) == EXIT_OK);
     CHECK(s.hit == 1); /* (2, 2) is 1.41 from the mask's (1, 1) */
+}
+
+void rise_masks_are_smooth_in_range_seeded_and_keep_about_p(void)
+{
+    enum { H = 30, W = 40, N = 200 };
+    static float m[H * W], again[H * W];
+    struct rng r, r2;
+    rng_seed(&r, 3);
+    rng_seed(&r2, 3);
+    double mean = 0, jump = 0;
+    for (int k = 0; k < N; k++) {
+        rise_mask(&r, 5, 0.3, H, W, m);
+        rise_mask(&r2, 5, 0.3, H, W, again);
+        CHECK(memcmp(m, again, sizeof m) == 0); /* the same seed, the same masks */
+        for (int i = 0; i < H * W; i++) {
+            CHECK(m[i] >= 0 && m[i] <= 1);
+            mean += m[i];
+            if (i % W)
+                jump = fmax(jump, fabs(m[i] - m[i - 1]));
+        }
+    }
+    mean /= (double)N * H * W;
+    CHECK_NEAR(mean, 0.3, 0.03); /* cells kept with probability 0.3 */
+    /* upsampled over 8 px cells: neighbours differ by at most 1/8 */
+    CHECK(jump <= 1.0 / 8 + 1e-6);
+    rng_seed(&r, 3);
+    rise_mask(&r, 5, 0.999999, H, W, m); /* every cell kept: the whole image */
+    for (int i = 0; i < H * W; i++)
+        CHECK(m[i] == 1);
 }
