@@ -200,7 +200,7 @@ static int side_map(struct side *s, const char *image, int64_t target)
                        .a = &a, .s = &sm };
     int rc = explain_compute(&s->run, &b);
     attrib_result_free(b.res);
-    free(a.cam);
+    attribution_reset(&a);
     return rc;
 }
 

@@ -215,7 +215,7 @@ static int method_map(struct eval *e, int k, const float *x, int64_t target, con
                        .a = &a, .s = &s };
     int rc = explain_compute(&e->runs[k], &b);
     attrib_result_free(b.res);
-    free(a.cam);
+    attribution_reset(&a);
     return rc;
 }
 

@@ -236,8 +236,7 @@ static int maps(struct sanity *s, int k, struct chunk *c, const int64_t *targets
     struct batch b = { .n = c->n, .h = s->h, .w = s->w, .x = c->x, .targets = targets,
                        .a = c->a, .s = c->sm };
     for (int i = 0; i < c->n; i++) {
-        free(c->a[i].cam);
-        c->a[i] = (struct attribution){ .map = c->a[i].map, .chw = c->a[i].chw };
+        attribution_reset(&c->a[i]);
         c->sm[i] = (struct summary){ .method = s->ml.names[k], .image = c->res[i]->it->path };
     }
     int rc = explain_compute(&s->runs[k], &b);
@@ -667,9 +666,9 @@ static void chunk_free(struct chunk *c, int size)
 {
     free(c->x);
     for (int i = 0; i < size; i++) {
+        attribution_reset(&c->a[i]);
         free(c->a[i].map);
         free(c->a[i].chw);
-        free(c->a[i].cam);
     }
     for (int k = 0; k < METHOD_LIST_MAX; k++)
         free(c->orig[k]);

@@ -264,7 +264,7 @@ static int write_summary(const struct explain_opts *o, struct summary *s, const 
 }
 
 /* Each image's output files, in its batch buffers' paths. */
-enum { OUT_HEAT, OUT_RGB, OUT_OVERLAY, OUT_JSON, OUT_NPY, OUTPUT_PATHS };
+enum { OUT_HEAT, OUT_RGB, OUT_OVERLAY, OUT_JSON, OUT_NPY, OUT_SEGMENTS, OUTPUT_PATHS };
 
 /* An image's statistics, display range and output paths, named name (which
  * may have subfolders) in the output directory; the paths are kept in
@@ -315,6 +315,9 @@ static int prepare_outputs(const struct explain_run *run, const struct attributi
         rc = add_output(s, "summary", o->out_dir, name, ".json", paths[OUT_JSON], PATH_MAX);
     if (rc == EXIT_OK && o->save_raw)
         rc = add_output(s, "raw", o->out_dir, name, ".npy", paths[OUT_NPY], PATH_MAX);
+    if (rc == EXIT_OK && a->segments && (o->save_raw || o->raw))
+        rc = add_output(s, "segments", o->out_dir, name, ".segments.npy", paths[OUT_SEGMENTS],
+                        PATH_MAX);
     return rc;
 }
 
@@ -341,6 +344,8 @@ static int write_outputs(const struct explain_opts *o, const struct picture_job 
         rc = a->has_chw ? raw_write(o->raw, a->chw, dims, 3) : raw_write(o->raw, a->map, dims + 1, 2);
         s->outputs[s->noutputs++] = (struct output_file){ "raw", o->raw };
     }
+    if (rc == EXIT_OK && a->segments && (o->save_raw || o->raw))
+        rc = raw_write(paths[OUT_SEGMENTS], a->segments, dims + 1, 2);
     if (rc == EXIT_OK)
         rc = write_summary(o, s, paths[OUT_JSON]);
     stage_add(STAGE_FILES, now_ms() - t1);
@@ -376,7 +381,7 @@ static void batch_release(struct batch_buffers *bb, int size)
     for (int i = 0; i < size; i++) {
         free(bb->a[i].map);
         free(bb->a[i].chw);
-        free(bb->a[i].cam);
+        attribution_reset(&bb->a[i]);
         image_free(&bb->img[i]);
     }
     free(bb->x);
@@ -423,8 +428,7 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
         struct image *img = &bb->img[n];
         struct summary *s = &bb->s[n];
         image_free(img);
-        free(bb->a[n].cam);
-        bb->a[n] = (struct attribution){ .map = bb->a[n].map, .chw = bb->a[n].chw };
+        attribution_reset(&bb->a[n]);
         *s = (struct summary){
             .method = run->method->name, .image = it->path, .threads = attrib_runtime_threads(),
             .load_ms = m->load_ms, .map_w = m->card.input_w, .map_h = m->card.input_h,
@@ -796,6 +800,13 @@ void explain_run_close(struct explain_run *run)
         run->method->release(run);
     free((char *)run->layer);
     run->layer = NULL;
+}
+
+void attribution_reset(struct attribution *a)
+{
+    free(a->cam);
+    free(a->segments);
+    *a = (struct attribution){ .map = a->map, .chw = a->chw };
 }
 
 int explain_compute(struct explain_run *run, struct batch *b)

@@ -49,7 +49,13 @@ struct attribution {
     float *chw;  /* 3 x H x W, for methods with per-channel values */
     int has_chw; /* set by the method when chw holds its result */
     float *cam;  /* layer methods: the low-resolution map (owned) */
+    float *segments; /* superpixel methods: each pixel's segment, H x W (owned);
+                        written as NAME.METHOD.segments.npy beside a raw map */
 };
+
+/* Frees what a method left in a beside map and chw (cam, segments): the
+ * attribution is ready for the next image. */
+void attribution_reset(struct attribution *a);
 
 /* A mini-batch of n preprocessed images. */
 struct batch {

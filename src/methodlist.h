@@ -5,7 +5,7 @@
 
 #include "explain.h"
 
-#define METHOD_LIST_MAX 16
+#define METHOD_LIST_MAX 32
 #define METHOD_LIST_TEXT 1024
 
 struct method_list {

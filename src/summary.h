@@ -9,7 +9,7 @@
 
 #define SUMMARY_TOP 5
 #define SUMMARY_LABEL 32 /* bytes of a class label kept in a summary */
-#define SUMMARY_MAX_OUTPUTS 6
+#define SUMMARY_MAX_OUTPUTS 8
 #define SUMMARY_MAX_DETAILS 12
 
 struct model_info {

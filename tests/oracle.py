@@ -923,3 +923,51 @@ def gradient_shap(module, x, target, bases, draws, stdev, threads=2):
         points.append((b.double() + alpha * d.double()).float())
     g = gradients(module, torch.cat(points), target, threads)
     return (g.double() * torch.cat(diffs).double()).mean(0).numpy()
+
+
+def lime_draws(n, m, seed):
+    """attrib lime's samples: n rows of m uniforms, a superpixel kept below 1/2."""
+    r = Xoshiro(seed)
+    return np.array([[r.uniform() < 0.5 for _ in range(m)] for _ in range(n)], dtype=np.int64)
+
+
+def kernel_shap_draws(n, m, seed):
+    """attrib kernel-shap's samples: all kept, none kept, then a size k with
+    probability proportional to 1 / (k (m - k)) (one uniform through the CDF)
+    and k superpixels by a partial Fisher-Yates shuffle (rng_range)."""
+    r = Xoshiro(seed)
+    probs = [1.0 / (k * (m - k)) for k in range(1, m)]
+    rows = [np.ones(m, dtype=np.int64), np.zeros(m, dtype=np.int64)]
+    while len(rows) < n:
+        u, cdf, k = r.uniform() * sum(probs), 0.0, 1
+        while k < m - 1:
+            cdf += probs[k - 1]
+            if u < cdf:
+                break
+            k += 1
+        order, row = list(range(m)), np.zeros(m, dtype=np.int64)
+        for j in range(k):
+            pick = j + int(r.uniform() * (m - j))
+            order[j], order[pick] = order[pick], order[j]
+            row[order[j]] = 1
+        rows.append(row)
+    return np.stack(rows[:n])
+
+
+def superpixel_scores(module, x, base, segments, z, target, threads=2, kind="logit"):
+    """The objective on copies keeping the superpixels z marks (rows), the
+    baseline elsewhere; and each copy's cosine similarity to x."""
+    seg = torch.from_numpy(segments.astype(np.int64))
+    keep = torch.from_numpy(z)[:, seg].bool()[:, None]  # [n, 1, h, w]
+    copies = torch.where(keep, x, base)
+    flat_x, flat_c = x.flatten().double(), copies.flatten(1).double()
+    cos = (flat_c @ flat_x) / (flat_c.norm(dim=1) * flat_x.norm())
+    return scores(module, copies, target, threads, kind=kind).double().numpy(), cos.numpy()
+
+
+def weighted_least_squares(z, y, w):
+    """min sum w (y - b - z.coef)^2 with an intercept (numpy lstsq on the
+    sqrt-weighted design with a column of ones); (coef, intercept)."""
+    a = np.hstack([z.astype(np.float64), np.ones((len(z), 1))]) * np.sqrt(w)[:, None]
+    sol = np.linalg.lstsq(a, y * np.sqrt(w), rcond=None)[0]
+    return sol[:-1], sol[-1]

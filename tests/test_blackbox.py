@@ -76,3 +76,107 @@ def test_every_image_sees_the_same_masks_and_the_seed_changes_them(tmp_path):
 def test_rise_refuses_settings_that_mean_nothing(args, fragment, tmp_path):
     p = run("rise", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, *args)
     assert_one_line_error(p, 2, fragment)
+
+
+def segments_of(tmp_path, name, method):
+    return np.load(tmp_path / f"{name}.{method}.segments.npy").astype(np.int64)
+
+
+@pytest.mark.parametrize("which,photo,cls,segments", [("v2", "cat.bmp", 285, 30),
+                                                      ("tiny", "sunflower.bmp", 4, 12)])
+def test_kernel_shap_is_weighted_least_squares_on_the_same_coalitions(which, photo, cls, segments,
+                                                                      test_models, tmp_path):
+    """numpy's lstsq on attrib's superpixels and coalitions (redrawn here
+    from the seed), the model's logits from PyTorch: the same Shapley
+    estimates, and they add up to score(image) - score(baseline)."""
+    model = {"v2": V2}.get(which) or test_models / "tiny.pt"
+    module, card, image, x = prepare(model, photo, tmp_path)
+    got, s = attrib("kernel-shap", model, image, tmp_path, "--class", cls, "--segments", segments,
+                    "--samples", 120, "--save-raw")
+    seg = segments_of(tmp_path, "input", "kernel-shap")
+    m = s["details"]["segments"]
+    assert seg.max() + 1 == m and abs(m - segments) <= segments // 2
+    z = oracle.kernel_shap_draws(120, m, 0)
+    y, _ = oracle.superpixel_scores(module, x, torch.zeros_like(x), seg, z, cls, THREADS)
+    w = np.where((z.sum(1) == 0) | (z.sum(1) == m), 1e6, 1.0)
+    coef, intercept = oracle.weighted_least_squares(z, y, w)
+    close(got, coef[seg])
+    assert s["details"]["intercept"] == pytest.approx(intercept, rel=1e-4, abs=1e-4)
+    assert coef.sum() == pytest.approx(y[0] - y[1], rel=1e-4)
+
+
+def test_lime_without_lasso_is_the_cosine_weighted_least_squares(test_models, tmp_path):
+    module, card, image, x = prepare(V2, "bird.bmp", tmp_path)
+    got, s = attrib("lime", V2, image, tmp_path, "--class", 19, "--segments", 25, "--samples", 100,
+                    "--lasso-alpha", 0, "--kernel-width", 0.5, "--seed", 3, "--save-raw")
+    seg = segments_of(tmp_path, "input", "lime")
+    m = s["details"]["segments"]
+    z = oracle.lime_draws(100, m, 3)
+    y, cos = oracle.superpixel_scores(module, x, torch.zeros_like(x), seg, z, 19, THREADS)
+    w = np.exp(-(1 - cos) ** 2 / (2 * 0.5 ** 2))
+    coef, _ = oracle.weighted_least_squares(z, y, w)
+    close(got, coef[seg])
+
+
+def test_lime_and_kernel_shap_are_captums_on_the_same_superpixels_and_samples(tmp_path):
+    """Captum's own Lime (its default cosine kernel and SkLearnLasso(alpha
+    0.01), converged tighter than scikit-learn's default tol so that both
+    reach the optimum) and KernelShap (SkLearnLinearRegression, weights 10^6
+    on the all and none coalitions), given attrib's superpixels as the
+    feature mask and attrib's samples as the perturbations (the 2.x test
+    venv has Captum and scikit-learn)."""
+    captum_attr = pytest.importorskip("captum.attr")
+    linear = pytest.importorskip("captum._utils.models.linear_model")
+    module, card, image, x = prepare(V2, "cat.bmp", tmp_path)
+    torch.set_num_threads(THREADS)
+    for method in ("lime", "kernel-shap"):
+        got, s = attrib(method, V2, image, tmp_path, "--class", 285, "--segments", 20,
+                        "--samples", 80, "--save-raw")
+        seg = segments_of(tmp_path, "input", method)
+        m = s["details"]["segments"]
+        z = (oracle.lime_draws if method == "lime" else oracle.kernel_shap_draws)(80, m, 0)
+        rows = iter(torch.from_numpy(z).long()[:, None])
+        mask = torch.from_numpy(seg)[None, None].expand(1, 3, *seg.shape)
+        if method == "lime":
+            peer = captum_attr.Lime(module, interpretable_model=linear.SkLearnLasso(
+                alpha=0.01, tol=1e-12, max_iter=1000000), perturb_func=lambda *a, **k: next(rows))
+        else:
+            def coalitions(*args, **kwargs):
+                yield from rows
+            peer = captum_attr.KernelShap(module)
+            peer.perturb_func = coalitions
+        want = peer.attribute(x, baselines=0.0, target=285, feature_mask=mask, n_samples=80)
+        close(got, want[0, 0].detach().numpy())
+
+
+@pytest.mark.parametrize("method", ["lime", "kernel-shap"])
+@pytest.mark.parametrize("args,fragment", [
+    (["--segments", "0"], "--segments must be an integer from 2 to"),
+    (["--segments", "1"], "--segments must be an integer from 2 to"),
+    (["--samples", "0"], "--samples must be"),
+    (["--compactness", "0"], "--compactness must be")])
+def test_superpixel_settings_that_mean_nothing_are_refused(method, args, fragment, tmp_path):
+    p = run(method, IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, *args)
+    assert_one_line_error(p, 2, fragment)
+    assert not list(tmp_path.iterdir())
+
+
+def test_more_segments_than_pixels_is_refused_before_any_work(test_models, tmp_path):
+    """The test model's input is 40x32 = 1280 pixels."""
+    p = run("lime", IMAGES / "cat.bmp", "--model", test_models / "tiny.pt", "--segments", 2000,
+            "-o", tmp_path / "out")
+    assert_one_line_error(p, 2, "--segments 2000 is more than the model's input has pixels (40x32)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_superpixels_follow_the_image_and_are_written_beside_the_raw_map(tmp_path):
+    """About --segments superpixels, each one connected region, numbered
+    0..N-1; the map is constant on each (one coefficient per superpixel)."""
+    got, s = attrib("kernel-shap", V2, IMAGES / "cat.bmp", tmp_path, "--segments", 40,
+                    "--samples", 60)
+    seg = np.load(tmp_path / "cat.kernel-shap.segments.npy")
+    m = int(seg.max()) + 1
+    assert m == s["details"]["segments"] and 20 <= m <= 60
+    assert set(np.unique(seg)) == set(range(m))
+    for k in range(m):
+        assert np.ptp(got[seg == k]) == 0

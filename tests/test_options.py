@@ -103,6 +103,16 @@ def _run_case(case, cwd):
                           timeout=60)
 
 
+def test_no_two_options_of_a_command_share_a_name_or_letter():
+    """A second row with a name would be unreachable (the parser takes the
+    first): a method's own option must not shadow a shared one."""
+    for name, c in COMMANDS.items():
+        names = [o["name"] for o in c["options"]]
+        letters = [o["letter"] for o in c["options"] if o.get("letter")]
+        assert len(names) == len(set(names)), (name, sorted(n for n in names if names.count(n) > 1))
+        assert len(letters) == len(set(letters)), (name, letters)
+
+
 def test_every_bad_option_value_is_refused_with_exit_2_and_one_line_naming_it(tmp_path):
     """Generated from the tables, so no option can be missed: below range,
     above range, wrong type, missing value, a value for a flag."""

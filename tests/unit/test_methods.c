@@ -1,6 +1,7 @@
 /* Unit tests of the pure-C parts of the newer methods: integration rules,
  * CAM weightings, baselines and deletion/insertion curves. */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@
 #include "quadrature.h"
 #include "redraw.h"
 #include "risemask.h"
+#include "slic.h"
+#include "surrogate.h"
 #include "rng.h"
 #include "similarity.h"
 #include "tests.h"
@@ -315,4 +318,92 @@ void rise_masks_are_smooth_in_range_seeded_and_keep_about_p(void)
     rise_mask(&r, 5, 0.999999, H, W, m); /* every cell kept: the whole image */
     for (int i = 0; i < H * W; i++)
         CHECK(m[i] == 1);
+}
+
+/* Every label's pixels form one 4-connected region. */
+static int regions_are_connected(const int *labels, int h, int w, int count)
+{
+    int *seen = calloc((size_t)h * w, sizeof *seen), *stack = malloc((size_t)h * w * sizeof *stack);
+    char *label_met = calloc((size_t)count, 1);
+    int ok = seen && stack && label_met;
+    for (int start = 0; ok && start < h * w; start++) {
+        if (seen[start])
+            continue;
+        if (label_met[labels[start]]) /* a second region with this label */
+            ok = 0;
+        label_met[labels[start]] = 1;
+        int top = 0;
+        stack[top++] = start;
+        seen[start] = 1;
+        while (top > 0) {
+            int p = stack[--top], y = p / w, x = p % w;
+            int nb[4] = { x > 0 ? p - 1 : -1, x + 1 < w ? p + 1 : -1, y > 0 ? p - w : -1,
+                          y + 1 < h ? p + w : -1 };
+            for (int k = 0; k < 4; k++)
+                if (nb[k] >= 0 && !seen[nb[k]] && labels[nb[k]] == labels[p])
+                    seen[nb[k]] = 1, stack[top++] = nb[k];
+        }
+    }
+    free(seen);
+    free(stack);
+    free(label_met);
+    return ok;
+}
+
+void slic_follows_colour_edges_and_every_superpixel_is_one_region(void)
+{
+    /* left 37 columns red, the rest blue, with a smooth texture */
+    enum { H = 48, W = 64 };
+    static float rgb[3 * H * W];
+    static int labels[H * W];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float t = (float)(0.05 * sin(x * 0.4) * cos(y * 0.3));
+            rgb[y * W + x] = x < 37 ? 0.9f - t : 0.1f + t;
+            rgb[H * W + y * W + x] = 0.2f + t;
+            rgb[2 * H * W + y * W + x] = x < 37 ? 0.1f + t : 0.9f - t;
+        }
+    int count = 0;
+    CHECK(slic_segment(rgb, H, W, 12, SLIC_DEFAULT_COMPACTNESS, labels, &count) == EXIT_OK);
+    CHECK(count >= 6 && count <= 24);
+    for (int i = 0; i < H * W; i++)
+        CHECK(labels[i] >= 0 && labels[i] < count);
+    CHECK(regions_are_connected(labels, H, W, count));
+    /* no superpixel has both colours */
+    for (int k = 0; k < count; k++) {
+        int red = 0, blue = 0;
+        for (int i = 0; i < H * W; i++)
+            if (labels[i] == k && i % W < 37)
+                red++;
+            else if (labels[i] == k)
+                blue++;
+        CHECK(red == 0 || blue == 0);
+    }
+}
+
+void lasso_and_least_squares_recover_a_weighted_linear_model(void)
+{
+    /* y = 1 + 2 z0 - 3 z1 + 0 z2, all 8 coalitions, equal weights */
+    unsigned char z[8 * 3];
+    double y[8], w[8], coef[3], b;
+    for (int i = 0; i < 8; i++) {
+        for (int j = 0; j < 3; j++)
+            z[i * 3 + j] = (unsigned char)(i >> j & 1);
+        y[i] = 1 + 2 * z[i * 3] - 3 * z[i * 3 + 1];
+        w[i] = 1;
+    }
+    CHECK(surrogate_least_squares(z, y, w, 8, 3, coef, &b) == EXIT_OK);
+    CHECK_NEAR(coef[0], 2, 1e-9);
+    CHECK_NEAR(coef[1], -3, 1e-9);
+    CHECK_NEAR(coef[2], 0, 1e-9);
+    CHECK_NEAR(b, 1, 1e-9);
+    CHECK_NEAR(surrogate_r2(z, y, w, 8, 3, coef, b), 1, 1e-12);
+    /* the L1 penalty shrinks each coefficient by alpha / var(z) = 0.1 / 0.25 */
+    CHECK(surrogate_lasso(z, y, w, 8, 3, 0.1, coef, &b) == EXIT_OK);
+    CHECK_NEAR(coef[0], 1.6, 1e-9);
+    CHECK_NEAR(coef[1], -2.6, 1e-9);
+    CHECK_NEAR(coef[2], 0, 1e-12);
+    /* fewer samples than features: the ridge fallback still solves */
+    CHECK(surrogate_least_squares(z, y, w, 2, 3, coef, &b) == EXIT_OK);
+    CHECK(isfinite(coef[0]) && isfinite(b));
 }

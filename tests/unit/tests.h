@@ -68,6 +68,8 @@
     X(localisation_scores_follow_their_definitions_on_a_small_map) \
     X(scorecam_masks_are_scaled_and_flat_ones_mask_everything) \
     X(rise_masks_are_smooth_in_range_seeded_and_keep_about_p) \
+    X(slic_follows_colour_edges_and_every_superpixel_is_one_region) \
+    X(lasso_and_least_squares_recover_a_weighted_linear_model) \
     X(baselines_black_and_zeros_are_what_they_say) \
     X(noise_baseline_is_seeded_and_in_the_pixel_range) \
     X(curve_order_is_most_attributed_first_and_stable) \
