@@ -317,9 +317,14 @@ attrib_status resolve_targets(const attrib_model *model, const at::Tensor &logit
 // model's objective: backward from it gives every row its own gradient.
 at::Tensor objective_score(const attrib_model *model, const at::Tensor &logits,
                            const std::vector<int64_t> &targets) {
-    at::Tensor f = model->objective == ATTRIB_PROB       ? at::softmax(logits, 1)
-                   : model->objective == ATTRIB_LOG_PROB ? at::log_softmax(logits, 1)
-                                                         : logits;
+    at::Tensor f;
+    switch (model->objective) {
+    case ATTRIB_PROB: f = at::softmax(logits, 1); break;
+    case ATTRIB_LOG_PROB: f = at::log_softmax(logits, 1); break;
+    case ATTRIB_SIGMOID: f = at::sigmoid(logits); break;
+    case ATTRIB_LOG_SIGMOID: f = at::log_sigmoid(logits); break;
+    default: f = logits;
+    }
     at::Tensor idx = torch::tensor(targets, torch::kLong)
                          .view({(int64_t)targets.size(), 1})
                          .to(logits.device());
@@ -504,7 +509,7 @@ attrib_status attrib_forward(attrib_model *model, const float *x,
 attrib_status attrib_model_set_objective(attrib_model *model, attrib_objective objective,
                                         int64_t versus) {
     if (!model) return fail(ATTRIB_E_ARG, "null argument");
-    if (objective != ATTRIB_SCORE && objective != ATTRIB_LOG_PROB && objective != ATTRIB_PROB)
+    if (objective < ATTRIB_SCORE || objective > ATTRIB_LOG_SIGMOID)
         return fail(ATTRIB_E_ARG, "unknown objective");
     model->objective = objective;
     model->versus = versus < 0 ? -1 : versus;

@@ -101,6 +101,13 @@ static int parse_fields(const cJSON *root, const char *origin, struct card *c)
         for (int i = 0; i < 3; i++)
             c->std[i] = (float)v[i];
     }
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "output"))) {
+        if (!cJSON_IsString(it) || (strcmp(it->valuestring, "softmax") != 0 &&
+                                    strcmp(it->valuestring, "sigmoid") != 0))
+            return fail(EXIT_MODEL, "model card %s: \"output\" must be \"softmax\" (one class "
+                        "per image) or \"sigmoid\" (multi-label)", origin);
+        c->output = strcmp(it->valuestring, "sigmoid") == 0 ? CARD_SIGMOID : CARD_SOFTMAX;
+    }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "labels")))
         return parse_labels(it, origin, c);
     return EXIT_OK;

@@ -10,10 +10,16 @@
 #define CARD_MAX_LABELS 100000
 #define CARD_MAX_BYTES (16L * 1024 * 1024)
 
+/* What the model's scores become probabilities by: one class per image
+ * (softmax over the classes, the default) or independent classes, any
+ * number of which may be present (multi-label: a sigmoid per class). */
+enum card_output { CARD_SOFTMAX, CARD_SIGMOID };
+
 struct card {
     char name[128];
     int input_w, input_h;
     float mean[3], std[3];
+    int output; /* enum card_output: "output": "softmax" | "sigmoid" */
     char **labels; /* NULL when the card has none */
     int nlabels;
 };

@@ -36,3 +36,14 @@ int top_k(const float *values, int n, int k, int *idx)
     }
     return have;
 }
+
+void class_probabilities(const struct card *c, const float *logits, int n, float *probs)
+{
+    if (c->output != CARD_SIGMOID) {
+        softmax(logits, n, probs);
+        return;
+    }
+    for (int i = 0; i < n; i++) /* 1 / (1 + e^-x), without overflow either way */
+        probs[i] = (float)(logits[i] >= 0 ? 1 / (1 + exp(-(double)logits[i]))
+                                          : exp((double)logits[i]) / (1 + exp((double)logits[i])));
+}

@@ -2,8 +2,14 @@
 #ifndef ATTRIB_CLASSIFY_H
 #define ATTRIB_CLASSIFY_H
 
+#include "card.h"
+
 /* Numerically stable softmax of n logits. */
 void softmax(const float *logits, int n, float *probs);
+
+/* The classes' probabilities as the model card says its scores become
+ * them: softmax over the n classes, or each class's sigmoid (multi-label). */
+void class_probabilities(const struct card *c, const float *logits, int n, float *probs);
 
 /* Indices of the k largest values, largest first (ties: lower index
  * first). k is clamped to n; returns the number written. */

@@ -143,7 +143,7 @@ static int final_scores(struct model *m, struct ascent *a, long target, double *
     if (rc == EXIT_OK) {
         const float *logits = attrib_result_logits(res, NULL, NULL);
         int idx;
-        softmax(logits, m->classes, probs);
+        class_probabilities(&m->card, logits, m->classes, probs);
         top_k(probs, m->classes, 1, &idx);
         *score = logits[target];
         *prob = probs[target];

@@ -155,7 +155,7 @@ static int probabilities(struct eval *e, const float *xs, int count, int64_t tar
         if (rc == EXIT_OK && !probs && !(probs = malloc((size_t)classes * sizeof *probs)))
             rc = fail(EXIT_INTERNAL, "out of memory");
         for (int k = 0; rc == EXIT_OK && k < m; k++) {
-            softmax(logits + k * classes, (int)classes, probs);
+            class_probabilities(&e->model.card, logits + k * classes, (int)classes, probs);
             p[first + k] = probs[target];
         }
         attrib_result_free(res);

@@ -93,7 +93,7 @@ static int classify(struct model *m, const float *pix, struct attack_state *a, l
     if (rc == EXIT_OK) {
         const float *logits = attrib_result_logits(res, NULL, NULL);
         int idx;
-        softmax(logits, m->classes, probs_out);
+        class_probabilities(&m->card, logits, m->classes, probs_out);
         top_k(probs_out, m->classes, 1, &idx);
         *top = idx;
         *prob = probs_out[idx];

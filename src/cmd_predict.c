@@ -9,15 +9,24 @@
 #include "error.h"
 #include "model.h"
 
+#define DEFAULT_THRESHOLD 0.5 /* a multi-label model's classes present */
+
 struct predict_opts {
     struct model_opts model;
     long top;
+    double threshold; /* --threshold; < 0: not given */
     int json, recursive;
 };
 
 static const struct opt options[] = {
     OPT_INT('k', "top", struct predict_opts, top, 1, CARD_MAX_LABELS, 5, "K",
             "how many classes to print"),
+    { .kind = OPTK_REAL, .name = "threshold", .offset = OPT_FIELD(struct predict_opts, threshold,
+                                                                   double),
+      .min = 0, .max = 1, .def = -1, .metavar = "P",
+      .default_text = "0.5 (multi-label models only)",
+      .help = "a multi-label model's (card \"output\": \"sigmoid\") classes of probability P or "
+              "more are present: marked +, and listed even beyond --top" },
     OPT_FLAG(0, "json", struct predict_opts, json, "print one JSON object per image, one per line"),
     OPT_FLAG('r', "recursive", struct predict_opts, recursive,
              "also take images in subdirectories of directory inputs"),
@@ -25,25 +34,46 @@ static const struct opt options[] = {
     OPT_END,
 };
 
+/* Multi-label models: the threshold classes count as present at; < 0
+ * for a softmax model (one class per image). */
+static double threshold_of(const struct model *m, const struct predict_opts *o)
+{
+    if (m->card.output != CARD_SIGMOID)
+        return -1;
+    return o->threshold >= 0 ? o->threshold : DEFAULT_THRESHOLD;
+}
+
 static void print_result(const struct model *m, const struct predict_opts *o, const char *path,
                          const float *logits, const float *probs, const int *idx, int k)
 {
     char buf[32];
+    const double threshold = threshold_of(m, o);
     if (!o->json) {
         printf("%s\n", path);
         for (int i = 0; i < k; i++)
-            printf("  %6.4f  %4d  %s\n", probs[idx[i]], idx[i],
-                   card_label(&m->card, idx[i], buf, sizeof buf));
+            printf("  %6.4f  %4d  %s%s\n", probs[idx[i]], idx[i],
+                   card_label(&m->card, idx[i], buf, sizeof buf),
+                   threshold >= 0 && probs[idx[i]] >= threshold ? "  +" : "");
         return;
     }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "image", path);
     cJSON_AddStringToObject(j, "model", m->card.name);
+    cJSON_AddStringToObject(j, "output", threshold >= 0 ? "sigmoid" : "softmax");
     cJSON *top = cJSON_AddArrayToObject(j, "top");
     for (int i = 0; i < k; i++) {
         struct class_score c = { idx[i], card_label(&m->card, idx[i], buf, sizeof buf),
                                  logits[idx[i]], probs[idx[i]] };
-        cJSON_AddItemToArray(top, class_score_json(&c));
+        cJSON *item = class_score_json(&c);
+        if (threshold >= 0)
+            cJSON_AddBoolToObject(item, "present", probs[idx[i]] >= threshold);
+        cJSON_AddItemToArray(top, item);
+    }
+    if (threshold >= 0) {
+        cJSON_AddNumberToObject(j, "threshold", threshold);
+        cJSON *present = cJSON_AddArrayToObject(j, "present");
+        for (int i = 0; i < k && probs[idx[i]] >= threshold; i++)
+            cJSON_AddItemToArray(present, cJSON_CreateNumber(idx[i]));
     }
     char *line = cJSON_PrintUnformatted(j);
     if (line)
@@ -79,13 +109,16 @@ static int predict_one(void *ctx, const char *path)
     if (rc == EXIT_OK) {
         const float *logits = attrib_result_logits(res, NULL, NULL);
         probs = malloc((size_t)m->classes * sizeof *probs);
-        idx = malloc((size_t)o->top * sizeof *idx);
+        idx = malloc((size_t)m->classes * sizeof *idx);
         if (!probs || !idx) {
             rc = fail(EXIT_INTERNAL, "out of memory");
         } else {
-            softmax(logits, m->classes, probs);
-            int k = top_k(probs, m->classes, (int)o->top, idx);
-            print_result(m, o, path, logits, probs, idx, k);
+            class_probabilities(&m->card, logits, m->classes, probs);
+            int k = top_k(probs, m->classes, m->classes, idx), shown = (int)o->top;
+            const double threshold = threshold_of(m, o);
+            while (threshold >= 0 && shown < k && probs[idx[shown]] >= threshold)
+                shown++; /* every present class, even beyond --top */
+            print_result(m, o, path, logits, probs, idx, shown < k ? shown : k);
         }
     }
     free(idx);
@@ -110,6 +143,10 @@ static int cmd_predict(void *opts, const operands *ops)
         paths[i] = in.items[i].path;
     struct model m = { 0 };
     rc = paths ? model_open(&o->model, &m) : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && o->threshold >= 0 && m.card.output != CARD_SIGMOID)
+        rc = fail(EXIT_USAGE, "--threshold is for multi-label models: the card of %s does not "
+                  "say \"output\": \"sigmoid\" (its classes' probabilities are a softmax, "
+                  "one class per image)", m.path);
     struct predict_run run = { &m, o };
     if (rc == EXIT_OK)
         rc = for_each_image("predict", paths, (int)in.n, predict_one, &run);
@@ -123,7 +160,10 @@ const struct command_spec predict_spec = {
     .synopsis = "attrib predict IMAGE|DIR|-... [--top K] [--json] [options]",
     .description =
         "Classifies each image and prints its K most likely classes: probability,\n"
-        "class index and label. An image that cannot be read is reported and skipped.\n",
+        "class index and label. A multi-label model (its card says \"output\":\n"
+        "\"sigmoid\") has a probability per class, and the classes at --threshold or\n"
+        "above are present (marked +, all listed). An image that cannot be read is\n"
+        "reported and skipped.\n",
     COMMAND_RUN(struct predict_opts, options, cmd_predict),
     .operands = OPERANDS_IMAGES,
 };

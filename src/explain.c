@@ -186,7 +186,7 @@ static void set_scores(const struct explain_run *run, const attrib_result *res, 
     int n = m->classes, idx[SUMMARY_TOP];
     float *probs = malloc((size_t)n * sizeof *probs);
     if (probs)
-        softmax(logits, n, probs);
+        class_probabilities(&m->card, logits, n, probs);
     s->ntop = top_k(logits, n, SUMMARY_TOP, idx);
     for (int i = 0; i < s->ntop; i++)
         s->top[i] = (struct class_score){ idx[i], card_label(&m->card, idx[i], buf[i], SUMMARY_LABEL),
@@ -195,7 +195,7 @@ static void set_scores(const struct explain_run *run, const attrib_result *res, 
                                       card_label(&m->card, target, buf[SUMMARY_TOP], SUMMARY_LABEL),
                                       logits[target], probs ? probs[target] : 0 };
     s->objective = objective_names[o->kind];
-    s->objective_value = objective_value(o, logits, n, target);
+    s->objective_value = explain_objective(run, logits, n, target);
     if ((s->has_versus = o->versus >= 0))
         s->versus = (struct class_score){
             o->versus, card_label(&m->card, (int)o->versus, buf[SUMMARY_TOP + 1], SUMMARY_LABEL),
@@ -812,10 +812,12 @@ void attribution_reset(struct attribution *a)
 int explain_compute(struct explain_run *run, struct batch *b)
 {
     const struct objective *o = &run->opts.objective;
-    attrib_status st = attrib_model_set_objective(run->model.handle, (attrib_objective)(
-        o->kind == OBJECTIVE_PROBABILITY       ? ATTRIB_PROB
-        : o->kind == OBJECTIVE_LOG_PROBABILITY ? ATTRIB_LOG_PROB
-                                               : ATTRIB_SCORE), o->versus);
+    const int sigmoid = run->model.card.output == CARD_SIGMOID;
+    attrib_objective kind = o->kind == OBJECTIVE_PROBABILITY ? (sigmoid ? ATTRIB_SIGMOID : ATTRIB_PROB)
+                            : o->kind == OBJECTIVE_LOG_PROBABILITY
+                                ? (sigmoid ? ATTRIB_LOG_SIGMOID : ATTRIB_LOG_PROB)
+                                : ATTRIB_SCORE;
+    attrib_status st = attrib_model_set_objective(run->model.handle, kind, o->versus);
     return st == ATTRIB_OK ? run->method->compute(run, b) : explain_shim_error(run, st);
 }
 
@@ -835,7 +837,8 @@ int64_t explain_target(const struct batch *b, int i)
 double explain_objective(const struct explain_run *run, const float *logits, int64_t classes,
                          int64_t target)
 {
-    return objective_value(&run->opts.objective, logits, classes, target);
+    return objective_value(&run->opts.objective, run->model.card.output == CARD_SIGMOID, logits,
+                           classes, target);
 }
 
 double explain_target_score(const struct explain_run *run, const struct batch *b, int i)

@@ -202,6 +202,7 @@ struct model_info model_info(const struct model *m)
         .input_h = m->card.input_h, .classes = m->classes,
         .mean = m->card.mean, .std = m->card.std,
         .device = m->device, .libtorch = attrib_libtorch_version(),
+        .output = m->card.output == CARD_SIGMOID ? "sigmoid" : NULL,
     };
     return i;
 }
@@ -221,7 +222,7 @@ int model_class_score(const struct model *m, const float *logits, int classes, l
     if (!p)
         return fail(EXIT_INTERNAL, "out of memory");
     int top;
-    softmax(logits, classes, p);
+    class_probabilities(&m->card, logits, classes, p);
     top_k(logits, classes, 1, &top);
     long k = want >= 0 ? want : top;
     *out = (struct class_score){ k, card_label(&m->card, (int)k, label, size), logits[k], p[k] };

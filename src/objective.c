@@ -16,22 +16,29 @@ static double log_sum_exp(const float *logits, int64_t classes)
     return top + log(sum);
 }
 
-static double of_class(int kind, const float *logits, double lse, int64_t c)
+/* log sigmoid(x) = -log(1 + e^-x), without overflow either way. */
+static double log_sigmoid(double x)
 {
+    return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
+}
+
+static double of_class(int kind, int sigmoid, const float *logits, double lse, int64_t c)
+{
+    const double x = logits[c];
     switch (kind) {
     case OBJECTIVE_PROBABILITY:
-        return exp(logits[c] - lse);
+        return sigmoid ? exp(log_sigmoid(x)) : exp(x - lse);
     case OBJECTIVE_LOG_PROBABILITY:
-        return logits[c] - lse;
+        return sigmoid ? log_sigmoid(x) : x - lse;
     default:
-        return logits[c];
+        return x;
     }
 }
 
-double objective_value(const struct objective *o, const float *logits, int64_t classes,
-                       int64_t target)
+double objective_value(const struct objective *o, int sigmoid, const float *logits,
+                       int64_t classes, int64_t target)
 {
-    double lse = o->kind == OBJECTIVE_LOGIT ? 0 : log_sum_exp(logits, classes);
-    double v = of_class(o->kind, logits, lse, target);
-    return o->versus >= 0 ? v - of_class(o->kind, logits, lse, o->versus) : v;
+    double lse = o->kind == OBJECTIVE_LOGIT || sigmoid ? 0 : log_sum_exp(logits, classes);
+    double v = of_class(o->kind, sigmoid, logits, lse, target);
+    return o->versus >= 0 ? v - of_class(o->kind, sigmoid, logits, lse, o->versus) : v;
 }

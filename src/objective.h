@@ -17,8 +17,10 @@ struct objective {
     long versus; /* the contrast class; -1: none */
 };
 
-/* The objective of row `logits` (classes values) for class target. */
-double objective_value(const struct objective *o, const float *logits, int64_t classes,
-                       int64_t target);
+/* The objective of row `logits` (classes values) for class target; with
+ * sigmoid (a multi-label model) probabilities are each class's sigmoid
+ * rather than the softmax over the classes. */
+double objective_value(const struct objective *o, int sigmoid, const float *logits,
+                       int64_t classes, int64_t target);
 
 #endif

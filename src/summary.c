@@ -56,6 +56,8 @@ cJSON *model_info_json(const struct model_info *m)
     cJSON_AddItemToArray(size, cJSON_CreateNumber(m->input_h));
     cJSON_AddItemToArray(size, cJSON_CreateNumber(m->input_w));
     cJSON_AddNumberToObject(o, "classes", m->classes);
+    if (m->output) /* multi-label: probabilities are per-class sigmoids */
+        cJSON_AddStringToObject(o, "output", m->output);
     if (m->device)
         cJSON_AddStringToObject(o, "device", m->device);
     if (m->libtorch)

@@ -19,6 +19,7 @@ struct model_info {
     const float *mean, *std;
     const char *device;      /* "cpu", "cuda:0"; NULL: not recorded */
     const char *libtorch;    /* the libtorch version it ran on; NULL: not recorded */
+    const char *output;      /* "sigmoid" for a multi-label model; NULL: softmax */
 };
 
 struct class_score {

@@ -2,6 +2,7 @@
 re-implementation drawing the same masks from the same seed, and what a
 user notices about them (same masks for every image, seeds, any model)."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -12,6 +13,13 @@ from conftest import IMAGES, V1, V2, assert_one_line_error, ok, run
 
 THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
+# Under the sanitizers (C code checked, libtorch not) the real-model cases
+# add passes, not code paths: the test model's cases cover them.
+SANITIZED = os.environ.get("ATTRIB_SANITIZED") == "1"
+
+
+def real_models_unless_sanitized(cases):
+    return [c for c in cases if c[0] == "tiny"] if SANITIZED else cases
 
 
 def close(got, want, tol=TOLERANCE):
@@ -31,30 +39,32 @@ def attrib(method, model, image, out, *args):
     return np.load(out / "raw.npy"), s
 
 
-@pytest.mark.parametrize("which,photo,cls,args,grid,keep,baseline,kind,seed", [
+@pytest.mark.parametrize("which,photo,cls,args,grid,keep,baseline,kind,seed",
+                         real_models_unless_sanitized([
     ("v2", "cat.bmp", 285, [], 7, 0.5, "zeros", "probability", 0),
     ("v1", "parrot.jpg", 88, ["--grid", 5, "--keep", 0.3, "--baseline", "black", "--objective",
                               "logit", "--seed", 7], 5, 0.3, "black", "logit", 7),
-    ("tiny", "sunflower.bmp", None, ["--grid", 3], 3, 0.5, "zeros", "probability", 0)])
+    ("tiny", "sunflower.bmp", None, ["--grid", 3], 3, 0.5, "zeros", "probability", 0)]))
 def test_rise_matches_pytorch_on_the_same_masks(which, photo, cls, args, grid, keep, baseline,
                                                 kind, seed, test_models, tmp_path):
     model = {"v2": V2, "v1": V1}.get(which) or test_models / "tiny.pt"
     module, card, image, x = prepare(model, photo, tmp_path)
     h, w = card["input_size"]
     extra = ["--class", cls] if cls is not None else []
-    got, s = attrib("rise", model, image, tmp_path, "--masks", 160, *extra, *args)
+    got, s = attrib("rise", model, image, tmp_path, "--masks", 96, *extra, *args)
     target = s["target"]["index"]
-    masks = oracle.rise_masks(160, grid, keep, h, w, seed)
+    masks = oracle.rise_masks(96, grid, keep, h, w, seed)
     base = oracle.black(card, h, w) if baseline == "black" else torch.zeros_like(x)
     close(got, oracle.rise(module, x, target, masks, keep, base, kind, THREADS))
     assert s["objective"]["of"] == kind
-    assert s["details"]["masks"] == 160 and s["details"]["grid"] == grid
+    assert s["details"]["masks"] == 96 and s["details"]["grid"] == grid
 
 
+@pytest.mark.skipif(SANITIZED, reason="a real model's passes only (see SANITIZED)")
 def test_rise_finds_the_cat_not_the_carpet(tmp_path):
-    """The expected probability is highest where the cat's head is (the box
-    of the hand-drawn localisation example) and the map is a probability."""
-    got, s = attrib("rise", V2, IMAGES / "cat.bmp", tmp_path, "--class", 285, "--masks", 500)
+    """The expected probability is highest around the cat's head and the
+    map is a probability."""
+    got, s = attrib("rise", V2, IMAGES / "cat.bmp", tmp_path, "--class", 285, "--masks", 250)
     assert 0 <= got.min() and got.max() <= 1.5
     y, x = np.unravel_index(got.argmax(), got.shape)
     assert 40 <= x <= 170 and 10 <= y <= 130, (x, y)
@@ -82,8 +92,8 @@ def segments_of(tmp_path, name, method):
     return np.load(tmp_path / f"{name}.{method}.segments.npy").astype(np.int64)
 
 
-@pytest.mark.parametrize("which,photo,cls,segments", [("v2", "cat.bmp", 285, 30),
-                                                      ("tiny", "sunflower.bmp", 4, 12)])
+@pytest.mark.parametrize("which,photo,cls,segments", real_models_unless_sanitized([
+    ("v2", "cat.bmp", 285, 30), ("tiny", "sunflower.bmp", 4, 12)]))
 def test_kernel_shap_is_weighted_least_squares_on_the_same_coalitions(which, photo, cls, segments,
                                                                       test_models, tmp_path):
     """numpy's lstsq on attrib's superpixels and coalitions (redrawn here
@@ -92,11 +102,11 @@ def test_kernel_shap_is_weighted_least_squares_on_the_same_coalitions(which, pho
     model = {"v2": V2}.get(which) or test_models / "tiny.pt"
     module, card, image, x = prepare(model, photo, tmp_path)
     got, s = attrib("kernel-shap", model, image, tmp_path, "--class", cls, "--segments", segments,
-                    "--samples", 120, "--save-raw")
+                    "--samples", 80, "--save-raw")
     seg = segments_of(tmp_path, "input", "kernel-shap")
     m = s["details"]["segments"]
     assert seg.max() + 1 == m and abs(m - segments) <= segments // 2
-    z = oracle.kernel_shap_draws(120, m, 0)
+    z = oracle.kernel_shap_draws(80, m, 0)
     y, _ = oracle.superpixel_scores(module, x, torch.zeros_like(x), seg, z, cls, THREADS)
     w = np.where((z.sum(1) == 0) | (z.sum(1) == m), 1e6, 1.0)
     coef, intercept = oracle.weighted_least_squares(z, y, w)

@@ -102,7 +102,9 @@ const float *attrib_result_attention_grad(const attrib_result *res, size_t i, in
 typedef enum attrib_objective {
     ATTRIB_SCORE = 0,    /* f = identity: the unnormalised score (the default) */
     ATTRIB_LOG_PROB = 1, /* f = log_softmax: -cross-entropy */
-    ATTRIB_PROB = 2      /* f = softmax */
+    ATTRIB_PROB = 2,     /* f = softmax */
+    ATTRIB_SIGMOID = 3,  /* f = sigmoid, per class (multi-label models) */
+    ATTRIB_LOG_SIGMOID = 4 /* f = log sigmoid */
 } attrib_objective;
 
 /* Sets the model's objective for every later gradient; versus < 0: none.

@@ -121,6 +121,16 @@ def tiny():
     return m.eval()
 
 
+def multilabel():
+    """The tiny network as a multi-label classifier (card "output":
+    "sigmoid"); biases from +3 to -3 so that some classes are present
+    (p >= 0.5) on most images and others are not."""
+    m = tiny()
+    with torch.no_grad():
+        m.classifier.bias.copy_(torch.linspace(3, -3, CLASSES))
+    return m
+
+
 def save(module, path, card=CARD):
     extra = {"attrib.json": json.dumps(card)} if card is not None else {}
     torch.jit.save(module, path, _extra_files=extra)
@@ -138,6 +148,9 @@ def main(out):
         json.dump(dict(CARD, name="tiny-sidecar"), f)
     torch.jit.save(torch.jit.script(model), p("bad_card.pt"),
                    _extra_files={"attrib.json": "{not json"})
+    save(torch.jit.script(multilabel()), p("multilabel.pt"),
+         card=dict(CARD, name="tiny-multilabel", output="sigmoid"))
+    save(torch.jit.script(model), p("bad_card_output.pt"), card=dict(CARD, output="softmax2"))
     torch.manual_seed(0)
     save(torch.jit.script(Mlp().eval()), p("mlp.pt"))
     save(torch.jit.script(Flat().eval()), p("flat.pt"))
