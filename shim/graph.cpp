@@ -99,6 +99,33 @@ void find_rectifiers(torch::jit::Block *b, std::vector<Node *> &found) {
 
 }  // namespace
 
+namespace {
+
+void find_uncovered(torch::jit::Block *b, std::string &first) {
+    static const std::set<std::string> kinds = {
+        "aten::max_pool1d", "aten::max_pool2d", "aten::max_pool3d",
+        "aten::max_pool2d_with_indices", "aten::adaptive_max_pool2d", "aten::sigmoid",
+        "aten::sigmoid_", "aten::tanh", "aten::tanh_", "aten::softmax", "aten::log_softmax",
+        "aten::hardsigmoid", "aten::hardsigmoid_", "aten::elu", "aten::elu_", "aten::selu",
+        "aten::softplus", "aten::layer_norm", "aten::group_norm", "aten::instance_norm",
+        "aten::scaled_dot_product_attention", "aten::amax", "aten::max", "aten::exp",
+        "aten::mish", "aten::prelu", "aten::celu"};
+    for (Node *n : b->nodes()) {
+        if (!first.empty()) return;
+        for (auto *sub : n->blocks()) find_uncovered(sub, first);
+        if (first.empty() && kinds.count(n->kind().toQualString()))
+            first = n->kind().toQualString();
+    }
+}
+
+}  // namespace
+
+std::string first_uncovered_nonlinearity(torch::jit::Graph &g) {
+    std::string first;
+    find_uncovered(g.block(), first);
+    return first;
+}
+
 int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule) {
     std::vector<Node *> found;
     find_rectifiers(g.block(), found);

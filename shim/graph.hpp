@@ -24,6 +24,10 @@ std::vector<LayerOutput> layer_outputs(torch::jit::Graph &g);
 // in-place forms) by attrib::modified_clamp / modified_leaky_relu with the
 // given rule. Returns how many were replaced.
 int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule);
+// The first op of g (in graph order) that is nonlinear and not a rectifier
+// rewrite_rectifiers replaces (max pooling, sigmoid, tanh, softmax, layer
+// norm, ...): what DeepLIFT's rescale rule does not cover. "" if none.
+std::string first_uncovered_nonlinearity(torch::jit::Graph &g);
 
 // Makes every attention's probabilities observable: rewrites PyTorch 2.x's
 // fused aten::scaled_dot_product_attention into softmax(q k^T * scale) v

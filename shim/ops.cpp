@@ -5,15 +5,20 @@
 // before it is recorded.
 // attrib::modified_clamp / attrib::modified_leaky_relu / attrib::modified_gate:
 // the forward of relu/hardtanh/relu6, leaky_relu and the smooth gates
-// (gelu, silu, hardswish), with the backward pass of guided backpropagation
-// or deconvnet. For every one of them guided backpropagation passes the
-// positive part of the gradient where the input was in the unit's linear,
-// positive range (x > 0; below 6 for relu6) and deconvnet passes it
+// (gelu, silu, hardswish), with the backward pass of guided backpropagation,
+// deconvnet or DeepLIFT. For every one of them guided backpropagation passes
+// the positive part of the gradient where the input was in the unit's
+// linear, positive range (x > 0; below 6 for relu6) and deconvnet passes it
 // everywhere: the negative side of leaky_relu and of the smooth gates is
-// treated as ReLU's is, so the rule is one across activations.
+// treated as ReLU's is, so the rule is one across activations. DeepLIFT's
+// rescale rule (Shrikumar et al. 2017, as Captum's DeepLift) needs the
+// batch to be N inputs followed by their N references: the gradient is
+// scaled by (f(x) - f(x_ref)) / (x - x_ref) instead of f'(x), except where
+// x - x_ref is below 1e-10 (there f'(x), as Captum does).
 
 #include <torch/library.h>
 #include <torch/script.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 namespace {
@@ -21,7 +26,23 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-enum Rule { GUIDED = 0, DECONVNET = 1 };
+enum Rule { GUIDED = 0, DECONVNET = 1, DEEPLIFT = 2 };
+
+constexpr double RESCALE_EPS = 1e-10; /* Captum's DeepLift eps */
+
+// DeepLIFT's multiplier times grad: x and y the unit's input and output
+// over [inputs; references]; plain the ordinary backward (grad f'(x)).
+at::Tensor rescale(const at::Tensor &grad, const at::Tensor &x, const at::Tensor &y,
+                   const at::Tensor &plain) {
+    const int64_t n = x.size(0) / 2;
+    if (n * 2 != x.size(0))
+        throw std::runtime_error("DeepLIFT needs a batch of inputs followed by as many references");
+    at::Tensor dx = x.narrow(0, 0, n) - x.narrow(0, n, n);
+    at::Tensor dy = y.narrow(0, 0, n) - y.narrow(0, n, n);
+    dx = at::cat({dx, dx});
+    dy = at::cat({dy, dy});
+    return at::where(dx.abs() < RESCALE_EPS, plain, grad * dy / dx);
+}
 
 at::Tensor leaf(const at::Tensor &x) {
     // clone(): later in-place ops (relu_) then act on a non-leaf copy,
@@ -39,29 +60,39 @@ at::Tensor modified_backward(const at::Tensor &grad, const at::Tensor &pass_mask
 struct ModifiedClamp : public torch::autograd::Function<ModifiedClamp> {
     static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Scalar &lo,
                               const at::Scalar &hi, int64_t rule) {
-        ctx->save_for_backward({x.gt(lo).logical_and_(x.lt(hi)).to(x.scalar_type())});
+        at::Tensor y = at::clamp(x, lo, hi);
+        at::Tensor mask = x.gt(lo).logical_and_(x.lt(hi)).to(x.scalar_type());
+        ctx->save_for_backward(rule == DEEPLIFT ? variable_list{mask, x, y} : variable_list{mask});
         ctx->saved_data["rule"] = rule;
-        return at::clamp(x, lo, hi);
+        return y;
     }
     static variable_list backward(AutogradContext *ctx, variable_list grads) {
-        auto mask = ctx->get_saved_variables()[0];
+        auto saved = ctx->get_saved_variables();
         int64_t rule = ctx->saved_data["rule"].toInt();
-        return {modified_backward(grads[0], mask, rule), at::Tensor(), at::Tensor(),
-                at::Tensor()};
+        at::Tensor g = rule == DEEPLIFT ? rescale(grads[0], saved[1], saved[2], grads[0] * saved[0])
+                                        : modified_backward(grads[0], saved[0], rule);
+        return {g, at::Tensor(), at::Tensor(), at::Tensor()};
     }
 };
 
 struct ModifiedLeakyRelu : public torch::autograd::Function<ModifiedLeakyRelu> {
     static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Scalar &slope,
                               int64_t rule) {
-        ctx->save_for_backward({x.gt(0).to(x.scalar_type())});
+        at::Tensor y = at::leaky_relu(x, slope);
+        at::Tensor mask = x.gt(0).to(x.scalar_type());
+        ctx->save_for_backward(rule == DEEPLIFT ? variable_list{mask, x, y} : variable_list{mask});
         ctx->saved_data["rule"] = rule;
-        return at::leaky_relu(x, slope);
+        ctx->saved_data["slope"] = slope;
+        return y;
     }
     static variable_list backward(AutogradContext *ctx, variable_list grads) {
-        auto mask = ctx->get_saved_variables()[0];
+        auto saved = ctx->get_saved_variables();
         int64_t rule = ctx->saved_data["rule"].toInt();
-        return {modified_backward(grads[0], mask, rule), at::Tensor(), at::Tensor()};
+        if (rule != DEEPLIFT)
+            return {modified_backward(grads[0], saved[0], rule), at::Tensor(), at::Tensor()};
+        double slope = ctx->saved_data["slope"].toScalar().toDouble();
+        at::Tensor plain = grads[0] * (saved[0] + (1 - saved[0]) * slope);
+        return {rescale(grads[0], saved[1], saved[2], plain), at::Tensor(), at::Tensor()};
     }
 };
 
@@ -76,14 +107,30 @@ at::Tensor gate_forward(const at::Tensor &x, int64_t gate, const std::string &ap
 struct ModifiedGate : public torch::autograd::Function<ModifiedGate> {
     static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, int64_t gate,
                               const std::string &approximate, int64_t rule) {
-        ctx->save_for_backward({x.gt(0).to(x.scalar_type())});
+        at::Tensor y = gate_forward(x, gate, approximate);
+        at::Tensor mask = x.gt(0).to(x.scalar_type());
+        ctx->save_for_backward(rule == DEEPLIFT ? variable_list{mask, x, y} : variable_list{mask});
         ctx->saved_data["rule"] = rule;
-        return gate_forward(x, gate, approximate);
+        ctx->saved_data["gate"] = gate;
+        ctx->saved_data["approximate"] = approximate;
+        return y;
     }
     static variable_list backward(AutogradContext *ctx, variable_list grads) {
-        auto mask = ctx->get_saved_variables()[0];
+        auto saved = ctx->get_saved_variables();
         int64_t rule = ctx->saved_data["rule"].toInt();
-        return {modified_backward(grads[0], mask, rule), at::Tensor(), at::Tensor(),
+        if (rule != DEEPLIFT)
+            return {modified_backward(grads[0], saved[0], rule), at::Tensor(), at::Tensor(),
+                    at::Tensor()};
+        // the gate's own derivative where the rescale rule falls back to it
+        at::Tensor plain;
+        {
+            torch::AutoGradMode enable(true);
+            at::Tensor xd = saved[1].detach().requires_grad_(true);
+            at::Tensor yd = gate_forward(xd, ctx->saved_data["gate"].toInt(),
+                                         ctx->saved_data["approximate"].toStringRef());
+            plain = torch::autograd::grad({yd}, {xd}, {grads[0]})[0];
+        }
+        return {rescale(grads[0], saved[1], saved[2], plain), at::Tensor(), at::Tensor(),
                 at::Tensor()};
     }
 };

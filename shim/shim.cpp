@@ -536,12 +536,22 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
                                        const int64_t *target, attrib_result **out) {
     if (!model || !x || !shape || !target || !out)
         return fail(ATTRIB_E_ARG, "null argument");
-    if (rule != ATTRIB_GUIDED && rule != ATTRIB_DECONVNET)
+    if (rule != ATTRIB_GUIDED && rule != ATTRIB_DECONVNET && rule != ATTRIB_DEEPLIFT)
         return fail(ATTRIB_E_ARG, "unknown backward rule");
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
-        auto &fn = variant(model, rule == ATTRIB_GUIDED ? "guided" : "deconvnet",
-                           [&](torch::jit::Graph &g) { attrib_shim::rewrite_rectifiers(g, rule); });
+        static const char *const names[] = {"guided", "deconvnet", "deeplift"};
+        std::string uncovered;
+        auto &fn = variant(model, names[rule], [&](torch::jit::Graph &g) {
+            if (rule == ATTRIB_DEEPLIFT) uncovered = attrib_shim::first_uncovered_nonlinearity(g);
+            attrib_shim::rewrite_rectifiers(g, rule);
+        });
+        if (!uncovered.empty()) {
+            model->variants.erase(names[rule]);
+            return fail(ATTRIB_E_ARG, "DeepLIFT's rescale rule covers rectifiers (relu, relu6, "
+                                      "hardtanh, leaky_relu) and gelu, silu, hardswish; the model "
+                                      "also has " + uncovered + ", which it does not");
+        }
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
         at::Tensor logits = run_variant(model, fn, input)[0].toTensor();

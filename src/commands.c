@@ -25,6 +25,7 @@ const struct command commands[] = {
     METHOD("smoothgrad", method_smoothgrad,
            "gradient averaged over noisy copies (Smilkov et al. 2017)"),
     METHOD("input-x-gradient", method_input_x_gradient, "input times its gradient"),
+    METHOD("deeplift", method_deeplift, "DeepLIFT, rescale rule (Shrikumar et al. 2017)"),
     METHOD("gradient-shap", method_gradient_shap,
            "GradientSHAP: expected gradients from a set of baselines"),
     METHOD("lime", method_lime, "LIME: a Lasso on which superpixels a copy keeps"),

@@ -971,3 +971,49 @@ def weighted_least_squares(z, y, w):
     a = np.hstack([z.astype(np.float64), np.ones((len(z), 1))]) * np.sqrt(w)[:, None]
     sol = np.linalg.lstsq(a, y * np.sqrt(w), rcond=None)[0]
     return sol[:-1], sol[-1]
+
+
+class RescaleRectifier(torch.autograd.Function):
+    """DeepLIFT's rescale rule on a batch of inputs followed by their
+    references: grad * (f(x) - f(x_ref)) / (x - x_ref), or grad * f'(x)
+    where |x - x_ref| < 1e-10 (Captum's DeepLift)."""
+
+    @staticmethod
+    def forward(ctx, x, fn, derivative):
+        y = fn(x)
+        ctx.save_for_backward(x, y)
+        ctx.derivative = derivative
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        n = x.shape[0] // 2
+        dx = torch.cat([x[:n] - x[n:]] * 2)
+        dy = torch.cat([y[:n] - y[n:]] * 2)
+        plain = grad * ctx.derivative(x)
+        return torch.where(dx.abs() < 1e-10, plain, grad * dy / dx), None, None
+
+
+def deeplift_rectifier(kind, args):
+    x = args[0]
+    name = kind.split("::")[1].rstrip("_")
+    if name in ("relu", "relu6", "hardtanh"):
+        lo, hi = (args[1], args[2]) if name == "hardtanh" else (0.0, 6.0 if name == "relu6"
+                                                                 else float("inf"))
+        return RescaleRectifier.apply(x, lambda t: t.clamp(lo, hi),
+                                      lambda t: ((t > lo) & (t < hi)).to(t.dtype))
+    slope = args[1] if len(args) > 1 else 0.01
+    return RescaleRectifier.apply(x, lambda t: torch.nn.functional.leaky_relu(t, slope),
+                                  lambda t: torch.where(t > 0, 1.0, slope).to(t.dtype))
+
+
+def deeplift(module, x, base, target, threads=2):
+    """DeepLIFT (rescale) on a TorchScript module through the graph
+    interpreter: (x - base) times the modified gradient; also the score
+    difference it should add up to."""
+    torch.set_num_threads(threads)
+    xs = torch.cat([x, base]).clone().requires_grad_(True)
+    logits, _ = interpret(module, xs, rectifier=deeplift_rectifier)
+    logits[:, target].sum().backward()
+    return ((x - base)[0] * xs.grad[0]).double().numpy(), float(logits[0, target] - logits[1, target])

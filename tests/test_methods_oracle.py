@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V1, V2, ok, oracle_is_same_release
+from conftest import IMAGES, V1, V2, assert_one_line_error, ok, oracle_is_same_release, run
 
 THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
@@ -186,6 +186,70 @@ def test_gradient_shap_is_captums_given_the_same_draws(monkeypatch, test_models,
     close(redone, want, 1e-6)
     got, _ = attrib("gradient-shap", model, image, tmp_path, "--class", 285, "--samples", 16)
     close(got, want, 2e-3)
+
+
+@pytest.mark.parametrize("which,photo,cls,baseline", [("v2", "cat.bmp", 285, "zeros"),
+                                                      ("v1", "parrot.jpg", 88, "black")])
+def test_deeplift_matches_the_rescale_rule_on_the_graph_oracle(which, photo, cls, baseline,
+                                                               test_models, tmp_path):
+    """Every rectifier's backward replaced by the ratio of differences, in
+    Python on the frozen graph: the same attributions, and they add up to
+    the score difference (DeepLIFT's summation-to-delta)."""
+    model, module, card, image, x = prepare(which, photo, test_models, tmp_path)
+    h, w = card["input_size"]
+    base = oracle.black(card, h, w) if baseline == "black" else torch.zeros_like(x)
+    want, delta = oracle.deeplift(module, x, base, cls, THREADS)
+    got, s = attrib("deeplift", model, image, tmp_path, "--class", cls, "--baseline", baseline)
+    close(got, want)
+    d = s["details"]
+    assert d["score_difference"] == pytest.approx(delta, rel=1e-4)
+    assert d["completeness_error"] <= 1e-4 * abs(delta)
+    assert abs(want.sum() - delta) <= 1e-4 * abs(delta)
+
+
+class ReluNet(torch.nn.Module):
+    """Conv, batch norm and ReLU modules (what Captum's DeepLift hooks), a
+    residual add and average pooling; no max pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1),
+                                        torch.nn.BatchNorm2d(8), torch.nn.ReLU())
+        self.block = torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU())
+        self.head = torch.nn.Linear(8, 5)
+
+    def forward(self, x):
+        f = self.stem(x)
+        f = f + self.block(f)
+        return self.head(f.mean([2, 3]))
+
+
+def test_deeplift_is_captums_on_a_relu_network(tmp_path):
+    """Captum's own DeepLift (its hooks on the eager module) against attrib
+    on the scripted twin (the 2.x test venv has Captum)."""
+    captum_attr = pytest.importorskip("captum.attr")
+    torch.manual_seed(0)
+    eager = ReluNet().eval()
+    with torch.no_grad():
+        eager.stem[1].running_mean.uniform_(-0.2, 0.2)
+    path = tmp_path / "relunet.pt"
+    card = {"name": "relunet", "input_size": [32, 32], "mean": [0.5, 0.5, 0.5],
+            "std": [0.25, 0.25, 0.25]}
+    torch.jit.save(torch.jit.script(eager), str(path),
+                   _extra_files={"attrib.json": json.dumps(card)})
+    image = oracle.resized_copy(IMAGES / "sunflower.bmp", tmp_path / "input.png", card)
+    x = oracle.input_tensor(image, card)
+    torch.set_num_threads(THREADS)
+    want = captum_attr.DeepLift(eager).attribute(x, baselines=torch.zeros_like(x), target=3)
+    got, _ = attrib("deeplift", path, image, tmp_path, "--class", 3)
+    close(got, want[0].detach().numpy())
+
+
+def test_deeplift_refuses_a_model_with_max_pooling(test_models, tmp_path):
+    p = run("deeplift", IMAGES / "cat.bmp", "--model", test_models / "tiny.pt", "-o",
+            tmp_path / "out")
+    assert_one_line_error(p, 2, "aten::max_pool2d, which it does not")
+    assert not (tmp_path / "out").exists()
 
 
 def low_res_map(s):

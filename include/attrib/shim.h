@@ -145,8 +145,15 @@ typedef enum attrib_backward_rule {
     ATTRIB_GUIDED = 0,   /* Springenberg et al.: pass the gradient only where
                             the forward input was inside the linear range
                             and the gradient is positive */
-    ATTRIB_DECONVNET = 1 /* Zeiler & Fergus: pass only positive gradients,
+    ATTRIB_DECONVNET = 1, /* Zeiler & Fergus: pass only positive gradients,
                             whatever the forward input */
+    ATTRIB_DEEPLIFT = 2  /* Shrikumar et al.'s rescale rule, as Captum's
+                            DeepLift: x holds N inputs followed by their N
+                            references (2N rows); each unit's gradient is
+                            scaled by (f(x) - f(x_ref)) / (x - x_ref). A model
+                            with a nonlinearity the rule does not cover (max
+                            pooling, sigmoid, tanh, softmax, layer norm, ...)
+                            fails with ATTRIB_E_ARG naming it */
 } attrib_backward_rule;
 
 /* Like attrib_input_gradient, with every rectifier's backward replaced. */
