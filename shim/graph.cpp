@@ -228,6 +228,16 @@ Value *insert_leaf(torch::jit::Graph &g, Value *v) {
     return leaf->output();
 }
 
+Value *insert_scale_input(torch::jit::Graph &g, Value *v) {
+    Value *scale = g.addInput("attrib_scale");
+    scale->setType(c10::TensorType::get());
+    Node *mul = g.create(c10::aten::mul, {v, scale});
+    mul->output()->setType(v->type());
+    mul->insertAfter(v->node());
+    v->replaceAllUsesAfterNodeWith(mul, mul->output());
+    return mul->output();
+}
+
 void return_tuple(torch::jit::Graph &g, const std::vector<Value *> &extra) {
     std::vector<Value *> items{g.outputs()[0]};
     items.insert(items.end(), extra.begin(), extra.end());

@@ -28,6 +28,9 @@ int rewrite_rectifiers(torch::jit::Graph &g, int64_t rule);
 // rewrite_rectifiers replaces (max pooling, sigmoid, tanh, softmax, layer
 // norm, ...): what DeepLIFT's rescale rule does not cover. "" if none.
 std::string first_uncovered_nonlinearity(torch::jit::Graph &g);
+// v * s after v's node, s a new (last) graph input: every later use of v
+// sees the scaled value. Returns the product.
+torch::jit::Value *insert_scale_input(torch::jit::Graph &g, torch::jit::Value *v);
 
 // Makes every attention's probabilities observable: rewrites PyTorch 2.x's
 // fused aten::scaled_dot_product_attention into softmax(q k^T * scale) v

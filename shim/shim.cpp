@@ -561,6 +561,53 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
     });
 }
 
+attrib_status attrib_layer_scaled_forward(attrib_model *model, const float *x,
+                                          const int64_t shape[4], const char *layer,
+                                          const float *scale, int64_t channels,
+                                          attrib_result **out) {
+    if (!model || !x || !shape || !layer || !scale || !out || channels < 1)
+        return fail(ATTRIB_E_ARG, "null argument");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        std::string path = layer;
+        bool known = true;
+        auto &fn = variant(model, "scaled:" + path, [&](torch::jit::Graph &g) {
+            auto layers = attrib_shim::layer_outputs(g);
+            const auto *l = find_layer(layers, path);
+            if (!l) {
+                known = false;
+                return;
+            }
+            // the scaled map is returned too: its shape is checked below
+            attrib_shim::return_tuple(g, {attrib_shim::insert_scale_input(g, l->value)});
+        });
+        if (!known) {
+            model->variants.erase("scaled:" + path);
+            return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
+        }
+        torch::NoGradGuard no_grad;
+        at::Tensor input = input_tensor(model, x, shape);
+        at::Tensor s = torch::from_blob(const_cast<float *>(scale), {shape[0], channels, 1, 1},
+                                        torch::kFloat)
+                           .to(model->device);
+        torch::jit::IValue result = invoke(input, [&] {
+            torch::jit::Stack stack{model->frozen->_ivalue(), input, s};
+            fn.run(stack);
+            return stack.front();
+        });
+        auto items = result.toTuple()->elements();
+        at::Tensor act = items[1].toTensor();
+        if (act.dim() != 4 || act.size(1) != channels)
+            return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
+                                          shape_str(act.sizes()) + ", not a feature map [N, " +
+                                          std::to_string(channels) + ", h, w]");
+        auto res = std::make_unique<attrib_result>();
+        res->logits = host(checked_logits(items[0], input));
+        *out = res.release();
+        return ATTRIB_OK;
+    });
+}
+
 attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
                                     const int64_t shape[4], const int64_t *target,
                                     const char *layer, const attrib_layer_view *view,

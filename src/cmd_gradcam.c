@@ -12,7 +12,8 @@
 static const struct method *const variants[] = { &method_gradcam, &method_gradcam_pp,
                                                  &method_scorecam, &method_eigencam,
                                                  &method_hirescam, &method_layercam,
-                                                 &method_xgradcam, &method_eigengradcam };
+                                                 &method_xgradcam, &method_eigengradcam,
+                                                 &method_ablationcam };
 
 /* Every variant's compute: the variant is the one its method is. */
 static int cam_variant_compute(struct explain_run *run, struct batch *b)
@@ -27,7 +28,7 @@ static int cam_variant_compute(struct explain_run *run, struct batch *b)
 /* In enum cam_variant order: each is also a method of its own. */
 static const char *const variant_names[] = { "gradcam", "gradcam++", "scorecam", "eigencam",
                                              "hirescam", "layercam", "xgradcam",
-                                             "eigengradcam", NULL };
+                                             "eigengradcam", "ablationcam", NULL };
 
 /* Every variant's options (gradcam's also choose the variant). */
 static const struct opt variant_options[] = {
@@ -78,6 +79,9 @@ static const struct method *resolve(const struct explain_run *run)
     "             sum(activation)\n"                                                          \
     "  eigengradcam  the first principal component of gradient x activation\n"              \
     "             (pytorch-grad-cam's EigenGradCAM; HiResCAM with --eigen-smooth)\n"          \
+    "  ablationcam  Ablation-CAM (Desai & Ramaswamy 2020): w_k = (s - s_k) / s, s_k the\n"   \
+    "             class score with channel k zeroed (a forward pass per live channel,\n"     \
+    "             --internal-batch at a time; [N, C, H, W] layers)\n"                         \
     "Writes NAME.VARIANT.png, NAME.VARIANT.overlay.png and NAME.VARIANT.json (with the\n"      \
     "layer and its low-resolution map); --raw writes the full-resolution map.\n"
 
@@ -87,6 +91,16 @@ static int prepare_scorecam(struct explain_run *run)
     struct cam_params *p = METHOD_PARAMS(struct cam_params, run);
     return p->max_memory ? sampling_fit_memory(&p->internal_batch, p->max_memory, run)
                          : EXIT_OK;
+}
+
+/* Ablation-CAM zeroes channels of a feature map [N, C, H, W]. */
+static int prepare_ablationcam(struct explain_run *run)
+{
+    if (run->layer_view.layout != ATTRIB_LAYOUT_NCHW)
+        return fail(EXIT_USAGE, "ablationcam: layer '%s' is not read as a feature map "
+                    "[N, C, H, W] (tokens or channels last): ablating its channels is not "
+                    "supported", run->layer);
+    return prepare_scorecam(run);
 }
 
 #define CAM_METHOD(ident, nm, opts, res, prep, eval)                                    \
@@ -105,3 +119,4 @@ CAM_METHOD(method_hirescam, "hirescam", variant_options, NULL, NULL, 0);
 CAM_METHOD(method_layercam, "layercam", variant_options, NULL, NULL, 0);
 CAM_METHOD(method_xgradcam, "xgradcam", variant_options, NULL, NULL, 0);
 CAM_METHOD(method_eigengradcam, "eigengradcam", variant_options, NULL, NULL, 0);
+CAM_METHOD(method_ablationcam, "ablationcam", variant_options, NULL, prepare_ablationcam, 0);

@@ -14,6 +14,9 @@
 /* Score-CAM's channel scores of image i (masked forward passes). */
 static int score_cam(struct explain_run *run, struct batch *b, int i, const float *act, int ch,
                      int h, int w, int64_t target, double *scores);
+/* Ablation-CAM's channel weights of image i (ablated forward passes). */
+static int ablation_cam(struct explain_run *run, struct batch *b, int i, const float *act,
+                        int ch, int h, int w, int64_t target, double *weight);
 
 /* Variant v's weighted activations wa [ch][h*w] of one image. */
 static int weighted_activations(enum cam_variant v, struct explain_run *run, struct batch *b,
@@ -35,6 +38,8 @@ static int weighted_activations(enum cam_variant v, struct explain_run *run, str
         cam_gradcam_pp_weights(act, grad, ch, n, weight);
     else if (rc == EXIT_OK && v == CAM_XGRADCAM)
         cam_xgrad_weights(act, grad, ch, n, weight);
+    else if (rc == EXIT_OK && v == CAM_ABLATIONCAM)
+        rc = ablation_cam(run, b, i, act, ch, h, w, target, weight);
     else if (rc == EXIT_OK && v == CAM_SCORECAM) {
         rc = (scores = malloc((size_t)ch * sizeof *scores)) ? EXIT_OK
                                                             : fail(EXIT_INTERNAL, "out of memory");
@@ -270,3 +275,56 @@ static int score_cam(struct explain_run *run, struct batch *b, int i, const floa
     return rc;
 }
 
+
+/* Ablation-CAM (Desai & Ramaswamy 2020), as pytorch-grad-cam: w_k =
+ * (s - s_k) / s, s the class's score and s_k its score with channel k of
+ * the layer zeroed (one forward pass per channel, --internal-batch at a
+ * time). Zeroing an all-zero channel changes nothing: its weight is 0
+ * without a pass. */
+static int ablation_cam(struct explain_run *run, struct batch *b, int i, const float *act,
+                        int ch, int h, int w, int64_t target, double *weight)
+{
+    const size_t plane = (size_t)b->h * b->w, n = 3 * plane, np = (size_t)h * w;
+    const int chunk = (int)METHOD_PARAMS(struct cam_params, run)->internal_batch;
+    int64_t classes;
+    const float *logits = attrib_result_logits(b->res, NULL, &classes);
+    const double s = explain_objective(run, logits + i * classes, classes, target);
+    const double denominator = s != 0 ? s : 1; /* the peer divides by s as it is */
+    float *xs = malloc((size_t)chunk * n * sizeof *xs), *scale = malloc((size_t)chunk * ch * sizeof *scale);
+    int *channel = malloc((size_t)chunk * sizeof *channel), passes = 0;
+    int rc = xs && scale && channel ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (int k = 0; rc == EXIT_OK && k < ch;) {
+        int m = 0;
+        for (; k < ch && m < chunk; k++) {
+            int dead = 1;
+            for (size_t p = 0; dead && p < np; p++)
+                dead = act[(size_t)k * np + p] == 0;
+            weight[k] = 0;
+            if (dead)
+                continue;
+            memcpy(xs + m * n, b->x + i * n, n * sizeof *xs);
+            for (int c = 0; c < ch; c++)
+                scale[(size_t)m * ch + c] = c != k;
+            channel[m++] = k;
+        }
+        if (m == 0)
+            break;
+        const int64_t shape[4] = { m, 3, b->h, b->w };
+        attrib_result *res = NULL;
+        attrib_status st = attrib_layer_scaled_forward(run->model.handle, xs, shape, run->layer,
+                                                       scale, ch, &res);
+        rc = st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
+        const float *ablated = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        for (int j = 0; rc == EXIT_OK && j < m; j++)
+            weight[channel[j]] =
+                (s - explain_objective(run, ablated + j * classes, classes, target)) / denominator;
+        passes += m;
+        attrib_result_free(res);
+    }
+    if (rc == EXIT_OK)
+        summary_detail_number(&b->s[i], "ablated_channels", passes);
+    free(xs);
+    free(scale);
+    free(channel);
+    return rc;
+}

@@ -6,13 +6,13 @@
 #include "explain.h"
 
 enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM, CAM_HIRESCAM,
-                   CAM_LAYERCAM, CAM_XGRADCAM, CAM_EIGENGRADCAM };
+                   CAM_LAYERCAM, CAM_XGRADCAM, CAM_EIGENGRADCAM, CAM_ABLATIONCAM };
 
 /* The parameters of the CAM methods (run->params). */
 struct cam_params {
     int variant;         /* enum cam_variant: what gradcam's --variant chose */
-    long internal_batch; /* Score-CAM's masked copies per pass */
-    long max_memory;     /* Score-CAM's --max-memory MB; 0: no bound */
+    long internal_batch; /* Score-CAM's masked, Ablation-CAM's ablated copies per pass */
+    long max_memory;     /* their --max-memory MB; 0: no bound */
     int aug_smooth;      /* --aug-smooth: the mean over 6 flipped and scaled inputs */
     int eigen_smooth;    /* --eigen-smooth: first principal component, not the sum */
 };

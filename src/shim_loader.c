@@ -44,6 +44,10 @@ static const char *const search[] = { "", "../lib/attrib/" };
     X(attrib_status, attrib_model_set_objective,                                              \
       (attrib_model *model, attrib_objective objective, int64_t versus),                     \
       (model, objective, versus), ATTRIB_E_MODEL)                                             \
+    X(attrib_status, attrib_layer_scaled_forward,                                             \
+      (attrib_model *model, const float *x, const int64_t shape[4], const char *layer,       \
+       const float *scale, int64_t channels, attrib_result **out),                           \
+      (model, x, shape, layer, scale, channels, out), ATTRIB_E_MODEL)                         \
     X(attrib_status, attrib_layer_gradient,                                                   \
       (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
        const char *layer, const attrib_layer_view *view, attrib_result **out),               \

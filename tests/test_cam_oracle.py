@@ -207,14 +207,16 @@ def test_gradcam_matches_pytorch_grad_cams_own_gradcam(arch, layer, reshape, tmp
     close(got, want)
 
 
-@pytest.mark.parametrize("layer", [None, "layer3"])
-@pytest.mark.parametrize("variant,peer", [("hirescam", "HiResCAM"), ("layercam", "LayerCAM"),
-                                          ("xgradcam", "XGradCAM"), ("gradcam++", "GradCAMPlusPlus")])
+@pytest.mark.parametrize("variant,peer,layer", [
+    (v, p, layer) for v, p in [("hirescam", "HiResCAM"), ("layercam", "LayerCAM"),
+                               ("xgradcam", "XGradCAM"), ("gradcam++", "GradCAMPlusPlus")]
+    for layer in (None, "layer3")] + [("ablationcam", "AblationCAM", "layer3")])
 def test_cam_variants_match_pytorch_grad_cams_own(variant, peer, layer, tmp_path):
     """The peer's own classes on the eager twin of ResNet-18, each map
     rescaled to [0, 1] as the peer does, compared at the layer's size: the
     default layer (before the global pool) and layer3, where the gradient
-    varies over positions and the variants part ways."""
+    varies over positions and the variants part ways (Ablation-CAM, a pass
+    per channel on both sides, at layer3 only)."""
     _, ClassifierOutputTarget = pytorch_grad_cam()  # skips where the peer does not import
     import pytorch_grad_cam as peers
     eager, path, default = torchvision_model("resnet18", "script")

@@ -252,6 +252,25 @@ def test_deeplift_refuses_a_model_with_max_pooling(test_models, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_ablationcam_before_a_linear_head_is_the_classifier_weight_times_the_mean(tmp_path,
+                                                                                  test_models):
+    """On the map entering MobileNetV2's global pool and linear classifier,
+    zeroing channel k lowers the logit by W[t, k] * mean(A_k): Ablation-CAM's
+    weights are that over the logit (a closed form, from the weights)."""
+    model, module, card, image, x = prepare("v2", "cat.bmp", test_models, tmp_path)
+    act, _, _ = oracle.layer_act_grad(module, x, 285, THREADS)
+    params = dict(module.named_parameters())
+    w_t = params["classifier.weight"][285].detach().double().numpy()
+    with torch.no_grad():
+        s = float(module(x)[0, 285])
+    weights = w_t * act.mean(axis=(1, 2)) / s
+    want = np.maximum((weights[:, None, None] * act).sum(0), 0)
+    _, j = attrib("gradcam", model, image, tmp_path, "--class", 285, "--variant", "ablationcam")
+    close(low_res_map(j), want)
+    live = int((np.abs(act).reshape(len(act), -1).max(1) > 0).sum())
+    assert j["details"]["ablated_channels"] == live < len(act)
+
+
 def low_res_map(s):
     return np.array(s["layer"]["map"])
 

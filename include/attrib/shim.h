@@ -141,6 +141,17 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
 
 /* How modified_gradient treats every rectifier (ReLU, ReLU6/hardtanh,
  * leaky ReLU) on the way back; the forward pass is unchanged. */
+/* Forward passes (no autograd) over x [N, 3, H, W] with the output of
+ * layer, a feature map [N, C, h, w], multiplied channel by channel by
+ * scale [N, C] (row i for image i): the logits of each
+ * (attrib_result_logits). Ablation-CAM zeroes one channel per row.
+ * ATTRIB_E_ARG: unknown layer, or its output is not [N, C, h, w] with C
+ * channels. */
+attrib_status attrib_layer_scaled_forward(attrib_model *model, const float *x,
+                                          const int64_t shape[4], const char *layer,
+                                          const float *scale, int64_t channels,
+                                          attrib_result **out);
+
 typedef enum attrib_backward_rule {
     ATTRIB_GUIDED = 0,   /* Springenberg et al.: pass the gradient only where
                             the forward input was inside the linear range
