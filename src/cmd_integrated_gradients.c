@@ -116,53 +116,47 @@ static int attribute(struct explain_run *run, const float *x, const float *base,
     return rc;
 }
 
-static int integrated_gradients(struct explain_run *run, struct batch *b)
+static int ig_image(struct explain_run *run, struct batch *b, int i, const float *x,
+                    const float *base)
 {
     const struct ig_params *p = METHOD_PARAMS(struct ig_params, run);
-    int rc = explain_reference_pass(run, b);
+    struct attribution *a = &b->a[i];
+    double score_base = 0, total = 0, err = 0;
+    int m = (int)p->steps;
+    int rc = baseline_score(run, base, b->h, b->w, explain_target(b, i), &score_base);
+    const double delta = explain_target_score(run, b, i) - score_base;
+    for (int doubling = 0; rc == EXIT_OK; doubling++, m *= 2) {
+        rc = attribute(run, x, base, b->h, b->w, explain_target(b, i), m, a, &total);
+        err = delta != 0 ? fabs(total - delta) / fabs(delta) : INFINITY;
+        if (!(p->max_error > 0) || err <= p->max_error || doubling == MAX_DOUBLINGS)
+            break;
+    }
     if (rc)
         return rc;
-    const size_t n = (size_t)3 * b->h * b->w;
-    float *base = malloc(n * sizeof *base);
-    if (!base)
-        return fail(EXIT_INTERNAL, "out of memory");
-    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
-        const float *x = b->x + i * n;
-        struct attribution *a = &b->a[i];
-        double score_base = 0, total = 0, delta = 0, err = 0;
-        int m = (int)p->steps;
-        rc = sampling_baseline(&p->sampling, run, x, base);
-        if (rc == EXIT_OK)
-            rc = baseline_score(run, base, b->h, b->w, explain_target(b, i), &score_base);
-        delta = explain_target_score(run, b, i) - score_base;
-        for (int doubling = 0; rc == EXIT_OK; doubling++, m *= 2) {
-            rc = attribute(run, x, base, b->h, b->w, explain_target(b, i), m, a, &total);
-            err = delta != 0 ? fabs(total - delta) / fabs(delta) : INFINITY;
-            if (!(p->max_error > 0) || err <= p->max_error || doubling == MAX_DOUBLINGS)
-                break;
-        }
-        if (rc)
-            break;
-        a->has_chw = 1;
-        heatmap_channel_sum(a->chw, 3, b->h, b->w, a->map);
-        explain_sign_map(run, a->map, (size_t)b->h * b->w);
-        struct summary *s = &b->s[i];
-        summary_detail_number(s, "steps", m);
-        summary_detail_text(s, "quadrature", quadrature_name(p->quad));
-        summary_detail_text(s, "baseline", baseline_name(&p->sampling.baseline));
-        summary_detail_number(s, "internal_batch", (double)p->sampling.internal_batch);
-        summary_detail_number(s, "baseline_score", score_base);
-        summary_detail_number(s, "score_difference", delta);
-        summary_detail_number(s, "attribution_sum", total);
-        summary_detail_number(s, "completeness_error", fabs(total - delta));
-        summary_detail_number(s, "completeness_relative_error", err);
-        if (p->max_error > 0 && err > p->max_error) {
-            s->warning = "--max-error not reached with 64 times --steps";
-            report_warning(s->method, "%s: %s", s->image, s->warning);
-        }
+    a->has_chw = 1;
+    heatmap_channel_sum(a->chw, 3, b->h, b->w, a->map);
+    explain_sign_map(run, a->map, (size_t)b->h * b->w);
+    struct summary *s = &b->s[i];
+    summary_detail_number(s, "steps", m);
+    summary_detail_text(s, "quadrature", quadrature_name(p->quad));
+    summary_detail_text(s, "baseline", baseline_name(&p->sampling.baseline));
+    summary_detail_number(s, "internal_batch", (double)p->sampling.internal_batch);
+    summary_detail_number(s, "baseline_score", score_base);
+    summary_detail_number(s, "score_difference", delta);
+    summary_detail_number(s, "attribution_sum", total);
+    summary_detail_number(s, "completeness_error", fabs(total - delta));
+    summary_detail_number(s, "completeness_relative_error", err);
+    if (p->max_error > 0 && err > p->max_error) {
+        s->warning = "--max-error not reached with 64 times --steps";
+        report_warning(s->method, "%s: %s", s->image, s->warning);
     }
-    free(base);
-    return rc;
+    return EXIT_OK;
+}
+
+static int integrated_gradients(struct explain_run *run, struct batch *b)
+{
+    return sampling_each_image(run, b, &METHOD_PARAMS(struct ig_params, run)->sampling,
+                               ig_image);
 }
 
 const struct method method_integrated_gradients = {

@@ -105,32 +105,26 @@ static int occlusion_map(struct explain_run *run, const float *x, const float *b
     return rc;
 }
 
-static int occlusion(struct explain_run *run, struct batch *b)
+static int occlusion_image(struct explain_run *run, struct batch *b, int i, const float *x,
+                           const float *base)
 {
     const struct occlusion_params *op = METHOD_PARAMS(struct occlusion_params, run);
-    int rc = explain_reference_pass(run, b);
-    if (rc)
-        return rc;
-    const size_t n = (size_t)3 * b->h * b->w;
-    float *base = malloc(n * sizeof *base);
-    if (!base)
-        return fail(EXIT_INTERNAL, "out of memory");
-    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
-        const float *x = b->x + i * n;
-        rc = sampling_baseline(&op->sampling, run, x, base);
-        if (rc == EXIT_OK)
-            rc = occlusion_map(run, x, base, b->h, b->w, explain_target(b, i),
-                               explain_target_score(run, b, i), b->a[i].map);
-        explain_sign_map(run, b->a[i].map, (size_t)b->h * b->w);
-        struct summary *s = &b->s[i];
-        summary_detail_number(s, "window", (double)op->window);
-        summary_detail_number(s, "stride", (double)op->stride);
-        summary_detail_text(s, "baseline", baseline_name(&op->sampling.baseline));
-        summary_detail_number(s, "internal_batch", (double)op->sampling.internal_batch);
-        summary_detail_number(s, "positions", positions(op, b->w) * positions(op, b->h));
-    }
-    free(base);
+    int rc = occlusion_map(run, x, base, b->h, b->w, explain_target(b, i),
+                           explain_target_score(run, b, i), b->a[i].map);
+    explain_sign_map(run, b->a[i].map, (size_t)b->h * b->w);
+    struct summary *s = &b->s[i];
+    summary_detail_number(s, "window", (double)op->window);
+    summary_detail_number(s, "stride", (double)op->stride);
+    summary_detail_text(s, "baseline", baseline_name(&op->sampling.baseline));
+    summary_detail_number(s, "internal_batch", (double)op->sampling.internal_batch);
+    summary_detail_number(s, "positions", positions(op, b->w) * positions(op, b->h));
     return rc;
+}
+
+static int occlusion(struct explain_run *run, struct batch *b)
+{
+    return sampling_each_image(run, b, &METHOD_PARAMS(struct occlusion_params, run)->sampling,
+                               occlusion_image);
 }
 
 const struct method method_occlusion = {

@@ -88,31 +88,25 @@ static int rise_map(struct explain_run *run, const float *x, const float *base, 
     return rc;
 }
 
-static int rise(struct explain_run *run, struct batch *b)
+static int rise_image(struct explain_run *run, struct batch *b, int i, const float *x,
+                      const float *base)
 {
     const struct rise_params *p = METHOD_PARAMS(struct rise_params, run);
-    int rc = explain_reference_pass(run, b);
-    if (rc)
-        return rc;
-    const size_t n = (size_t)3 * b->h * b->w;
-    float *base = malloc(n * sizeof *base);
-    if (!base)
-        return fail(EXIT_INTERNAL, "out of memory");
-    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
-        const float *x = b->x + i * n;
-        rc = sampling_baseline(&p->sampling, run, x, base);
-        if (rc == EXIT_OK)
-            rc = rise_map(run, x, base, b->h, b->w, explain_target(b, i), b->a[i].map);
-        struct summary *s = &b->s[i];
-        summary_detail_number(s, "masks", (double)p->masks);
-        summary_detail_number(s, "grid", (double)p->grid);
-        summary_detail_number(s, "keep", p->keep);
-        summary_detail_text(s, "baseline", baseline_name(&p->sampling.baseline));
-        summary_detail_number(s, "seed", (double)p->sampling.seed);
-        summary_detail_number(s, "internal_batch", (double)p->sampling.internal_batch);
-    }
-    free(base);
+    int rc = rise_map(run, x, base, b->h, b->w, explain_target(b, i), b->a[i].map);
+    struct summary *s = &b->s[i];
+    summary_detail_number(s, "masks", (double)p->masks);
+    summary_detail_number(s, "grid", (double)p->grid);
+    summary_detail_number(s, "keep", p->keep);
+    summary_detail_text(s, "baseline", baseline_name(&p->sampling.baseline));
+    summary_detail_number(s, "seed", (double)p->sampling.seed);
+    summary_detail_number(s, "internal_batch", (double)p->sampling.internal_batch);
     return rc;
+}
+
+static int rise(struct explain_run *run, struct batch *b)
+{
+    return sampling_each_image(run, b, &METHOD_PARAMS(struct rise_params, run)->sampling,
+                               rise_image);
 }
 
 const struct method method_rise = {

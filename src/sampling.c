@@ -151,3 +151,21 @@ int sampling_pass(struct explain_run *run, int grad, const float *xs, int count,
                             : attrib_forward(run->model.handle, xs, shape, res);
     return st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
 }
+
+int sampling_each_image(struct explain_run *run, struct batch *b, const struct sampling *s,
+                        sampling_image_fn one)
+{
+    int rc = explain_reference_pass(run, b);
+    const size_t n = (size_t)3 * b->h * b->w;
+    float *base = rc == EXIT_OK ? malloc(n * sizeof *base) : NULL;
+    if (rc == EXIT_OK && !base)
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
+        const float *x = b->x + i * n;
+        rc = sampling_baseline(s, run, x, base);
+        if (rc == EXIT_OK)
+            rc = one(run, b, i, x, base);
+    }
+    free(base);
+    return rc;
+}

@@ -73,6 +73,15 @@ void sampling_release(struct sampling *s);
 int sampling_baseline(const struct sampling *s, const struct explain_run *run, const float *x,
                       float *out);
 
+/* What methods that compare each image with its baseline (integrated
+ * gradients, occlusion, RISE) share: the reference pass (b->res), then for
+ * every image i one(run, b, i, x, base) with x the image and base its
+ * baseline (3 x h x w). Stops at the first failure. */
+typedef int (*sampling_image_fn)(struct explain_run *run, struct batch *b, int i, const float *x,
+                                 const float *base);
+int sampling_each_image(struct explain_run *run, struct batch *b, const struct sampling *s,
+                        sampling_image_fn one);
+
 /* One pass over count inputs xs [count, 3, h, w], all for class target:
  * a forward pass, or forward and backward (grad). */
 int sampling_pass(struct explain_run *run, int grad, const float *xs, int count, int h, int w,
