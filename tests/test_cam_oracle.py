@@ -320,17 +320,8 @@ def peer_map(peer, layer, x, target, w, h, **call):
         return cam(input_tensor=x, targets=[ClassifierOutputTarget(target)], **call)[0]
 
 
-# The peer's ScoreCAM upsamples its masks with UpsamplingBilinear2d
-# (align_corners=True); attrib, as the Score-CAM authors' code, with
-# half-pixel centres (align_corners=False): 6.4e-3 of the maximum apart on
-# this layer without augmentation, so 1e-2 there.
-SCORECAM_ALIGN_CORNERS = 1e-2
-
-
-@pytest.mark.parametrize("variant,peer,tol", [("gradcam", "GradCAM", TOLERANCE),
-                                              ("hirescam", "HiResCAM", TOLERANCE),
-                                              ("scorecam", "ScoreCAM", SCORECAM_ALIGN_CORNERS)])
-def test_aug_smooth_matches_pytorch_grad_cams_own(variant, peer, tol, tmp_path):
+@pytest.mark.parametrize("variant,peer", [("gradcam", "GradCAM"), ("hirescam", "HiResCAM")])
+def test_aug_smooth_matches_pytorch_grad_cams_own(variant, peer, tmp_path):
     """The peer's test-time augmentation (ttach: flip x (0.9, 1, 1.1), each
     map rescaled to [0, 1], averaged), on ResNet-18's layer3, where the maps
     are not symmetric under a flip. Compared as they are: the mean of
@@ -343,9 +334,26 @@ def test_aug_smooth_matches_pytorch_grad_cams_own(variant, peer, tol, tmp_path):
                   "--aug-smooth")
     got = np.array(s["layer"]["map"], dtype=np.float64)
     h, w = got.shape
-    want = peer_map(peer, "layer3", x, s["target"]["index"], w, h, aug_smooth=True)
-    err = np.abs(got - want).max() / np.abs(want).max()
-    assert err <= tol, f"max abs diff {err:.2e} of the max"
+    close(got, peer_map(peer, "layer3", x, s["target"]["index"], w, h, aug_smooth=True))
+
+
+def test_scorecam_differs_from_pytorch_grad_cams_only_by_its_mask_upsampling(tmp_path):
+    """The peer's ScoreCAM upsamples its masks with UpsamplingBilinear2d
+    (align_corners=True); attrib, as the Score-CAM authors' code, with
+    half-pixel centres (align_corners=False, what tests/oracle.py's
+    scorecam checks to 1e-4): 6.4e-3 of the maximum apart on ResNet-18's
+    layer3, so 1e-2 here."""
+    global ClassifierOutputTarget
+    _, ClassifierOutputTarget = pytorch_grad_cam()
+    _, path, _ = torchvision_model("resnet18", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    _, s = attrib("gradcam", path, image, tmp_path, "--variant", "scorecam", "--layer", "layer3")
+    got = np.maximum(np.array(s["layer"]["map"], dtype=np.float64), 0)
+    got = (got - got.min()) / (got.max() - got.min())
+    h, w = got.shape
+    want = peer_map("ScoreCAM", "layer3", x, s["target"]["index"], w, h)
+    err = np.abs(got - want).max()
+    assert 1e-4 < err <= 1e-2, f"max abs diff {err:.2e} of the max"
 
 
 @pytest.mark.parametrize("variant,smooth,peer", [("eigengradcam", [], "EigenGradCAM"),
