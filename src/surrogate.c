@@ -127,9 +127,9 @@ int surrogate_least_squares(const unsigned char *z, const double *y, const doubl
 {
     double *xc = NULL, *yc = malloc((size_t)n * sizeof *yc), *zbar = malloc((size_t)m * sizeof *zbar);
     double *a = malloc((size_t)m * m * sizeof *a), *a2 = malloc((size_t)m * m * sizeof *a2);
-    double ybar = 0;
-    int rc = yc && zbar && a && a2 ? centre(z, y, w, n, m, &xc, yc, zbar, &ybar)
-                                   : fail(EXIT_INTERNAL, "out of memory");
+    double *rhs = malloc((size_t)m * sizeof *rhs), ybar = 0;
+    int rc = yc && zbar && a && a2 && rhs ? centre(z, y, w, n, m, &xc, yc, zbar, &ybar)
+                                          : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK) {
         double trace = 0;
         for (int j = 0; j < m; j++) {
@@ -145,8 +145,7 @@ int surrogate_least_squares(const unsigned char *z, const double *y, const doubl
             trace += a[j * m + j];
         }
         memcpy(a2, a, (size_t)m * m * sizeof *a);
-        double *rhs = yc; /* reused: yc is no longer needed */
-        memcpy(rhs, coef, (size_t)m * sizeof *rhs);
+        memcpy(rhs, coef, (size_t)m * sizeof *rhs); /* kept for the ridge's second try */
         if (cholesky_solve(a2, coef, m) != 0) {
             for (int j = 0; j < m; j++)
                 a[j * m + j] += RIDGE_OF_TRACE * (trace > 0 ? trace : 1);
@@ -161,6 +160,7 @@ int surrogate_least_squares(const unsigned char *z, const double *y, const doubl
     free(zbar);
     free(a);
     free(a2);
+    free(rhs);
     return rc;
 }
 
