@@ -25,6 +25,7 @@
 #include "compare.h"
 #include "diffpic.h"
 #include "error.h"
+#include "explain.h"
 #include "fsutil.h"
 #include "goldvalues.h"
 #include "verdicts.h"
@@ -80,10 +81,11 @@ static const struct {
     { "eval", NO_MAPS, 1e-3, "areas under 51-point curves of probabilities" },
     { "sanity", NO_MAPS, 1e-3,
       "rank correlations and SSIM over every pixel; a tie broken another way moves them ~1e-5" },
-    { "integrated-gradients smoothgrad occlusion", { 1e-3, 1e-4, 0.9999, 0.999, 0.99, 5 }, 0,
-      "passes summed in a fixed order; the noise (smoothgrad, noise baselines) is attrib's own "
-      "seeded generator, the same everywhere: byte-identical on one build and thread count, "
-      "the margin is for another CPU's float order" },
+    { "integrated-gradients smoothgrad occlusion gradient-shap deeplift rise lime kernel-shap",
+      { 1e-3, 1e-4, 0.9999, 0.999, 0.99, 5 }, 0,
+      "passes summed in a fixed order; the random draws (noise, masks, samples, noise "
+      "baselines) are attrib's own seeded generator, the same everywhere: byte-identical on one "
+      "build and thread count, the margin is for another CPU's float order" },
     { "", { 1e-3, 1e-4, 0.9999, 0.999, 0.99, 5 }, 0,
       "one pass (or a layer's activation and gradient): only the float summation order can "
       "differ on another CPU or thread count, measured < 1e-6 of the max on MobileNetV2" },
@@ -275,9 +277,10 @@ static int keep_maps(const char *from, const char *rel, const char *to)
         closedir(d);
         return rc;
     }
-    size_t len = strlen(rel);
-    if (len < 4 || strcmp(rel + len - 4, ".npy") != 0)
-        return EXIT_OK;
+    size_t len = strlen(rel), seg = strlen(SEGMENTS_SUFFIX);
+    if (len < 4 || strcmp(rel + len - 4, ".npy") != 0 ||
+        (len > seg && strcmp(rel + len - seg, SEGMENTS_SUFFIX) == 0))
+        return EXIT_OK; /* maps only */
     if (snprintf(dst, sizeof dst, "%s/%s", to, rel) >= (int)sizeof dst)
         return fail(EXIT_OUTPUT, "path too long: '%s'", rel);
     char *slash = strrchr(dst, '/');
@@ -294,6 +297,17 @@ static int remove_npy(const char *path, const struct stat *st, int flag, struct 
     (void)st, (void)ftw;
     size_t n = strlen(path);
     if (flag == FTW_F && n > 4 && strcmp(path + n - 4, ".npy") == 0)
+        remove(path);
+    return 0;
+}
+
+/* A fresh run's superpixel files are not maps (keep_maps leaves them out
+ * of the goldens): dropped before the comparison. */
+static int remove_segments(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    size_t n = strlen(path), seg = strlen(SEGMENTS_SUFFIX);
+    if (flag == FTW_F && n > seg && strcmp(path + n - seg, SEGMENTS_SUFFIX) == 0)
         remove(path);
     return 0;
 }
@@ -444,6 +458,8 @@ static int check(const char *dir, struct golden_opts *o, char **extra, int nextr
     rc = make_temp_dir(tmp, sizeof tmp);
     if (rc == EXIT_OK) {
         rc = run_into(command, extra, nextra, tmp);
+        if (rc == EXIT_OK && kind == 1)
+            nftw(tmp, remove_segments, 16, FTW_PHYS);
         if (rc == EXIT_OK && kind == 1)
             rc = compare_collect(dir, tmp, &o->t, pairs);
         if (rc == EXIT_OK && kind == 1)

@@ -316,7 +316,7 @@ static int prepare_outputs(const struct explain_run *run, const struct attributi
     if (rc == EXIT_OK && o->save_raw)
         rc = add_output(s, "raw", o->out_dir, name, ".npy", paths[OUT_NPY], PATH_MAX);
     if (rc == EXIT_OK && a->segments && (o->save_raw || o->raw))
-        rc = add_output(s, "segments", o->out_dir, name, ".segments.npy", paths[OUT_SEGMENTS],
+        rc = add_output(s, "segments", o->out_dir, name, SEGMENTS_SUFFIX, paths[OUT_SEGMENTS],
                         PATH_MAX);
     return rc;
 }

@@ -53,6 +53,10 @@ struct attribution {
                         written as NAME.METHOD.segments.npy beside a raw map */
 };
 
+/* The superpixels' file beside a raw map: NAME.METHOD.segments.npy. Not a
+ * map: goldens leave it out (the map depends on it and is checked). */
+#define SEGMENTS_SUFFIX ".segments.npy"
+
 /* Frees what a method left in a beside map and chw (cam, segments): the
  * attribution is ready for the next image. */
 void attribution_reset(struct attribution *a);

@@ -149,7 +149,7 @@ def test_help_states_each_commands_default_tolerance_and_why():
     text = " ".join(ok("golden", "--help").stdout.split())
     for fragment in ("predict: --max-value-diff 0.0001;", "eval: --max-value-diff 0.001;",
                      "sanity: --max-value-diff 0.001;",
-                     "integrated-gradients smoothgrad occlusion: --max-abs 0.001",
+                     "integrated-gradients smoothgrad occlusion gradient-shap deeplift rise lime kernel-shap: --max-abs 0.001",
                      "every other method: --max-abs 0.001", "byte-identical"):
         assert fragment in text
 
@@ -199,3 +199,15 @@ def test_junit_xml_escapes_file_names_and_messages(tmp_path, test_models):
     case = ET.parse(junit).getroot().find("testsuite/testcase")
     assert case.get("name") == 'a&b <"c">.saliency.npy'
     assert "max abs diff" in case.find("failure").text
+
+
+def test_superpixels_are_not_goldens_but_the_map_built_on_them_is(tmp_path, test_models):
+    """lime --save-raw also writes NAME.lime.segments.npy: a label image, not
+    a map, so neither recorded nor compared (the map depends on it)."""
+    model = test_models / "tiny.pt"
+    ok("golden", "update", tmp_path / "g", "--", "lime", IMAGES / "sunflower.bmp", "--model",
+       model, "--samples", 30, "--segments", 10, "-q")
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == ["golden.json",
+                                                                 "sunflower.lime.npy"]
+    p = ok("golden", "check", tmp_path / "g")
+    assert "1 passed, 0 failed" in p.stdout and "segments" not in p.stdout
