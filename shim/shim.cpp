@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <new>
@@ -247,10 +248,13 @@ at::Tensor run_model(attrib_model *model, const at::Tensor &x) {
 
 // Runs a graph variant: its output is the model's (which must be logits)
 // followed by `extra` tensors the rewrite added, as a tuple.
+// more: inputs the rewrite added to the graph after x.
 std::vector<torch::jit::IValue> run_variant(attrib_model *model, torch::jit::GraphFunction &fn,
-                                            const at::Tensor &x, size_t extra = 0) {
+                                            const at::Tensor &x, size_t extra = 0,
+                                            const std::vector<torch::jit::IValue> &more = {}) {
     torch::jit::IValue out = invoke(x, [&] {
         torch::jit::Stack stack{model->frozen->_ivalue(), x};
+        stack.insert(stack.end(), more.begin(), more.end());
         fn.run(stack);
         return stack.front();
     });
@@ -379,6 +383,26 @@ const attrib_shim::LayerOutput *find_layer(std::vector<attrib_shim::LayerOutput>
     for (const auto &l : layers)
         if (l.path == path) found = &l;  // a module called twice: its last call
     return found;
+}
+
+// The cached variant kind:path whose graph returns, beside the logits, what
+// rewrite(g, the layer's output) gives; nullptr (nothing cached) when the
+// model has no such layer.
+torch::jit::GraphFunction *layer_variant(
+    attrib_model *model, const std::string &kind, const std::string &path,
+    const std::function<torch::jit::Value *(torch::jit::Graph &, torch::jit::Value *)> &rewrite) {
+    bool known = true;
+    auto &fn = variant(model, kind + ":" + path, [&](torch::jit::Graph &g) {
+        auto layers = attrib_shim::layer_outputs(g);
+        const auto *l = find_layer(layers, path);
+        if (l)
+            attrib_shim::return_tuple(g, {rewrite(g, l->value)});
+        else
+            known = false;
+    });
+    if (known) return &fn;
+    model->variants.erase(kind + ":" + path);
+    return nullptr;
 }
 
 }  // namespace
@@ -570,39 +594,22 @@ attrib_status attrib_layer_scaled_forward(attrib_model *model, const float *x,
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string path = layer;
-        bool known = true;
-        auto &fn = variant(model, "scaled:" + path, [&](torch::jit::Graph &g) {
-            auto layers = attrib_shim::layer_outputs(g);
-            const auto *l = find_layer(layers, path);
-            if (!l) {
-                known = false;
-                return;
-            }
-            // the scaled map is returned too: its shape is checked below
-            attrib_shim::return_tuple(g, {attrib_shim::insert_scale_input(g, l->value)});
-        });
-        if (!known) {
-            model->variants.erase("scaled:" + path);
-            return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
-        }
+        // the scaled map is returned too: its shape is checked below
+        auto *fn = layer_variant(model, "scaled", path, attrib_shim::insert_scale_input);
+        if (!fn) return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
         torch::NoGradGuard no_grad;
         at::Tensor input = input_tensor(model, x, shape);
         at::Tensor s = torch::from_blob(const_cast<float *>(scale), {shape[0], channels, 1, 1},
                                         torch::kFloat)
                            .to(model->device);
-        torch::jit::IValue result = invoke(input, [&] {
-            torch::jit::Stack stack{model->frozen->_ivalue(), input, s};
-            fn.run(stack);
-            return stack.front();
-        });
-        auto items = result.toTuple()->elements();
+        auto items = run_variant(model, *fn, input, 1, {s});
         at::Tensor act = items[1].toTensor();
         if (act.dim() != 4 || act.size(1) != channels)
             return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
                                           shape_str(act.sizes()) + ", not a feature map [N, " +
                                           std::to_string(channels) + ", h, w]");
         auto res = std::make_unique<attrib_result>();
-        res->logits = host(checked_logits(items[0], input));
+        res->logits = host(items[0].toTensor());
         *out = res.release();
         return ATTRIB_OK;
     });
@@ -617,23 +624,11 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string path = layer;
-        bool known = true;
-        auto &fn = variant(model, "layer:" + path, [&](torch::jit::Graph &g) {
-            auto layers = attrib_shim::layer_outputs(g);
-            const auto *l = find_layer(layers, path);
-            if (!l) {
-                known = false;
-                return;
-            }
-            attrib_shim::return_tuple(g, {attrib_shim::insert_leaf(g, l->value)});
-        });
-        if (!known) {
-            model->variants.erase("layer:" + path);
-            return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
-        }
+        auto *fn = layer_variant(model, "layer", path, attrib_shim::insert_leaf);
+        if (!fn) return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(model, x, shape);
-        auto items = run_variant(model, fn, input, 1);
+        auto items = run_variant(model, *fn, input, 1);
         at::Tensor logits = items[0].toTensor(), act = items[1].toTensor();
         std::string misfit = view_misfit(act, view);
         if (!misfit.empty())

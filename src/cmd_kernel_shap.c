@@ -38,15 +38,17 @@ static void release(struct explain_run *run)
  * probability proportional to 1 / (k (m - k)) (one uniform, by the CDF),
  * and k superpixels drawn without replacement (k uniforms, a partial
  * Fisher-Yates shuffle). With m < 2 the rows alternate all and none. */
-static void draw(struct rng *r, int m, int n, unsigned char *z)
+static int draw(struct rng *r, int m, int n, unsigned char *z)
 {
     double total = 0;
     for (int k = 1; k < m; k++)
         total += 1.0 / ((double)k * (m - k));
     int *order = malloc((size_t)(m > 0 ? m : 1) * sizeof *order);
+    if (!order)
+        return fail(EXIT_INTERNAL, "out of memory");
     for (int i = 0; i < n; i++) {
         unsigned char *row = z + (size_t)i * m;
-        if (i < 2 || m < 2 || !order) {
+        if (i < 2 || m < 2) {
             memset(row, i % 2 == 0, (size_t)m);
             continue;
         }
@@ -68,6 +70,7 @@ static void draw(struct rng *r, int m, int n, unsigned char *z)
         }
     }
     free(order);
+    return EXIT_OK;
 }
 
 static void weigh(const struct explain_run *run, const unsigned char *z, const double *cos_sim,

@@ -42,10 +42,11 @@ static void release(struct explain_run *run)
     sampling_release(&METHOD_PARAMS(struct lime_params, run)->sp.sampling);
 }
 
-static void draw(struct rng *r, int m, int n, unsigned char *z)
+static int draw(struct rng *r, int m, int n, unsigned char *z)
 {
     for (size_t j = 0; j < (size_t)n * m; j++)
         z[j] = rng_uniform(r) < KEEP_PROBABILITY;
+    return EXIT_OK;
 }
 
 static void weigh(const struct explain_run *run, const unsigned char *z, const double *cos_sim,

@@ -123,8 +123,9 @@ static int explain_one(struct explain_run *run, const struct superpixel_params *
     if (rc == EXIT_OK) {
         struct rng r;
         rng_seed(&r, (uint64_t)p->sampling.seed);
-        kind->draw(&r, m, n, z);
-        rc = superpixels_scores(p, run, x, base, h, w, labels, m, z, n, target, y, cos_sim);
+        rc = kind->draw(&r, m, n, z);
+        if (rc == EXIT_OK)
+            rc = superpixels_scores(p, run, x, base, h, w, labels, m, z, n, target, y, cos_sim);
     }
     if (rc == EXIT_OK) {
         kind->weigh(run, z, cos_sim, n, m, wt);

@@ -52,8 +52,9 @@ void superpixels_paint(const int *labels, size_t n, const double *coef, float *m
 
 /* How a surrogate method samples, weighs and fits (LIME, KernelSHAP). */
 struct surrogate_kind {
-    /* n interpretable samples, rows of m bytes (1: superpixel kept), from r */
-    void (*draw)(struct rng *r, int m, int n, unsigned char *z);
+    /* n interpretable samples, rows of m bytes (1: superpixel kept), from r;
+     * EXIT_OK or EXIT_INTERNAL */
+    int (*draw)(struct rng *r, int m, int n, unsigned char *z);
     /* the samples' weights, given each copy's cosine similarity to x */
     void (*weigh)(const struct explain_run *run, const unsigned char *z, const double *cos_sim,
                   int n, int m, double *w);

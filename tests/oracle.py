@@ -490,10 +490,14 @@ def gradients(module, xs, target, threads=2, chunk=16):
     return torch.cat(out)
 
 
+# What attrib's --objective turns a row of logits into.
+OBJECTIVES = {"logit": lambda z: z, "probability": lambda z: torch.softmax(z, 1),
+              "log-probability": lambda z: torch.log_softmax(z, 1)}
+
+
 def scores(module, xs, target, threads=2, chunk=16, kind="logit"):
     """The target's logit (or probability, log-probability) for every row."""
-    f = {"logit": lambda z: z, "probability": lambda z: torch.softmax(z, 1),
-         "log-probability": lambda z: torch.log_softmax(z, 1)}[kind]
+    f = OBJECTIVES[kind]
     torch.set_num_threads(threads)
     with torch.no_grad():
         return torch.cat([f(module(xs[i:i + chunk]))[:, target]
@@ -822,8 +826,7 @@ def objective(logits, target, kind="logit", versus=None):
     """What attrib's --objective/--versus differentiate, per row summed:
     f(logits)[target] - f(logits)[versus], f the identity, softmax or
     log-softmax."""
-    f = {"logit": lambda z: z, "probability": lambda z: torch.softmax(z, 1),
-         "log-probability": lambda z: torch.log_softmax(z, 1)}[kind](logits)
+    f = OBJECTIVES[kind](logits)
     score = f[:, target].sum()
     return score if versus is None else score - f[:, versus].sum()
 
