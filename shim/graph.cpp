@@ -220,6 +220,52 @@ Value *collect_attention(torch::jit::Graph &g) {
     return list->output();
 }
 
+namespace {
+
+// A frozen constant input of n as a tensor; undefined if None or not constant.
+at::Tensor constant_tensor(const Node *n, size_t i) {
+    auto iv = torch::jit::toIValue(n->input(i));
+    return iv && iv->isTensor() ? iv->toTensor().detach().to(torch::kFloat) : at::Tensor();
+}
+
+// The bias n adds per output channel; undefined if none is known.
+at::Tensor bias_of(const Node *n) {
+    const std::string kind = n->kind().toQualString();
+    if (kind == "aten::_convolution" || kind == "aten::conv2d") return constant_tensor(n, 2);
+    if (kind != "aten::batch_norm") return at::Tensor();
+    // batch_norm(input, weight, bias, running_mean, running_var, training,
+    //            momentum, eps, cudnn_enabled)
+    at::Tensor gamma = constant_tensor(n, 1), beta = constant_tensor(n, 2);
+    at::Tensor mean = constant_tensor(n, 3), var = constant_tensor(n, 4);
+    auto eps = torch::jit::toIValue(n->input(7));
+    if (!mean.defined() || !var.defined() || !eps) return at::Tensor();
+    at::Tensor scale = (var + eps->toDouble()).rsqrt();
+    if (gamma.defined()) scale = scale * gamma;
+    at::Tensor b = -mean * scale;
+    return beta.defined() ? b + beta : b;
+}
+
+}  // namespace
+
+Value *collect_bias_outputs(torch::jit::Graph &g, std::vector<at::Tensor> &biases) {
+    std::vector<Value *> values;
+    for (Node *n : g.nodes()) {
+        at::Tensor b = bias_of(n);
+        if (!b.defined() || b.dim() != 1 || n->outputs().size() != 1) continue;
+        Value *v = n->output();
+        Node *copy = g.create(c10::aten::clone, {v, g.insertConstant(c10::IValue())});
+        copy->output()->setType(v->type());
+        copy->insertAfter(n);
+        copy->input(1)->node()->moveBefore(copy);
+        v->replaceAllUsesAfterNodeWith(copy, copy->output());
+        values.push_back(v);
+        biases.push_back(b.contiguous());
+    }
+    Node *list = g.createList(c10::TensorType::get(), values);
+    g.insertNode(list);  // at the end, before the return
+    return list->output();
+}
+
 Value *insert_leaf(torch::jit::Graph &g, Value *v) {
     Node *leaf = g.create(c10::Symbol::fromQualString("attrib::leaf"), {v});
     leaf->output()->setType(v->type());

@@ -41,6 +41,15 @@ torch::jit::Value *insert_scale_input(torch::jit::Graph &g, torch::jit::Value *v
 // path) are found too: the list is filled as the graph runs.
 torch::jit::Value *collect_attention(torch::jit::Graph &g);
 
+// FullGrad's bias layers: every top-level convolution with a bias and
+// every batch norm (whose bias is beta - mean * gamma / sqrt(var + eps),
+// as FullGrad's authors and pytorch-grad-cam take it), in graph order. Each
+// output is copied for its later users, so that an in-place op after it
+// (relu_) leaves the value itself, whose gradient is wanted, unchanged;
+// the values are returned as a list and their biases (from the frozen
+// constants) appended to biases.
+torch::jit::Value *collect_bias_outputs(torch::jit::Graph &g, std::vector<at::Tensor> &biases);
+
 // Inserts attrib::leaf(v) after v's producer and makes every later use of v
 // use it; returns the leaf.
 torch::jit::Value *insert_leaf(torch::jit::Graph &g, torch::jit::Value *v);

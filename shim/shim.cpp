@@ -155,6 +155,8 @@ struct attrib_model {
     // What every gradient is of (attrib_model_set_objective).
     attrib_objective objective = ATTRIB_SCORE;
     int64_t versus = -1;
+    // The biases of the "fullgrad" variant's bias layers, built with it.
+    std::vector<at::Tensor> biases;
 };
 
 struct attrib_params {
@@ -167,6 +169,7 @@ struct attrib_result {
     at::Tensor input_grad;  // [N, C, H, W] or undefined
     at::Tensor layer, layer_grad;  // [N, C, h, w] or undefined
     std::vector<at::Tensor> attention, attention_grad;  // [N, heads, T, T] each
+    std::vector<at::Tensor> bias_grad, bias;  // [N, C, h, w] and [C] each
     std::vector<int64_t> targets;
 };
 
@@ -693,6 +696,59 @@ attrib_status attrib_attention(attrib_model *model, const float *x, const int64_
         *out = res.release();
         return ATTRIB_OK;
     });
+}
+
+attrib_status attrib_bias_gradients(attrib_model *model, const float *x,
+                                    const int64_t shape[4], const int64_t *target,
+                                    attrib_result **out) {
+    if (!model || !x || !shape || !target || !out) return fail(ATTRIB_E_ARG, "null argument");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        auto &fn = variant(model, "fullgrad", [&](torch::jit::Graph &g) {
+            model->biases.clear();
+            attrib_shim::return_tuple(g, {attrib_shim::collect_bias_outputs(g, model->biases)});
+        });
+        auto res = std::make_unique<attrib_result>();
+        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
+        auto items = run_variant(model, fn, input, 1);
+        at::Tensor logits = items[0].toTensor();
+        auto outputs = items[1].toTensorVector();
+        if (outputs.size() != model->biases.size())
+            return fail(ATTRIB_E_MODEL, "the bias layers changed between passes");
+        attrib_status st = resolve_targets(model, logits, target, res->targets);
+        if (st != ATTRIB_OK) return st;
+        at::Tensor score = objective_score(model, logits, res->targets);
+        if (!score.requires_grad())
+            return fail(ATTRIB_E_MODEL, "the model's output does not depend on its input");
+        std::vector<at::Tensor> wrt{input};
+        wrt.insert(wrt.end(), outputs.begin(), outputs.end());
+        auto grads = torch::autograd::grad({score}, wrt, {}, false, false, true);
+        res->input_grad = host(grads[0]);
+        for (size_t i = 0; i < outputs.size(); i++) {
+            const at::Tensor &v = outputs[i];
+            if (v.dim() != 4 || v.size(1) != model->biases[i].numel()) continue;
+            res->bias_grad.push_back(host(grads[i + 1].defined() ? grads[i + 1] : at::zeros_like(v)));
+            res->bias.push_back(host(model->biases[i]));
+        }
+        res->logits = host(logits);
+        *out = res.release();
+        return ATTRIB_OK;
+    });
+}
+
+size_t attrib_result_bias_count(const attrib_result *res) { return res ? res->bias.size() : 0; }
+
+const float *attrib_result_bias_grad(const attrib_result *res, size_t i, int64_t shape[4]) {
+    if (!res || i >= res->bias_grad.size()) return nullptr;
+    if (shape)
+        for (int d = 0; d < 4; d++) shape[d] = res->bias_grad[i].size(d);
+    return res->bias_grad[i].data_ptr<float>();
+}
+
+const float *attrib_result_bias(const attrib_result *res, size_t i, int64_t *channels) {
+    if (!res || i >= res->bias.size()) return nullptr;
+    if (channels) *channels = res->bias[i].numel();
+    return res->bias[i].data_ptr<float>();
 }
 
 size_t attrib_result_attention_count(const attrib_result *res) {

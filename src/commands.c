@@ -16,6 +16,8 @@ const struct command commands[] = {
     COMMAND("predict", predict_spec, "print the top classes of each image"),
     METHOD("saliency", method_saliency, "gradient saliency map (Simonyan et al. 2014)"),
     METHOD("gradcam", method_gradcam, "Grad-CAM of a layer and its variants (--variant)"),
+    METHOD("fullgrad", method_fullgrad,
+           "FullGrad: input and every bias times its gradient (Srinivas & Fleuret 2019)"),
     METHOD("guided-backprop", method_guided_backprop,
            "guided backpropagation (Springenberg et al. 2015)"),
     METHOD("deconvnet", method_deconvnet, "deconvnet backward rule (Zeiler & Fergus 2013)"),

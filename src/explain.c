@@ -2,6 +2,7 @@
  * per-image loop, and the files and summary made from a map. */
 #include "explain.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -244,6 +245,8 @@ static void print_text(const struct summary *s)
         printf(i ? ", " : "  ");
         if (d->text)
             printf("%s %s", d->key, d->text);
+        else if (d->number == floor(d->number) && fabs(d->number) < 1e15)
+            printf("%s %.0f", d->key, d->number); /* counts in full: 17059, not 1.706e+04 */
         else
             printf("%s %.4g", d->key, d->number);
     }

@@ -11,7 +11,8 @@ static const struct method *const all[] = {
     &method_deeplift,
     &method_smoothgrad, &method_guided_backprop, &method_deconvnet, &method_guided_gradcam,
     &method_gradcam, &method_gradcam_pp, &method_scorecam, &method_eigencam, &method_hirescam,
-    &method_layercam, &method_xgradcam, &method_eigengradcam, &method_ablationcam, &method_occlusion, &method_rise, &method_lime,
+    &method_layercam, &method_xgradcam, &method_eigengradcam, &method_ablationcam, &method_fullgrad,
+    &method_occlusion, &method_rise, &method_lime,
     &method_kernel_shap,
     &method_attention_rollout, &method_attention_relevance,
 };

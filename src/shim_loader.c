@@ -82,6 +82,15 @@ static const char *const search[] = { "", "../lib/attrib/" };
       (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
     X(const float *, attrib_result_attention_grad,                                            \
       (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
+    X(attrib_status, attrib_bias_gradients,                                                   \
+      (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
+       attrib_result **out),                                                                  \
+      (model, x, shape, target, out), ATTRIB_E_MODEL)                                         \
+    X(size_t, attrib_result_bias_count, (const attrib_result *res), (res), 0)                 \
+    X(const float *, attrib_result_bias_grad,                                                 \
+      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
+    X(const float *, attrib_result_bias,                                                      \
+      (const attrib_result *res, size_t i, int64_t *channels), (res, i, channels), NULL)     \
     X(attrib_status, attrib_model_parameters, (attrib_model *model, attrib_params **out),     \
       (model, out), ATTRIB_E_MODEL)                                                           \
     X(size_t, attrib_params_count, (const attrib_params *params), (params), 0)                \

@@ -154,10 +154,12 @@ def frozen_graph(module):
     return frozen, graph
 
 
-def interpret(module, x, rectifier=None, tap_global_pool=False):
+def interpret(module, x, rectifier=None, tap_global_pool=False, after=None):
     """Runs the module's frozen graph on x in Python. rectifier(kind, args)
     replaces rectifier nodes; with tap_global_pool the tensor entering the
-    last global pooling becomes a fresh leaf, returned as the second value."""
+    last global pooling becomes a fresh leaf, returned as the second value;
+    after(kind, args, result), if given, sees every one-output node's result
+    and returns what the graph goes on with."""
     frozen, graph = frozen_graph(module)
     env = {}
     inputs = list(graph.inputs())
@@ -198,7 +200,7 @@ def interpret(module, x, rectifier=None, tap_global_pool=False):
             else:
                 result = call_op(node, args)
             if len(outs) == 1:
-                env[outs[0].unique()] = result
+                env[outs[0].unique()] = after(kind, args, result) if after else result
             else:
                 for o, value in zip(outs, result):
                     env[o.unique()] = value
@@ -241,6 +243,54 @@ def gradcam_at_global_pool(module, x, target=None, threads=2):
             target = int(logits[0].argmax())
         (grad,) = torch.autograd.grad(logits[0, target], act)
     return cam_from(act[0].detach(), grad[0]).numpy(), target
+
+
+def _bias_per_channel(kind, args):
+    """The bias a convolution or batch norm adds per channel (FullGrad's
+    terms), from the frozen graph's arguments; None for other nodes."""
+    if kind in ("aten::_convolution", "aten::conv2d"):
+        return args[2]
+    if kind == "aten::batch_norm" and args[3] is not None:
+        gamma, beta, mean, var, eps = args[1], args[2], args[3], args[4], args[7]
+        scale = (var + eps).rsqrt() * (gamma if gamma is not None else 1)
+        return -mean * scale + (beta if beta is not None else 0)
+    return None
+
+
+def fullgrad(module, x, target=None, threads=2):
+    """FullGrad (Srinivas & Fleuret 2019) written from the paper and the
+    authors' code: |x * dS/dx| per colour channel and |b_c * dS/dz_c| per
+    channel c of every convolution with a bias and every batch norm
+    (output z), each rescaled to [0, 1] as (v - min) / (1e-7 + max - min),
+    upsampled bilinearly (half-pixel centres) and summed. (map [H, W], target)."""
+    torch.set_num_threads(threads)
+    taps = []
+
+    def after(kind, args, result):
+        bias = _bias_per_channel(kind, args)
+        if bias is None or not isinstance(result, torch.Tensor) or result.dim() != 4:
+            return result
+        taps.append((result, bias.detach().double().numpy()))
+        return result.clone()  # an in-place op after it must not change it
+
+    x = x.clone().requires_grad_(True)
+    logits, _ = interpret(module, x, after=after)
+    if target is None:
+        target = int(logits[0].argmax())
+    grads = torch.autograd.grad(logits[0, target], [x] + [t for t, _ in taps],
+                                allow_unused=True)
+    h, w = x.shape[2:]
+
+    def rescaled_sum(terms):  # [C, h, w] -> [h, w]
+        terms = terms - terms.min(axis=(1, 2), keepdims=True)
+        return (terms / (1e-7 + terms.max(axis=(1, 2), keepdims=True))).sum(0)
+
+    total = rescaled_sum(np.abs((x * grads[0])[0].detach().double().numpy()))
+    for (t, b), g in zip(taps, grads[1:]):
+        g = np.zeros(t.shape[1:]) if g is None else g[0].double().numpy()
+        layer = rescaled_sum(np.abs(b[:, None, None] * g))
+        total += layer if layer.shape == (h, w) else upsample(layer, h, w)
+    return total, target, len(taps)
 
 
 def upsample(cam, h, w):

@@ -380,3 +380,24 @@ def test_eigen_smoothing_matches_pytorch_grad_cams_up_to_the_svds_sign(variant, 
     want = peer_map(peer, "layer3", x, s["target"]["index"], w, h, **eager_kw)
     errors = [np.abs(p - want).max() for p in parts]
     assert min(errors) <= TOLERANCE, f"max abs diff {min(errors):.2e} of the max"
+
+
+def test_fullgrad_matches_pytorch_grad_cams_own(tmp_path):
+    """The peer's FullGrad (every Conv2d with a bias and every BatchNorm2d,
+    hooked on the eager twin; cv2 resizes) against attrib's from the frozen
+    graph, on ResNet-18 with batch-norm statistics drawn so that their
+    biases are not zero. The peer rescales the sum to [0, 1]; attrib keeps
+    the sum (its scale says how many terms there are), rescaled here."""
+    global ClassifierOutputTarget
+    _, ClassifierOutputTarget = pytorch_grad_cam()
+    import pytorch_grad_cam as peers
+    eager, path, _ = torchvision_model("resnet18_stats", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    got, s = attrib("fullgrad", path, image, tmp_path)
+    assert s["details"]["bias_layers"] == 20  # ResNet-18's batch norms; no conv has a bias
+    torch.set_num_threads(THREADS)
+    with peers.FullGrad(model=eager, target_layers=[]) as cam:
+        want = cam(input_tensor=x, targets=[ClassifierOutputTarget(s["target"]["index"])])[0]
+    got = (got - got.min()) / (got.max() - got.min())
+    assert want.shape == got.shape
+    close(got, want)

@@ -271,6 +271,22 @@ def test_ablationcam_before_a_linear_head_is_the_classifier_weight_times_the_mea
     assert j["details"]["ablated_channels"] == live < len(act)
 
 
+@pytest.mark.parametrize("which,photo,cls,layers", [
+    ("v2", "cat.bmp", 285, 52), ("v1", "parrot.jpg", 88, 27),
+    # batch norm (its bias from the statistics), an in-place ReLU after it
+    ("tiny", "sunflower.bmp", None, 5)])
+def test_fullgrad_matches_every_bias_term_on_the_graph_oracle(which, photo, cls, layers,
+                                                              test_models, tmp_path):
+    model, module, card, image, x = prepare(which, photo, test_models, tmp_path)
+    want, target, taps = oracle.fullgrad(module, x, cls, THREADS)
+    got, s = attrib("fullgrad", model, image, tmp_path,
+                    *(["--class", cls] if cls is not None else []))
+    assert s["target"]["index"] == target
+    assert s["details"]["bias_layers"] == taps == layers
+    assert got.shape == want.shape == tuple(card["input_size"])
+    close(got, want)
+
+
 def low_res_map(s):
     return np.array(s["layer"]["map"])
 

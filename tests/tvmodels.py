@@ -67,6 +67,17 @@ def _eager(arch):
         from torchvision.models.swin_transformer import SwinTransformer
         return SwinTransformer(patch_size=[4, 4], embed_dim=32, depths=[2, 2],
                                num_heads=[2, 4], window_size=[7, 7], num_classes=10).eval()
+    if arch == "resnet18_stats":
+        # Fresh batch norms are identities (mean 0, var 1, gamma 1, beta 0):
+        # their biases, which FullGrad draws, would all be zero.
+        model = torchvision.models.get_model("resnet18", weights=None)
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.data.uniform_(0.5, 1.5)
+                m.bias.data.normal_(0, 0.2)
+        return model.eval()
     model = torchvision.models.get_model(arch, weights=None)
     if arch.startswith("vgg"):
         # VGG's 4096-wide head would make a 500 MB file; a small head keeps

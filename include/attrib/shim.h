@@ -172,6 +172,19 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
                                        const float *x, const int64_t shape[4],
                                        const int64_t *target, attrib_result **out);
 
+/* FullGrad's pass (Srinivas & Fleuret 2019): the input gradient
+ * (attrib_result_input_grad) and, for every layer that adds a bias per
+ * channel of a feature map (a convolution with a bias; a batch norm, whose
+ * bias is beta - mean * gamma / sqrt(var + eps)), in graph order, the
+ * gradient at its output [N, C, h, w] and its bias [C]
+ * (attrib_result_bias*). Layers whose output is not 4-D are left out. */
+attrib_status attrib_bias_gradients(attrib_model *model, const float *x,
+                                    const int64_t shape[4], const int64_t *target,
+                                    attrib_result **out);
+size_t attrib_result_bias_count(const attrib_result *res);
+const float *attrib_result_bias_grad(const attrib_result *res, size_t i, int64_t shape[4]);
+const float *attrib_result_bias(const attrib_result *res, size_t i, int64_t *channels);
+
 /* The outputs of the model's submodules, found on its TorchScript graph,
  * with their shapes for an input of shape input_shape. */
 attrib_status attrib_model_layers(attrib_model *model, const int64_t input_shape[4],
