@@ -34,12 +34,13 @@ DEBIAN_TORCH_DIR=/usr/lib/x86_64-linux-gnu/cmake/Torch
 # beside the 2.13.0 CPU wheel, so this is 2.14.1 (a CUDA build, 5.5 GB, run
 # on the CPU). scripts/test.sh makes it on first use.
 TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
-# pytorch-grad-cam (grad-cam on PyPI) is the Grad-CAM peer the transformer
-# oracles compare with; its big dependencies are pinned too.
+# The peers the oracles compare with: pytorch-grad-cam (grad-cam on PyPI)
+# for the CAM family, Captum for DeepLIFT/GradientSHAP/LIME/KernelSHAP,
+# Zennit for the LRP composites; their big dependencies are pinned too.
 TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5
                 grad-cam==1.5.7 opencv-python-headless==5.0.0.93 scikit-learn==1.9.1
-                scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0)
-TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum"
+                scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0 zennit==0.5.1 click==8.5.1)
+TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit"
 
 # Makes the venv dir and installs packages into it; pip's notes about this
 # machine's unused local indexes are dropped, its errors kept.

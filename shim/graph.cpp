@@ -266,6 +266,218 @@ Value *collect_bias_outputs(torch::jit::Graph &g, std::vector<at::Tensor> &biase
     return list->output();
 }
 
+namespace {
+
+bool is_constant(const Value *v) { return v->node()->kind() == c10::prim::Constant; }
+
+bool is_conv(const Node *n) {
+    const std::string k = n->kind().toQualString();
+    if (k == "aten::_convolution") {
+        auto transposed = torch::jit::toIValue(n->input(6));
+        return transposed && !transposed->toBool();
+    }
+    return k == "aten::conv1d" || k == "aten::conv2d" || k == "aten::conv3d";
+}
+
+bool is_dense(const Node *n) { return n->kind() == c10::aten::linear; }
+
+// conv's stride, padding, dilation and groups inputs.
+std::vector<Value *> conv_geometry(const Node *n) {
+    if (n->kind() == c10::aten::_convolution)
+        return {n->input(3), n->input(4), n->input(5), n->input(8)};
+    return {n->input(3), n->input(4), n->input(5), n->input(6)};
+}
+
+// Why layer n cannot take an LRP rule ("" if it can): its weights are not
+// frozen constants, or its padding is a string ("same").
+std::string layer_misfit(const Node *n) {
+    if (!is_constant(n->input(1)) || (!is_constant(n->input(2))))
+        return std::string(n->kind().toQualString()) + " with computed weights";
+    if (is_conv(n)) {
+        auto padding = torch::jit::toIValue(conv_geometry(n)[1]);
+        if (!padding || !padding->isIntList())
+            return std::string(n->kind().toQualString()) + " with padding given as a string";
+    }
+    return "";
+}
+
+// Zennit's MergeBatchNorm: bn (eval mode) folded into the layer before it,
+// which only bn uses. Returns false if there is no such layer.
+bool fold_batch_norm(torch::jit::Graph &g, Node *bn) {
+    Node *layer = bn->input(0)->node();
+    if (!(is_conv(layer) || is_dense(layer)) || bn->input(0)->uses().size() != 1 ||
+        !layer_misfit(layer).empty())
+        return false;
+    auto iv = [&](size_t i) { return torch::jit::toIValue(bn->input(i)); };
+    auto gamma = iv(1), beta = iv(2), mean = iv(3), var = iv(4), eps = iv(7);
+    if (!mean || !mean->isTensor() || !var || !var->isTensor() || !eps) return false;
+    at::Tensor w = torch::jit::toIValue(layer->input(1))->toTensor();
+    auto b0 = torch::jit::toIValue(layer->input(2));
+    at::Tensor scale = (var->toTensor() + eps->toDouble()).sqrt().reciprocal();
+    if (gamma && gamma->isTensor()) scale = scale * gamma->toTensor();
+    std::vector<int64_t> per_row(w.dim(), 1);
+    per_row[0] = -1;
+    at::Tensor b = b0 && b0->isTensor() ? b0->toTensor() : at::zeros_like(mean->toTensor());
+    b = (b - mean->toTensor()) * scale;
+    if (beta && beta->isTensor()) b = b + beta->toTensor();
+    torch::jit::WithInsertPoint guard(layer);
+    layer->replaceInput(1, g.insertConstant(w * scale.view(per_row)));
+    layer->replaceInput(2, g.insertConstant(b));
+    bn->output()->replaceAllUsesWith(layer->output());
+    bn->destroy();
+    return true;
+}
+
+bool kind_in(const Node *n, const std::set<std::string> &kinds) {
+    return kinds.count(n->kind().toQualString()) > 0;
+}
+
+const std::set<std::string> LRP_RECTIFIERS = {
+    "aten::relu", "aten::relu_", "aten::relu6", "aten::relu6_", "aten::hardtanh",
+    "aten::hardtanh_", "aten::leaky_relu", "aten::leaky_relu_", "aten::gelu", "aten::gelu_",
+    "aten::silu", "aten::silu_", "aten::hardswish", "aten::hardswish_"};
+const std::set<std::string> LRP_POOLS = {
+    "aten::avg_pool1d", "aten::avg_pool2d", "aten::avg_pool3d", "aten::adaptive_avg_pool1d",
+    "aten::adaptive_avg_pool2d", "aten::adaptive_avg_pool3d", "aten::mean"};
+// Ops whose gradient is what LRP keeps (as Zennit, which hooks no rule on them).
+const std::set<std::string> LRP_GRADIENT = {
+    "aten::flatten", "aten::view", "aten::reshape", "aten::contiguous", "aten::dropout",
+    "aten::dropout_", "aten::feature_dropout", "aten::feature_dropout_", "aten::alpha_dropout",
+    "aten::permute", "aten::transpose", "aten::squeeze", "aten::unsqueeze", "aten::cat",
+    "aten::slice", "aten::select", "aten::narrow", "aten::clone", "aten::to", "aten::detach",
+    "aten::pad", "aten::constant_pad_nd", "aten::max_pool1d", "aten::max_pool2d",
+    "aten::max_pool3d", "aten::max_pool2d_with_indices", "aten::adaptive_max_pool2d",
+    "aten::chunk", "aten::split", "aten::expand", "aten::expand_as"};
+const std::set<std::string> LRP_ELEMENTWISE = {
+    "aten::add", "aten::add_", "aten::sub", "aten::sub_", "aten::mul", "aten::mul_",
+    "aten::div", "aten::div_"};
+
+int tensor_inputs(const Node *n) {
+    int k = 0;
+    for (const Value *v : n->inputs()) k += is_tensor(v) && !is_constant(v);
+    return k;
+}
+
+bool has_tensor_output(const Node *n) {
+    for (const Value *v : n->outputs())
+        if (is_tensor(v)) return true;
+    return false;
+}
+
+// Whether n has blocks that compute tensors: control flow around layers.
+// A check that raises (BatchNorm's input-dimension test) computes none.
+bool computes_in_blocks(const Node *n) {
+    for (const auto *b : n->blocks())
+        for (const Node *m : b->nodes())
+            if (has_tensor_output(m) || computes_in_blocks(m)) return true;
+    return false;
+}
+
+// A residual connection: a + b of two computed tensors (alpha 1).
+bool is_residual(const Node *n) {
+    const std::string k = n->kind().toQualString();
+    if ((k != "aten::add" && k != "aten::add_") || n->inputs().size() < 2 ||
+        !is_tensor(n->input(0)) || !is_tensor(n->input(1)) || tensor_inputs(n) != 2)
+        return false;
+    auto alpha = n->inputs().size() > 2 ? torch::jit::toIValue(n->input(2)) : c10::nullopt;
+    return !alpha || alpha->toScalar().toDouble() == 1.0;
+}
+
+Value *wrap(torch::jit::Graph &g, const char *op, std::vector<Value *> args, Value *like) {
+    Node *m = g.create(c10::Symbol::fromQualString(op), args);
+    m->output()->setType(like->type());
+    g.insertNode(m);
+    return m->output();
+}
+
+// Norm rule on n (a pool, a mean, a residual addition): its computed
+// tensor inputs times their gradient, its output's relevance over itself.
+void norm_rule(torch::jit::Graph &g, Node *n, double stabilizer) {
+    torch::jit::WithInsertPoint guard(n);  // before n, which may be replaced below
+    Value *eps = g.insertConstant(stabilizer);
+    for (size_t i = 0; i < n->inputs().size(); i++) {
+        Value *v = n->input(i);
+        if (is_tensor(v) && !is_constant(v))
+            n->replaceInput(i, wrap(g, "attrib::lrp_times_input", {v}, v));
+    }
+    if (std::string(n->kind().toQualString()) == "aten::add_") {  // out of place
+        Node *add = g.create(c10::aten::add, {n->input(0), n->input(1), n->input(2)});
+        add->output()->setType(n->output()->type());
+        g.insertNode(add);
+        Value *target = n->input(0);
+        n->output()->replaceAllUsesWith(add->output());
+        target->replaceAllUsesAfterNodeWith(add, add->output());
+        n->destroy();
+        n = add;
+    }
+    Node *over = g.create(c10::Symbol::fromQualString("attrib::lrp_over_output"),
+                          {n->output(), eps});
+    over->output()->setType(n->output()->type());
+    over->insertAfter(n);
+    n->output()->replaceAllUsesAfterNodeWith(over, over->output());
+}
+
+void lrp_layer(torch::jit::Graph &g, Node *n, int64_t rule, const LrpSpec &spec) {
+    torch::jit::WithInsertPoint guard(n);
+    const bool conv = is_conv(n);
+    std::vector<Value *> geometry =
+        conv ? conv_geometry(n)
+             : std::vector<Value *>{g.insertConstant(std::vector<int64_t>{}),
+                                    g.insertConstant(std::vector<int64_t>{}),
+                                    g.insertConstant(std::vector<int64_t>{}),
+                                    g.insertConstant(int64_t(1))};
+    const bool box = rule == 4;  // LRP_ZBOX
+    Value *none = g.insertConstant(c10::IValue());
+    std::vector<Value *> args{n->input(0), n->input(1), n->input(2), g.insertConstant(conv)};
+    args.insert(args.end(), geometry.begin(), geometry.end());
+    args.push_back(g.insertConstant(rule));
+    args.push_back(g.insertConstant(rule == 0 ? spec.epsilon : spec.stabilizer));
+    args.push_back(g.insertConstant(spec.gamma));
+    args.push_back(box ? g.insertConstant(spec.low) : none);
+    args.push_back(box ? g.insertConstant(spec.high) : none);
+    Node *m = g.create(c10::Symbol::fromQualString("attrib::lrp_layer"), args);
+    m->output()->setType(n->output()->type());
+    g.insertNode(m);
+    n->output()->replaceAllUsesWith(m->output());
+    n->destroy();
+}
+
+}  // namespace
+
+std::string rewrite_lrp(torch::jit::Graph &g, const LrpSpec &spec) {
+    std::vector<Node *> nodes(g.nodes().begin(), g.nodes().end());
+    for (Node *n : nodes)
+        if (n->kind() == c10::aten::batch_norm && !fold_batch_norm(g, n))
+            return "aten::batch_norm that does not follow a convolution or linear layer";
+    std::vector<Node *> layers, norms;
+    for (Node *n : g.nodes()) {
+        if (computes_in_blocks(n)) return n->kind().toQualString();  // control flow
+        if (n->kind().is_prim() || !has_tensor_output(n) || kind_in(n, LRP_RECTIFIERS) ||
+            kind_in(n, LRP_GRADIENT))
+            continue;
+        if (is_conv(n) || is_dense(n)) {
+            std::string misfit = layer_misfit(n);
+            if (!misfit.empty()) return misfit;
+            layers.push_back(n);
+        } else if (kind_in(n, LRP_POOLS) || is_residual(n)) {
+            norms.push_back(n);
+        } else if (!(kind_in(n, LRP_ELEMENTWISE) && tensor_inputs(n) <= 1)) {
+            return n->kind().toQualString();
+        }
+    }
+    rewrite_rectifiers(g, 3);  // ops.cpp's PASS
+    for (Node *n : norms) norm_rule(g, n, spec.stabilizer);
+    for (size_t i = 0; i < layers.size(); i++) {
+        Node *n = layers[i];
+        bool dense = is_dense(n);
+        int64_t rule = dense ? spec.dense_rule : spec.conv_rule;
+        if (i == 0 && spec.first_rule >= 0 && !(spec.first_conv_only && dense))
+            rule = spec.first_rule;
+        lrp_layer(g, n, rule, spec);
+    }
+    return "";
+}
+
 Value *insert_leaf(torch::jit::Graph &g, Value *v) {
     Node *leaf = g.create(c10::Symbol::fromQualString("attrib::leaf"), {v});
     leaf->output()->setType(v->type());

@@ -41,6 +41,26 @@ torch::jit::Value *insert_scale_input(torch::jit::Graph &g, torch::jit::Value *v
 // path) are found too: the list is filled as the graph runs.
 torch::jit::Value *collect_attention(torch::jit::Graph &g);
 
+// How rewrite_lrp treats the layers: a rule (ops.cpp's LrpRule) for the
+// first convolution or linear layer, the other convolutions and the other
+// linear layers, and the rules' constants.
+struct LrpSpec {
+    int64_t first_rule, conv_rule, dense_rule;
+    bool first_conv_only;  // the first layer's rule only if it is a convolution
+    double epsilon;        // the epsilon rule's (dense layers)
+    double stabilizer;     // every other rule's, and Norm's
+    double gamma;
+    at::Tensor low, high;  // the z-box rule's input bounds [1, C, 1, 1]
+};
+// Rewrites g for layer-wise relevance propagation, as a Zennit composite
+// with its canonizer: batch norms folded into the convolution or linear
+// layer before them; convolutions and linear layers -> attrib::lrp_layer;
+// rectifiers and gelu/silu/hardswish pass relevance through; average
+// pooling, means and additions of two tensors take the Norm rule; max
+// pooling, reshapes and constant scalings keep their gradient. Returns ""
+// or the first op none of that covers (g is then half rewritten: drop it).
+std::string rewrite_lrp(torch::jit::Graph &g, const LrpSpec &spec);
+
 // FullGrad's bias layers: every top-level convolution with a bias and
 // every batch norm (whose bias is beta - mean * gamma / sqrt(var + eps),
 // as FullGrad's authors and pytorch-grad-cam take it), in graph order. Each

@@ -698,6 +698,56 @@ attrib_status attrib_attention(attrib_model *model, const float *x, const int64_
     });
 }
 
+attrib_status attrib_lrp(attrib_model *model, const attrib_lrp_params *params, const float *x,
+                         const int64_t shape[4], const int64_t *target, attrib_result **out) {
+    if (!model || !params || !x || !shape || !target || !out)
+        return fail(ATTRIB_E_ARG, "null argument");
+    if (params->composite < ATTRIB_LRP_EPSILON_PLUS_FLAT ||
+        params->composite > ATTRIB_LRP_EPSILON_ALPHA2_BETA1)
+        return fail(ATTRIB_E_ARG, "unknown LRP composite");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        // ops.cpp's LrpRule; Zennit's composites and their stabiliser
+        enum { EPSILON = 0, ZPLUS = 1, ALPHA2BETA1 = 2, GAMMA = 3, ZBOX = 4, FLAT = 5 };
+        const double stabilizer = 1e-6;
+        attrib_shim::LrpSpec spec{-1, ZPLUS, EPSILON, false, params->epsilon, stabilizer,
+                                  params->gamma, at::Tensor(), at::Tensor()};
+        if (params->composite == ATTRIB_LRP_EPSILON_PLUS_FLAT) spec.first_rule = FLAT;
+        if (params->composite == ATTRIB_LRP_EPSILON_ALPHA2_BETA1) spec.conv_rule = ALPHA2BETA1;
+        if (params->composite == ATTRIB_LRP_EPSILON_GAMMA_BOX) {
+            spec.conv_rule = GAMMA;
+            spec.first_rule = ZBOX;
+            spec.first_conv_only = true;
+            spec.low = torch::tensor(std::vector<float>(params->low, params->low + 3))
+                           .view({1, 3, 1, 1}).to(model->device);
+            spec.high = torch::tensor(std::vector<float>(params->high, params->high + 3))
+                            .view({1, 3, 1, 1}).to(model->device);
+        }
+        std::ostringstream name;
+        name.precision(17);
+        name << "lrp:" << params->composite << ":" << params->epsilon << ":" << params->gamma;
+        for (int c = 0; c < 3; c++) name << ":" << params->low[c] << ":" << params->high[c];
+        std::string uncovered;
+        auto &fn = variant(model, name.str(), [&](torch::jit::Graph &g) {
+            uncovered = attrib_shim::rewrite_lrp(g, spec);
+        });
+        if (!uncovered.empty()) {
+            model->variants.erase(name.str());
+            return fail(ATTRIB_E_ARG,
+                        "LRP's rules cover convolutions and linear layers (batch norms after "
+                        "them folded in), rectifiers, gelu, silu and hardswish, average pooling, "
+                        "means, residual additions, max pooling and reshapes; the model also has " +
+                            uncovered + ", which they do not");
+        }
+        auto res = std::make_unique<attrib_result>();
+        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
+        at::Tensor logits = run_variant(model, fn, input)[0].toTensor();
+        attrib_status st = input_gradient(model, logits, input, target, *res);
+        if (st == ATTRIB_OK) *out = res.release();
+        return st;
+    });
+}
+
 attrib_status attrib_bias_gradients(attrib_model *model, const float *x,
                                     const int64_t shape[4], const int64_t *target,
                                     attrib_result **out) {
@@ -727,7 +777,8 @@ attrib_status attrib_bias_gradients(attrib_model *model, const float *x,
         for (size_t i = 0; i < outputs.size(); i++) {
             const at::Tensor &v = outputs[i];
             if (v.dim() != 4 || v.size(1) != model->biases[i].numel()) continue;
-            res->bias_grad.push_back(host(grads[i + 1].defined() ? grads[i + 1] : at::zeros_like(v)));
+            const at::Tensor &g = grads[i + 1];
+            res->bias_grad.push_back(host(g.defined() ? g : at::zeros_like(v)));
             res->bias.push_back(host(model->biases[i]));
         }
         res->logits = host(logits);

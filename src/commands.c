@@ -28,6 +28,8 @@ const struct command commands[] = {
            "gradient averaged over noisy copies (Smilkov et al. 2017)"),
     METHOD("input-x-gradient", method_input_x_gradient, "input times its gradient"),
     METHOD("deeplift", method_deeplift, "DeepLIFT, rescale rule (Shrikumar et al. 2017)"),
+    METHOD("lrp", method_lrp,
+           "layer-wise relevance propagation with Zennit's composites (Bach et al. 2015)"),
     METHOD("gradient-shap", method_gradient_shap,
            "GradientSHAP: expected gradients from a set of baselines"),
     METHOD("lime", method_lime, "LIME: a Lasso on which superpixels a copy keeps"),

@@ -8,7 +8,7 @@
 /* In the order eval reports them. */
 static const struct method *const all[] = {
     &method_saliency, &method_input_x_gradient, &method_integrated_gradients, &method_gradient_shap,
-    &method_deeplift,
+    &method_deeplift, &method_lrp,
     &method_smoothgrad, &method_guided_backprop, &method_deconvnet, &method_guided_gradcam,
     &method_gradcam, &method_gradcam_pp, &method_scorecam, &method_eigencam, &method_hirescam,
     &method_layercam, &method_xgradcam, &method_eigengradcam, &method_ablationcam, &method_fullgrad,

@@ -82,6 +82,10 @@ static const char *const search[] = { "", "../lib/attrib/" };
       (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
     X(const float *, attrib_result_attention_grad,                                            \
       (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
+    X(attrib_status, attrib_lrp,                                                              \
+      (attrib_model *model, const attrib_lrp_params *params, const float *x,                 \
+       const int64_t shape[4], const int64_t *target, attrib_result **out),                  \
+      (model, params, x, shape, target, out), ATTRIB_E_MODEL)                                 \
     X(attrib_status, attrib_bias_gradients,                                                   \
       (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
        attrib_result **out),                                                                  \

@@ -69,10 +69,14 @@ def _eager(arch):
                                num_heads=[2, 4], window_size=[7, 7], num_classes=10).eval()
     if arch == "resnet18_stats":
         # Fresh batch norms are identities (mean 0, var 1, gamma 1, beta 0):
-        # their biases, which FullGrad draws, would all be zero.
+        # their biases, which FullGrad draws, would all be zero. eps 0:
+        # Zennit's canonizer folds a batch norm into the convolution before
+        # it and leaves it computing x / sqrt(1 + eps), not x, which moves
+        # LRP's Norm rule by ~1e-2 where a residual sum nearly cancels.
         model = torchvision.models.get_model("resnet18", weights=None)
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
+                m.eps = 0.0
                 m.running_mean.normal_(0, 0.2)
                 m.running_var.uniform_(0.5, 1.5)
                 m.weight.data.uniform_(0.5, 1.5)

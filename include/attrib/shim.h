@@ -172,6 +172,34 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
                                        const float *x, const int64_t shape[4],
                                        const int64_t *target, attrib_result **out);
 
+/* Layer-wise relevance propagation with one of Zennit's composites (its
+ * rules and defaults, batch norms folded into the layer before them as its
+ * canonizers do). Convolutions take the composite's rule, linear layers the
+ * epsilon rule, the first layer its own (Flat; the z-box rule);
+ * activations pass relevance through; average pooling, means and residual
+ * additions take the Norm rule; max pooling and reshapes keep the gradient. */
+typedef enum attrib_lrp_composite {
+    ATTRIB_LRP_EPSILON_PLUS_FLAT = 0,   /* convolutions z+, first layer flat */
+    ATTRIB_LRP_EPSILON_GAMMA_BOX = 1,   /* convolutions gamma, first convolution z-box */
+    ATTRIB_LRP_EPSILON_ALPHA2_BETA1 = 2 /* convolutions alpha 2, beta 1 */
+} attrib_lrp_composite;
+
+typedef struct attrib_lrp_params {
+    attrib_lrp_composite composite;
+    double epsilon;          /* the linear layers' epsilon (Zennit: 1e-6) */
+    double gamma;            /* the gamma rule's (Zennit: 0.25) */
+    float low[3], high[3];   /* the z-box rule's bounds of each input channel */
+} attrib_lrp_params;
+
+/* The relevance of every input value for sum_i f(logits[i])[target[i]]
+ * (the model's objective, see attrib_model_set_objective: its gradient at
+ * the logits is the relevance that starts the backward pass), as
+ * attrib_result_input_grad. ATTRIB_E_ARG naming the op if the model has one
+ * no rule covers (a batch norm not after a convolution, sigmoid, softmax,
+ * layer norm, attention, a product of two activations, ...). */
+attrib_status attrib_lrp(attrib_model *model, const attrib_lrp_params *params, const float *x,
+                         const int64_t shape[4], const int64_t *target, attrib_result **out);
+
 /* FullGrad's pass (Srinivas & Fleuret 2019): the input gradient
  * (attrib_result_input_grad) and, for every layer that adds a bias per
  * channel of a feature map (a convolution with a bias; a batch norm, whose
