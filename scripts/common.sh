@@ -52,9 +52,23 @@ venv_install() {
         grep -v "^WARNING: Location" >&2 || true
 }
 
+# Debian's python3 (the 1.13 line's oracle) has torch but no pip: the pure-
+# Python peers its tests import go into this folder (tests/CMakeLists.txt
+# puts it on PYTHONPATH), installed by the python3 on PATH.
+TEST1_PYDEPS=$ROOT/.venv/pydeps-torch1
+TEST1_PACKAGES=(zennit==0.5.1)
+
 ensure_test_python() {
     local python=$1
-    [ "$python" = "$TEST2_VENV/bin/python" ] || return 0
+    if [ "$python" != "$TEST2_VENV/bin/python" ]; then
+        [ -d "$TEST1_PYDEPS/zennit" ] && return 0
+        echo "test: installing ${TEST1_PACKAGES[*]} into $TEST1_PYDEPS" >&2
+        # --no-deps: its dependencies (torch, numpy, Pillow) are Debian's
+        python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+            --target "$TEST1_PYDEPS" "${TEST1_PACKAGES[@]}" 2>&1 |
+            grep -v "^WARNING: Location" >&2 || true
+        return 0
+    fi
     "$python" -c "$TEST2_IMPORTS" 2>/dev/null && return 0
     echo "test: installing ${TEST2_PACKAGES[*]} into $TEST2_VENV" >&2
     venv_install "$TEST2_VENV" "${TEST2_PACKAGES[@]}"

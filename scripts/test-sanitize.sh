@@ -7,6 +7,7 @@ BUILD_DIR=${ATTRIB_SAN_BUILD_DIR:-$ROOT/build-asan}
 "${CMAKE[@]}" -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_SANITIZE=ON >/dev/null
 "${CMAKE[0]}" --build "$BUILD_DIR" -j"$(nproc)"
 place_models
+ensure_test_python /usr/bin/python3
 # container-overflow: std::vector annotations differ between instrumented and
 # uninstrumented code (libtorch) and give false reports across the boundary.
 export ASAN_OPTIONS=detect_leaks=1:detect_container_overflow=0:abort_on_error=0

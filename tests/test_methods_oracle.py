@@ -274,7 +274,9 @@ def test_ablationcam_before_a_linear_head_is_the_classifier_weight_times_the_mea
 @pytest.mark.parametrize("which,photo,cls,layers", [
     ("v2", "cat.bmp", 285, 52), ("v1", "parrot.jpg", 88, 27),
     # batch norm (its bias from the statistics), an in-place ReLU after it
-    ("tiny", "sunflower.bmp", None, 5)])
+    ("tiny", "sunflower.bmp", None, 5),
+    # no bias on a feature map (the linear layers' are 1-D): the input terms alone
+    ("mlp", "cat.bmp", None, 0)])
 def test_fullgrad_matches_every_bias_term_on_the_graph_oracle(which, photo, cls, layers,
                                                               test_models, tmp_path):
     model, module, card, image, x = prepare(which, photo, test_models, tmp_path)

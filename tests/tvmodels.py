@@ -71,8 +71,8 @@ def _eager(arch):
         # Fresh batch norms are identities (mean 0, var 1, gamma 1, beta 0):
         # their biases, which FullGrad draws, would all be zero. eps 0:
         # Zennit's canonizer folds a batch norm into the convolution before
-        # it and leaves it computing x / sqrt(1 + eps), not x, which moves
-        # LRP's Norm rule by ~1e-2 where a residual sum nearly cancels.
+        # it and leaves it computing x / sqrt(1 + eps), not x, which moved
+        # LRP's maps by up to 5e-3 where a residual sum nearly cancels.
         model = torchvision.models.get_model("resnet18", weights=None)
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
