@@ -6,6 +6,7 @@
 // outside M uses is what M returned.
 
 #include "graph.hpp"
+#include "rules.hpp"
 
 #include <map>
 #include <set>
@@ -426,12 +427,12 @@ void lrp_layer(torch::jit::Graph &g, Node *n, int64_t rule, const LrpSpec &spec)
                                     g.insertConstant(std::vector<int64_t>{}),
                                     g.insertConstant(std::vector<int64_t>{}),
                                     g.insertConstant(int64_t(1))};
-    const bool box = rule == 4;  // LRP_ZBOX
+    const bool box = rule == LRP_ZBOX;
     Value *none = g.insertConstant(c10::IValue());
     std::vector<Value *> args{n->input(0), n->input(1), n->input(2), g.insertConstant(conv)};
     args.insert(args.end(), geometry.begin(), geometry.end());
     args.push_back(g.insertConstant(rule));
-    args.push_back(g.insertConstant(rule == 0 ? spec.epsilon : spec.stabilizer));
+    args.push_back(g.insertConstant(rule == LRP_EPSILON ? spec.epsilon : spec.stabilizer));
     args.push_back(g.insertConstant(spec.gamma));
     args.push_back(box ? g.insertConstant(spec.low) : none);
     args.push_back(box ? g.insertConstant(spec.high) : none);
@@ -465,7 +466,7 @@ std::string rewrite_lrp(torch::jit::Graph &g, const LrpSpec &spec) {
             return n->kind().toQualString();
         }
     }
-    rewrite_rectifiers(g, 3);  // ops.cpp's PASS
+    rewrite_rectifiers(g, PASS);
     for (Node *n : norms) norm_rule(g, n, spec.stabilizer);
     for (size_t i = 0; i < layers.size(); i++) {
         Node *n = layers[i];

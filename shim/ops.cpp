@@ -27,6 +27,8 @@
 // output; around a parameter-free linear op (average pooling, a mean, a
 // residual addition) they give Zennit's Norm rule: R_in = x * f^T(R / z).
 
+#include "rules.hpp"
+
 #include <torch/library.h>
 #include <torch/script.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -37,7 +39,7 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-enum Rule { GUIDED = 0, DECONVNET = 1, DEEPLIFT = 2, PASS = 3 };
+using namespace attrib_shim;  // the rules (rules.hpp)
 
 constexpr double RESCALE_EPS = 1e-10; /* Captum's DeepLift eps */
 
@@ -151,9 +153,6 @@ struct ModifiedGate : public torch::autograd::Function<ModifiedGate> {
 at::Tensor stabilise(const at::Tensor &z, double eps) {
     return z + (z.eq(0).to(z.scalar_type()) + z.sign()) * eps;
 }
-
-enum LrpRule { LRP_EPSILON = 0, LRP_ZPLUS = 1, LRP_ALPHA2BETA1 = 2, LRP_GAMMA = 3, LRP_ZBOX = 4,
-               LRP_FLAT = 5 };
 
 // One layer's forward with weights w and bias b (undefined: none).
 struct LayerFn {

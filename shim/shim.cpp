@@ -6,6 +6,7 @@
 #include "attrib/shim.h"
 #include "compat.hpp"
 #include "graph.hpp"
+#include "rules.hpp"
 
 #include <torch/script.h>
 #include <torch/cuda.h>
@@ -707,16 +708,15 @@ attrib_status attrib_lrp(attrib_model *model, const attrib_lrp_params *params, c
         return fail(ATTRIB_E_ARG, "unknown LRP composite");
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
-        // ops.cpp's LrpRule; Zennit's composites and their stabiliser
-        enum { EPSILON = 0, ZPLUS = 1, ALPHA2BETA1 = 2, GAMMA = 3, ZBOX = 4, FLAT = 5 };
-        const double stabilizer = 1e-6;
-        attrib_shim::LrpSpec spec{-1, ZPLUS, EPSILON, false, params->epsilon, stabilizer,
-                                  params->gamma, at::Tensor(), at::Tensor()};
-        if (params->composite == ATTRIB_LRP_EPSILON_PLUS_FLAT) spec.first_rule = FLAT;
-        if (params->composite == ATTRIB_LRP_EPSILON_ALPHA2_BETA1) spec.conv_rule = ALPHA2BETA1;
+        using namespace attrib_shim;
+        const double stabilizer = 1e-6;  // Zennit's, for every rule but epsilon
+        LrpSpec spec{-1, LRP_ZPLUS, LRP_EPSILON, false, params->epsilon, stabilizer,
+                     params->gamma, at::Tensor(), at::Tensor()};
+        if (params->composite == ATTRIB_LRP_EPSILON_PLUS_FLAT) spec.first_rule = LRP_FLAT;
+        if (params->composite == ATTRIB_LRP_EPSILON_ALPHA2_BETA1) spec.conv_rule = LRP_ALPHA2BETA1;
         if (params->composite == ATTRIB_LRP_EPSILON_GAMMA_BOX) {
-            spec.conv_rule = GAMMA;
-            spec.first_rule = ZBOX;
+            spec.conv_rule = LRP_GAMMA;
+            spec.first_rule = LRP_ZBOX;
             spec.first_conv_only = true;
             spec.low = torch::tensor(std::vector<float>(params->low, params->low + 3))
                            .view({1, 3, 1, 1}).to(model->device);
