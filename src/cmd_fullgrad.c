@@ -9,7 +9,10 @@
  * has no map and is left out). One pass, no layer to choose. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "augment.h"
+#include "cam.h"
 #include "error.h"
 #include "explain.h"
 #include "image.h"
@@ -18,6 +21,21 @@
 /* pytorch-grad-cam's scale_cam_image: (v - min) / (RESCALE_EPS + max - min),
  * so a flat term (a zero bias) adds nothing instead of dividing by zero. */
 #define RESCALE_EPS 1e-7
+
+struct fullgrad_params {
+    int aug_smooth;   /* --aug-smooth */
+    int eigen_smooth; /* --eigen-smooth */
+};
+
+static const struct opt options[] = {
+    OPT_FLAG(0, "aug-smooth", struct fullgrad_params, aug_smooth,
+             "average over 6 flipped and scaled copies of the input, each map rescaled to "
+             "[0, 1] (pytorch-grad-cam's aug_smooth)"),
+    OPT_FLAG(0, "eigen-smooth", struct fullgrad_params, eigen_smooth,
+             "the first principal component of the terms (3 + one per bias layer) instead of "
+             "their sum"),
+    OPT_END,
+};
 
 /* acc (n floats) += |scale * g| rescaled to [0, 1]. */
 static void add_rescaled(const float *g, float scale, size_t n, float *acc)
@@ -33,58 +51,76 @@ static void add_rescaled(const float *g, float scale, size_t n, float *acc)
         acc[j] += (float)((fabsf(scale * g[j]) - lo) / range);
 }
 
-/* Image i's map: its input terms (one per colour channel), then every bias
- * layer's channels. A layer's rescaled channels are summed at its own size
- * and upsampled once: upsampling is linear, so that is the sum of the
- * upsampled channels. acc holds the largest layer plane, up the input's.
- * Returns how many terms it summed in *terms. */
-static int fullgrad_map(struct batch *b, int i, float *acc, float *up, long *terms)
+/* Image i's terms, each at the input's size: its input terms (one per
+ * colour channel), then one per bias layer - the layer's rescaled channels
+ * summed at its own size and upsampled once (upsampling is linear, so that
+ * is the sum of the upsampled channels). Each is added to map, or written
+ * to terms[k] (k < 3 + bias layers) when terms is not NULL. acc holds the
+ * largest layer plane, up the input's. */
+static int fullgrad_terms(const struct batch *b, int i, float *acc, float *up, float *map,
+                          double *terms)
 {
     const size_t plane = (size_t)b->h * b->w;
     const float *x = b->x + (size_t)i * 3 * plane;
     const float *g = attrib_result_input_grad(b->res, NULL) + (size_t)i * 3 * plane;
-    float *map = b->a[i].map;
+    const size_t layers = attrib_result_bias_count(b->res);
     for (size_t j = 0; j < plane; j++)
         map[j] = 0;
-    for (int c = 0; c < 3; c++) { /* |x * grad|, a colour channel at a time */
-        for (size_t j = 0; j < plane; j++)
-            up[j] = x[c * plane + j] * g[c * plane + j];
-        add_rescaled(up, 1.0f, plane, map);
-    }
-    *terms = 3;
-    for (size_t l = 0; l < attrib_result_bias_count(b->res); l++) {
-        int64_t shape[4], ch;
-        const float *gl = attrib_result_bias_grad(b->res, l, shape);
-        const float *bias = attrib_result_bias(b->res, l, &ch);
-        const int w = (int)shape[3], h = (int)shape[2];
-        const size_t n = (size_t)w * h;
-        for (size_t j = 0; j < n; j++)
-            acc[j] = 0;
-        for (int64_t c = 0; c < ch; c++)
-            add_rescaled(gl + ((size_t)i * ch + c) * n, bias[c], n, acc);
-        *terms += (long)ch;
-        const float *src = acc;
-        if (w != b->w || h != b->h) {
-            struct rect whole = { 0, 0, w, h };
-            int rc = image_resize_plane(acc, w, h, 1, whole, up, b->w, b->h);
-            if (rc)
-                return rc;
-            src = up;
+    for (size_t k = 0; k < 3 + layers; k++) {
+        const float *term = acc;
+        if (k < 3) { /* |x * grad|, a colour channel at a time */
+            for (size_t j = 0; j < plane; j++)
+                up[j] = x[k * plane + j] * g[k * plane + j];
+            for (size_t j = 0; j < plane; j++)
+                acc[j] = 0;
+            add_rescaled(up, 1.0f, plane, acc);
+        } else {
+            int64_t shape[4], ch;
+            const float *gl = attrib_result_bias_grad(b->res, k - 3, shape);
+            const float *bias = attrib_result_bias(b->res, k - 3, &ch);
+            const int w = (int)shape[3], h = (int)shape[2];
+            const size_t n = (size_t)w * h;
+            for (size_t j = 0; j < n; j++)
+                acc[j] = 0;
+            for (int64_t c = 0; c < ch; c++)
+                add_rescaled(gl + ((size_t)i * ch + c) * n, bias[c], n, acc);
+            if (w != b->w || h != b->h) {
+                struct rect whole = { 0, 0, w, h };
+                int rc = image_resize_plane(acc, w, h, 1, whole, up, b->w, b->h);
+                if (rc)
+                    return rc;
+                term = up;
+            }
         }
-        for (size_t j = 0; j < plane; j++)
-            map[j] += src[j];
+        for (size_t j = 0; j < plane; j++) {
+            if (terms)
+                terms[k * plane + j] = term[j];
+            else
+                map[j] += term[j];
+        }
     }
     return EXIT_OK;
 }
 
-static int fullgrad(struct explain_run *run, struct batch *b)
+/* The number of terms of b's pass: 3 colour channels plus every bias
+ * layer's channels. */
+static long term_count(const struct batch *b)
 {
-    int64_t shape[4];
-    batch_shape(b, shape);
-    attrib_status st = attrib_bias_gradients(run->model.handle, b->x, shape, b->targets, &b->res);
-    if (st != ATTRIB_OK)
-        return explain_shim_error(run, st);
-    const size_t plane = (size_t)b->h * b->w;
+    long terms = 3;
+    for (size_t l = 0; l < attrib_result_bias_count(b->res); l++) {
+        int64_t ch;
+        attrib_result_bias(b->res, l, &ch);
+        terms += (long)ch;
+    }
+    return terms;
+}
+
+/* Every image's map from b's pass (b->res) into maps [n][h * w]: the sum of
+ * the terms, or with eigen_smooth their first principal component (the
+ * 3 + L term maps as channels, as pytorch-grad-cam's eigen_smooth). */
+static int fullgrad_maps(const struct batch *b, int eigen_smooth, float *maps)
+{
+    const size_t plane = (size_t)b->h * b->w, maps_per_image = 3 + attrib_result_bias_count(b->res);
     size_t largest = plane; /* the largest layer plane, for acc */
     for (size_t l = 0; l < attrib_result_bias_count(b->res); l++) {
         int64_t s[4];
@@ -93,15 +129,88 @@ static int fullgrad(struct explain_run *run, struct batch *b)
             largest = (size_t)(s[2] * s[3]);
     }
     float *acc = malloc(largest * sizeof *acc), *up = malloc(plane * sizeof *up);
-    int rc = acc && up ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    double *terms = eigen_smooth ? malloc(maps_per_image * plane * sizeof *terms) : NULL;
+    int rc = acc && up && (terms || !eigen_smooth) ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
-        long terms;
-        rc = fullgrad_map(b, i, acc, up, &terms);
-        summary_detail_number(&b->s[i], "bias_layers", (double)attrib_result_bias_count(b->res));
-        summary_detail_number(&b->s[i], "terms", (double)terms);
+        float *map = maps + (size_t)i * plane;
+        rc = fullgrad_terms(b, i, acc, up, map, terms);
+        if (rc == EXIT_OK && eigen_smooth)
+            rc = cam_principal_component(terms, (int)maps_per_image, b->h, b->w, map);
     }
     free(acc);
     free(up);
+    free(terms);
+    return rc;
+}
+
+static int bias_pass(struct explain_run *run, const float *x, struct batch *b, attrib_result **res)
+{
+    int64_t shape[4];
+    batch_shape(b, shape);
+    attrib_status st = attrib_bias_gradients(run->model.handle, x, shape, b->targets, res);
+    return st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
+}
+
+/* --aug-smooth: each augmentation's maps flipped back, rescaled and
+ * averaged into the batch's maps; b->res is the unaugmented pass's. */
+static int aug_smoothed(struct explain_run *run, struct batch *b, int eigen_smooth)
+{
+    const size_t plane = (size_t)b->h * b->w;
+    float *x = malloc((size_t)b->n * 3 * plane * sizeof *x);
+    float *maps = malloc((size_t)b->n * plane * sizeof *maps);
+    int rc = x && maps ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++)
+        memset(b->a[i].map, 0, plane * sizeof *b->a[i].map);
+    for (int t = 0; rc == EXIT_OK && t < AUG_COUNT; t++) {
+        struct batch aug = *b;
+        aug.x = x;
+        aug.res = NULL;
+        aug_apply(t, b->x, x, b->n, b->h, b->w);
+        rc = bias_pass(run, x, &aug, &aug.res);
+        if (rc == EXIT_OK)
+            rc = fullgrad_maps(&aug, eigen_smooth, maps);
+        for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
+            float *one = maps + (size_t)i * plane;
+            aug_undo(t, one, b->h, b->w);
+            aug_scale(one, plane);
+            for (size_t j = 0; j < plane; j++)
+                b->a[i].map[j] += one[j] / AUG_COUNT;
+        }
+        if (t == AUG_IDENTITY && rc == EXIT_OK)
+            b->res = aug.res;
+        else
+            attrib_result_free(aug.res);
+    }
+    free(x);
+    free(maps);
+    return rc;
+}
+
+static int fullgrad(struct explain_run *run, struct batch *b)
+{
+    const struct fullgrad_params *p = METHOD_PARAMS(struct fullgrad_params, run);
+    const size_t plane = (size_t)b->h * b->w;
+    int rc;
+    if (p->aug_smooth) {
+        rc = aug_smoothed(run, b, p->eigen_smooth);
+    } else {
+        float *maps = malloc((size_t)b->n * plane * sizeof *maps);
+        rc = maps ? bias_pass(run, b->x, b, &b->res) : fail(EXIT_INTERNAL, "out of memory");
+        if (rc == EXIT_OK)
+            rc = fullgrad_maps(b, p->eigen_smooth, maps);
+        for (int i = 0; rc == EXIT_OK && i < b->n; i++)
+            memcpy(b->a[i].map, maps + (size_t)i * plane, plane * sizeof *maps);
+        free(maps);
+    }
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
+        struct summary *s = &b->s[i];
+        summary_detail_number(s, "bias_layers", (double)attrib_result_bias_count(b->res));
+        summary_detail_number(s, "terms", (double)term_count(b));
+        if (p->aug_smooth)
+            summary_detail_number(s, "augmentations", AUG_COUNT);
+        if (p->eigen_smooth)
+            summary_detail_text(s, "smoothing", "eigen");
+    }
     return rc;
 }
 
@@ -114,9 +223,10 @@ const struct method method_fullgrad = {
         "bias is beta - mean * gamma / sqrt(var + eps)), that bias times the gradient at\n"
         "the layer's output. Each term's absolute value is rescaled to [0, 1] per channel,\n"
         "upsampled to the input and summed, as the authors' code and pytorch-grad-cam do.\n"
-        "One pass over every layer: no --layer. Writes NAME.fullgrad.png, .overlay.png\n"
-        "and .json (bias_layers, terms).\n",
+        "One pass over every layer: no --layer. --aug-smooth and --eigen-smooth as for the\n"
+        "CAM variants. Writes NAME.fullgrad.png, .overlay.png and .json (bias_layers, terms).\n",
     .in_eval = 0,
     .sign = SIGN_POSITIVE,
+    .options = options,
     .compute = fullgrad,
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "augment.h"
 #include "cam.h"
 #include "error.h"
 #include "heatmap.h"
@@ -77,39 +78,6 @@ static int cam_of(enum cam_variant v, int eigen_smooth, struct explain_run *run,
     return rc;
 }
 
-/* --aug-smooth: the input flipped left-right or not, times 0.9, 1 or 1.1
- * (pytorch-grad-cam's test-time augmentation, ttach's HorizontalFlip and
- * Multiply on the normalised input); the identity is AUG_IDENTITY. */
-#define AUG_COUNT 6
-#define AUG_IDENTITY 1
-static const float aug_factor[AUG_COUNT] = { 0.9f, 1.0f, 1.1f, 0.9f, 1.0f, 1.1f };
-static const int aug_flip[AUG_COUNT] = { 0, 0, 0, 1, 1, 1 };
-
-static void flip_rows(float *x, size_t rows, int w)
-{
-    for (size_t r = 0; r < rows; r++)
-        for (int c = 0; c < w / 2; c++) {
-            float t = x[r * w + c];
-            x[r * w + c] = x[r * w + w - 1 - c];
-            x[r * w + w - 1 - c] = t;
-        }
-}
-
-/* One map scaled as pytorch-grad-cam scales each augmentation's before
- * averaging: minus its minimum, over its range (a flat map is 0); a map
- * with both signs (--sign signed) over its largest magnitude instead. */
-static void aug_scale(float *cam, size_t n)
-{
-    float lo = cam[0], hi = cam[0];
-    for (size_t p = 1; p < n; p++)
-        lo = cam[p] < lo ? cam[p] : lo, hi = cam[p] > hi ? cam[p] : hi;
-    const int two_signed = lo < 0 && hi > 0;
-    const float shift = two_signed ? 0 : lo;
-    const float range = two_signed ? (hi > -lo ? hi : -lo) : hi - lo;
-    for (size_t p = 0; p < n; p++)
-        cam[p] = range > 0 ? (cam[p] - shift) / range : 0;
-}
-
 /* Every image's map over the augmented inputs, deaugmented (flipped back
  * at the layer's resolution), scaled and averaged into cams [n][h*w];
  * b->res is the unaugmented pass's. */
@@ -120,10 +88,7 @@ static int aug_smooth(struct explain_run *run, struct batch *b, const int64_t *t
     float *x = malloc(b->n * n_in * sizeof *x), *one = NULL;
     int rc = x ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     for (int t = 0; rc == EXIT_OK && t < AUG_COUNT; t++) {
-        for (size_t j = 0; j < b->n * n_in; j++)
-            x[j] = b->x[j] * aug_factor[t];
-        if (aug_flip[t])
-            flip_rows(x, (size_t)b->n * 3 * b->h, b->w);
+        aug_apply(t, b->x, x, b->n, b->h, b->w);
         struct batch aug = *b;
         aug.x = x;
         aug.res = NULL;
@@ -148,8 +113,7 @@ static int aug_smooth(struct explain_run *run, struct batch *b, const int64_t *t
         for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
             rc = cam_of(v, eigen_smooth, run, &aug, i, act + i * per_image, grad + i * per_image, ch, h, w,
                         attrib_result_targets(aug.res)[i], one);
-            if (aug_flip[t])
-                flip_rows(one, (size_t)h, w);
+            aug_undo(t, one, h, w);
             aug_scale(one, plane);
             for (size_t p = 0; rc == EXIT_OK && p < plane; p++)
                 (*cams)[i * plane + p] += one[p] / AUG_COUNT;

@@ -257,12 +257,14 @@ def _bias_per_channel(kind, args):
     return None
 
 
-def fullgrad(module, x, target=None, threads=2):
+def fullgrad(module, x, target=None, threads=2, eigen=False):
     """FullGrad (Srinivas & Fleuret 2019) written from the paper and the
     authors' code: |x * dS/dx| per colour channel and |b_c * dS/dz_c| per
     channel c of every convolution with a bias and every batch norm
     (output z), each rescaled to [0, 1] as (v - min) / (1e-7 + max - min),
-    upsampled bilinearly (half-pixel centres) and summed. (map [H, W], target)."""
+    upsampled bilinearly (half-pixel centres) and summed - or with eigen the
+    first principal component of those maps (the colour channels' and each
+    layer's). (map [H, W], target, number of bias layers)."""
     torch.set_num_threads(threads)
     taps = []
 
@@ -281,16 +283,17 @@ def fullgrad(module, x, target=None, threads=2):
                                 allow_unused=True)
     h, w = x.shape[2:]
 
-    def rescaled_sum(terms):  # [C, h, w] -> [h, w]
+    def rescaled(terms):  # [C, h, w], each channel to [0, 1]
         terms = terms - terms.min(axis=(1, 2), keepdims=True)
-        return (terms / (1e-7 + terms.max(axis=(1, 2), keepdims=True))).sum(0)
+        return terms / (1e-7 + terms.max(axis=(1, 2), keepdims=True))
 
-    total = rescaled_sum(np.abs((x * grads[0])[0].detach().double().numpy()))
+    maps = list(rescaled(np.abs((x * grads[0])[0].detach().double().numpy())))
     for (t, b), g in zip(taps, grads[1:]):
         g = np.zeros(t.shape[1:]) if g is None else g[0].double().numpy()
-        layer = rescaled_sum(np.abs(b[:, None, None] * g))
-        total += layer if layer.shape == (h, w) else upsample(layer, h, w)
-    return total, target, len(taps)
+        layer = rescaled(np.abs(b[:, None, None] * g)).sum(0)
+        maps.append(layer if layer.shape == (h, w) else upsample(layer, h, w))
+    terms = np.stack(maps)  # 3 colour channels, then one map per bias layer
+    return (principal_component(terms) if eigen else terms.sum(0)), target, len(taps)
 
 
 def upsample(cam, h, w):

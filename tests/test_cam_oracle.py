@@ -401,3 +401,20 @@ def test_fullgrad_matches_pytorch_grad_cams_own(tmp_path):
     got = (got - got.min()) / (got.max() - got.min())
     assert want.shape == got.shape
     close(got, want)
+
+
+def test_aug_smoothed_fullgrad_matches_pytorch_grad_cams_own(tmp_path):
+    """Six flipped and scaled copies, each map rescaled to [0, 1], flipped
+    back and averaged, on both sides."""
+    global ClassifierOutputTarget
+    _, ClassifierOutputTarget = pytorch_grad_cam()
+    import pytorch_grad_cam as peers
+    eager, path, _ = torchvision_model("resnet18_stats", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    got, s = attrib("fullgrad", path, image, tmp_path, "--aug-smooth")
+    assert s["details"]["augmentations"] == 6
+    torch.set_num_threads(THREADS)
+    with peers.FullGrad(model=eager, target_layers=[]) as cam:
+        want = cam(input_tensor=x, targets=[ClassifierOutputTarget(s["target"]["index"])],
+                   aug_smooth=True)[0]
+    close(got, want)

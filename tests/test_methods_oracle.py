@@ -289,6 +289,20 @@ def test_fullgrad_matches_every_bias_term_on_the_graph_oracle(which, photo, cls,
     close(got, want)
 
 
+@pytest.mark.parametrize("which,photo", [("v2", "cat.bmp"), ("tiny", "sunflower.bmp")])
+def test_eigen_smoothed_fullgrad_is_the_principal_component_of_its_terms(which, photo,
+                                                                       test_models, tmp_path):
+    """The terms at the input's size (3 colour channels, one map per bias
+    layer), projected on their first principal component. pytorch-grad-cam
+    projects them at an eighth of the input's size (to save memory) and
+    returns that small map; attrib keeps the input's size."""
+    model, module, card, image, x = prepare(which, photo, test_models, tmp_path)
+    want, target, _ = oracle.fullgrad(module, x, None, THREADS, eigen=True)
+    got, s = attrib("fullgrad", model, image, tmp_path, "--eigen-smooth")
+    assert s["details"]["smoothing"] == "eigen"
+    close(got, want)
+
+
 def low_res_map(s):
     return np.array(s["layer"]["map"])
 
