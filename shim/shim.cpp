@@ -355,6 +355,19 @@ attrib_status input_gradient(const attrib_model *model, const at::Tensor &logits
     return ATTRIB_OK;
 }
 
+// The input gradient of the objective through graph variant fn (a
+// rewrite that changed the backward pass), as attrib_input_gradient's.
+attrib_status variant_input_gradient(attrib_model *model, torch::jit::GraphFunction &fn,
+                                     const float *x, const int64_t shape[4],
+                                     const int64_t *target, attrib_result **out) {
+    auto res = std::make_unique<attrib_result>();
+    at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
+    at::Tensor logits = run_variant(model, fn, input)[0].toTensor();
+    attrib_status st = input_gradient(model, logits, input, target, *res);
+    if (st == ATTRIB_OK) *out = res.release();
+    return st;
+}
+
 // Why layer output t cannot be read through view ("" if it can).
 std::string view_misfit(const at::Tensor &t, const attrib_layer_view *view) {
     attrib_layout layout = view ? view->layout : ATTRIB_LAYOUT_NCHW;
@@ -580,12 +593,7 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
                                       "hardtanh, leaky_relu) and gelu, silu, hardswish; the model "
                                       "also has " + uncovered + ", which it does not");
         }
-        auto res = std::make_unique<attrib_result>();
-        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
-        at::Tensor logits = run_variant(model, fn, input)[0].toTensor();
-        attrib_status st = input_gradient(model, logits, input, target, *res);
-        if (st == ATTRIB_OK) *out = res.release();
-        return st;
+        return variant_input_gradient(model, fn, x, shape, target, out);
     });
 }
 
@@ -739,12 +747,7 @@ attrib_status attrib_lrp(attrib_model *model, const attrib_lrp_params *params, c
                         "means, residual additions, max pooling and reshapes; the model also has " +
                             uncovered + ", which they do not");
         }
-        auto res = std::make_unique<attrib_result>();
-        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
-        at::Tensor logits = run_variant(model, fn, input)[0].toTensor();
-        attrib_status st = input_gradient(model, logits, input, target, *res);
-        if (st == ATTRIB_OK) *out = res.release();
-        return st;
+        return variant_input_gradient(model, fn, x, shape, target, out);
     });
 }
 
