@@ -3,6 +3,7 @@ and the CAM variants compute what independent PyTorch/numpy implementations
 (tests/oracle.py) compute on the same model and input: the numbers, to 1e-4
 of the map's scale, with the same thread count on both sides."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from conftest import IMAGES, V1, V2, assert_one_line_error, ok, oracle_is_same_r
 
 THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
+SANITIZED = os.environ.get("ATTRIB_SANITIZED") == "1"  # scripts/test-sanitize.sh
 
 
 def close(got, want, tol=TOLERANCE):
@@ -400,7 +402,8 @@ def test_eigencam_does_not_depend_on_the_class(tmp_path):
     assert a["layer"]["map"] == b["layer"]["map"]
 
 
-@pytest.mark.parametrize("which,photo,cls", [("v1", "parrot.jpg", 88), ("v2", "cat.bmp", 285)])
+@pytest.mark.parametrize("which,photo,cls", [("v1", "parrot.jpg", 88)] + (
+    [] if SANITIZED else [("v2", "cat.bmp", 285)]))  # 1000 masked passes: one model suffices
 def test_scorecam_matches_masked_forward_passes_in_pytorch(which, photo, cls, test_models,
                                                            tmp_path):
     model, module, card, image, x = prepare(which, photo, test_models, tmp_path)
