@@ -7,6 +7,7 @@ and test_cam_oracle.py; this checks that nothing in the graph handling
 (freezing, tracing, taps, rewrites, token layers) breaks on these graphs."""
 import functools
 import json
+import os
 
 import numpy as np
 import pytest
@@ -28,6 +29,12 @@ ARCHS = [("resnet18", "trace"), ("densenet121", "script"), ("efficientnet_b0", "
          ("convnext_tiny", "script"), ("regnet_y_400mf", "trace"),
          ("mobilenet_v3_small", "script"), ("vit_small", "script"), ("vit_registers", "trace"),
          ("swin_small", "script")]
+if os.environ.get("ATTRIB_SANITIZED") == "1":
+    # Under the sanitizers (scripts/test-sanitize.sh), one of each graph the
+    # shim rewrites differently: traced CNN, squeeze-and-excitation with
+    # SiLU, token sequence, channels last.
+    ARCHS = [a for a in ARCHS if a[0] in ("resnet18", "efficientnet_b0", "vit_small",
+                                          "swin_small")]
 IDS = [a for a, _ in ARCHS]
 
 

@@ -68,7 +68,8 @@ def test_integrated_gradients_match_pytorch_autograd(which, photo, cls, baseline
     assert abs(d["completeness_error"] - abs(want.sum() - delta)) <= 1e-3 * abs(delta)
 
 
-@pytest.mark.parametrize("which,photo", [("v2", "cat.bmp"), ("v1", "grace_hopper.bmp")])
+@pytest.mark.parametrize("which,photo", ([] if SANITIZED else [("v2", "cat.bmp")]) + [
+    ("v1", "grace_hopper.bmp")])  # the cat needs 200 steps: one photo under the sanitizers
 def test_integrated_gradients_reach_one_percent_completeness_when_asked(which, photo,
                                                                       test_models, tmp_path):
     """With 50 Gauss-Legendre steps the error is a few percent on these ReLU6
