@@ -54,7 +54,7 @@ venv_install() {
 
 # Debian's python3 (the 1.13 line's oracle) has torch but no pip: the pure-
 # Python peers its tests import go into this folder (tests/CMakeLists.txt
-# puts it on PYTHONPATH), installed by the python3 on PATH.
+# puts it on PYTHONPATH), installed by the pip of the python3 on PATH.
 TEST1_PYDEPS=$ROOT/.venv/pydeps-torch1
 TEST1_PACKAGES=(zennit==0.5.1)
 
@@ -63,8 +63,13 @@ ensure_test_python() {
     if [ "$python" != "$TEST2_VENV/bin/python" ]; then
         [ -d "$TEST1_PYDEPS/zennit" ] && return 0
         echo "test: installing ${TEST1_PACKAGES[*]} into $TEST1_PYDEPS" >&2
+        # A python3 without pip (Debian's) borrows a venv's (python3-venv).
+        local pip=(python3 -m pip)
+        if ! python3 -m pip --version >/dev/null 2>&1; then
+            python3 -m venv "$ROOT/.venv/pip" && pip=("$ROOT/.venv/pip/bin/pip")
+        fi
         # --no-deps: its dependencies (torch, numpy, Pillow) are Debian's
-        python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
+        "${pip[@]}" install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
             --target "$TEST1_PYDEPS" "${TEST1_PACKAGES[@]}" 2>&1 |
             grep -v "^WARNING: Location" >&2 || true
         return 0

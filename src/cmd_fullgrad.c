@@ -15,6 +15,7 @@
 #include "cam.h"
 #include "error.h"
 #include "explain.h"
+#include "gradcam.h"
 #include "image.h"
 #include "methods.h"
 
@@ -28,9 +29,7 @@ struct fullgrad_params {
 };
 
 static const struct opt options[] = {
-    OPT_FLAG(0, "aug-smooth", struct fullgrad_params, aug_smooth,
-             "average over 6 flipped and scaled copies of the input, each map rescaled to "
-             "[0, 1] (pytorch-grad-cam's aug_smooth)"),
+    AUG_SMOOTH_OPTION(struct fullgrad_params, aug_smooth),
     OPT_FLAG(0, "eigen-smooth", struct fullgrad_params, eigen_smooth,
              "the first principal component of the terms (3 + one per bias layer) instead of "
              "their sum"),
@@ -151,57 +150,42 @@ static int bias_pass(struct explain_run *run, const float *x, struct batch *b, a
     return st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
 }
 
-/* --aug-smooth: each augmentation's maps flipped back, rescaled and
- * averaged into the batch's maps; b->res is the unaugmented pass's. */
-static int aug_smoothed(struct explain_run *run, struct batch *b, int eigen_smooth)
+/* What one augmented batch's maps need (cam_aug_average's ctx). */
+struct fullgrad_pass {
+    struct explain_run *run;
+    int eigen_smooth;
+};
+
+/* One augmented batch's bias pass and every image's map, at the input's size. */
+static int augmented_maps(void *ctx, struct batch *aug, float **out, int *h, int *w)
 {
-    const size_t plane = (size_t)b->h * b->w;
-    float *x = malloc((size_t)b->n * 3 * plane * sizeof *x);
-    float *maps = malloc((size_t)b->n * plane * sizeof *maps);
-    int rc = x && maps ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    for (int i = 0; rc == EXIT_OK && i < b->n; i++)
-        memset(b->a[i].map, 0, plane * sizeof *b->a[i].map);
-    for (int t = 0; rc == EXIT_OK && t < AUG_COUNT; t++) {
-        struct batch aug = *b;
-        aug.x = x;
-        aug.res = NULL;
-        aug_apply(t, b->x, x, b->n, b->h, b->w);
-        rc = bias_pass(run, x, &aug, &aug.res);
-        if (rc == EXIT_OK)
-            rc = fullgrad_maps(&aug, eigen_smooth, maps);
-        for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
-            float *one = maps + (size_t)i * plane;
-            aug_undo(t, one, b->h, b->w);
-            aug_scale(one, plane);
-            for (size_t j = 0; j < plane; j++)
-                b->a[i].map[j] += one[j] / AUG_COUNT;
-        }
-        if (t == AUG_IDENTITY && rc == EXIT_OK)
-            b->res = aug.res;
-        else
-            attrib_result_free(aug.res);
-    }
-    free(x);
-    free(maps);
-    return rc;
+    const struct fullgrad_pass *fp = ctx;
+    *h = aug->h, *w = aug->w;
+    int rc = bias_pass(fp->run, aug->x, aug, &aug->res);
+    if (rc == EXIT_OK && !(*out = malloc((size_t)aug->n * aug->h * aug->w * sizeof **out)))
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    return rc == EXIT_OK ? fullgrad_maps(aug, fp->eigen_smooth, *out) : rc;
 }
 
 static int fullgrad(struct explain_run *run, struct batch *b)
 {
     const struct fullgrad_params *p = METHOD_PARAMS(struct fullgrad_params, run);
     const size_t plane = (size_t)b->h * b->w;
+    float *maps = NULL;
     int rc;
     if (p->aug_smooth) {
-        rc = aug_smoothed(run, b, p->eigen_smooth);
+        struct fullgrad_pass fp = { run, p->eigen_smooth };
+        int h, w;
+        rc = cam_aug_average(b, augmented_maps, &fp, &maps, &h, &w);
     } else {
-        float *maps = malloc((size_t)b->n * plane * sizeof *maps);
+        maps = malloc((size_t)b->n * plane * sizeof *maps);
         rc = maps ? bias_pass(run, b->x, b, &b->res) : fail(EXIT_INTERNAL, "out of memory");
         if (rc == EXIT_OK)
             rc = fullgrad_maps(b, p->eigen_smooth, maps);
-        for (int i = 0; rc == EXIT_OK && i < b->n; i++)
-            memcpy(b->a[i].map, maps + (size_t)i * plane, plane * sizeof *maps);
-        free(maps);
     }
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++)
+        memcpy(b->a[i].map, maps + (size_t)i * plane, plane * sizeof *maps);
+    free(maps);
     for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
         struct summary *s = &b->s[i];
         summary_detail_number(s, "bias_layers", (double)attrib_result_bias_count(b->res));

@@ -252,6 +252,13 @@ static int golden_kind(const char *cmd)
     return c && c->method ? 1 : goldvalues_command(cmd) ? 2 : 0;
 }
 
+/* Whether path names a superpixel file (NAME.METHOD.segments.npy). */
+static int is_segments_file(const char *path)
+{
+    size_t n = strlen(path), seg = strlen(SEGMENTS_SUFFIX);
+    return n > seg && strcmp(path + n - seg, SEGMENTS_SUFFIX) == 0;
+}
+
 /* Moves the .npy files below from into to, keeping subfolders. */
 static int keep_maps(const char *from, const char *rel, const char *to)
 {
@@ -277,9 +284,8 @@ static int keep_maps(const char *from, const char *rel, const char *to)
         closedir(d);
         return rc;
     }
-    size_t len = strlen(rel), seg = strlen(SEGMENTS_SUFFIX);
-    if (len < 4 || strcmp(rel + len - 4, ".npy") != 0 ||
-        (len > seg && strcmp(rel + len - seg, SEGMENTS_SUFFIX) == 0))
+    size_t len = strlen(rel);
+    if (len < 4 || strcmp(rel + len - 4, ".npy") != 0 || is_segments_file(rel))
         return EXIT_OK; /* maps only */
     if (snprintf(dst, sizeof dst, "%s/%s", to, rel) >= (int)sizeof dst)
         return fail(EXIT_OUTPUT, "path too long: '%s'", rel);
@@ -306,8 +312,7 @@ static int remove_npy(const char *path, const struct stat *st, int flag, struct 
 static int remove_segments(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)ftw;
-    size_t n = strlen(path), seg = strlen(SEGMENTS_SUFFIX);
-    if (flag == FTW_F && n > seg && strcmp(path + n - seg, SEGMENTS_SUFFIX) == 0)
+    if (flag == FTW_F && is_segments_file(path))
         remove(path);
     return 0;
 }

@@ -32,9 +32,7 @@ static const char *const variant_names[] = { "gradcam", "gradcam++", "scorecam",
 
 /* Every variant's options (gradcam's also choose the variant). */
 static const struct opt variant_options[] = {
-    OPT_FLAG(0, "aug-smooth", struct cam_params, aug_smooth,
-             "test-time augmentation: the mean of the maps of the input flipped or not, times "
-             "0.9, 1 or 1.1 (6 passes), each scaled to [0, 1] first (to [-1, 1] if signed)"),
+    AUG_SMOOTH_OPTION(struct cam_params, aug_smooth),
     OPT_FLAG(0, "eigen-smooth", struct cam_params, eigen_smooth,
              "the first principal component of the weighted activations instead of their sum "
              "(less noise; eigencam and eigengradcam always are)"),

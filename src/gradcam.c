@@ -78,53 +78,74 @@ static int cam_of(enum cam_variant v, int eigen_smooth, struct explain_run *run,
     return rc;
 }
 
-/* Every image's map over the augmented inputs, deaugmented (flipped back
- * at the layer's resolution), scaled and averaged into cams [n][h*w];
- * b->res is the unaugmented pass's. */
-static int aug_smooth(struct explain_run *run, struct batch *b, const int64_t *targets,
-                      enum cam_variant v, int eigen_smooth, float **cams, int64_t ls[4])
+int cam_aug_average(struct batch *b, cam_aug_maps_fn maps, void *ctx, float **avg, int *h,
+                    int *w)
 {
-    const size_t n_in = (size_t)3 * b->h * b->w;
-    float *x = malloc(b->n * n_in * sizeof *x), *one = NULL;
+    float *x = malloc((size_t)b->n * 3 * b->h * b->w * sizeof *x), *out = NULL;
     int rc = x ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    *avg = NULL;
+    *h = *w = 0;
     for (int t = 0; rc == EXIT_OK && t < AUG_COUNT; t++) {
-        aug_apply(t, b->x, x, b->n, b->h, b->w);
         struct batch aug = *b;
         aug.x = x;
         aug.res = NULL;
-        int64_t shape[4];
-        batch_shape(&aug, shape);
-        attrib_status st = attrib_layer_gradient(run->model.handle, x, shape, targets, run->layer,
-                                                 &run->layer_view, &aug.res);
-        if (st != ATTRIB_OK) {
-            rc = explain_shim_error(run, st);
-            break;
-        }
-        const float *act = attrib_result_layer(aug.res, ls);
-        const float *grad = attrib_result_layer_grad(aug.res, NULL);
-        const int ch = (int)ls[1], h = (int)ls[2], w = (int)ls[3];
-        const size_t per_image = (size_t)ch * h * w, plane = (size_t)h * w;
-        /* the classes the unaugmented pass resolved: every augmentation
-         * explains the same class */
-        if (t == 0 && !(*cams = calloc((size_t)b->n * plane, sizeof **cams)))
-            rc = fail(EXIT_INTERNAL, "out of memory");
-        if (rc == EXIT_OK && !one && !(one = malloc(plane * sizeof *one)))
+        aug_apply(t, b->x, x, b->n, b->h, b->w);
+        rc = maps(ctx, &aug, &out, h, w);
+        const size_t plane = (size_t)*h * *w;
+        if (rc == EXIT_OK && !*avg && !(*avg = calloc((size_t)b->n * plane, sizeof **avg)))
             rc = fail(EXIT_INTERNAL, "out of memory");
         for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
-            rc = cam_of(v, eigen_smooth, run, &aug, i, act + i * per_image, grad + i * per_image, ch, h, w,
-                        attrib_result_targets(aug.res)[i], one);
-            aug_undo(t, one, h, w);
+            float *one = out + (size_t)i * plane;
+            aug_undo(t, one, *h, *w);
             aug_scale(one, plane);
-            for (size_t p = 0; rc == EXIT_OK && p < plane; p++)
-                (*cams)[i * plane + p] += one[p] / AUG_COUNT;
+            for (size_t p = 0; p < plane; p++)
+                (*avg)[i * plane + p] += one[p] / AUG_COUNT;
         }
-        if (t == AUG_IDENTITY)
+        free(out);
+        out = NULL;
+        if (t == AUG_IDENTITY && rc == EXIT_OK)
             b->res = aug.res;
         else
             attrib_result_free(aug.res);
     }
     free(x);
-    free(one);
+    if (rc) {
+        free(*avg);
+        *avg = NULL;
+    }
+    return rc;
+}
+
+/* What variant v's maps of one augmented batch need (cam_aug_average's ctx). */
+struct variant_pass {
+    struct explain_run *run;
+    const int64_t *targets;
+    enum cam_variant v;
+    int eigen_smooth;
+};
+
+/* One augmented batch's layer pass and every image's low-resolution map. */
+static int variant_maps(void *ctx, struct batch *aug, float **out, int *h, int *w)
+{
+    const struct variant_pass *vp = ctx;
+    int64_t shape[4], ls[4];
+    batch_shape(aug, shape);
+    attrib_status st = attrib_layer_gradient(vp->run->model.handle, aug->x, shape, vp->targets,
+                                             vp->run->layer, &vp->run->layer_view, &aug->res);
+    if (st != ATTRIB_OK)
+        return explain_shim_error(vp->run, st);
+    const float *act = attrib_result_layer(aug->res, ls);
+    const float *grad = attrib_result_layer_grad(aug->res, NULL);
+    const int ch = (int)ls[1];
+    *h = (int)ls[2], *w = (int)ls[3];
+    const size_t per_image = (size_t)ch * *h * *w, plane = (size_t)*h * *w;
+    if (!(*out = malloc((size_t)aug->n * plane * sizeof **out)))
+        return fail(EXIT_INTERNAL, "out of memory");
+    int rc = EXIT_OK;
+    for (int i = 0; rc == EXIT_OK && i < aug->n; i++)
+        rc = cam_of(vp->v, vp->eigen_smooth, vp->run, aug, i, act + i * per_image,
+                    grad + i * per_image, ch, *h, *w, attrib_result_targets(aug->res)[i],
+                    *out + i * plane);
     return rc;
 }
 
@@ -138,7 +159,9 @@ int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets
     const int eigen_smooth = p && p->eigen_smooth;
     int rc = EXIT_OK;
     if (p && p->aug_smooth) {
-        if ((rc = aug_smooth(run, b, targets, v, eigen_smooth, &smoothed, ls)))
+        struct variant_pass vp = { run, targets, v, eigen_smooth };
+        int sh, sw;
+        if ((rc = cam_aug_average(b, variant_maps, &vp, &smoothed, &sh, &sw)))
             return rc;
     } else {
         batch_shape(b, shape);
@@ -146,8 +169,8 @@ int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets
                                                  run->layer, &run->layer_view, &b->res);
         if (st != ATTRIB_OK)
             return explain_shim_error(run, st);
-        attrib_result_layer(b->res, ls);
     }
+    attrib_result_layer(b->res, ls); /* the unaugmented pass's */
     const float *act = attrib_result_layer(b->res, NULL);
     const float *grad = attrib_result_layer_grad(b->res, NULL);
     const int64_t *used = attrib_result_targets(b->res);

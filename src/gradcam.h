@@ -24,4 +24,19 @@ struct cam_params {
 int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets,
                 enum cam_variant v, const struct cam_params *p);
 
+/* --aug-smooth's row, one for the CAM variants and FullGrad. */
+#define AUG_SMOOTH_OPTION(st, field)                                                           \
+    OPT_FLAG(0, "aug-smooth", st, field,                                                        \
+             "test-time augmentation: the mean of the maps of the input flipped or not, times " \
+             "0.9, 1 or 1.1 (6 passes), each scaled to [0, 1] first (to [-1, 1] if signed)")
+
+/* --aug-smooth for any map (the CAM variants', FullGrad's): maps(ctx, aug,
+ * out, h, w) runs the pass over one augmented batch (its result left in
+ * aug->res) and makes every image's map, h x w, into a new *out [n][h * w];
+ * each is flipped back, rescaled and averaged into a new *avg [n][h * w].
+ * b->res becomes the unaugmented pass's. EXIT_OK or the first failure. */
+typedef int (*cam_aug_maps_fn)(void *ctx, struct batch *aug, float **out, int *h, int *w);
+int cam_aug_average(struct batch *b, cam_aug_maps_fn maps, void *ctx, float **avg, int *h,
+                    int *w);
+
 #endif
