@@ -42,13 +42,26 @@ TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 py
                 scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0 zennit==0.5.1 click==8.5.1)
 TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit"
 
+# What the 2.x test venv takes on disk (5.9 GB measured), with room to spare.
+TEST2_VENV_GB=7
+
+# Fails with one line when the file system holding dir has less than gb GB
+# free: pip's own message comes after minutes and names no size.
+need_disk() {
+    local gb=$1 dir=$2 what=$3 free
+    free=$(df -Pk "$dir" | awk 'NR == 2 { print int($4 / 1048576) }')
+    [ "$free" -ge "$gb" ] && return 0
+    echo "error: $what needs about $gb GB free on $(df -P "$dir" | awk 'NR == 2 { print $6 }'), which has $free GB" >&2
+    return 1
+}
+
 # Makes the venv dir and installs packages into it; pip's notes about this
 # machine's unused local indexes are dropped, its errors kept.
 venv_install() {
     local dir=$1
     shift
     python3 -m venv "$dir"
-    "$dir/bin/pip" install -q --disable-pip-version-check "$@" 2>&1 |
+    "$dir/bin/pip" install -q --disable-pip-version-check --no-cache-dir "$@" 2>&1 |
         grep -v "^WARNING: Location" >&2 || true
 }
 
@@ -75,6 +88,7 @@ ensure_test_python() {
         return 0
     fi
     "$python" -c "$TEST2_IMPORTS" 2>/dev/null && return 0
+    need_disk "$TEST2_VENV_GB" "$ROOT" "the 2.x test environment (a CUDA build of torch)" || return 1
     echo "test: installing ${TEST2_PACKAGES[*]} into $TEST2_VENV" >&2
     venv_install "$TEST2_VENV" "${TEST2_PACKAGES[@]}"
     "$python" -c "$TEST2_IMPORTS"

@@ -1,14 +1,19 @@
 """torchvision architectures with random weights (fixed seed), saved as
 TorchScript for attrib and kept as eager modules for the hook-based oracles.
-Made once per test process, in a temporary folder."""
+Made once per test process, in a temporary folder removed when the process
+exits (each holds a few hundred MB; left behind, a CI run's suites filled the
+disk before the 2.x test environment could be installed)."""
+import atexit
 import json
 import os
+import shutil
 import tempfile
 
 import torch
 import torchvision
 
 _DIR = tempfile.mkdtemp(prefix="attrib-tv-")
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 _CACHE = {}
 
 # The layer pytorch-grad-cam's documentation names for each family, which
