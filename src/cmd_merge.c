@@ -33,6 +33,15 @@ static int is_shard_report(const char *name)
     return strncmp(name, "summary.shard-", 14) == 0 && n > 5 && strcmp(name + n - 5, ".json") == 0;
 }
 
+/* The merged report: its records stream into the report's journal, one
+ * shard's tree in memory at a time. */
+struct merged {
+    struct report r;
+    const char *out;
+    int reports;
+    double seconds; /* shards run side by side: the slowest's time */
+};
+
 /* Shards measure --scale batch each on their own images: the merged page
  * shows one range only if every shard had the same. */
 static void merge_display(cJSON *merged, const cJSON *root)
@@ -64,7 +73,14 @@ static void rebase(cJSON *record, const char *from, const char *to)
     }
 }
 
-static int read_report(const char *path, const char *dir, const char *out, cJSON **merged)
+static int same_run(const cJSON *a, const cJSON *b)
+{
+    const char *method = record_text(a, "method", NULL), *sha = record_text(a, "model", "sha256");
+    return *method && *sha && strcmp(method, record_text(b, "method", NULL)) == 0 &&
+           strcmp(sha, record_text(b, "model", "sha256")) == 0;
+}
+
+static int read_report(const char *path, const char *dir, struct merged *m)
 {
     unsigned char *data;
     size_t len;
@@ -73,49 +89,30 @@ static int read_report(const char *path, const char *dir, const char *out, cJSON
         return rc;
     cJSON *root = cJSON_ParseWithLength((const char *)data, len);
     free(data);
-    if (!root || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "images"))) {
-        cJSON_Delete(root);
-        return fail(EXIT_INPUT, "'%s' is not an attrib report", path);
+    cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images"), *rec;
+    if (!root || !cJSON_IsArray(images))
+        rc = fail(EXIT_INPUT, "'%s' is not an attrib report", path);
+    else if (!m->r.root)
+        rc = report_init_from(&m->r, root, m->out);
+    else if (!same_run(m->r.root, root))
+        rc = fail(EXIT_INPUT, "'%s' is from another method or model than the first report", path);
+    if (rc == EXIT_OK)
+        merge_display(m->r.root, root);
+    cJSON_ArrayForEach(rec, images) {
+        if (rc)
+            break;
+        rebase(rec, dir, m->out);
+        rc = report_add_record(&m->r, rec);
     }
-    if (!*merged) {
-        *merged = cJSON_Duplicate(root, 1);
-        cJSON_DeleteItemFromObjectCaseSensitive(*merged, "shard");
-        cJSON_DeleteItemFromObjectCaseSensitive(*merged, "totals");
-        cJSON *images = cJSON_GetObjectItemCaseSensitive(*merged, "images");
-        while (cJSON_GetArraySize(images))
-            cJSON_DeleteItemFromArray(images, 0);
-    }
-    const char *method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*merged, "method"));
-    const char *m2 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "method"));
-    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(*merged, "model"), "sha256"));
-    const char *sha2 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(root, "model"), "sha256"));
-    if (!method || !m2 || strcmp(method, m2) != 0 || !sha || !sha2 || strcmp(sha, sha2) != 0) {
-        cJSON_Delete(root);
-        return fail(EXIT_INPUT, "'%s' is from another method or model than the first report", path);
-    }
-    merge_display(*merged, root);
-    cJSON *images = cJSON_GetObjectItemCaseSensitive(*merged, "images"), *rec;
-    cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "images");
-    while ((rec = cJSON_DetachItemFromArray(src, 0))) {
-        rebase(rec, dir, out);
-        cJSON_AddItemToArray(images, rec);
-    }
-    /* Shards run side by side: the merged run took as long as the slowest. */
-    double secs = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(root, "totals"), "seconds"));
-    cJSON *acc = cJSON_GetObjectItemCaseSensitive(*merged, "merged_seconds");
-    if (!acc)
-        cJSON_AddNumberToObject(*merged, "merged_seconds", secs);
-    else if (secs > acc->valuedouble)
-        cJSON_SetNumberValue(acc, secs);
+    double secs = record_number(root, "totals", "seconds");
+    m->seconds = secs > m->seconds ? secs : m->seconds;
+    m->reports++;
     cJSON_Delete(root);
-    return EXIT_OK;
+    return rc;
 }
 
 /* The reports of dir: its shard reports if any, else its summary.json. */
-static int read_dir(const char *dir, const char *out, cJSON **merged, int *count)
+static int read_dir(const char *dir, struct merged *m)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -124,55 +121,31 @@ static int read_dir(const char *dir, const char *out, cJSON **merged, int *count
     char path[PATH_MAX];
     for (struct dirent *e; rc == EXIT_OK && (e = readdir(d));)
         if (is_shard_report(e->d_name) && (rc = path_join(path, sizeof path, dir, e->d_name)) == EXIT_OK) {
-            rc = read_report(path, dir, out, merged);
+            rc = read_report(path, dir, m);
             shards++;
         }
     closedir(d);
     if (rc == EXIT_OK && !shards && (rc = path_join(path, sizeof path, dir, "summary.json")) == EXIT_OK)
-        rc = read_report(path, dir, out, merged);
-    *count += shards ? shards : 1;
+        rc = read_report(path, dir, m);
     return rc;
-}
-
-static int check_unique(const cJSON *merged)
-{
-    const cJSON *images = cJSON_GetObjectItemCaseSensitive(merged, "images"), *a, *b = NULL;
-    cJSON_ArrayForEach(a, images) {
-        if (b && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(a, "index")) ==
-                     cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(b, "index")))
-            return fail(EXIT_INPUT, "image '%s' is in more than one report",
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "image")));
-        b = a;
-    }
-    return EXIT_OK;
 }
 
 static int cmd_merge(void *opts, const operands *ops)
 {
-    const char *out = ((const struct merge_opts *)opts)->out;
+    struct merged m = { .out = ((const struct merge_opts *)opts)->out };
     if (ops->n < 1)
         return fail(EXIT_USAGE, "no report directory given (usage: attrib merge DIR... [-o OUT])");
-    if (!out)
-        out = ops->args[0];
-    int rc = make_dirs(out), count = 0;
-    cJSON *merged = NULL;
+    if (!m.out)
+        m.out = ops->args[0];
+    int rc = make_dirs(m.out);
     for (int i = 0; rc == EXIT_OK && i < ops->n; i++)
-        rc = read_dir(ops->args[i], out, &merged, &count);
-    double seconds = 0;
-    if (rc == EXIT_OK) {
-        cJSON *acc = cJSON_GetObjectItemCaseSensitive(merged, "merged_seconds");
-        seconds = acc ? acc->valuedouble : 0;
-        cJSON_DeleteItemFromObjectCaseSensitive(merged, "merged_seconds");
-        rc = report_write_tables(merged, out, "summary", seconds);
-    }
+        rc = read_dir(ops->args[i], &m);
     if (rc == EXIT_OK)
-        rc = check_unique(merged);
+        rc = report_write(&m.r, m.out, "summary", m.seconds);
     if (rc == EXIT_OK)
-        rc = report_write_html(merged, out);
-    if (rc == EXIT_OK)
-        printf("merged %d report%s, %d images, into %s/summary.json\n", count, count == 1 ? "" : "s",
-               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(merged, "images")), out);
-    cJSON_Delete(merged);
+        printf("merged %d report%s, %zu images, into %s/summary.json\n", m.reports,
+               m.reports == 1 ? "" : "s", m.r.n, m.out);
+    report_free(&m.r);
     return rc;
 }
 

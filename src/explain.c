@@ -256,13 +256,19 @@ static void print_text(const struct summary *s)
         printf("  wrote %s\n", s->outputs[i].path);
 }
 
-static int write_summary(const struct explain_opts *o, struct summary *s, const char *path)
+/* Writes the image's summary JSON; *json keeps it (the report's record is
+ * made from it), or NULL. */
+static int write_summary(const struct explain_opts *o, struct summary *s, const char *path,
+                         cJSON **json)
 {
     cJSON *j = summary_json(s);
     int rc = summary_emit(j, path, o->json);
     if (rc == EXIT_OK && !o->json && !o->quiet)
         print_text(s);
-    cJSON_Delete(j);
+    if (rc == EXIT_OK && json)
+        *json = j;
+    else
+        cJSON_Delete(j);
     return rc;
 }
 
@@ -326,7 +332,7 @@ static int prepare_outputs(const struct explain_run *run, const struct attributi
 
 /* The encoded pictures, the raw files and the summary of one image. */
 static int write_outputs(const struct explain_opts *o, const struct picture_job *pic,
-                         struct summary *s, char (*paths)[PATH_MAX])
+                         struct summary *s, char (*paths)[PATH_MAX], cJSON **json)
 {
     const struct attribution *a = pic->a;
     if (pic->failed)
@@ -350,7 +356,7 @@ static int write_outputs(const struct explain_opts *o, const struct picture_job 
     if (rc == EXIT_OK && a->segments && (o->save_raw || o->raw))
         rc = raw_write(paths[OUT_SEGMENTS], a->segments, dims + 1, 2);
     if (rc == EXIT_OK)
-        rc = write_summary(o, s, paths[OUT_JSON]);
+        rc = write_summary(o, s, paths[OUT_JSON], json);
     stage_add(STAGE_FILES, now_ms() - t1);
     return rc;
 }
@@ -498,11 +504,13 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
     rc = EXIT_OK;
     for (int k = 0; rc == EXIT_OK && k < good; k++) {
         int i = first + k;
-        rc = write_outputs(&run->opts, &jobs[k], &bb->s[i], bb->paths[i]);
+        cJSON *json = NULL;
+        rc = write_outputs(&run->opts, &jobs[k], &bb->s[i], bb->paths[i], rep->root ? &json : NULL);
         double t1 = now_ms();
         if (rc == EXIT_OK && rep->root)
             rc = report_add(rep, in->items[bb->index[i]].index, in->items[bb->index[i]].name,
-                            &bb->s[i], run->opts.out_dir);
+                            json, run->opts.out_dir);
+        cJSON_Delete(json);
         stage_add(STAGE_REPORT, now_ms() - t1);
     }
     rc = rc ? rc : failed; /* the failed image's error, after the files before it */
@@ -736,9 +744,9 @@ static int finish_report(struct explain_run *run, struct report *rep)
     if (run->opts.shard.n)
         snprintf(base, sizeof base, "summary.shard-%ld-of-%ld", run->opts.shard.k,
                  run->opts.shard.n);
-    int rc = report_write(rep, run->opts.out_dir, base);
+    int rc = report_write(rep, run->opts.out_dir, base, (now_ms() - rep->t_start) / 1e3);
     if (rc == EXIT_OK && run->opts.sheet)
-        rc = report_write_sheet(rep->root, run->opts.out_dir, run->opts.sheet,
+        rc = report_write_sheet(rep, run->opts.out_dir, run->opts.sheet,
                                 run->opts.colorbar, explain_colormap(run));
     return rc;
 }
@@ -905,7 +913,8 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
         rc = make_dirs(run->opts.out_dir);
     if (rc == EXIT_OK && batch_mode && !run->opts.no_report) {
         struct model_info mi = model_info(&run->model);
-        rc = report_init(&rep, m->name, &mi, run->opts.shard.k, run->opts.shard.n);
+        rc = report_init(&rep, m->name, &mi, run->opts.shard.k, run->opts.shard.n,
+                         run->opts.out_dir);
     }
     if (rc == EXIT_OK && run->opts.scale.kind == SCALE_BATCH && in.n > 1)
         rc = measure_batch_range(run, &in);

@@ -88,36 +88,28 @@ static mode_t output_mode(void)
     return 0666 & ~mask;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
+static void block_signals(sigset_t *old)
 {
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-int write_file_atomic(const char *path, const void *data, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path + 1) : 0;
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-XXXXXX", dirlen, path,
-                 slash ? slash + 1 : path) >= (int)sizeof tmp)
-        return fail(EXIT_OUTPUT, "output path too long: '%s'", path);
-
-    sigset_t block, old;
+    sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
-    sigprocmask(SIG_BLOCK, &block, &old);
-    memcpy(pending, tmp, sizeof tmp);
+    sigprocmask(SIG_BLOCK, &block, old);
+}
+
+int atomic_open(struct atomic_file *a, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0;
+    a->f = NULL;
+    if (snprintf(a->path, sizeof a->path, "%s", path) >= (int)sizeof a->path ||
+        snprintf(a->tmp, sizeof a->tmp, "%.*s.%s.tmp-XXXXXX", dirlen, path,
+                 slash ? slash + 1 : path) >= (int)sizeof a->tmp)
+        return fail(EXIT_OUTPUT, "output path too long: '%s'", path);
+    sigset_t old;
+    block_signals(&old);
+    memcpy(pending, a->tmp, sizeof a->tmp);
     /* Set before the file exists: the mask above holds for this thread only,
      * and a signal taken by another (libtorch's, the PNG encoders') between
      * mkstemp and this line would leave the file behind. Unlinking a name
@@ -125,27 +117,51 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     pending_set = 1;
     int fd = mkstemp(pending);
     pending_set = fd >= 0;
+    if (fd >= 0)
+        memcpy(a->tmp, pending, sizeof a->tmp);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    if (fd < 0)
-        return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(errno));
+    if (fd >= 0 && !(a->f = fdopen(fd, "wb")))
+        close(fd);
+    if (!a->f) {
+        int err = errno;
+        atomic_close(a, 0);
+        return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(err));
+    }
+    return EXIT_OK;
+}
 
+int atomic_close(struct atomic_file *a, int publish)
+{
     int err = 0;
-    if (write_all(fd, data, len) != 0)
+    if (a->f) {
+        if (ferror(a->f) || fflush(a->f) != 0)
+            err = errno ? errno : EIO;
+        if (fchmod(fileno(a->f), output_mode()) != 0 && !err)
+            err = errno;
+        if (fclose(a->f) != 0 && !err)
+            err = errno;
+        a->f = NULL;
+    }
+    if (publish && !err && rename(a->tmp, a->path) != 0)
         err = errno;
-    if (fchmod(fd, output_mode()) != 0 && !err)
-        err = errno;
-    if (close(fd) != 0 && !err)
-        err = errno;
-    if (!err && rename(pending, path) != 0)
-        err = errno;
-    sigprocmask(SIG_BLOCK, &block, &old);
-    if (err)
-        unlink(pending);
+    sigset_t old;
+    block_signals(&old);
+    if (err || !publish)
+        unlink(a->tmp);
     pending_set = 0;
     sigprocmask(SIG_SETMASK, &old, NULL);
-    if (err)
-        return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(err));
+    if (err && publish)
+        return fail(EXIT_OUTPUT, "cannot write '%s': %s", a->path, strerror(err));
     return EXIT_OK;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+    struct atomic_file a;
+    int rc = atomic_open(&a, path);
+    if (rc == EXIT_OK && len)
+        fwrite(data, 1, len, a.f); /* a failure sets the stream's error flag */
+    return rc ? rc : atomic_close(&a, 1);
 }
 
 int make_dirs_below(const char *root, const char *sub)

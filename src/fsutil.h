@@ -2,7 +2,9 @@
 #ifndef ATTRIB_FSUTIL_H
 #define ATTRIB_FSUTIL_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Reads the file at path into a malloc'd buffer (plus a NUL byte).
  * Fails with code and a message if it is missing, unreadable, a directory
@@ -13,6 +15,18 @@ int read_file(const char *path, size_t max_bytes, int code, unsigned char **data
  * rename, so path never holds a partial file: not on error, not when the
  * process is interrupted (see install_signal_cleanup). EXIT_OUTPUT on error. */
 int write_file_atomic(const char *path, const void *data, size_t len);
+
+/* A file written piece by piece and published whole, the same way: stdio
+ * writes go to f (a temporary file beside path); atomic_close(a, 1) renames
+ * it over path, or removes it and fails (EXIT_OUTPUT, with the first write
+ * error: a full disk shows here) - atomic_close(a, 0) just removes it. One
+ * may be open at a time (the signal handler knows one temporary file). */
+struct atomic_file {
+    FILE *f;
+    char path[PATH_MAX], tmp[PATH_MAX];
+};
+int atomic_open(struct atomic_file *a, const char *path);
+int atomic_close(struct atomic_file *a, int publish);
 
 /* On SIGINT/SIGTERM, removes the temporary file being written, then dies of
  * the signal. SIGPIPE is ignored so that writes report EPIPE instead. */

@@ -1,28 +1,83 @@
 /* report.c - summary.json, summary.csv and index.html of a batch run. */
 #include "report.h"
 
-#include <math.h>
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "fsutil.h"
 #include "timer.h"
 
-int report_init(struct report *r, const char *method, const struct model_info *model,
-                long shard_k, long shard_n)
+static const cJSON *record_item(const cJSON *o, const char *a, const char *b)
 {
-    r->t_start = now_ms();
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
+}
+
+const char *record_text(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = record_item(o, a, b);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+double record_number(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = record_item(o, a, b);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* The journal is a file without a name (unlinked as soon as it is made) in
+ * the output directory: it goes away with the process, however that ends,
+ * and takes the output file system's space, not /tmp's. */
+static int open_journal(struct report *r, const char *dir)
+{
+    char path[PATH_MAX];
+    int rc = path_join(path, sizeof path, dir, ".attrib-records-XXXXXX");
+    if (rc)
+        return rc;
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return fail(EXIT_OUTPUT, "cannot write the report's records in '%s': %s", dir,
+                    strerror(errno));
+    unlink(path);
+    r->journal = fdopen(fd, "w+b");
+    if (!r->journal) {
+        close(fd);
+        return fail(EXIT_INTERNAL, "out of memory");
+    }
+    return EXIT_OK;
+}
+
+int report_init(struct report *r, const char *method, const struct model_info *model,
+                long shard_k, long shard_n, const char *dir)
+{
+    *r = (struct report){ .t_start = now_ms() };
     r->root = summary_header(method, model);
+    if (!r->root)
+        return fail(EXIT_INTERNAL, "out of memory");
     if (shard_n) {
         char shard[48];
         snprintf(shard, sizeof shard, "%ld/%ld", shard_k, shard_n);
         cJSON_AddStringToObject(r->root, "shard", shard);
     }
-    r->images = cJSON_AddArrayToObject(r->root, "images");
-    return r->images ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    return open_journal(r, dir);
+}
+
+int report_init_from(struct report *r, const cJSON *header, const char *dir)
+{
+    *r = (struct report){ .t_start = now_ms() };
+    r->root = cJSON_Duplicate(header, 1);
+    if (!r->root)
+        return fail(EXIT_INTERNAL, "out of memory");
+    static const char *const drop[] = { "images", "shard", "totals" };
+    for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(r->root, drop[i]);
+    return open_journal(r, dir);
 }
 
 void report_set_display(struct report *r, const char *cmap, const char *scale, const char *sign,
@@ -42,7 +97,49 @@ void report_set_display(struct report *r, const char *cmap, const char *scale, c
 void report_free(struct report *r)
 {
     cJSON_Delete(r->root);
-    r->root = r->images = NULL;
+    if (r->journal)
+        fclose(r->journal);
+    free(r->pos);
+    free(r->line);
+    *r = (struct report){ 0 };
+}
+
+int report_add_record(struct report *r, const cJSON *record)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 1024;
+        struct record_pos *p = realloc(r->pos, cap * sizeof *p);
+        if (!p)
+            return fail(EXIT_INTERNAL, "out of memory");
+        r->pos = p, r->cap = cap;
+    }
+    char *text = cJSON_PrintUnformatted(record);
+    if (!text)
+        return fail(EXIT_INTERNAL, "out of memory");
+    if (fseeko(r->journal, 0, SEEK_END) != 0)
+        return fail(EXIT_OUTPUT, "cannot write the report's records: %s", strerror(errno));
+    r->pos[r->n] = (struct record_pos){ .index = (size_t)record_number(record, "index", NULL),
+                                        .offset = ftello(r->journal) };
+    int bad = fputs(text, r->journal) < 0 || fputc('\n', r->journal) == EOF;
+    cJSON_free(text);
+    if (bad)
+        return fail(EXIT_OUTPUT, "cannot write the report's records: %s", strerror(errno));
+    r->ok += strcmp(record_text(record, "status", NULL), "ok") == 0;
+    r->n++;
+    return EXIT_OK;
+}
+
+cJSON *report_record(struct report *r, size_t i)
+{
+    if (fflush(r->journal) != 0 || fseeko(r->journal, r->pos[i].offset, SEEK_SET) != 0 ||
+        getline(&r->line, &r->line_cap, r->journal) < 0) {
+        fail(EXIT_OUTPUT, "cannot read the report's records back: %s", strerror(errno));
+        return NULL;
+    }
+    cJSON *o = cJSON_Parse(r->line);
+    if (!o)
+        fail(EXIT_INTERNAL, "the report's records are damaged");
+    return o;
 }
 
 static cJSON *record(size_t index, const char *path, const char *name)
@@ -65,29 +162,42 @@ static const char *below(const char *path, const char *dir)
     return path;
 }
 
-int report_add(struct report *r, size_t index, const char *name, const struct summary *s,
+/* A copy of item (NULL stays NULL: cJSON's adders ignore it). */
+static cJSON *copy(const cJSON *item)
+{
+    return item ? cJSON_Duplicate(item, 1) : NULL;
+}
+
+int report_add(struct report *r, size_t index, const char *name, const cJSON *summary,
                const char *out_dir)
 {
-    cJSON *o = record(index, s->image, name);
+    cJSON *o = record(index, cJSON_GetStringValue(record_item(summary, "image", "path")), name);
+    if (!o)
+        return fail(EXIT_INTERNAL, "out of memory");
     cJSON_AddStringToObject(o, "status", "ok");
-    cJSON_AddItemToObject(o, "target", class_score_json(&s->target));
-    cJSON_AddItemToObject(o, "top1", class_score_json(&s->top[0]));
+    cJSON_AddItemToObject(o, "target", copy(record_item(summary, "target", NULL)));
+    cJSON_AddItemToObject(o, "top1", copy(cJSON_GetArrayItem(record_item(summary, "top", NULL), 0)));
+    const cJSON *map = record_item(summary, "map", NULL);
+    const cJSON *com = record_item(record_item(map, "top", NULL), "center_of_mass", NULL);
     cJSON *m = cJSON_AddObjectToObject(o, "map");
-    cJSON_AddNumberToObject(m, "max", s->stats.max);
-    cJSON_AddNumberToObject(m, "mean", s->stats.mean);
-    cJSON_AddNumberToObject(m, "center_x", s->map_w ? (s->stats.com_x + 0.5) / s->map_w : 0);
-    cJSON_AddNumberToObject(m, "center_y", s->map_h ? (s->stats.com_y + 0.5) / s->map_h : 0);
-    cJSON_AddNumberToObject(m, "display_low", s->display_lo);
-    cJSON_AddNumberToObject(m, "display_high", s->display_hi);
-    if (s->layer)
-        cJSON_AddStringToObject(o, "layer", s->layer);
+    cJSON_AddNumberToObject(m, "max", record_number(map, "max", NULL));
+    cJSON_AddNumberToObject(m, "mean", record_number(map, "mean", NULL));
+    cJSON_AddNumberToObject(m, "center_x", record_number(com, "x_fraction", NULL));
+    cJSON_AddNumberToObject(m, "center_y", record_number(com, "y_fraction", NULL));
+    cJSON_AddNumberToObject(m, "display_low", record_number(map, "display", "low"));
+    cJSON_AddNumberToObject(m, "display_high", record_number(map, "display", "high"));
+    if (*record_text(summary, "layer", "path"))
+        cJSON_AddStringToObject(o, "layer", record_text(summary, "layer", "path"));
     cJSON *out = cJSON_AddObjectToObject(o, "outputs");
-    for (int i = 0; i < s->noutputs; i++)
-        if (strcmp(s->outputs[i].kind, "raw") != 0 || strstr(s->outputs[i].path, out_dir))
-            cJSON_AddStringToObject(out, s->outputs[i].kind, below(s->outputs[i].path, out_dir));
-    cJSON_AddNumberToObject(o, "pass_ms", round(s->pass_ms * 1e3) / 1e3);
-    cJSON_AddItemToArray(r->images, o);
-    return EXIT_OK;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, record_item(summary, "outputs", NULL))
+        if (cJSON_IsString(f) && (strcmp(f->string, "raw") != 0 || strstr(f->valuestring, out_dir)))
+            cJSON_AddStringToObject(out, f->string, below(f->valuestring, out_dir));
+    cJSON_AddNumberToObject(o, "pass_ms",
+                            round(record_number(summary, "timings_ms", "forward_backward") * 1e3) / 1e3);
+    int rc = report_add_record(r, o);
+    cJSON_Delete(o);
+    return rc;
 }
 
 int report_add_failure(struct report *r, size_t index, const char *path, const char *name,
@@ -96,8 +206,9 @@ int report_add_failure(struct report *r, size_t index, const char *path, const c
     cJSON *o = record(index, path, name);
     cJSON_AddStringToObject(o, "status", "failed");
     cJSON_AddStringToObject(o, "error", error);
-    cJSON_AddItemToArray(r->images, o);
-    return EXIT_OK;
+    int rc = o ? report_add_record(r, o) : fail(EXIT_INTERNAL, "out of memory");
+    cJSON_Delete(o);
+    return rc;
 }
 
 static void csv_field(struct buffer *b, const char *s, int last)
@@ -115,24 +226,6 @@ static void csv_field(struct buffer *b, const char *s, int last)
     buffer_append(b, last ? "\n" : ",", 1);
 }
 
-static const cJSON *record_item(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
-}
-
-const char *record_text(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = record_item(o, a, b);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-double record_number(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = record_item(o, a, b);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 static const char *num_at(const cJSON *o, const char *a, const char *b, char *buf, size_t n)
 {
     const cJSON *v = record_item(o, a, b);
@@ -142,8 +235,10 @@ static const char *num_at(const cJSON *o, const char *a, const char *b, char *bu
     return buf;
 }
 
-static int write_csv(const cJSON *images, const char *path)
+static int write_csv_row(struct report *r, const cJSON *o, void *ctx)
 {
+    (void)r;
+    FILE *f = ctx;
     static const char *const header[] = {
         "image", "name", "status", "error", "target", "target_label", "target_probability",
         "top1", "top1_label", "top1_probability", "map_max", "map_mean", "center_x",
@@ -151,10 +246,10 @@ static int write_csv(const cJSON *images, const char *path)
     };
     enum { NCOLS = sizeof header / sizeof header[0] };
     struct buffer b = { 0 };
-    for (int i = 0; i < NCOLS; i++)
-        csv_field(&b, header[i], i == NCOLS - 1);
-    const cJSON *o;
-    cJSON_ArrayForEach(o, images) {
+    if (!o) {
+        for (int i = 0; i < NCOLS; i++)
+            csv_field(&b, header[i], i == NCOLS - 1);
+    } else {
         char n[8][32];
         const char *row[NCOLS] = {
             record_text(o, "image", NULL), record_text(o, "name", NULL), record_text(o, "status", NULL),
@@ -169,81 +264,128 @@ static int write_csv(const cJSON *images, const char *path)
         for (int i = 0; i < NCOLS; i++)
             csv_field(&b, row[i], i == NCOLS - 1);
     }
-    int rc = b.failed ? fail(EXIT_INTERNAL, "out of memory") : write_file_atomic(path, b.data, b.len);
+    int rc = b.failed ? fail(EXIT_INTERNAL, "out of memory") : EXIT_OK;
+    if (rc == EXIT_OK)
+        fwrite(b.data, 1, b.len, f); /* errors are the stream's, seen when it closes */
     buffer_free(&b);
     return rc;
 }
 
-static double index_of(const cJSON *o)
+static int by_position(const void *a, const void *b)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "index");
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static int by_index(const void *a, const void *b)
-{
-    double x = index_of(*(cJSON *const *)a), y = index_of(*(cJSON *const *)b);
-    return (x > y) - (x < y);
+    const struct record_pos *x = a, *y = b;
+    if (x->index != y->index)
+        return (x->index > y->index) - (x->index < y->index);
+    return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
 /* Puts the records in input order (failures are recorded as they happen,
- * before the rest of their batch; shards interleave). */
-static int sort_records(cJSON *images)
+ * before the rest of their batch; shards interleave); an image recorded
+ * twice (two reports of one image) is an error. */
+static int sort_records(struct report *r)
 {
-    int n = cJSON_GetArraySize(images);
-    cJSON **items = malloc((size_t)(n ? n : 1) * sizeof *items);
-    if (!items)
-        return fail(EXIT_INTERNAL, "out of memory");
-    for (int i = n - 1; i >= 0; i--)
-        items[i] = cJSON_DetachItemFromArray(images, i);
-    qsort(items, (size_t)n, sizeof *items, by_index);
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(images, items[i]);
-    free(items);
+    qsort(r->pos, r->n, sizeof *r->pos, by_position);
+    for (size_t i = 1; i < r->n; i++)
+        if (r->pos[i].index == r->pos[i - 1].index) {
+            cJSON *o = report_record(r, i);
+            int rc = o ? fail(EXIT_INPUT, "image '%s' is in more than one report",
+                              record_text(o, "image", NULL))
+                       : EXIT_INTERNAL;
+            cJSON_Delete(o);
+            return rc;
+        }
     return EXIT_OK;
 }
 
-int report_write_tables(cJSON *root, const char *dir, const char *base, double seconds)
+int report_each(struct report *r, report_record_fn fn, void *ctx)
 {
-    cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images");
-    const cJSON *o;
-    if (sort_records(images))
-        return EXIT_INTERNAL;
-    int ok = 0, failed = 0;
-    cJSON_ArrayForEach(o, images) {
-        if (strcmp(record_text(o, "status", NULL), "ok") == 0)
-            ok++;
-        else
-            failed++;
+    int rc = EXIT_OK;
+    for (size_t i = 0; rc == EXIT_OK && i < r->n; i++) {
+        cJSON *o = report_record(r, i);
+        rc = o ? fn(r, o, ctx) : EXIT_INTERNAL;
+        cJSON_Delete(o);
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "totals");
-    cJSON *t = cJSON_AddObjectToObject(root, "totals");
-    cJSON_AddNumberToObject(t, "images", ok + failed);
-    cJSON_AddNumberToObject(t, "ok", ok);
-    cJSON_AddNumberToObject(t, "failed", failed);
-    cJSON_AddNumberToObject(t, "seconds", round(seconds * 1e3) / 1e3);
-    cJSON_AddNumberToObject(t, "images_per_second",
-                            seconds > 0 ? round(ok / seconds * 1e3) / 1e3 : 0);
-    char path[PATH_MAX], name[256];
-    char *text = cJSON_Print(root);
-    int rc = text ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    snprintf(name, sizeof name, "%s.json", base);
-    if (rc == EXIT_OK && (rc = path_join(path, sizeof path, dir, name)) == EXIT_OK) {
-        size_t n = strlen(text);
-        text[n] = '\n';
-        rc = write_file_atomic(path, text, n + 1);
-    }
-    cJSON_free(text);
-    snprintf(name, sizeof name, "%s.csv", base);
-    if (rc == EXIT_OK && (rc = path_join(path, sizeof path, dir, name)) == EXIT_OK)
-        rc = write_csv(images, path);
     return rc;
 }
 
-int report_write(struct report *r, const char *dir, const char *base)
+static cJSON *totals_json(const struct report *r, double seconds)
 {
-    int rc = report_write_tables(r->root, dir, base, (now_ms() - r->t_start) / 1e3);
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "images", (double)r->n);
+    cJSON_AddNumberToObject(t, "ok", (double)r->ok);
+    cJSON_AddNumberToObject(t, "failed", (double)(r->n - r->ok));
+    cJSON_AddNumberToObject(t, "seconds", round(seconds * 1e3) / 1e3);
+    cJSON_AddNumberToObject(t, "images_per_second",
+                            seconds > 0 ? round((double)r->ok / seconds * 1e3) / 1e3 : 0);
+    return t;
+}
+
+/* The header's fields, one per line, then the records, one per line as the
+ * journal holds them (no parse: the largest file is the cheapest), then the
+ * totals: the same JSON as a tree would print, written as it streams. */
+static int write_json_body(struct report *r, FILE *f)
+{
+    fputs("{\n", f);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, r->root) {
+        if (strcmp(c->string, "totals") == 0)
+            continue;
+        char *text = cJSON_PrintUnformatted(c);
+        fprintf(f, "  \"%s\": %s,\n", c->string, text ? text : "null");
+        cJSON_free(text);
+    }
+    fputs("  \"images\": [", f);
+    for (size_t i = 0; i < r->n; i++) {
+        if (fflush(r->journal) != 0 || fseeko(r->journal, r->pos[i].offset, SEEK_SET) != 0 ||
+            getline(&r->line, &r->line_cap, r->journal) < 1)
+            return fail(EXIT_OUTPUT, "cannot read the report's records back: %s", strerror(errno));
+        r->line[strcspn(r->line, "\n")] = '\0';
+        fprintf(f, "%s\n    %s", i ? "," : "", r->line);
+    }
+    char *totals = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(r->root, "totals"));
+    fprintf(f, "\n  ],\n  \"totals\": %s\n}\n", totals ? totals : "{}");
+    cJSON_free(totals);
+    return totals ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+}
+
+static int write_table(struct report *r, const char *dir, const char *name, int csv)
+{
+    char path[PATH_MAX];
+    struct atomic_file a;
+    int rc = path_join(path, sizeof path, dir, name);
+    if (rc == EXIT_OK)
+        rc = atomic_open(&a, path);
+    if (rc)
+        return rc;
+    if (csv) {
+        rc = write_csv_row(r, NULL, a.f);
+        if (rc == EXIT_OK)
+            rc = report_each(r, write_csv_row, a.f);
+    } else {
+        rc = write_json_body(r, a.f);
+    }
+    int rc2 = atomic_close(&a, rc == EXIT_OK);
+    return rc ? rc : rc2;
+}
+
+int report_write(struct report *r, const char *dir, const char *base, double seconds)
+{
+    int rc = sort_records(r);
+    cJSON *totals = rc ? NULL : totals_json(r, seconds);
+    if (rc == EXIT_OK && !totals)
+        rc = EXIT_INTERNAL;
+    if (rc == EXIT_OK) {
+        cJSON_DeleteItemFromObjectCaseSensitive(r->root, "totals");
+        cJSON_AddItemToObject(r->root, "totals", totals);
+    }
+    char name[256];
+    snprintf(name, sizeof name, "%s.json", base);
+    if (rc == EXIT_OK)
+        rc = write_table(r, dir, name, 0);
+    snprintf(name, sizeof name, "%s.csv", base);
+    if (rc == EXIT_OK)
+        rc = write_table(r, dir, name, 1);
     if (rc == EXIT_OK && strcmp(base, "summary") == 0)
-        rc = report_write_html(r->root, dir);
+        rc = report_write_html(r, dir);
     return rc;
 }

@@ -5,22 +5,41 @@
 #ifndef ATTRIB_REPORT_H
 #define ATTRIB_REPORT_H
 
+#include <stdio.h>
+#include <sys/types.h>
+
 #include <cJSON.h>
+
+#include "colormap.h"
 
 #include "summary.h"
 
+/* Where a record lies in the journal. */
+struct record_pos {
+    size_t index; /* the image's position in the whole input list */
+    off_t offset;
+};
+
 struct report {
-    cJSON *root;    /* {"tool", "version", "method", "model", "shard", "images": [...]} */
-    cJSON *images;  /* the records, in input order ("index") */
-    double t_start; /* ms */
+    cJSON *root;          /* {"tool", "version", "method", "model", "shard", "display"} */
+    FILE *journal;        /* the records, one compact JSON line each, as they come */
+    struct record_pos *pos; /* 16 bytes a record are all a run keeps in memory */
+    size_t n, cap, ok;
+    char *line;           /* a record read back */
+    size_t line_cap;
+    double t_start;       /* ms */
 };
 
 /* Field a (or a.b) of a record: its string ("" if absent) or number (-1). */
 const char *record_text(const cJSON *o, const char *a, const char *b);
 double record_number(const cJSON *o, const char *a, const char *b);
 
+/* A report whose records go to a nameless file in dir (the output
+ * directory): EXIT_OUTPUT when it cannot be made there. report_init_from
+ * takes the header of another report (merge). */
 int report_init(struct report *r, const char *method, const struct model_info *model,
-                long shard_k, long shard_n);
+                long shard_k, long shard_n, const char *dir);
+int report_init_from(struct report *r, const cJSON *header, const char *dir);
 void report_free(struct report *r);
 
 /* How the run's pictures are coloured: "display" in the root, {cmap, scale,
@@ -29,27 +48,39 @@ void report_free(struct report *r);
 void report_set_display(struct report *r, const char *cmap, const char *scale, const char *sign,
                         int have_range, double low, double high);
 
-/* A record for an explained image; output paths are stored relative to
- * out_dir. index is the image's position in the whole input list. */
-int report_add(struct report *r, size_t index, const char *name, const struct summary *s,
+/* The record of an explained image, from its summary JSON (the file written
+ * beside its pictures, so a resumed image's record is made the same way);
+ * output paths are stored relative to out_dir. index is the image's
+ * position in the whole input list. */
+int report_add(struct report *r, size_t index, const char *name, const cJSON *summary,
                const char *out_dir);
 int report_add_failure(struct report *r, size_t index, const char *path, const char *name,
                        const char *error);
+/* A record as it is (another report's: merge). */
+int report_add_record(struct report *r, const cJSON *record);
 
-/* Writes BASE.json, BASE.csv and (BASE is "summary") index.html into dir,
- * with totals. BASE: "summary" or "summary.shard-K-of-N". */
-int report_write(struct report *r, const char *dir, const char *base);
+/* Record i (of the order the records are in: input order once written), or
+ * NULL with an error set; the caller deletes it. */
+cJSON *report_record(struct report *r, size_t i);
 
-/* Writes the page for the records of root into dir/index.html. */
-int report_write_html(const cJSON *root, const char *dir);
+/* Calls fn on every record in turn (parsed one at a time), stopping at the
+ * first that does not return EXIT_OK. */
+typedef int (*report_record_fn)(struct report *r, const cJSON *record, void *ctx);
+int report_each(struct report *r, report_record_fn fn, void *ctx);
 
-/* Adds totals and writes the JSON and CSV of root. */
-int report_write_tables(cJSON *root, const char *dir, const char *base, double seconds);
+/* Puts the records in input order (an image in two reports: EXIT_INPUT) and
+ * writes BASE.json, BASE.csv and (BASE is "summary") index.html with its
+ * data into dir, each streamed from the records, with totals. BASE:
+ * "summary" or "summary.shard-K-of-N"; seconds: the run's wall time. */
+int report_write(struct report *r, const char *dir, const char *base, double seconds);
 
-/* Draws a contact sheet of root's records into file (relative to dir
- * unless absolute): overlay and heatmap of each image with its label, and
- * with colorbar a colour bar of colour map cm under each heatmap. */
-int report_write_sheet(const cJSON *root, const char *dir, const char *file, int colorbar,
+/* Writes the page for the records into dir/index.html (html.c). */
+int report_write_html(struct report *r, const char *dir);
+
+/* Draws a contact sheet of the records into file (relative to dir unless
+ * absolute): overlay and heatmap of each image with its label, and with
+ * colorbar a colour bar of colour map cm under each heatmap. */
+int report_write_sheet(struct report *r, const char *dir, const char *file, int colorbar,
                        enum colormap cm);
 
 #endif

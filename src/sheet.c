@@ -67,49 +67,64 @@ static void picture(struct canvas *c, int x, int y, const char *dir, const char 
     stbi_image_free(p);
 }
 
-int report_write_sheet(const cJSON *root, const char *dir, const char *file, int colorbar,
+struct sheet {
+    struct canvas c;
+    const char *dir;
+    int cols, cell_h, colorbar, i;
+    enum colormap cm;
+};
+
+static int draw_cell(struct report *r, const cJSON *o, void *ctx)
+{
+    static const unsigned char red[3] = { 240, 200, 200 };
+    (void)r;
+    struct sheet *sh = ctx;
+    struct canvas *c = &sh->c;
+    int x = GAP + (sh->i % sh->cols) * CELL_W, y = GAP + (sh->i / sh->cols) * sh->cell_h;
+    char line[160];
+    if (strcmp(record_text(o, "status", NULL), "ok") == 0) {
+        picture(c, x, y, sh->dir, record_text(o, "outputs", "overlay"));
+        picture(c, x + TILE + GAP, y, sh->dir, record_text(o, "outputs", "heatmap"));
+        snprintf(line, sizeof line, "%s", record_text(o, "name", NULL));
+        canvas_text(c, x, y + TILE + 4, line, CELL_W - GAP, black);
+        snprintf(line, sizeof line, "%.0f %s  p=%.3f", record_number(o, "target", "index"),
+                 record_text(o, "target", "label"), record_number(o, "target", "probability"));
+        canvas_text(c, x, y + TILE + 16, line, CELL_W - GAP, black);
+        if (sh->colorbar) /* this image's range, under its heatmap */
+            colorbar_horizontal(c, x + TILE + GAP, y + TILE + LABEL_H, TILE, BAR_H, sh->cm,
+                                (float)record_number(o, "map", "display_low"),
+                                (float)record_number(o, "map", "display_high"));
+    } else {
+        canvas_fill(c, x, y, 2 * TILE + GAP, TILE, red);
+        snprintf(line, sizeof line, "failed: %s", record_text(o, "name", NULL));
+        canvas_text(c, x + 4, y + 4, line, 2 * TILE, black);
+        canvas_text(c, x + 4, y + 16, record_text(o, "error", NULL), 2 * TILE, black);
+    }
+    sh->i++;
+    return EXIT_OK;
+}
+
+int report_write_sheet(struct report *r, const char *dir, const char *file, int colorbar,
                        enum colormap cm)
 {
-    static const unsigned char white[3] = { 255, 255, 255 }, red[3] = { 240, 200, 200 };
-    const cJSON *images = cJSON_GetObjectItemCaseSensitive(root, "images"), *o;
-    int n = cJSON_GetArraySize(images);
+    static const unsigned char white[3] = { 255, 255, 255 };
+    int n = (int)r->n;
     if (n < 1)
         return fail(EXIT_INPUT, "--sheet: no images to draw");
-    int cols = n < COLUMNS ? n : COLUMNS, rows = (n + cols - 1) / cols;
-    const int cell_h = CELL_H + (colorbar ? BAR_ROW_H : 0);
-    struct canvas c;
-    if (canvas_create(&c, cols * CELL_W + GAP, rows * cell_h + GAP, white))
-        return fail(EXIT_INTERNAL, "out of memory for a %dx%d sheet", cols * CELL_W + GAP,
-                    rows * cell_h + GAP);
-    int i = 0;
-    cJSON_ArrayForEach(o, images) {
-        int x = GAP + (i % cols) * CELL_W, y = GAP + (i / cols) * cell_h;
-        char line[160];
-        if (strcmp(record_text(o, "status", NULL), "ok") == 0) {
-            picture(&c, x, y, dir, record_text(o, "outputs", "overlay"));
-            picture(&c, x + TILE + GAP, y, dir, record_text(o, "outputs", "heatmap"));
-            snprintf(line, sizeof line, "%s", record_text(o, "name", NULL));
-            canvas_text(&c, x, y + TILE + 4, line, CELL_W - GAP, black);
-            snprintf(line, sizeof line, "%.0f %s  p=%.3f", record_number(o, "target", "index"),
-                     record_text(o, "target", "label"), record_number(o, "target", "probability"));
-            canvas_text(&c, x, y + TILE + 16, line, CELL_W - GAP, black);
-            if (colorbar) /* this image's range, under its heatmap */
-                colorbar_horizontal(&c, x + TILE + GAP, y + TILE + LABEL_H, TILE, BAR_H, cm,
-                                    (float)record_number(o, "map", "display_low"),
-                                    (float)record_number(o, "map", "display_high"));
-        } else {
-            canvas_fill(&c, x, y, 2 * TILE + GAP, TILE, red);
-            snprintf(line, sizeof line, "failed: %s", record_text(o, "name", NULL));
-            canvas_text(&c, x + 4, y + 4, line, 2 * TILE, black);
-            canvas_text(&c, x + 4, y + 16, record_text(o, "error", NULL), 2 * TILE, black);
-        }
-        i++;
-    }
+    struct sheet sh = { .dir = dir, .cols = n < COLUMNS ? n : COLUMNS, .colorbar = colorbar,
+                        .cm = cm, .cell_h = CELL_H + (colorbar ? BAR_ROW_H : 0) };
+    int rows = (n + sh.cols - 1) / sh.cols;
+    struct canvas *c = &sh.c;
+    if (canvas_create(c, sh.cols * CELL_W + GAP, rows * sh.cell_h + GAP, white))
+        return fail(EXIT_INTERNAL, "out of memory for a %dx%d sheet", sh.cols * CELL_W + GAP,
+                    rows * sh.cell_h + GAP);
+    int rc = report_each(r, draw_cell, &sh);
     char path[PATH_MAX];
-    int rc = file[0] == '/' ? (snprintf(path, sizeof path, "%s", file), EXIT_OK)
+    if (rc == EXIT_OK)
+        rc = file[0] == '/' ? (snprintf(path, sizeof path, "%s", file), EXIT_OK)
                             : path_join(path, sizeof path, dir, file);
     if (rc == EXIT_OK)
-        rc = png_write(path, c.w, c.h, 3, c.px);
-    canvas_free(&c);
+        rc = png_write(path, c->w, c->h, 3, c->px);
+    canvas_free(c);
     return rc;
 }

@@ -149,7 +149,7 @@ def test_one_bad_image_does_not_stop_the_others(tmp_path):
     p = run("saliency", bad, IMAGES / "bird.bmp", "--model", V2, "-o", out)
     assert p.returncode == 1 and "bad.jpg" in p.stderr
     assert sorted(os.listdir(out)) == ["bird.saliency.json", "bird.saliency.overlay.png",
-                                       "bird.saliency.png", "index.html", "summary.csv",
+                                       "bird.saliency.png", "index.data.js", "index.html", "summary.csv",
                                        "summary.json"]
     records = json.loads((out / "summary.json").read_text())["images"]
     assert [r["status"] for r in records] == ["failed", "ok"]
