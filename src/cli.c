@@ -50,12 +50,14 @@ static int parse_device(const struct opt *o, const char *arg, void *dest)
 const struct opt model_run_options[] = {
     { .kind = OPTK_INT, .name = "threads", .offset = OPT_FIELD(struct model_opts, threads, long),
       .min = 1, .max = MAX_THREADS, .metavar = "N", .help = "intra-op threads",
+      .flags = OPT_NOT_RESULT,
       .default_text = "all available cores" },
     OPT_ENUM(0, "resize", struct model_opts, resize, resize_words, RESIZE_STRETCH,
              "stretch: resize straight to the model's input; crop: scale the shorter side "
              "to fit, then centre-crop"),
     { .kind = OPTK_CUSTOM, .name = "device", .offset = offsetof(struct model_opts, device),
       .parse = parse_device, .words = device_words, .metavar = "DEV",
+      .flags = OPT_NOT_RESULT, /* the device it ran on is in the key by itself */
       .help = "where the model runs: auto (CUDA device 0 when this attrib has CUDA and a GPU "
               "is visible, else the CPU), cpu, cuda or cuda:N",
       .default_text = "auto" },

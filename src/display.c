@@ -18,6 +18,15 @@ const char *display_scale_name(enum scale_kind k)
     return k == SCALE_BATCH ? "batch" : k == SCALE_FIXED ? "fixed" : "image";
 }
 
+void format_display_scale(const void *dest, char *buf, size_t size)
+{
+    const struct display_scale *s = dest;
+    if (s->kind == SCALE_FIXED)
+        snprintf(buf, size, "%.17g:%.17g", s->lo, s->hi);
+    else
+        snprintf(buf, size, "%s", display_scale_name(s->kind));
+}
+
 int parse_display_scale(const struct opt *o, const char *arg, void *dest)
 {
     (void)o;

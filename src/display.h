@@ -19,6 +19,8 @@ struct display_scale {
 /* OPTK_CUSTOM parser of --scale image|batch|VMIN:VMAX into a struct
  * display_scale. */
 int parse_display_scale(const struct opt *o, const char *arg, void *dest);
+/* Its value as text, for a run's key. */
+void format_display_scale(const void *dest, char *buf, size_t size);
 extern const char *const display_scale_words[]; /* completions */
 
 /* "image", "batch" or "fixed". */

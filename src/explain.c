@@ -18,6 +18,7 @@
 #include "layers.h"
 #include "pictures.h"
 #include "rawfile.h"
+#include "resume.h"
 #include "shim_loader.h"
 #include "stages.h"
 #include "timer.h"
@@ -71,9 +72,11 @@ static const struct opt layer_options[] = {
 };
 
 static const struct opt output_options[] = {
-    OPT_DIR('o', "output", struct explain_opts, out_dir, ".", "DIR",
-            "where to write the files (created if missing); images from a directory keep "
-            "their subfolders there"),
+    { .kind = OPTK_PATH, .letter = 'o', .name = "output",
+      .offset = OPT_FIELD(struct explain_opts, out_dir, const char *), .def_str = ".",
+      .metavar = "DIR", .flags = OPT_COMPLETE_DIR | OPT_NOT_RESULT,
+      .help = "where to write the files (created if missing); images from a directory keep "
+              "their subfolders there" },
     OPT_FLAG(0, "save-raw", struct explain_opts, save_raw,
              "also write NAME.METHOD.npy (the exact map) for every image"),
     OPT_PATH(0, "raw", struct explain_opts, raw, NULL, "FILE",
@@ -82,11 +85,12 @@ static const struct opt output_options[] = {
     OPT_ENUM(0, "cmap", struct explain_opts, cmap, colormap_names, CMAP_AUTO,
              "colour map; auto: inferno, or the diverging rdbu (blue < 0 < red) for --sign "
              "signed"),
-    OPT_CUSTOM(0, "scale", struct explain_opts, scale, parse_display_scale, display_scale_words,
-               "image|batch|VMIN:VMAX",
-               "values at the colour map's ends: each image's own range (default), one range "
-               "covering every image of the run (computes the maps twice), or fixed numbers, "
-               "so pictures compare across images and runs"),
+    { .kind = OPTK_CUSTOM, .name = "scale", .offset = offsetof(struct explain_opts, scale),
+      .parse = parse_display_scale, .format = format_display_scale, .words = display_scale_words,
+      .metavar = "image|batch|VMIN:VMAX",
+      .help = "values at the colour map's ends: each image's own range (default), one range "
+              "covering every image of the run (computes the maps twice), or fixed numbers, "
+              "so pictures compare across images and runs" },
     OPT_FLAG(0, "colorbar", struct explain_opts, colorbar,
              "draw a labelled colour bar beside the overlay (and on the contact sheet)"),
     OPT_REAL(0, "alpha", struct explain_opts, alpha, 0, 1, 0.5, "A",
@@ -94,27 +98,35 @@ static const struct opt output_options[] = {
     OPT_REAL(0, "clip", struct explain_opts, clip, 0, 50, 1, "PCT",
              "draw the hottest PCT% of pixels saturated, so a few outliers do not darken the "
              "picture; 0: none"),
-    OPT_FLAG(0, "json", struct explain_opts, json,
-             "print the JSON summary on stdout (one line per image)"),
-    OPT_FLAG('q', "quiet", struct explain_opts, quiet, "print nothing on success"),
-    OPT_FLAG(0, "timings", struct explain_opts, timings,
-             "print where the time went (model load, decode, network, PNG, ...) on stderr "
-             "at the end"),
+    OPT_RUN_FLAG(0, "json", struct explain_opts, json,
+                 "print the JSON summary on stdout (one line per image)"),
+    OPT_RUN_FLAG('q', "quiet", struct explain_opts, quiet, "print nothing on success"),
+    OPT_RUN_FLAG(0, "timings", struct explain_opts, timings,
+                 "print where the time went (model load, decode, network, PNG, ...) on stderr "
+                 "at the end"),
     OPT_END,
 };
 
 static const struct opt batch_options[] = {
-    OPT_FLAG('r', "recursive", struct explain_opts, recursive,
-             "also take images in subdirectories of directory inputs"),
-    OPT_INT(0, "batch-size", struct explain_opts, batch_size, 1, MAX_BATCH_SIZE,
-            DEFAULT_BATCH_SIZE, "N", "images per pass through the network"),
-    OPT_CUSTOM(0, "shard", struct explain_opts, shard, parse_shard, NULL, "K/N",
-               "process only the K-th of N interleaved slices of the inputs (names as in a "
-               "single run; merge with 'attrib merge')"),
-    OPT_FLAG(0, "no-report", struct explain_opts, no_report,
-             "no summary.json/.csv/index.html for a batch"),
-    OPT_PATH(0, "sheet", struct explain_opts, sheet, NULL, "FILE.png",
-             "also draw a contact sheet of the batch"),
+    OPT_RUN_FLAG('r', "recursive", struct explain_opts, recursive,
+                 "also take images in subdirectories of directory inputs"),
+    { .kind = OPTK_INT, .name = "batch-size",
+      .offset = OPT_FIELD(struct explain_opts, batch_size, long), .min = 1,
+      .max = MAX_BATCH_SIZE, .def = DEFAULT_BATCH_SIZE, .metavar = "N",
+      .flags = OPT_NOT_RESULT, .help = "images per pass through the network" },
+    { .kind = OPTK_CUSTOM, .name = "shard", .offset = offsetof(struct explain_opts, shard),
+      .parse = parse_shard, .metavar = "K/N", .flags = OPT_NOT_RESULT,
+      .help = "process only the K-th of N interleaved slices of the inputs (names as in a "
+              "single run; merge with 'attrib merge')" },
+    OPT_RUN_FLAG(0, "resume", struct explain_opts, resume,
+                 "skip every image whose outputs are already complete for this model, method, "
+                 "options and image bytes (a run killed or failed half-way goes on where it "
+                 "stopped); the report covers all"),
+    OPT_RUN_FLAG(0, "no-report", struct explain_opts, no_report,
+                 "no summary.json/.csv/index.html for a batch"),
+    { .kind = OPTK_PATH, .name = "sheet", .offset = OPT_FIELD(struct explain_opts, sheet, const char *),
+      .metavar = "FILE.png", .flags = OPT_COMPLETE_FILE | OPT_NOT_RESULT,
+      .help = "also draw a contact sheet of the batch" },
     OPT_END,
 };
 
@@ -413,13 +425,39 @@ static int check_class(const struct explain_run *run, const struct input *it)
 
 /* An input that failed alone: its one line on stderr, its record in the
  * report; the run goes on. */
-static void report_failed_input(const struct explain_run *run, struct report *rep,
+static void report_failed_input(struct explain_run *run, struct report *rep,
                                 const struct input *it)
 {
+    run->failed++;
     report_error(run->method->name, error_message());
     if (rep->root)
         report_add_failure(rep, it->index, it->path, it->name, error_message());
     clear_error();
+}
+
+/* --resume: the input's summary from an earlier run, if its outputs are
+ * complete for this run, goes into the report (and on stdout with --json):
+ * 1, or 0 when it must be computed, or -EXIT_* on an error. */
+static int resume_image(struct explain_run *run, const struct input *it, struct report *rep)
+{
+    char path[PATH_MAX], tail[128];
+    snprintf(tail, sizeof tail, ".%s.json", run->method->name);
+    cJSON *j;
+    if (output_path(run->opts.out_dir, it->name, tail, path, sizeof path) ||
+        !resume_done(run->run_key, it->path, it->target, path, &j)) {
+        clear_error();
+        return 0;
+    }
+    int rc = rep->root ? report_add(rep, it->index, it->name, j, run->opts.out_dir) : EXIT_OK;
+    if (rc == EXIT_OK && run->opts.json) {
+        char *line = cJSON_PrintUnformatted(j);
+        if (line)
+            puts(line);
+        cJSON_free(line);
+    }
+    cJSON_Delete(j);
+    run->resumed++;
+    return rc ? -rc : 1;
 }
 
 /* Loads and preprocesses inputs [first, first + count) into the batch;
@@ -436,10 +474,18 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
         const struct input *it = &in->items[k];
         struct image *img = &bb->img[n];
         struct summary *s = &bb->s[n];
+        if (run->opts.resume && !run->batch_range.measuring) {
+            int done = resume_image(run, it, rep);
+            if (done < 0)
+                return done;
+            if (done)
+                continue;
+        }
         image_free(img);
         attribution_reset(&bb->a[n]);
         *s = (struct summary){
             .method = run->method->name, .image = it->path, .threads = attrib_runtime_threads(),
+            .run_key = run->run_key[0] ? run->run_key : NULL,
             .load_ms = m->load_ms, .map_w = m->card.input_w, .map_h = m->card.input_h,
             .target_was_predicted = it->target < 0,
             .resize = run->opts.model.resize == RESIZE_CROP ? "crop" : "stretch",
@@ -452,6 +498,7 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
         if (rc == EXIT_OK) {
             s->image_w = img->width;
             s->image_h = img->height;
+            s->image_sha256 = img->sha256;
             rc = model_input(m, run->opts.model.resize, img, &s->region, bb->x + (size_t)n * 3 * plane);
         }
         stage_add(STAGE_DECODE, t1 - t0);
@@ -507,6 +554,7 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
         cJSON *json = NULL;
         rc = write_outputs(&run->opts, &jobs[k], &bb->s[i], bb->paths[i], rep->root ? &json : NULL);
         double t1 = now_ms();
+        run->explained += rc == EXIT_OK;
         if (rc == EXIT_OK && rep->root)
             rc = report_add(rep, in->items[bb->index[i]].index, in->items[bb->index[i]].name,
                             json, run->opts.out_dir);
@@ -618,6 +666,9 @@ static int out_of_memory(struct explain_run *run, struct input_list *in, struct 
     return EXIT_INPUT;
 }
 
+/* How often a run whose stderr is not a terminal (a log) says how far it is. */
+#define PROGRESS_LOG_MS 60000.0
+
 /* Every input, batch by batch; the run report if one is wanted. */
 static int explain_all(struct explain_run *run, struct input_list *in, struct report *rep)
 {
@@ -633,7 +684,9 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
     char label[96];
     snprintf(label, sizeof label, "%s%s", run->method->name,
              run->batch_range.measuring ? " (measuring the run's --scale)" : "");
-    progress_start(&bar, label, (int)in->n, run->opts.quiet || run->opts.json || in->n < 2);
+    const int quiet = run->opts.quiet || run->opts.json || in->n < 2;
+    progress_start(&bar, label, (int)in->n, quiet);
+    progress_log_every(&bar, PROGRESS_LOG_MS);
     /* the measuring pass leaves failed images to the pass that writes */
     size_t reported_until = run->batch_range.measuring ? in->n : 0;
     for (size_t first = 0; rc == EXIT_OK && first < in->n;) {
@@ -653,9 +706,12 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
             rc = rc == EXIT_INPUT ? EXIT_OK : rc;
         }
         first += count;
+        progress_counts(&bar, (long)run->failed, (long)run->resumed);
         progress_update(&bar, (int)first, NULL);
     }
     progress_end(&bar);
+    if (rc == EXIT_OK && !run->batch_range.measuring)
+        progress_totals(&bar, "explained", (long)run->explained, quiet);
     if (bb)
         batch_release(bb, allocated);
     free(bb);
@@ -744,6 +800,7 @@ static int finish_report(struct explain_run *run, struct report *rep)
     if (run->opts.shard.n)
         snprintf(base, sizeof base, "summary.shard-%ld-of-%ld", run->opts.shard.k,
                  run->opts.shard.n);
+    rep->skipped = run->resumed;
     int rc = report_write(rep, run->opts.out_dir, base, (now_ms() - rep->t_start) / 1e3);
     if (rc == EXIT_OK && run->opts.sheet)
         rc = report_write_sheet(rep, run->opts.out_dir, run->opts.sheet,
@@ -881,8 +938,20 @@ static int measure_batch_range(struct explain_run *run, struct input_list *in)
     return rc == EXIT_INPUT ? EXIT_OK : rc;
 }
 
+/* The key every summary of this run carries (resume.h): from the options
+ * of the command as it was called (cmd: gradcam for its variants). */
+static int set_run_key(struct explain_run *run, const struct method *cmd)
+{
+    struct command_spec spec;
+    struct opt rows[COMMAND_SPEC_ROWS];
+    explain_spec(cmd, &spec, rows);
+    struct model_info mi = model_info(&run->model);
+    return run_key_make(spec.options, run, run->method->name, &mi, run->run_key);
+}
+
 int explain_main(const struct method *m, struct explain_run *run, const struct opt_operands *ops)
 {
+    const struct method *cmd = m;
     run->method = m = m->resolve ? m->resolve(run) : m; /* a variant may have been chosen */
     settle_sign(run);
     run->t_start = now_ms();
@@ -908,6 +977,8 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
         rc = choose_layer(run);
     if (rc == EXIT_OK && m->prepare)
         rc = m->prepare(run);
+    if (rc == EXIT_OK)
+        rc = set_run_key(run, cmd);
     stage_add(STAGE_MODEL, now_ms() - t0);
     if (rc == EXIT_OK) /* after every check that can refuse the run */
         rc = make_dirs(run->opts.out_dir);

@@ -38,7 +38,7 @@ struct explain_opts {
     int save_raw;           /* --save-raw: NAME.METHOD.npy for every image */
     long batch_size;        /* --batch-size */
     struct shard shard;     /* --shard K/N; 0/0: all */
-    int recursive, json, quiet, no_report;
+    int recursive, json, quiet, no_report, resume;
     int timings;            /* --timings: per-stage times on stderr at the end */
     const char *sheet;      /* --sheet FILE.png */
 };
@@ -114,6 +114,9 @@ struct explain_run {
     /* --scale batch: a first pass over every image measures the range
      * (measuring set, outputs skipped); the second draws with it. */
     struct { int measuring, seen; float lo, hi; } batch_range;
+    char run_key[65];  /* resume.h: in every summary; "" for eval's runs */
+    size_t resumed;    /* --resume: images whose earlier outputs were kept */
+    size_t explained, failed; /* images of this run so far */
     _Alignas(max_align_t) unsigned char params[METHOD_PARAMS_MAX];
 };
 

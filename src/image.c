@@ -10,6 +10,7 @@
 #include <stb_image.h>
 
 #include "error.h"
+#include "sha256.h"
 #include "fsutil.h"
 
 int image_alloc(struct image *img, int width, int height)
@@ -159,6 +160,8 @@ int image_load(const char *path, struct image *out)
     if (rc)
         return rc;
     rc = image_decode(data, len, path, out);
+    if (rc == EXIT_OK) /* what --resume compares: the bytes, not a date */
+        sha256_hex(data, len, out->sha256);
     free(data);
     return rc;
 }

@@ -21,6 +21,7 @@
 struct image {
     int width, height;
     float *px; /* width * height * 3 */
+    char sha256[65]; /* of the file's bytes (image_load); "" when not from a file */
 };
 
 /* A rectangle in pixel coordinates of an image. */

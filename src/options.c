@@ -3,7 +3,9 @@
 #include "options.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,58 @@ int opt_takes_value(const struct opt *o)
 static void *dest(void *opts, size_t offset)
 {
     return (char *)opts + offset;
+}
+
+/* One row's value as text. */
+static int format_value(const struct opt *o, const void *d, char *buf, size_t size)
+{
+    switch (o->kind) {
+    case OPTK_FLAG: snprintf(buf, size, "%d", *(const int *)d); break;
+    case OPTK_INT: snprintf(buf, size, "%ld", *(const long *)d); break;
+    case OPTK_REAL: snprintf(buf, size, "%.17g", *(const double *)d); break;
+    case OPTK_ENUM: snprintf(buf, size, "%s", o->words[*(const int *)d]); break;
+    case OPTK_STRING: case OPTK_PATH: case OPTK_LIST: {
+        const char *v = *(const char *const *)d;
+        snprintf(buf, size, "%s", v ? v : "(none)");
+        break;
+    }
+    case OPTK_CUSTOM:
+        if (!o->format)
+            return fail(EXIT_INTERNAL, "option --%s has no format for a run's key", o->name);
+        o->format(d, buf, size);
+        break;
+    default: buf[0] = '\0';
+    }
+    return EXIT_OK;
+}
+
+int opts_fingerprint(const struct opt *table, const void *opts, char **out)
+{
+    struct opt_row rows[OPT_MAX_ROWS];
+    int n = opts_flatten(table, rows);
+    size_t len = 0, cap = 256;
+    char *text = malloc(cap), value[PATH_MAX + 64];
+    for (int i = 0; text && i < n; i++) {
+        const struct opt *o = rows[i].o;
+        if (o->flags & OPT_NOT_RESULT)
+            continue;
+        if (format_value(o, (const char *)opts + rows[i].offset, value, sizeof value)) {
+            free(text);
+            return EXIT_INTERNAL;
+        }
+        size_t need = strlen(o->name) + strlen(value) + 3;
+        if (len + need > cap) {
+            cap = 2 * (len + need);
+            char *t = realloc(text, cap);
+            if (!t)
+                free(text);
+            text = t;
+        }
+        if (text)
+            len += (size_t)snprintf(text + len, cap - len, "%s=%s\n", o->name, value);
+    }
+    *out = text;
+    return text ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
 }
 
 void opts_defaults(const struct opt *table, void *opts)

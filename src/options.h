@@ -32,12 +32,17 @@ enum opt_kind {
 enum {
     OPT_COMPLETE_FILE = 1 << 0, /* a file name (OPTK_PATH implies it) */
     OPT_COMPLETE_DIR = 1 << 1,  /* a directory */
+    /* How a run goes or reports (threads, batch size, quiet, where files go),
+     * not what it computes: left out of a run's key (--resume). */
+    OPT_NOT_RESULT = 1 << 2,
 };
 
 struct opt;
 /* Reads arg into dest for OPTK_CUSTOM (and checks an OPTK_LIST, dest
  * NULL); EXIT_OK, or EXIT_USAGE with a message naming the option. */
 typedef int (*opt_parse_fn)(const struct opt *o, const char *arg, void *dest);
+/* Writes an OPTK_CUSTOM destination's value as text (a run's key). */
+typedef void (*opt_format_fn)(const void *dest, char *buf, size_t size);
 
 struct opt {
     enum opt_kind kind;
@@ -53,7 +58,8 @@ struct opt {
     const char *const *words;/* ENUM: the allowed words (NULL-ended); others: completions */
     opt_parse_fn parse;      /* OPTK_CUSTOM, optional for OPTK_LIST */
     const struct opt *group; /* OPTK_GROUP */
-    unsigned flags;          /* OPT_COMPLETE_* */
+    unsigned flags;          /* OPT_COMPLETE_*, OPT_NOT_RESULT */
+    opt_format_fn format;    /* OPTK_CUSTOM that is part of a run's key */
 };
 
 /* Compile-time check that field of type st has type t (a row's kind decides
@@ -63,6 +69,10 @@ struct opt {
 
 #define OPT_FLAG(l, n, st, f, h) \
     { .kind = OPTK_FLAG, .letter = l, .name = n, .offset = OPT_FIELD(st, f, int), .help = h }
+/* A flag that changes how a run goes or reports, not its results. */
+#define OPT_RUN_FLAG(l, n, st, f, h)                                                        \
+    { .kind = OPTK_FLAG, .letter = l, .name = n, .offset = OPT_FIELD(st, f, int), .help = h, \
+      .flags = OPT_NOT_RESULT }
 #define OPT_INT(l, n, st, f, lo, hi, d, mv, h)                                              \
     { .kind = OPTK_INT, .letter = l, .name = n, .offset = OPT_FIELD(st, f, long), .min = lo, \
       .max = hi, .def = d, .metavar = mv, .help = h }
@@ -105,6 +115,12 @@ struct opt_row {
 /* The rows of table, groups flattened in order, into rows (OPT_MAX_ROWS);
  * their number. */
 int opts_flatten(const struct opt *table, struct opt_row *rows);
+
+/* The value of every row that decides a run's results (all but
+ * OPT_NOT_RESULT rows), one "name=value" line each in table order, into out
+ * (malloc'd; the caller frees it). EXIT_OK, or EXIT_INTERNAL (out of memory,
+ * or an OPTK_CUSTOM row without a format: a table's mistake). */
+int opts_fingerprint(const struct opt *table, const void *opts, char **out);
 
 /* Writes every row's default into opts. */
 void opts_defaults(const struct opt *table, void *opts);

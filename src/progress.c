@@ -1,4 +1,4 @@
-/* progress.c - carriage-return redrawn progress line. */
+/* progress.c - the progress line and a run's last line. */
 #include "progress.h"
 
 #include <stdio.h>
@@ -10,25 +10,66 @@ enum { BAR_WIDTH = 30 };
 
 void progress_start(struct progress *p, const char *label, int total, int quiet)
 {
-    p->enabled = !quiet && isatty(STDERR_FILENO);
-    p->label = label;
-    p->total = total > 0 ? total : 1;
-    p->t_start = now_ms();
+    *p = (struct progress){ .enabled = !quiet && isatty(STDERR_FILENO), .label = label,
+                            .total = total > 0 ? total : 1, .t_start = now_ms() };
+    p->t_log = p->t_start;
+    p->log_ms = -1; /* quiet: never */
+    if (!quiet)
+        p->log_ms = 0;
+}
+
+void progress_log_every(struct progress *p, double ms)
+{
+    if (p->log_ms == 0 && !p->enabled)
+        p->log_ms = ms;
+}
+
+void progress_counts(struct progress *p, long failed, long skipped)
+{
+    p->failed = failed;
+    p->skipped = skipped;
+}
+
+/* Images per second computed over the window (skipped ones left out). */
+static double window_rate(struct progress *p, int i, double t)
+{
+    long computed = i - p->skipped;
+    p->head = (p->head + 1) % PROGRESS_WINDOW;
+    p->wt[p->head] = t;
+    p->wn[p->head] = computed;
+    if (p->count < PROGRESS_WINDOW)
+        p->count++;
+    int oldest = (p->head - p->count + 1 + PROGRESS_WINDOW) % PROGRESS_WINDOW;
+    double dt = (t - (p->count > 1 ? p->wt[oldest] : p->t_start)) / 1e3;
+    long dn = computed - (p->count > 1 ? p->wn[oldest] : 0);
+    return dt > 0 ? dn / dt : 0;
 }
 
 void progress_update(struct progress *p, int i, const char *note)
 {
-    if (!p->enabled)
+    int tty = p->enabled;
+    double t = now_ms();
+    int log = !tty && p->log_ms > 0 && t - p->t_log >= p->log_ms;
+    if (!tty && !log)
         return;
+    double rate = window_rate(p, i, t);
+    long left = rate > 0 ? (long)((p->total - i) / rate + 0.5) : 0;
+    char counts[96] = "";
+    if (p->failed || p->skipped)
+        snprintf(counts, sizeof counts, "  %ld failed, %ld skipped", p->failed, p->skipped);
+    if (log) {
+        p->t_log = t;
+        fprintf(stderr, "%s: %d/%d%s  %.1f/s  ETA %ld:%02ld\n", p->label, i, p->total, counts,
+                rate, left / 60, left % 60);
+        return;
+    }
     int filled = (int)((long)i * BAR_WIDTH / p->total);
     char bar[BAR_WIDTH + 1];
     for (int k = 0; k < BAR_WIDTH; k++)
         bar[k] = k < filled ? '#' : '.';
     bar[BAR_WIDTH] = '\0';
-    double secs = (now_ms() - p->t_start) / 1e3, rate = secs > 0 ? i / secs : 0;
-    long left = rate > 0 ? (long)((p->total - i) / rate + 0.5) : 0;
-    fprintf(stderr, "\r%s [%s] %d/%d  %.1f/s  ETA %ld:%02ld  %s\033[K", p->label, bar, i,
-            p->total, rate, left / 60, left % 60, note ? note : "");
+    fprintf(stderr, "\r%s [%s] %d/%d%s  %.1f/s  ETA %ld:%02ld  %s\033[K", p->label, bar, i,
+            p->total, counts, rate, left / 60, left % 60, note ? note : "");
     fflush(stderr);
 }
 
@@ -38,4 +79,15 @@ void progress_end(struct progress *p)
         fputs("\r\033[K", stderr);
         fflush(stderr);
     }
+}
+
+void progress_totals(const struct progress *p, const char *explained, long ok, int quiet)
+{
+    if (quiet)
+        return;
+    double secs = (now_ms() - p->t_start) / 1e3;
+    long computed = ok + p->failed;
+    fprintf(stderr, "%s: %ld images in %.1f s (%.1f/s): %ld %s, %ld failed, %ld skipped\n",
+            p->label, computed + p->skipped, secs, secs > 0 ? computed / secs : 0, ok, explained,
+            p->failed, p->skipped);
 }

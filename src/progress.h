@@ -1,18 +1,37 @@
-/* progress.h - a one-line progress bar on stderr, only when stderr is a
- * terminal (and not --quiet): scripts and CI logs see nothing. */
+/* progress.h - progress on stderr. On a terminal, a line redrawn in place;
+ * elsewhere (a log), with progress_log_every, a plain line now and then.
+ * Rate and time left are over the last PROGRESS_WINDOW updates, so they
+ * follow a run that speeds up or slows down, and images skipped by
+ * --resume (counted apart) do not make the rate look faster than it is.
+ * Nothing with --quiet. */
 #ifndef ATTRIB_PROGRESS_H
 #define ATTRIB_PROGRESS_H
 
+#define PROGRESS_WINDOW 32
+
 struct progress {
-    int enabled;
+    int enabled;      /* a terminal: redrawn */
+    double log_ms;    /* not a terminal: a line this often (0: none) */
     const char *label;
     int total;
-    double t_start; /* ms, for the rate and the time left */
+    long failed, skipped;
+    double t_start, t_log; /* ms */
+    double wt[PROGRESS_WINDOW]; /* ring of (time, images computed) */
+    long wn[PROGRESS_WINDOW];
+    int head, count;
 };
 
 void progress_start(struct progress *p, const char *label, int total, int quiet);
-/* Redraws the line: "label [#####.....] i/total  R/s  ETA m:ss  note". */
+/* Not on a terminal and not quiet: a line every ms milliseconds. */
+void progress_log_every(struct progress *p, double ms);
+/* Images that failed, and images skipped (done by an earlier run), so far:
+ * shown on the line, and left out of the rate. */
+void progress_counts(struct progress *p, long failed, long skipped);
+/* i of total done: "label [#####.....] i/total  R/s  ETA m:ss  note". */
 void progress_update(struct progress *p, int i, const char *note);
 void progress_end(struct progress *p);
+/* The last line of a run over several inputs (unless quiet): "label: N
+ * images in T s (R/s): A explained, F failed, S skipped". */
+void progress_totals(const struct progress *p, const char *explained, long ok, int quiet);
 
 #endif

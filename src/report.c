@@ -314,9 +314,10 @@ static cJSON *totals_json(const struct report *r, double seconds)
     cJSON_AddNumberToObject(t, "images", (double)r->n);
     cJSON_AddNumberToObject(t, "ok", (double)r->ok);
     cJSON_AddNumberToObject(t, "failed", (double)(r->n - r->ok));
+    cJSON_AddNumberToObject(t, "skipped", (double)r->skipped);
     cJSON_AddNumberToObject(t, "seconds", round(seconds * 1e3) / 1e3);
     cJSON_AddNumberToObject(t, "images_per_second",
-                            seconds > 0 ? round((double)r->ok / seconds * 1e3) / 1e3 : 0);
+                            seconds > 0 ? round((double)(r->ok - r->skipped) / seconds * 1e3) / 1e3 : 0);
     return t;
 }
 

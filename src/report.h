@@ -25,6 +25,7 @@ struct report {
     FILE *journal;        /* the records, one compact JSON line each, as they come */
     struct record_pos *pos; /* 16 bytes a record are all a run keeps in memory */
     size_t n, cap, ok;
+    size_t skipped;       /* of the n, kept from an earlier run (--resume) */
     char *line;           /* a record read back */
     size_t line_cap;
     double t_start;       /* ms */

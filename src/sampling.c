@@ -21,6 +21,11 @@ const struct opt sampling_forward_options[] = {
     OPT_END,
 };
 
+void baseline_option_format(const void *baseline, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", baseline_name(baseline));
+}
+
 int baseline_option_parse(const struct opt *o, const char *arg, void *baseline)
 {
     (void)o;

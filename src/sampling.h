@@ -33,9 +33,10 @@ extern const struct opt sampling_gradient_options[], sampling_forward_options[];
     OPT_INT(0, "seed", st, field, 0, MAX_SEED, 0, "N",                                   \
             "random seed; the same seed and --threads give the same files")
 /* --internal-batch alone, into a long, with its default. */
-#define INTERNAL_BATCH_OPTION(st, field, def)                                            \
-    OPT_INT(0, "internal-batch", st, field, 1, MAX_INTERNAL_BATCH, def, "N",             \
-            "inputs per pass through the network")
+#define INTERNAL_BATCH_OPTION(st, field, dflt)                                            \
+    { .kind = OPTK_INT, .name = "internal-batch", .offset = OPT_FIELD(st, field, long),      \
+      .min = 1, .max = MAX_INTERNAL_BATCH, .def = dflt, .metavar = "N",                    \
+      .flags = OPT_NOT_RESULT, .help = "inputs per pass through the network" }
 
 /* --max-memory MB into a long (0: no bound). */
 #define MIN_MAX_MEMORY 64 /* MB: below any model's own footprint */
@@ -43,16 +44,17 @@ extern const struct opt sampling_gradient_options[], sampling_forward_options[];
 #define MAX_MEMORY_OPTION(st, field)                                                       \
     { .kind = OPTK_INT, .name = "max-memory", .offset = OPT_FIELD(st, field, long),        \
       .min = MIN_MAX_MEMORY, .max = MAX_MAX_MEMORY, .metavar = "MB",                       \
-      .default_text = "no bound",                                                          \
+      .default_text = "no bound", .flags = OPT_NOT_RESULT,                                 \
       .help = "keep the process's peak resident memory within MB by lowering "             \
               "--internal-batch (measured with two probe passes; host memory)" }
 
 /* --baseline KEYWORD|FILE into a struct baseline, with its default keyword. */
 int baseline_option_parse(const struct opt *o, const char *arg, void *baseline);
+void baseline_option_format(const void *baseline, char *buf, size_t size);
 #define BASELINE_OPTION(st, field, def)                                                      \
     { .kind = OPTK_CUSTOM, .name = "baseline", .offset = offsetof(st, field),               \
       .parse = baseline_option_parse, .words = baseline_words, .def_str = def,              \
-      .metavar = "B", .flags = OPT_COMPLETE_FILE,                                           \
+      .metavar = "B", .flags = OPT_COMPLETE_FILE, .format = baseline_option_format,          \
       .help = "black, zeros (the mean colour), blur (Gaussian, sigma 5 px), noise (uniform, " \
               "--seed) or an image FILE" }
 

@@ -144,6 +144,10 @@ cJSON *summary_json(const struct summary *s)
     cJSON_AddStringToObject(img, "path", s->image);
     cJSON_AddNumberToObject(img, "width", s->image_w);
     cJSON_AddNumberToObject(img, "height", s->image_h);
+    if (s->image_sha256 && *s->image_sha256)
+        cJSON_AddStringToObject(img, "sha256", s->image_sha256);
+    if (s->run_key)
+        cJSON_AddStringToObject(o, "run_key", s->run_key);
 
     cJSON *pre = cJSON_AddObjectToObject(o, "preprocessing");
     cJSON_AddStringToObject(pre, "resize", s->resize);

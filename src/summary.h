@@ -45,6 +45,8 @@ struct summary {
     const char *method; /* "saliency", ... */
     struct model_info model;
     const char *image;
+    const char *image_sha256; /* "" or NULL: not known */
+    const char *run_key;      /* what --resume compares (resume.h); NULL: none */
     int image_w, image_h;
     const char *resize; /* "stretch" or "crop" */
     struct rect region; /* part of the image the model saw */
