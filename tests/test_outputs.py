@@ -34,7 +34,9 @@ def test_summary_file_has_every_documented_field(tmp_path):
     assert len(m["sha256"]) == 64 and m["input_size"] == [224, 224] and m["classes"] == 1000
     import hashlib
     assert m["sha256"] == hashlib.sha256(V2.read_bytes()).hexdigest()
-    assert s["image"] == {"path": str(IMAGES / "cat.bmp"), "width": 512, "height": 341}
+    assert s["image"] == {"path": str(IMAGES / "cat.bmp"), "width": 512, "height": 341,
+                          "sha256": hashlib.sha256((IMAGES / "cat.bmp").read_bytes()).hexdigest()}
+    assert len(s["run_key"]) == 64  # what --resume compares (test_scale.py)
     pre = s["preprocessing"]
     assert pre["resize"] == "stretch" and pre["mean"] == [0.5, 0.5, 0.5]
     assert pre["region"] == {"x": 0, "y": 0, "width": 512, "height": 341}
