@@ -48,11 +48,13 @@ static double window_rate(struct progress *p, int i, double t)
 void progress_update(struct progress *p, int i, const char *note)
 {
     int tty = p->enabled;
+    if (!tty && p->log_ms <= 0)
+        return;
     double t = now_ms();
-    int log = !tty && p->log_ms > 0 && t - p->t_log >= p->log_ms;
+    double rate = window_rate(p, i, t); /* every update is a sample, shown or not */
+    int log = !tty && t - p->t_log >= p->log_ms;
     if (!tty && !log)
         return;
-    double rate = window_rate(p, i, t);
     long left = rate > 0 ? (long)((p->total - i) / rate + 0.5) : 0;
     char counts[96] = "";
     if (p->failed || p->skipped)
