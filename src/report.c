@@ -129,13 +129,20 @@ int report_add_record(struct report *r, const cJSON *record)
     return EXIT_OK;
 }
 
-cJSON *report_record(struct report *r, size_t i)
+/* Record i's line into r->line, its newline dropped. */
+static int read_line(struct report *r, size_t i)
 {
     if (fflush(r->journal) != 0 || fseeko(r->journal, r->pos[i].offset, SEEK_SET) != 0 ||
-        getline(&r->line, &r->line_cap, r->journal) < 0) {
-        fail(EXIT_OUTPUT, "cannot read the report's records back: %s", strerror(errno));
+        getline(&r->line, &r->line_cap, r->journal) < 1)
+        return fail(EXIT_OUTPUT, "cannot read the report's records back: %s", strerror(errno));
+    r->line[strcspn(r->line, "\n")] = '\0';
+    return EXIT_OK;
+}
+
+cJSON *report_record(struct report *r, size_t i)
+{
+    if (read_line(r, i))
         return NULL;
-    }
     cJSON *o = cJSON_Parse(r->line);
     if (!o)
         fail(EXIT_INTERNAL, "the report's records are damaged");
@@ -337,10 +344,8 @@ static int write_json_body(struct report *r, FILE *f)
     }
     fputs("  \"images\": [", f);
     for (size_t i = 0; i < r->n; i++) {
-        if (fflush(r->journal) != 0 || fseeko(r->journal, r->pos[i].offset, SEEK_SET) != 0 ||
-            getline(&r->line, &r->line_cap, r->journal) < 1)
-            return fail(EXIT_OUTPUT, "cannot read the report's records back: %s", strerror(errno));
-        r->line[strcspn(r->line, "\n")] = '\0';
+        if (read_line(r, i))
+            return EXIT_OUTPUT;
         fprintf(f, "%s\n    %s", i ? "," : "", r->line);
     }
     char *totals = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(r->root, "totals"));

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "image.h"
+#include "report.h"
 #include "sha256.h"
 
 /* A summary JSON is a few kB; anything this large is not one. */
@@ -34,14 +35,6 @@ int run_key_make(const struct opt *table, const void *opts, const char *method,
     free(text);
     free(options);
     return EXIT_OK;
-}
-
-static const char *text_at(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
-    return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 static int file_sha256(const char *path, char hex[65])
@@ -97,9 +90,9 @@ int resume_done(const char *key, const char *image_path, long target, const char
                                                       "index");
     /* Another key (options, model, versions changed), other image bytes or
      * another given class: an earlier run's result for something else. */
-    int done = strcmp(text_at(j, "run_key", NULL), key) == 0 &&
+    int done = strcmp(record_text(j, "run_key", NULL), key) == 0 &&
                file_sha256(image_path, sha) == 0 &&
-               strcmp(text_at(j, "image", "sha256"), sha) == 0 &&
+               strcmp(record_text(j, "image", "sha256"), sha) == 0 &&
                (target < 0 || (cJSON_IsNumber(t) && t->valuedouble == (double)target)) &&
                outputs_present(j);
     if (done)
