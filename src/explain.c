@@ -122,6 +122,11 @@ static const struct opt batch_options[] = {
                  "skip every image whose outputs are already complete for this model, method, "
                  "options and image bytes (a run killed or failed half-way goes on where it "
                  "stopped); the report covers all"),
+    { .kind = OPTK_PATH, .name = "cache", .offset = OPT_FIELD(struct explain_opts, cache, const char *),
+      .metavar = "DIR", .flags = OPT_COMPLETE_DIR | OPT_NOT_RESULT,
+      .help = "keep each image's outputs in DIR by model, method, options and image bytes, and "
+              "copy them from there when a run asks for the same again (a CI cache: only what "
+              "changed is computed)" },
     OPT_RUN_FLAG(0, "no-report", struct explain_opts, no_report,
                  "no summary.json/.csv/index.html for a batch"),
     { .kind = OPTK_PATH, .name = "sheet", .offset = OPT_FIELD(struct explain_opts, sheet, const char *),
@@ -227,47 +232,6 @@ static int add_output(struct summary *s, const char *kind, const char *dir, cons
     return rc;
 }
 
-static void print_text(const struct summary *s)
-{
-    printf("%s: %s %ld \"%s\" (p=%.4f, score %.4g)\n", s->image,
-           s->target_was_predicted ? "predicted" : "class", s->target.index, s->target.label,
-           s->target.probability, s->target.score);
-    if (s->has_versus)
-        printf("  versus %ld \"%s\" (p=%.4f, score %.4g): %s difference %.4g\n",
-               s->versus.index, s->versus.label, s->versus.probability, s->versus.score,
-               s->objective, s->objective_value);
-    else if (strcmp(s->objective, "logit") != 0)
-        printf("  objective: %s %.4g\n", s->objective, s->objective_value);
-    if (s->layer)
-        printf("  layer %s [%d, %d, %d]\n", s->layer, s->layer_shape[0], s->layer_shape[1],
-               s->layer_shape[2]);
-    printf("  %s map %dx%d: min %.4g, max %.4g, mean %.4g; hottest %g%% centred at "
-           "(%.1f, %.1f), box %dx%d at (%d, %d)\n",
-           s->method, s->map_w, s->map_h, s->stats.min, s->stats.max, s->stats.mean,
-           HEATMAP_TOP_FRACTION * 100, s->stats.com_x, s->stats.com_y, s->stats.top_box.width,
-           s->stats.top_box.height, s->stats.top_box.x, s->stats.top_box.y);
-    /* how the pictures were coloured, where it is not the familiar low-to-high
-     * of one image: a signed map, or a range shared with other images */
-    int is_signed = s->sign && strcmp(s->sign, "signed") == 0;
-    if (is_signed || (s->scale && strcmp(s->scale, "image") != 0))
-        printf("  drawn from %.4g to %.4g (sign %s, scale %s)\n", s->display_lo, s->display_hi,
-               s->sign ? s->sign : "none", s->scale);
-    for (int i = 0; i < s->ndetails; i++) {
-        const struct detail *d = &s->details[i];
-        printf(i ? ", " : "  ");
-        if (d->text)
-            printf("%s %s", d->key, d->text);
-        else if (d->number == floor(d->number) && fabs(d->number) < 1e15)
-            printf("%s %.0f", d->key, d->number); /* counts in full: 17059, not 1.706e+04 */
-        else
-            printf("%s %.4g", d->key, d->number);
-    }
-    if (s->ndetails)
-        putchar('\n');
-    for (int i = 0; i < s->noutputs; i++)
-        printf("  wrote %s\n", s->outputs[i].path);
-}
-
 /* Writes the image's summary JSON; *json keeps it (the report's record is
  * made from it), or NULL. */
 static int write_summary(const struct explain_opts *o, struct summary *s, const char *path,
@@ -276,7 +240,7 @@ static int write_summary(const struct explain_opts *o, struct summary *s, const 
     cJSON *j = summary_json(s);
     int rc = summary_emit(j, path, o->json);
     if (rc == EXIT_OK && !o->json && !o->quiet)
-        print_text(s);
+        summary_print_text(j);
     if (rc == EXIT_OK && json)
         *json = j;
     else
@@ -460,6 +424,49 @@ static int resume_image(struct explain_run *run, const struct input *it, struct 
     return rc ? -rc : 1;
 }
 
+/* The cache key of an image of SHA-256 sha in this run: --scale batch's
+ * pictures also depend on the run's range. */
+static void image_cache_key(const struct explain_run *run, const char *sha, long target,
+                            char key[CACHE_KEY_HEX])
+{
+    char range[80] = "";
+    if (run->opts.scale.kind == SCALE_BATCH && run->batch_range.seen)
+        snprintf(range, sizeof range, "range %a %a\n", run->batch_range.lo, run->batch_range.hi);
+    cache_key(run->run_key, sha, target, range, key);
+}
+
+static struct cache_dest cache_dest(const struct explain_run *run, const struct input *it)
+{
+    return (struct cache_dest){ .out_dir = run->opts.out_dir, .name = it->name,
+                                .image_path = it->path, .raw = run->opts.raw };
+}
+
+/* --cache: the input's outputs copied from the cache, its summary written
+ * and reported as a computed one's would be: 1, or 0 when it must be
+ * computed, or -EXIT_* on an error (a full disk). */
+static int cache_image(struct explain_run *run, const struct input *it, struct report *rep)
+{
+    char sha[65], key[CACHE_KEY_HEX], path[PATH_MAX], tail[128];
+    if (image_file_sha256(it->path, sha) != 0)
+        return 0; /* unreadable: loading it says why */
+    image_cache_key(run, sha, it->target, key);
+    struct cache_dest d = cache_dest(run, it);
+    cJSON *j;
+    int got = cache_fetch(&run->cache, key, &d, &j);
+    if (got <= 0)
+        return got;
+    snprintf(tail, sizeof tail, ".%s.json", run->method->name);
+    int rc = output_path(run->opts.out_dir, it->name, tail, path, sizeof path);
+    if (rc == EXIT_OK)
+        rc = summary_emit(j, path, run->opts.json);
+    if (rc == EXIT_OK && !run->opts.json && !run->opts.quiet)
+        summary_print_text(j);
+    if (rc == EXIT_OK && rep->root)
+        rc = report_add(rep, it->index, it->name, j, run->opts.out_dir);
+    cJSON_Delete(j);
+    return rc ? -rc : 1;
+}
+
 /* Loads and preprocesses inputs [first, first + count) into the batch;
  * images that fail are reported (unless before reported_until: a batch
  * redone) and left out. Returns how many are in. */
@@ -481,11 +488,19 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
             if (done)
                 continue;
         }
+        if (run->cache.dir[0] && !run->batch_range.measuring) {
+            int hit = cache_image(run, it, rep);
+            if (hit < 0)
+                return hit;
+            if (hit)
+                continue;
+        }
         image_free(img);
         attribution_reset(&bb->a[n]);
         *s = (struct summary){
             .method = run->method->name, .image = it->path, .threads = attrib_runtime_threads(),
             .run_key = run->run_key[0] ? run->run_key : NULL,
+            .cache = run->cache.dir[0] ? "miss" : NULL,
             .load_ms = m->load_ms, .map_w = m->card.input_w, .map_h = m->card.input_h,
             .target_was_predicted = it->target < 0,
             .resize = run->opts.model.resize == RESIZE_CROP ? "crop" : "stretch",
@@ -549,15 +564,22 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
                     (float)run->opts.alpha, run->opts.colorbar);
     stage_add(STAGE_PICTURES, now_ms() - t0);
     rc = EXIT_OK;
+    const int keep_json = rep->root || run->cache.dir[0];
     for (int k = 0; rc == EXIT_OK && k < good; k++) {
         int i = first + k;
+        const struct input *it = &in->items[bb->index[i]];
         cJSON *json = NULL;
-        rc = write_outputs(&run->opts, &jobs[k], &bb->s[i], bb->paths[i], rep->root ? &json : NULL);
+        rc = write_outputs(&run->opts, &jobs[k], &bb->s[i], bb->paths[i], keep_json ? &json : NULL);
         double t1 = now_ms();
         run->explained += rc == EXIT_OK;
         if (rc == EXIT_OK && rep->root)
-            rc = report_add(rep, in->items[bb->index[i]].index, in->items[bb->index[i]].name,
-                            json, run->opts.out_dir);
+            rc = report_add(rep, it->index, it->name, json, run->opts.out_dir);
+        if (rc == EXIT_OK && run->cache.dir[0]) {
+            char key[CACHE_KEY_HEX];
+            struct cache_dest d = cache_dest(run, it);
+            image_cache_key(run, bb->s[i].image_sha256, it->target, key);
+            cache_store(&run->cache, key, json, &d);
+        }
         cJSON_Delete(json);
         stage_add(STAGE_REPORT, now_ms() - t1);
     }
@@ -706,7 +728,8 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
             rc = rc == EXIT_INPUT ? EXIT_OK : rc;
         }
         first += count;
-        progress_counts(&bar, (long)run->failed, (long)run->resumed);
+        progress_counts(&bar, (long)run->failed, (long)run->resumed,
+                        run->cache.dir[0] ? (long)run->cache.hits : -1);
         progress_update(&bar, (int)first, NULL);
     }
     progress_end(&bar);
@@ -801,6 +824,9 @@ static int finish_report(struct explain_run *run, struct report *rep)
         snprintf(base, sizeof base, "summary.shard-%ld-of-%ld", run->opts.shard.k,
                  run->opts.shard.n);
     rep->skipped = run->resumed;
+    rep->cache_used = run->cache.dir[0] != '\0';
+    rep->cache_hits = run->cache.hits;
+    rep->cache_misses = run->cache.misses;
     int rc = report_write(rep, run->opts.out_dir, base, (now_ms() - rep->t_start) / 1e3);
     if (rc == EXIT_OK && run->opts.sheet)
         rc = report_write_sheet(rep, run->opts.out_dir, run->opts.sheet,
@@ -982,6 +1008,8 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
     stage_add(STAGE_MODEL, now_ms() - t0);
     if (rc == EXIT_OK) /* after every check that can refuse the run */
         rc = make_dirs(run->opts.out_dir);
+    if (rc == EXIT_OK && run->opts.cache)
+        cache_open(&run->cache, run->opts.cache);
     if (rc == EXIT_OK && batch_mode && !run->opts.no_report) {
         struct model_info mi = model_info(&run->model);
         rc = report_init(&rep, m->name, &mi, run->opts.shard.k, run->opts.shard.n,

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "cache.h"
 #include "cli.h"
 #include "colormap.h"
 #include "display.h"
@@ -41,6 +42,7 @@ struct explain_opts {
     int recursive, json, quiet, no_report, resume;
     int timings;            /* --timings: per-stage times on stderr at the end */
     const char *sheet;      /* --sheet FILE.png */
+    const char *cache;      /* --cache DIR; NULL: none */
 };
 
 /* What a method computes for one image, at the model's input size H x W. */
@@ -116,6 +118,7 @@ struct explain_run {
     struct { int measuring, seen; float lo, hi; } batch_range;
     char run_key[65];  /* resume.h: in every summary; "" for eval's runs */
     size_t resumed;    /* --resume: images whose earlier outputs were kept */
+    struct cache cache; /* --cache (cache.h): its hits and misses */
     size_t explained, failed; /* images of this run so far */
     _Alignas(max_align_t) unsigned char params[METHOD_PARAMS_MAX];
 };

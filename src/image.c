@@ -336,3 +336,16 @@ int image_to_tensor(const struct image *img, struct rect region, int in_w, int i
     free(hwc);
     return rc;
 }
+
+int image_file_sha256(const char *path, char hex[65])
+{
+    unsigned char *data;
+    size_t len;
+    if (read_file(path, IMAGE_MAX_FILE_BYTES, EXIT_INPUT, &data, &len)) {
+        clear_error();
+        return -1;
+    }
+    sha256_hex(data, len, hex);
+    free(data);
+    return 0;
+}

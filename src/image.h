@@ -41,6 +41,10 @@ void image_free(struct image *img);
  * and any channel layout (grey, grey+alpha, RGB, RGBA: alpha is dropped) to
  * RGB in [0, 1]. Returns EXIT_OK or EXIT_INPUT with a message. */
 int image_load(const char *path, struct image *out);
+
+/* The SHA-256 of the file at path (at most IMAGE_MAX_FILE_BYTES), without
+ * decoding it: 0, or -1 (no error set) when it cannot be read. */
+int image_file_sha256(const char *path, char hex[65]);
 int image_decode(const unsigned char *data, size_t len, const char *name, struct image *out);
 
 /* Bilinear (triangle filter; antialiased when shrinking, like PIL's

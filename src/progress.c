@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "timer.h"
@@ -11,7 +12,8 @@ enum { BAR_WIDTH = 30 };
 void progress_start(struct progress *p, const char *label, int total, int quiet)
 {
     *p = (struct progress){ .enabled = !quiet && isatty(STDERR_FILENO), .label = label,
-                            .total = total > 0 ? total : 1, .t_start = now_ms() };
+                            .total = total > 0 ? total : 1, .t_start = now_ms(),
+                            .cached = -1 };
     p->t_log = p->t_start;
     p->log_ms = -1; /* quiet: never */
     if (!quiet)
@@ -24,16 +26,18 @@ void progress_log_every(struct progress *p, double ms)
         p->log_ms = ms;
 }
 
-void progress_counts(struct progress *p, long failed, long skipped)
+void progress_counts(struct progress *p, long failed, long skipped, long cached)
 {
     p->failed = failed;
     p->skipped = skipped;
+    p->cached = cached;
 }
 
-/* Images per second computed over the window (skipped ones left out). */
+/* Images per second computed over the window (skipped and cached ones left
+ * out). */
 static double window_rate(struct progress *p, int i, double t)
 {
-    long computed = i - p->skipped;
+    long computed = i - p->skipped - (p->cached > 0 ? p->cached : 0);
     p->head = (p->head + 1) % PROGRESS_WINDOW;
     p->wt[p->head] = t;
     p->wn[p->head] = computed;
@@ -56,9 +60,12 @@ void progress_update(struct progress *p, int i, const char *note)
     if (!tty && !log)
         return;
     long left = rate > 0 ? (long)((p->total - i) / rate + 0.5) : 0;
-    char counts[96] = "";
-    if (p->failed || p->skipped)
+    char counts[128] = "";
+    if (p->failed || p->skipped || p->cached > 0)
         snprintf(counts, sizeof counts, "  %ld failed, %ld skipped", p->failed, p->skipped);
+    if (p->cached > 0)
+        snprintf(counts + strlen(counts), sizeof counts - strlen(counts), ", %ld cached",
+                 p->cached);
     if (log) {
         p->t_log = t;
         fprintf(stderr, "%s: %d/%d%s  %.1f/s  ETA %ld:%02ld\n", p->label, i, p->total, counts,
@@ -88,8 +95,11 @@ void progress_totals(const struct progress *p, const char *explained, long ok, i
     if (quiet)
         return;
     double secs = (now_ms() - p->t_start) / 1e3;
-    long computed = ok + p->failed;
-    fprintf(stderr, "%s: %ld images in %.1f s (%.1f/s): %ld %s, %ld failed, %ld skipped\n",
-            p->label, computed + p->skipped, secs, secs > 0 ? computed / secs : 0, ok, explained,
-            p->failed, p->skipped);
+    long computed = ok + p->failed, cached = p->cached > 0 ? p->cached : 0;
+    fprintf(stderr, "%s: %ld images in %.1f s (%.1f/s): %ld %s, %ld failed, %ld skipped",
+            p->label, computed + p->skipped + cached, secs, secs > 0 ? computed / secs : 0, ok,
+            explained, p->failed, p->skipped);
+    if (p->cached >= 0)
+        fprintf(stderr, ", %ld from the cache", cached);
+    fputc('\n', stderr);
 }

@@ -15,6 +15,7 @@ struct progress {
     const char *label;
     int total;
     long failed, skipped;
+    long cached;      /* --cache hits; -1: no cache */
     double t_start, t_log; /* ms */
     double wt[PROGRESS_WINDOW]; /* ring of (time, images computed) */
     long wn[PROGRESS_WINDOW];
@@ -24,14 +25,16 @@ struct progress {
 void progress_start(struct progress *p, const char *label, int total, int quiet);
 /* Not on a terminal and not quiet: a line every ms milliseconds. */
 void progress_log_every(struct progress *p, double ms);
-/* Images that failed, and images skipped (done by an earlier run), so far:
- * shown on the line, and left out of the rate. */
-void progress_counts(struct progress *p, long failed, long skipped);
+/* Images that failed, images skipped (done by an earlier run) and images
+ * copied from --cache (-1: no cache), so far: shown on the line, and the
+ * last two left out of the rate. */
+void progress_counts(struct progress *p, long failed, long skipped, long cached);
 /* i of total done: "label [#####.....] i/total  R/s  ETA m:ss  note". */
 void progress_update(struct progress *p, int i, const char *note);
 void progress_end(struct progress *p);
 /* The last line of a run over several inputs (unless quiet): "label: N
- * images in T s (R/s): A explained, F failed, S skipped". */
+ * images in T s (R/s): A explained, F failed, S skipped[, H from the
+ * cache]" - the rate is of the A + F computed. */
 void progress_totals(const struct progress *p, const char *explained, long ok, int quiet);
 
 #endif

@@ -322,6 +322,11 @@ static cJSON *totals_json(const struct report *r, double seconds)
     cJSON_AddNumberToObject(t, "ok", (double)r->ok);
     cJSON_AddNumberToObject(t, "failed", (double)(r->n - r->ok));
     cJSON_AddNumberToObject(t, "skipped", (double)r->skipped);
+    if (r->cache_used) {
+        cJSON *c = cJSON_AddObjectToObject(t, "cache");
+        cJSON_AddNumberToObject(c, "hits", (double)r->cache_hits);
+        cJSON_AddNumberToObject(c, "misses", (double)r->cache_misses);
+    }
     cJSON_AddNumberToObject(t, "seconds", round(seconds * 1e3) / 1e3);
     cJSON_AddNumberToObject(t, "images_per_second",
                             seconds > 0 ? round((double)(r->ok - r->skipped) / seconds * 1e3) / 1e3 : 0);

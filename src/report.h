@@ -26,6 +26,8 @@ struct report {
     struct record_pos *pos; /* 16 bytes a record are all a run keeps in memory */
     size_t n, cap, ok;
     size_t skipped;       /* of the n, kept from an earlier run (--resume) */
+    int cache_used;       /* --cache: its hits and misses go into the totals */
+    size_t cache_hits, cache_misses;
     char *line;           /* a record read back */
     size_t line_cap;
     double t_start;       /* ms */

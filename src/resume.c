@@ -37,19 +37,6 @@ int run_key_make(const struct opt *table, const void *opts, const char *method,
     return EXIT_OK;
 }
 
-static int file_sha256(const char *path, char hex[65])
-{
-    unsigned char *data;
-    size_t len;
-    if (read_file(path, IMAGE_MAX_FILE_BYTES, EXIT_INPUT, &data, &len)) {
-        clear_error();
-        return -1;
-    }
-    sha256_hex(data, len, hex);
-    free(data);
-    return 0;
-}
-
 /* Every output the summary lists is a non-empty file. */
 static int outputs_present(const cJSON *summary)
 {
@@ -91,7 +78,7 @@ int resume_done(const char *key, const char *image_path, long target, const char
     /* Another key (options, model, versions changed), other image bytes or
      * another given class: an earlier run's result for something else. */
     int done = strcmp(record_text(j, "run_key", NULL), key) == 0 &&
-               file_sha256(image_path, sha) == 0 &&
+               image_file_sha256(image_path, sha) == 0 &&
                strcmp(record_text(j, "image", "sha256"), sha) == 0 &&
                (target < 0 || (cJSON_IsNumber(t) && t->valuedouble == (double)target)) &&
                outputs_present(j);

@@ -148,6 +148,8 @@ cJSON *summary_json(const struct summary *s)
         cJSON_AddStringToObject(img, "sha256", s->image_sha256);
     if (s->run_key)
         cJSON_AddStringToObject(o, "run_key", s->run_key);
+    if (s->cache)
+        cJSON_AddStringToObject(o, "cache", s->cache);
 
     cJSON *pre = cJSON_AddObjectToObject(o, "preprocessing");
     cJSON_AddStringToObject(pre, "resize", s->resize);
@@ -240,4 +242,99 @@ int summary_emit(const cJSON *j, const char *path, int line)
     cJSON_free(pretty);
     cJSON_free(compact);
     return rc;
+}
+
+/* j's member at path a.b.c (b, c may be NULL). */
+static const cJSON *member(const cJSON *j, const char *a, const char *b, const char *c)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, a);
+    if (b)
+        o = cJSON_GetObjectItemCaseSensitive(o, b);
+    if (c)
+        o = cJSON_GetObjectItemCaseSensitive(o, c);
+    return o;
+}
+
+static double num(const cJSON *j, const char *a, const char *b, const char *c)
+{
+    const cJSON *o = member(j, a, b, c);
+    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
+}
+
+static const char *text(const cJSON *j, const char *a, const char *b, const char *c)
+{
+    const char *s = cJSON_GetStringValue(member(j, a, b, c));
+    return s ? s : "";
+}
+
+static void print_class(const char *what, const cJSON *c)
+{
+    printf("%s %.0f \"%s\" (p=%.4f, score %.4g)", what, num(c, "index", NULL, NULL),
+           text(c, "label", NULL, NULL), num(c, "probability", NULL, NULL),
+           num(c, "score", NULL, NULL));
+}
+
+/* A method's details on one line: counts in full (17059, not 1.706e+04). */
+static void print_details(const cJSON *details)
+{
+    const cJSON *d;
+    int i = 0;
+    cJSON_ArrayForEach(d, details) {
+        printf(i++ ? ", " : "  ");
+        if (cJSON_IsString(d))
+            printf("%s %s", d->string, d->valuestring);
+        else if (d->valuedouble == floor(d->valuedouble) && fabs(d->valuedouble) < 1e15)
+            printf("%s %.0f", d->string, d->valuedouble);
+        else
+            printf("%s %.4g", d->string, d->valuedouble);
+    }
+    if (i)
+        putchar('\n');
+}
+
+/* Element i of the array at j.a.b, or NaN. */
+static double element(const cJSON *j, const char *a, const char *b, int i)
+{
+    const cJSON *o = cJSON_GetArrayItem(member(j, a, b, NULL), i);
+    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
+}
+
+void summary_print_text(const cJSON *j)
+{
+    const cJSON *target = member(j, "target", NULL, NULL);
+    const cJSON *versus = member(j, "objective", "versus", NULL);
+    const cJSON *map = member(j, "map", NULL, NULL), *top = member(map, "top", NULL, NULL);
+    const char *objective = text(j, "objective", "of", NULL), *method = text(j, "method", NULL, NULL);
+    printf("%s: ", text(j, "image", "path", NULL));
+    print_class(cJSON_IsTrue(member(target, "predicted", NULL, NULL)) ? "predicted" : "class",
+                target);
+    putchar('\n');
+    if (versus) {
+        print_class("  versus", versus);
+        printf(": %s difference %.4g\n", objective, num(j, "objective", "value", NULL));
+    } else if (*objective && strcmp(objective, "logit") != 0) {
+        printf("  objective: %s %.4g\n", objective, num(j, "objective", "value", NULL));
+    }
+    if (member(j, "layer", NULL, NULL))
+        printf("  layer %s [%.0f, %.0f, %.0f]\n", text(j, "layer", "path", NULL),
+               element(j, "layer", "shape", 0), element(j, "layer", "shape", 1),
+               element(j, "layer", "shape", 2));
+    printf("  %s map %.0fx%.0f: min %.4g, max %.4g, mean %.4g; hottest %g%% centred at "
+           "(%.1f, %.1f), box %.0fx%.0f at (%.0f, %.0f)\n",
+           method, element(map, "shape", NULL, 1), element(map, "shape", NULL, 0),
+           num(map, "min", NULL, NULL), num(map, "max", NULL, NULL), num(map, "mean", NULL, NULL),
+           num(top, "fraction", NULL, NULL) * 100, num(top, "center_of_mass", "x", NULL),
+           num(top, "center_of_mass", "y", NULL), num(top, "bbox", "width", NULL),
+           num(top, "bbox", "height", NULL), num(top, "bbox", "x", NULL),
+           num(top, "bbox", "y", NULL));
+    /* how the pictures were coloured, where it is not the familiar low-to-high
+     * of one image: a signed map, or a range shared with other images */
+    const char *sign = text(map, "display", "sign", NULL), *scale = text(map, "display", "scale", NULL);
+    if (strcmp(sign, "signed") == 0 || (*scale && strcmp(scale, "image") != 0))
+        printf("  drawn from %.4g to %.4g (sign %s, scale %s)\n", num(map, "display", "low", NULL),
+               num(map, "display", "high", NULL), *sign ? sign : "none", scale);
+    print_details(member(j, "details", NULL, NULL));
+    const cJSON *o;
+    cJSON_ArrayForEach(o, member(j, "outputs", NULL, NULL))
+        printf("  wrote %s\n", cJSON_GetStringValue(o) ? o->valuestring : "");
 }

@@ -47,6 +47,7 @@ struct summary {
     const char *image;
     const char *image_sha256; /* "" or NULL: not known */
     const char *run_key;      /* what --resume compares (resume.h); NULL: none */
+    const char *cache;        /* --cache: "miss" (computed and stored), "hit"; NULL: none */
     int image_w, image_h;
     const char *resize; /* "stretch" or "crop" */
     struct rect region; /* part of the image the model saw */
@@ -102,5 +103,9 @@ cJSON *class_score_json(const struct class_score *c);
  * line, also prints it compact as one line on stdout (--json). EXIT_OK,
  * EXIT_OUTPUT or EXIT_INTERNAL. */
 int summary_emit(const cJSON *j, const char *path, int line);
+
+/* The summary j (summary_json's) as the lines a person reads on stdout:
+ * the class, the map's numbers, the method's details, the files written. */
+void summary_print_text(const cJSON *j);
 
 #endif

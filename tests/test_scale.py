@@ -209,3 +209,79 @@ def test_merge_of_many_shards_streams_and_the_page_shows_one_page(tmp_path):
     assert body.startswith('<body data-loaded="144" data-broken="0"'), body[:80]
     assert body.count('class="card"') == 48
     assert f"1-48 of {shards * per}" in body
+
+
+def test_a_folder_that_changes_during_the_run_fails_only_the_pictures_that_went(tmp_path):
+    """The input list is read once, at the start: a picture removed or cut
+    short later fails alone, one added later waits for the next run (with
+    --resume, the only one computed then)."""
+    d = tmp_path / "many"
+    d.mkdir()
+    names = [f"{i:02d}{(IMAGES / PHOTOS[i % len(PHOTOS)]).suffix}" for i in range(24)]
+    for i, name in enumerate(names):
+        shutil.copy(IMAGES / PHOTOS[i % len(PHOTOS)], d / name)
+    out = tmp_path / "out"
+    p = subprocess.Popen([BIN, "saliency", d, "--model", V2, "-o", out, "--batch-size", "1",
+                          "-q"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list(out.glob("*.saliency.json")) and time.time() < deadline:
+        time.sleep(0.005)
+    p.send_signal(signal.SIGSTOP)
+    done = len(list(out.glob("*.saliency.json")))
+    removed, cut = d / names[22], d / names[21]
+    removed.unlink()
+    cut.write_bytes(cut.read_bytes()[:2000])
+    shutil.copy(IMAGES / "cat.bmp", d / "00a-added.bmp")
+    p.send_signal(signal.SIGCONT)
+    _, err = p.communicate(timeout=300)
+    assert done < 20, "the run was past the changed pictures before they changed"
+    assert p.returncode == 1, err  # some inputs failed, the rest were written
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and names[21] in lines[0] and names[22] in lines[1], err
+    recs = {r["name"]: r for r in report(out)["images"]}
+    assert len(recs) == 24 and "00a-added" not in recs
+    assert {n for n, r in recs.items() if r.get("error")} == {names[21][:2], names[22][:2]}
+    again = saliency(d, out, "--resume")
+    assert again.returncode == 1  # the cut picture still fails
+    t = report(out)["totals"]
+    assert (t["images"], t["skipped"], t["failed"]) == (24, 22, 1)  # 23 listed now, +1 added
+    assert "00a-added" in {r["name"] for r in report(out)["images"]}
+
+
+def small_disk(path, size):
+    """A tmpfs of size bytes at path; False where mounting is not allowed."""
+    path.mkdir()
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
+                          capture_output=True).returncode == 0
+
+
+def test_a_disk_full_half_way_stops_with_exit_4_and_resume_finishes_after_space_is_freed(
+        folder, tmp_path):
+    whole = tmp_path / "whole"
+    assert saliency(folder, whole, "-q").returncode == 1  # the broken file fails alone
+    need = sum(p.stat().st_size for p in whole.rglob("*") if p.is_file())
+    out = tmp_path / "small"
+    if not small_disk(out, need * 2 // 5 // 4096 * 4096):
+        pytest.skip("mounting a small tmpfs is not allowed here")
+    try:
+        p = saliency(folder, out, "-q")
+        assert p.returncode == 4, p.stderr
+        lines = p.stderr.strip().splitlines()  # the broken picture's line, then the disk's
+        assert "No space left on device" in lines[-1] and len(lines) <= 2, p.stderr
+        finished = list(out.rglob("*.saliency.json"))
+        assert 0 < len(finished) < len(PHOTOS)
+        for f in finished:  # what was finished is whole
+            for path in json.loads(f.read_text())["outputs"].values():
+                if path.endswith(".png"):
+                    Image.open(path).verify()
+        leftovers = [p.name for p in out.rglob("*") if p.is_file() and not
+                     p.name.endswith((".png", ".json"))]
+        assert leftovers == []
+        assert not (out / "summary.json").exists()
+        subprocess.run(["mount", "-o", "remount,size=256m", out], check=True)
+        again = saliency(folder, out, "--resume")
+        assert again.returncode == 1, again.stderr
+        assert records(out) == records(whole)
+        assert report(out)["totals"]["skipped"] == len(finished)
+    finally:
+        subprocess.run(["umount", out], check=True)
