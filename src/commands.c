@@ -52,6 +52,8 @@ const struct command commands[] = {
     COMMAND("compare", compare_spec, "how far two heatmaps or folders of them differ"),
     COMMAND("golden", golden_spec, "record golden heatmaps, or check a run against them"),
     COMMAND("merge", merge_spec, "combine the reports of batch runs or shards into one"),
+    COMMAND("classes", classes_spec,
+            "where the model looks per class of a labelled run: mean maps, right vs wrong"),
     COMMAND("layers", layers_spec, "list a model's layers and the default Grad-CAM layer"),
     COMMAND("completion", completion_spec, "print a bash, zsh or fish completion script"),
     COMMAND("help", help_spec, "show a command's help, or the manual page"),

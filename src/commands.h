@@ -66,6 +66,6 @@ void commands_usage(FILE *f);
 void command_help(FILE *f, const struct command *cmd);
 
 extern const struct command_spec predict_spec, eval_spec, sanity_spec, drift_spec, fool_spec, classviz_spec,
-    compare_spec, golden_spec, merge_spec, layers_spec, completion_spec, help_spec;
+    compare_spec, golden_spec, merge_spec, classes_spec, layers_spec, completion_spec, help_spec;
 
 #endif

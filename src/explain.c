@@ -48,6 +48,10 @@ static const struct opt target_options[] = {
                  "rather than N)", "no contrast"),
     OPT_PATH(0, "class-file", struct explain_opts, class_file, NULL, "TSV",
              "per-image classes: lines PATH<TAB>CLASS (images not in it: --class)"),
+    OPT_FLAG(0, "class-from-folder", struct explain_opts, class_from_folder,
+             "each image's class is the name of its folder, as torchvision's ImageFolder: a "
+             "class number or a label of the model's card (a labelled data set; see 'attrib "
+             "classes')"),
     OPT_END,
 };
 
@@ -787,6 +791,9 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
     if (o->objective.versus >= 0 && o->objective.versus == o->target)
         return fail(EXIT_USAGE, "--versus %ld is the class explained (--class %ld): a contrast "
                     "needs two classes", o->target, o->target);
+    if (o->class_from_folder && (o->class_file || o->target >= 0))
+        return fail(EXIT_USAGE, "--class-from-folder takes each image's class from its folder: "
+                    "not with --class or --class-file");
     if (o->raw && (in->n > 1 || *batch_mode))
         return fail(EXIT_USAGE, "--raw takes one image; use --save-raw for many");
     if (o->class_file)
@@ -801,10 +808,11 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
 
 /* The model's classes, before any image, when a class is asked for: --class
  * out of range is a usage error; class-file lines are checked per image. */
-static int check_classes(struct explain_run *run, const struct input_list *in)
+static int check_classes(struct explain_run *run, struct input_list *in)
 {
     const long versus = run->opts.objective.versus;
-    int asked = run->opts.target >= 0 || versus >= 0;
+    const struct card *card = &run->model.card;
+    int asked = run->opts.target >= 0 || versus >= 0 || run->opts.class_from_folder;
     for (size_t i = 0; !asked && i < in->n; i++)
         asked = in->items[i].target >= 0;
     int rc = asked ? model_probe_classes(&run->model) : EXIT_OK;
@@ -814,6 +822,8 @@ static int check_classes(struct explain_run *run, const struct input_list *in)
     if (rc == EXIT_OK && versus >= run->model.classes)
         rc = fail(EXIT_USAGE, "--versus %ld is out of range: the model has classes 0 to %d",
                   versus, run->model.classes - 1);
+    if (rc == EXIT_OK && run->opts.class_from_folder)
+        rc = inputs_classes_from_folders(in, card->labels, card->nlabels, run->model.classes);
     return rc;
 }
 

@@ -40,6 +40,7 @@ struct explain_opts {
     long batch_size;        /* --batch-size */
     struct shard shard;     /* --shard K/N; 0/0: all */
     int recursive, json, quiet, no_report, resume;
+    int class_from_folder;  /* --class-from-folder: ImageFolder's classes */
     int timings;            /* --timings: per-stage times on stderr at the end */
     const char *sheet;      /* --sheet FILE.png */
     const char *cache;      /* --cache DIR; NULL: none */

@@ -1,6 +1,7 @@
 /* inputs.c - turning command-line arguments into a list of images. */
 #include "inputs.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
 #include <errno.h>
@@ -317,4 +318,59 @@ void inputs_free(struct input_list *l)
     }
     free(l->items);
     memset(l, 0, sizeof *l);
+}
+
+/* Whether folder names label: the whole label or one of its comma-separated
+ * synonyms, ignoring case and with '_' read as ' '. */
+static int names_label(const char *folder, const char *label)
+{
+    for (const char *syn = label; syn && *syn;) {
+        while (*syn == ' ')
+            syn++;
+        const char *end = strchr(syn, ',');
+        size_t n = end ? (size_t)(end - syn) : strlen(syn), k = 0;
+        for (; k < n && folder[k]; k++) {
+            char a = folder[k] == '_' ? ' ' : folder[k];
+            if (tolower((unsigned char)a) != tolower((unsigned char)syn[k]))
+                break;
+        }
+        if (k == n && !folder[k])
+            return 1;
+        syn = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The class folder names: a number below classes or a label; -1: none. */
+static long folder_class(const char *folder, char *const *labels, int nlabels, long classes)
+{
+    char *end;
+    long c = strtol(folder, &end, 10);
+    if (*folder && !*end && c >= 0 && c < classes)
+        return c;
+    for (int i = 0; i < nlabels && i < classes; i++)
+        if (labels[i] && names_label(folder, labels[i]))
+            return i;
+    return -1;
+}
+
+int inputs_classes_from_folders(struct input_list *l, char *const *labels, int nlabels,
+                                long classes)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct input *it = &l->items[i];
+        char dir[PATH_MAX];
+        const char *slash = strrchr(it->path, '/');
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - it->path) : 0, it->path);
+        const char *folder = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+        if (!*folder || strcmp(folder, ".") == 0 || strcmp(folder, "..") == 0)
+            return fail(EXIT_USAGE, "--class-from-folder: '%s' is in no class folder", it->path);
+        it->target = folder_class(folder, labels, nlabels, classes);
+        it->target_line = 0;
+        if (it->target < 0)
+            return fail(EXIT_USAGE, "--class-from-folder: folder '%s' (of '%s') names no class "
+                        "of the model: a class number 0 to %ld or a label of its card", folder,
+                        it->path, classes - 1);
+    }
+    return EXIT_OK;
 }

@@ -49,6 +49,14 @@ int parse_shard(const struct opt *o, const char *arg, void *shard);
  * missing from the file keeps default_target. EXIT_OK, EXIT_USAGE (bad
  * file) or EXIT_INTERNAL. Whether a class is one the model has is checked
  * per image later, when the model is known. */
+/* Sets every item's target from the name of the folder it is in, as
+ * torchvision's ImageFolder: a class number below classes, or one of the
+ * nlabels labels (or a comma-separated synonym of one: "hot dog" for
+ * "hotdog, hot dog, red hot"), case and '_' for ' ' aside. EXIT_USAGE,
+ * naming the folder, when one names no class. */
+int inputs_classes_from_folders(struct input_list *l, char *const *labels, int nlabels,
+                                long classes);
+
 int inputs_read_classes(struct input_list *l, const char *tsv, long default_target,
                         long max_class);
 
