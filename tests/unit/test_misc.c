@@ -11,6 +11,7 @@
 #include "classify.h"
 #include "cli.h"
 #include "error.h"
+#include "inputs.h"
 #include "fsutil.h"
 #include "rawfile.h"
 #include "sha256.h"
@@ -209,4 +210,26 @@ void numbers_on_the_command_line_are_parsed_strictly(void)
     CHECK(parse_double("0.25", 0, 1, "--alpha", &d) == EXIT_OK && d == 0.25);
     CHECK(parse_double("nan", 0, 1, "--alpha", &d) == EXIT_USAGE);
     CHECK(parse_double("1.5", 0, 1, "--alpha", &d) == EXIT_USAGE);
+}
+
+/* One image in folder, for the class-from-folder cases. */
+static long class_of_folder(const char *path, long classes)
+{
+    static char *const labels[] = { "tench, Tinca tinca", "great white shark", "hotdog, hot dog, red hot" };
+    struct input it = { .path = (char *)path, .target = -1 };
+    struct input_list l = { .items = &it, .n = 1, .cap = 1 };
+    int rc = inputs_classes_from_folders(&l, labels, 3, classes);
+    clear_error();
+    return rc == EXIT_OK ? it.target : -rc;
+}
+
+void folder_names_a_class_by_number_label_or_synonym(void)
+{
+    CHECK(class_of_folder("data/2/x.jpg", 3) == 2);
+    CHECK(class_of_folder("data/great_white_shark/x.jpg", 3) == 1);
+    CHECK(class_of_folder("data/Tinca Tinca/x.jpg", 3) == 0);
+    CHECK(class_of_folder("data/hot dog/x.jpg", 3) == 2);
+    CHECK(class_of_folder("data/3/x.jpg", 3) == -EXIT_USAGE);  /* no class 3 */
+    CHECK(class_of_folder("data/hot/x.jpg", 3) == -EXIT_USAGE); /* a synonym's start only */
+    CHECK(class_of_folder("x.jpg", 3) == -EXIT_USAGE);          /* in no folder */
 }

@@ -79,7 +79,8 @@
     X(help_stops_the_parse_wherever_it_is) \
     X(each_mistake_gets_its_own_message) \
     X(edit_distance_counts_a_transposition_as_one) \
-    X(setting_one_option_by_name_checks_it_like_the_parser)
+    X(setting_one_option_by_name_checks_it_like_the_parser) \
+    X(folder_names_a_class_by_number_label_or_synonym)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)
