@@ -162,6 +162,8 @@ static cJSON *record(size_t index, const char *path, const char *name)
 static const char *below(const char *path, const char *dir)
 {
     size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') /* -o out/ */
+        n--;
     if (strncmp(path, dir, n) == 0 && path[n] == '/')
         return path + n + 1;
     if (strcmp(dir, ".") == 0 && strncmp(path, "./", 2) == 0)

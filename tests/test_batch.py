@@ -2,6 +2,7 @@
 names, per-image classes, shards and their merge, the HTML page in a real
 browser, the contact sheet."""
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -174,6 +175,16 @@ def assert_same_records(a, b):
                     assert v == y[part][k]
 
 
+def test_the_report_finds_its_pictures_when_the_output_directory_ends_in_a_slash(tmp_path,
+                                                                                 test_models):
+    out = tmp_path / "out"
+    ok("saliency", IMAGES / "cat.bmp", IMAGES / "bird.bmp", "--model", test_models / "tiny.pt",
+       "-o", f"{out}/", "-q")
+    for r in json.loads((out / "summary.json").read_text())["images"]:
+        for path in r["outputs"].values():
+            assert (out / path).is_file(), path  # relative to the page, as it links them
+
+
 def test_three_shards_merged_equal_one_run(folder, tmp_path):
     single, shards = tmp_path / "single", tmp_path / "shards"
     run("gradcam", folder, "--model", V2, "-o", single, "-q")
@@ -225,7 +236,9 @@ def test_report_page_loads_in_a_browser_and_shows_every_picture(folder, tmp_path
     assert p.returncode == 0
     body = p.stdout[p.stdout.index("<body"):]
     # original + heatmap + overlay + rgb for each of the 11 explained photos
-    assert body.startswith('<body data-loaded="44" data-broken="0"'), body[:80]
+    tag = body[:body.index(">")]
+    assert 'data-loaded="44"' in tag and 'data-broken="0"' in tag, tag
+    assert int(re.search(r'data-drawn-ms="(\d+)"', tag)[1]) >= 0  # the first page's time
     assert body.count('class="card failed"') == 2
     assert "Uncaught" not in p.stderr and "SyntaxError" not in p.stderr
 
