@@ -2,6 +2,7 @@
 #include "cache.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,15 +79,20 @@ static cJSON *entry_parse(const unsigned char *data, size_t len, const unsigned 
     cJSON *j = nl ? cJSON_ParseWithLength((const char *)data + magic,
                                           (size_t)(nl - data) - magic)
                   : NULL;
-    size_t total = 0;
+    double total = 0; /* sizes as written: whole numbers, each within the entry */
+    int sizes_ok = 1;
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(j, "files")) {
         const cJSON *size = cJSON_GetObjectItemCaseSensitive(f, "size");
-        total += cJSON_IsNumber(size) && size->valuedouble > 0 ? (size_t)size->valuedouble : 0;
+        if (!size)
+            continue; /* the summary: in the JSON line */
+        double v = cJSON_GetNumberValue(size);
+        sizes_ok &= v >= 0 && v <= (double)len && v == floor(v);
+        total += sizes_ok ? v : 0;
     }
     *why = "its contents do not add up";
-    if (!j || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "summary")) ||
-        (size_t)(nl + 1 - data) + total + CACHE_TRAILER != len) {
+    if (!j || !sizes_ok || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "summary")) ||
+        (double)(nl + 1 - data) + total + CACHE_TRAILER != (double)len) {
         cJSON_Delete(j);
         return NULL;
     }
@@ -122,7 +128,7 @@ static int entry_restore(const cJSON *entry, const unsigned char *blobs,
         if (rc == EXIT_OK)
             rc = kind ? dest_path(d, f, path, sizeof path)
                       : fail(EXIT_INPUT, "an output without a kind");
-        if (rc == EXIT_OK && cJSON_IsNumber(size) && size->valuedouble >= 0) {
+        if (rc == EXIT_OK && size) { /* checked by entry_parse */
             rc = write_file_atomic(path, blobs, (size_t)size->valuedouble);
             blobs += (size_t)size->valuedouble;
         }

@@ -834,6 +834,11 @@ static int finish_report(struct explain_run *run, struct report *rep)
         snprintf(base, sizeof base, "summary.shard-%ld-of-%ld", run->opts.shard.k,
                  run->opts.shard.n);
     rep->skipped = run->resumed;
+    /* the header was made before the first pass told the class count */
+    cJSON *model = cJSON_GetObjectItemCaseSensitive(rep->root, "model");
+    if (cJSON_GetObjectItemCaseSensitive(model, "classes"))
+        cJSON_ReplaceItemInObjectCaseSensitive(model, "classes",
+                                               cJSON_CreateNumber(run->model.classes));
     rep->cache_used = run->cache.dir[0] != '\0';
     rep->cache_hits = run->cache.hits;
     rep->cache_misses = run->cache.misses;

@@ -180,9 +180,11 @@ def test_the_report_finds_its_pictures_when_the_output_directory_ends_in_a_slash
     out = tmp_path / "out"
     ok("saliency", IMAGES / "cat.bmp", IMAGES / "bird.bmp", "--model", test_models / "tiny.pt",
        "-o", f"{out}/", "-q")
-    for r in json.loads((out / "summary.json").read_text())["images"]:
+    report = json.loads((out / "summary.json").read_text())
+    for r in report["images"]:
         for path in r["outputs"].values():
             assert (out / path).is_file(), path  # relative to the page, as it links them
+    assert report["model"]["classes"] == 10  # known after the first pass, not 0
 
 
 def test_three_shards_merged_equal_one_run(folder, tmp_path):
