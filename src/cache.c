@@ -104,9 +104,13 @@ static cJSON *entry_parse(const unsigned char *data, size_t len, const unsigned 
  * name, or --raw's file. */
 static int dest_path(const struct cache_dest *d, const cJSON *file, char *out, size_t size)
 {
-    const cJSON *suffix = cJSON_GetObjectItemCaseSensitive(file, "suffix");
-    if (cJSON_IsString(suffix))
-        return output_path(d->out_dir, d->name, suffix->valuestring, out, size);
+    const char *suffix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(file, "suffix"));
+    /* a file beside the image's others, never elsewhere: whoever can write
+     * the cache must not choose where a run writes */
+    if (suffix && (suffix[0] != '.' || strchr(suffix, '/')))
+        return fail(EXIT_INPUT, "it names a file outside the output directory");
+    if (suffix)
+        return output_path(d->out_dir, d->name, suffix, out, size);
     if (!d->raw || snprintf(out, size, "%s", d->raw) >= (int)size)
         return fail(EXIT_INPUT, "it has a --raw file and this run has none");
     return EXIT_OK;

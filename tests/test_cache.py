@@ -204,3 +204,27 @@ def test_scale_batch_hits_only_while_the_runs_range_is_the_same(photos, tmp_path
     fewer = saliency(photos, tmp_path / "fewer", cache, *args, model=tiny)
     assert fewer.returncode == 0, fewer.stderr
     assert totals(tmp_path / "fewer")["cache"] == {"hits": 0, "misses": 2}
+
+
+def test_an_entry_that_names_a_file_outside_the_output_directory_is_not_followed(photos, tmp_path,
+                                                                                 tiny):
+    """A cache restored from somewhere else (a CI cache a fork could write)
+    decides nothing about where files go: only suffixes beside the image's
+    name are taken, whatever the checksum says."""
+    import hashlib
+    cache = tmp_path / "cache"
+    assert saliency(photos / "cat.bmp", tmp_path / "first", cache, model=tiny).returncode == 0
+    entry = next(p for p in cache.rglob("*") if p.is_file())
+    data = entry.read_bytes()
+    magic, rest = data.split(b"\n", 1)
+    line, blobs = rest.split(b"\n", 1)
+    meta = json.loads(line)
+    meta["files"][0]["suffix"] = "/../../escaped.png"
+    body = magic + b"\n" + json.dumps(meta).encode() + b"\n" + blobs[:-65]
+    entry.write_bytes(body + hashlib.sha256(body).hexdigest().encode() + b"\n")
+    out = tmp_path / "deep" / "er" / "out"
+    p = saliency(photos / "cat.bmp", out, cache, model=tiny)
+    assert p.returncode == 0, p.stderr
+    assert "outside the output directory" in p.stderr and "recomputed" in p.stderr
+    assert not list(tmp_path.rglob("escaped.png"))
+    assert (out / "cat.saliency.png").is_file()
