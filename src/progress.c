@@ -96,9 +96,11 @@ void progress_totals(const struct progress *p, const char *explained, long ok, i
         return;
     double secs = (now_ms() - p->t_start) / 1e3;
     long computed = ok + p->failed, cached = p->cached > 0 ? p->cached : 0;
-    fprintf(stderr, "%s: %ld images in %.1f s (%.1f/s): %ld %s, %ld failed, %ld skipped",
-            p->label, computed + p->skipped + cached, secs, secs > 0 ? computed / secs : 0, ok,
-            explained, p->failed, p->skipped);
+    char rate[32] = ""; /* of the images computed: none, no rate */
+    if (computed > 0 && secs > 0)
+        snprintf(rate, sizeof rate, " (%.1f/s)", computed / secs);
+    fprintf(stderr, "%s: %ld images in %.1f s%s: %ld %s, %ld failed, %ld skipped", p->label,
+            computed + p->skipped + cached, secs, rate, ok, explained, p->failed, p->skipped);
     if (p->cached >= 0)
         fprintf(stderr, ", %ld from the cache", cached);
     fputc('\n', stderr);

@@ -34,7 +34,7 @@ void progress_update(struct progress *p, int i, const char *note);
 void progress_end(struct progress *p);
 /* The last line of a run over several inputs (unless quiet): "label: N
  * images in T s (R/s): A explained, F failed, S skipped[, H from the
- * cache]" - the rate is of the A + F computed. */
+ * cache]" - the rate is of the A + F computed (none when nothing was). */
 void progress_totals(const struct progress *p, const char *explained, long ok, int quiet);
 
 #endif
