@@ -5,6 +5,7 @@
 # photos (bench/make_dataset.py: crops and flips saved as JPEG, so decoding
 # is real) under out/scale/, once.
 #   bench/scale.sh [METHOD] [N...]      e.g. bench/scale.sh saliency 1000 10000 50000
+# KEEP=1 keeps each run's output (out/scale/out-METHOD-N: for bench/page.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${ATTRIB_BIN:-$ROOT/build/attrib}
@@ -26,5 +27,5 @@ for n in ${SIZES[*]}; do
     report=$(du -cm "$out/summary.json" "$out/summary.csv" "$out/index.data.js" | tail -1 | cut -f1)
     awk -v m="$METHOD" -v n="$n" -v s="$secs" -v kb="$kb" -v r="$report" \
         'BEGIN { printf "%-10s %8d %10.0f %10.1f %10d\n", m, n, kb / 1024, s * 1000 / n, r }'
-    rm -rf "$out"
+    [ -n "${KEEP:-}" ] || rm -rf "$out"
 done
