@@ -158,13 +158,16 @@ static void close_words(const char *word, const char *const *list, int nlist,
         int d = prefix ? 1 : edit_distance(word, list[i], SUGGEST_DISTANCE);
         best = d < best ? d : best;
     }
-    for (int i = 0; i < nlist && best <= SUGGEST_DISTANCE && shown < 3 && used < size; i++) {
+    int match[3];
+    for (int i = 0; i < nlist && best <= SUGGEST_DISTANCE && shown < 3; i++) {
         int prefix = wl >= 2 && strncmp(list[i], word, wl) == 0;
-        if ((prefix ? 1 : edit_distance(word, list[i], SUGGEST_DISTANCE)) != best)
-            continue;
-        used += (size_t)snprintf(buf + used, size - used, "%s%s%s", shown++ ? " or " : "",
-                                 dashes, list[i]);
+        if ((prefix ? 1 : edit_distance(word, list[i], SUGGEST_DISTANCE)) == best)
+            match[shown++] = i;
     }
+    for (int k = 0; k < shown && used < size; k++) /* "a", "a or b", "a, b or c" */
+        used += (size_t)snprintf(buf + used, size - used, "%s%s%s",
+                                 k == 0 ? "" : k == shown - 1 ? " or " : ", ", dashes,
+                                 list[match[k]]);
 }
 
 static int unknown_long(const char *cmd, const char *name, const struct opt_row *rows, int n)

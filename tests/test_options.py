@@ -187,7 +187,7 @@ def test_every_option_help_shows_is_accepted(name, tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["integrated-gradients", "--stpes", "3"], "unknown option --stpes (did you mean --steps?)"),
-    (["saliency", "--clas", "3"], "did you mean --class or --class-file?"),
+    (["saliency", "--clas", "3"], "did you mean --class, --class-file or --class-from-folder?"),
     (["gradcam", "--varaint", "x"], "did you mean --variant?"),
     (["integrated-gradients", "--steps"], "--steps needs a value"),
     (["saliency", "--class", "1", "--class", "2"], "--class takes no more than one value"),
