@@ -163,7 +163,9 @@ def read_only(path):
         return True
     if subprocess.run(["mount", "--bind", path, path], capture_output=True).returncode:
         return False
-    subprocess.run(["mount", "-o", "remount,ro,bind", path], check=True)
+    if subprocess.run(["mount", "-o", "remount,ro,bind", path], capture_output=True).returncode:
+        subprocess.run(["umount", path], check=True)
+        return False
     return True
 
 
