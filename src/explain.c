@@ -131,6 +131,10 @@ static const struct opt batch_options[] = {
       .help = "keep each image's outputs in DIR by model, method, options and image bytes, and "
               "copy them from there when a run asks for the same again (a CI cache: only what "
               "changed is computed)" },
+    { .kind = OPTK_REAL, .name = "log-every", .offset = OPT_FIELD(struct explain_opts, log_every,
+                                                                    double),
+      .min = 0.01, .max = 86400, .def = 60, .metavar = "SECONDS", .flags = OPT_NOT_RESULT,
+      .help = "when stderr is not a terminal (a log), a progress line this often" },
     OPT_RUN_FLAG(0, "no-report", struct explain_opts, no_report,
                  "no summary.json/.csv/index.html for a batch"),
     { .kind = OPTK_PATH, .name = "sheet", .offset = OPT_FIELD(struct explain_opts, sheet, const char *),
@@ -692,8 +696,6 @@ static int out_of_memory(struct explain_run *run, struct input_list *in, struct 
     return EXIT_INPUT;
 }
 
-/* How often a run whose stderr is not a terminal (a log) says how far it is. */
-#define PROGRESS_LOG_MS 60000.0
 
 /* Every input, batch by batch; the run report if one is wanted. */
 static int explain_all(struct explain_run *run, struct input_list *in, struct report *rep)
@@ -712,7 +714,7 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
              run->batch_range.measuring ? " (measuring the run's --scale)" : "");
     const int quiet = run->opts.quiet || run->opts.json || in->n < 2;
     progress_start(&bar, label, (int)in->n, quiet);
-    progress_log_every(&bar, PROGRESS_LOG_MS);
+    progress_log_every(&bar, run->opts.log_every * 1e3);
     /* the measuring pass leaves failed images to the pass that writes */
     size_t reported_until = run->batch_range.measuring ? in->n : 0;
     for (size_t first = 0; rc == EXIT_OK && first < in->n;) {

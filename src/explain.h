@@ -42,6 +42,7 @@ struct explain_opts {
     int recursive, json, quiet, no_report, resume;
     int class_from_folder;  /* --class-from-folder: ImageFolder's classes */
     int timings;            /* --timings: per-stage times on stderr at the end */
+    double log_every;       /* --log-every: seconds between progress lines in a log */
     const char *sheet;      /* --sheet FILE.png */
     const char *cache;      /* --cache DIR; NULL: none */
 };

@@ -6,6 +6,7 @@ of a large report."""
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -157,8 +158,12 @@ def test_a_log_sees_a_last_line_with_the_totals_and_quiet_sees_nothing(folder, t
     last = p.stderr.strip().splitlines()[-1]
     assert last.startswith(f"saliency: {len(PHOTOS) + 1} images in ")
     assert last.endswith(f"{len(PHOTOS)} explained, 1 failed, 0 skipped"), last
-    p = saliency(folder, tmp_path / "out", "-q")
-    assert "explained" not in p.stderr
+    assert not re.search(r"^saliency: \d+/\d+ ", p.stderr, re.M)  # a short run: no log line
+    p = saliency(folder, tmp_path / "out", "--log-every", "0.01")
+    done = [int(m) for m in re.findall(r"^saliency: (\d+)/%d " % (len(PHOTOS) + 1), p.stderr, re.M)]
+    assert len(done) >= 2 and done == sorted(done), p.stderr  # a line as often as asked
+    p = saliency(folder, tmp_path / "out", "-q", "--log-every", "0.01")
+    assert "explained" not in p.stderr and not re.search(r"^saliency: \d+/", p.stderr, re.M)
 
 
 def make_records(n, pictures):
