@@ -475,12 +475,29 @@ static int cache_image(struct explain_run *run, const struct input *it, struct r
     return rc ? -rc : 1;
 }
 
+/* Inputs served without computing (--resume, --cache), one bit each: a
+ * batch redone in smaller pieces (out of memory) must not serve them twice. */
+struct served {
+    unsigned char *bits;
+};
+
+static int served_get(const struct served *sv, size_t k)
+{
+    return sv->bits && (sv->bits[k / 8] >> (k % 8) & 1);
+}
+
+static void served_set(struct served *sv, size_t k)
+{
+    if (sv->bits)
+        sv->bits[k / 8] |= (unsigned char)(1u << (k % 8));
+}
+
 /* Loads and preprocesses inputs [first, first + count) into the batch;
  * images that fail are reported (unless before reported_until: a batch
  * redone) and left out. Returns how many are in. */
 static int fill_batch(struct explain_run *run, struct input_list *in, size_t first, size_t count,
                       struct batch_buffers *bb, struct report *rep, int *worst,
-                      size_t reported_until)
+                      size_t reported_until, struct served *sv)
 {
     struct model *m = &run->model;
     const size_t plane = (size_t)m->card.input_w * m->card.input_h;
@@ -489,19 +506,28 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
         const struct input *it = &in->items[k];
         struct image *img = &bb->img[n];
         struct summary *s = &bb->s[n];
-        if (run->opts.resume && !run->batch_range.measuring) {
+        /* a batch redone in smaller pieces (out of memory): what was kept or
+         * copied the first time is done, what was not is computed */
+        const int retried = k < reported_until;
+        if (retried && served_get(sv, k))
+            continue;
+        if (run->opts.resume && !run->batch_range.measuring && !retried) {
             int done = resume_image(run, it, rep);
             if (done < 0)
                 return done;
-            if (done)
+            if (done) {
+                served_set(sv, k);
                 continue;
+            }
         }
-        if (run->cache.dir[0] && !run->batch_range.measuring) {
+        if (run->cache.dir[0] && !run->batch_range.measuring && !retried) {
             int hit = cache_image(run, it, rep);
             if (hit < 0)
                 return hit;
-            if (hit)
+            if (hit) {
+                served_set(sv, k);
                 continue;
+            }
         }
         image_free(img);
         attribution_reset(&bb->a[n]);
@@ -706,8 +732,9 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
      * as allocated, for allocated images. */
     const int allocated = (int)run->opts.batch_size;
     int size = allocated, worst = EXIT_OK;
-    struct batch_buffers *bb = malloc(sizeof *bb);
-    int rc = bb ? batch_alloc(bb, size, plane) : fail(EXIT_INTERNAL, "out of memory");
+    struct batch_buffers *bb = calloc(1, sizeof *bb);
+    struct served sv = { calloc(in->n / 8 + 1, 1) };
+    int rc = bb && sv.bits ? batch_alloc(bb, size, plane) : fail(EXIT_INTERNAL, "out of memory");
     struct progress bar;
     char label[96];
     snprintf(label, sizeof label, "%s%s", run->method->name,
@@ -719,7 +746,7 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
     size_t reported_until = run->batch_range.measuring ? in->n : 0;
     for (size_t first = 0; rc == EXIT_OK && first < in->n;) {
         size_t count = in->n - first < (size_t)size ? in->n - first : (size_t)size;
-        int n = fill_batch(run, in, first, count, bb, rep, &worst, reported_until);
+        int n = fill_batch(run, in, first, count, bb, rep, &worst, reported_until, &sv);
         if (n < 0)
             rc = -n;
         else if (n > 0)
@@ -744,6 +771,7 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
     if (bb)
         batch_release(bb, allocated);
     free(bb);
+    free(sv.bits);
     return rc ? rc : worst;
 }
 

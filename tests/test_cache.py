@@ -231,3 +231,19 @@ def test_an_entry_that_names_a_file_outside_the_output_directory_is_not_followed
     assert "outside the output directory" in p.stderr and "recomputed" in p.stderr
     assert not list(tmp_path.rglob("escaped.png"))
     assert (out / "cat.saliency.png").is_file()
+
+
+def test_a_batch_redone_after_running_out_of_memory_copies_its_hits_once(photos, tmp_path, tiny):
+    """ATTRIB_TEST_NOMEM_ABOVE=N fails every pass over more than N inputs as
+    out of memory (a GPU's, simulated): the batch is redone in halves, and
+    the images the cache served the first time are not served again."""
+    cache = tmp_path / "cache"
+    shutil.copy(IMAGES / "dragonfly.bmp", photos / "dragonfly.bmp")
+    shutil.copy(IMAGES / "squat.bmp", photos / "squat.bmp")
+    assert saliency(photos / "cat.bmp", tmp_path / "one", cache, model=tiny).returncode == 0
+    p = run("saliency", photos, "--model", tiny, "-o", tmp_path / "out", "--cache", cache,
+            "--batch-size", "8", env={"ATTRIB_TEST_NOMEM_ABOVE": "2"})
+    assert p.returncode == 0, p.stderr
+    assert "going on with mini-batches" in p.stderr
+    t = totals(tmp_path / "out")
+    assert (t["images"], t["ok"], t["cache"]) == (5, 5, {"hits": 1, "misses": 4})
