@@ -240,15 +240,23 @@ static int add_output(struct summary *s, const char *kind, const char *dir, cons
     return rc;
 }
 
+/* An image's summary j to its file at path, then to stdout: one JSON line
+ * (--json) or its text (unless -q). */
+static int publish_summary(const struct explain_opts *o, const cJSON *j, const char *path)
+{
+    int rc = summary_emit(j, path, o->json);
+    if (rc == EXIT_OK && !o->json && !o->quiet)
+        summary_print_text(j);
+    return rc;
+}
+
 /* Writes the image's summary JSON; *json keeps it (the report's record is
  * made from it), or NULL. */
 static int write_summary(const struct explain_opts *o, struct summary *s, const char *path,
                          cJSON **json)
 {
     cJSON *j = summary_json(s);
-    int rc = summary_emit(j, path, o->json);
-    if (rc == EXIT_OK && !o->json && !o->quiet)
-        summary_print_text(j);
+    int rc = publish_summary(o, j, path);
     if (rc == EXIT_OK && json)
         *json = j;
     else
@@ -455,6 +463,8 @@ static struct cache_dest cache_dest(const struct explain_run *run, const struct 
 static int cache_image(struct explain_run *run, const struct input *it, struct report *rep)
 {
     char sha[65], key[CACHE_KEY_HEX], path[PATH_MAX], tail[128];
+    /* the file's bytes, not the decoded image: a hit costs no decoding, a
+     * miss reads the file twice (the second read comes from the page cache) */
     if (image_file_sha256(it->path, sha) != 0)
         return 0; /* unreadable: loading it says why */
     image_cache_key(run, sha, it->target, key);
@@ -466,13 +476,19 @@ static int cache_image(struct explain_run *run, const struct input *it, struct r
     snprintf(tail, sizeof tail, ".%s.json", run->method->name);
     int rc = output_path(run->opts.out_dir, it->name, tail, path, sizeof path);
     if (rc == EXIT_OK)
-        rc = summary_emit(j, path, run->opts.json);
-    if (rc == EXIT_OK && !run->opts.json && !run->opts.quiet)
-        summary_print_text(j);
+        rc = publish_summary(&run->opts, j, path);
     if (rc == EXIT_OK && rep->root)
         rc = report_add(rep, it->index, it->name, j, run->opts.out_dir);
     cJSON_Delete(j);
     return rc ? -rc : 1;
+}
+
+/* An input served without computing: kept from an earlier run (--resume)
+ * or copied from --cache. 1, 0 (compute it) or -EXIT_*. */
+static int serve_input(struct explain_run *run, const struct input *it, struct report *rep)
+{
+    int done = run->opts.resume ? resume_image(run, it, rep) : 0;
+    return done == 0 && run->cache.dir[0] ? cache_image(run, it, rep) : done;
 }
 
 /* Inputs served without computing (--resume, --cache), one bit each: a
@@ -511,20 +527,11 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
         const int retried = k < reported_until;
         if (retried && served_get(sv, k))
             continue;
-        if (run->opts.resume && !run->batch_range.measuring && !retried) {
-            int done = resume_image(run, it, rep);
+        if (!retried && !run->batch_range.measuring) {
+            int done = serve_input(run, it, rep);
             if (done < 0)
                 return done;
             if (done) {
-                served_set(sv, k);
-                continue;
-            }
-        }
-        if (run->cache.dir[0] && !run->batch_range.measuring && !retried) {
-            int hit = cache_image(run, it, rep);
-            if (hit < 0)
-                return hit;
-            if (hit) {
                 served_set(sv, k);
                 continue;
             }

@@ -13,23 +13,6 @@
 #include "fsutil.h"
 #include "timer.h"
 
-static const cJSON *record_item(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
-}
-
-const char *record_text(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = record_item(o, a, b);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-double record_number(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = record_item(o, a, b);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
 
 /* The journal is a file without a name (unlinked as soon as it is made) in
  * the output directory: it goes away with the process, however that ends,

@@ -33,9 +33,6 @@ struct report {
     double t_start;       /* ms */
 };
 
-/* Field a (or a.b) of a record: its string ("" if absent) or number (-1). */
-const char *record_text(const cJSON *o, const char *a, const char *b);
-double record_number(const cJSON *o, const char *a, const char *b);
 
 /* A report whose records go to a nameless file in dir (the output
  * directory): EXIT_OUTPUT when it cannot be made there. report_init_from

@@ -244,34 +244,29 @@ int summary_emit(const cJSON *j, const char *path, int line)
     return rc;
 }
 
-/* j's member at path a.b.c (b, c may be NULL). */
-static const cJSON *member(const cJSON *j, const char *a, const char *b, const char *c)
+const cJSON *record_item(const cJSON *o, const char *a, const char *b)
 {
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, a);
-    if (b)
-        o = cJSON_GetObjectItemCaseSensitive(o, b);
-    if (c)
-        o = cJSON_GetObjectItemCaseSensitive(o, c);
-    return o;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
 }
 
-static double num(const cJSON *j, const char *a, const char *b, const char *c)
+const char *record_text(const cJSON *o, const char *a, const char *b)
 {
-    const cJSON *o = member(j, a, b, c);
-    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
+    const cJSON *v = record_item(o, a, b);
+    return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static const char *text(const cJSON *j, const char *a, const char *b, const char *c)
+double record_number(const cJSON *o, const char *a, const char *b)
 {
-    const char *s = cJSON_GetStringValue(member(j, a, b, c));
-    return s ? s : "";
+    const cJSON *v = record_item(o, a, b);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
 static void print_class(const char *what, const cJSON *c)
 {
-    printf("%s %.0f \"%s\" (p=%.4f, score %.4g)", what, num(c, "index", NULL, NULL),
-           text(c, "label", NULL, NULL), num(c, "probability", NULL, NULL),
-           num(c, "score", NULL, NULL));
+    printf("%s %.0f \"%s\" (p=%.4f, score %.4g)", what, record_number(c, "index", NULL),
+           record_text(c, "label", NULL), record_number(c, "probability", NULL),
+           record_number(c, "score", NULL));
 }
 
 /* A method's details on one line: counts in full (17059, not 1.706e+04). */
@@ -292,49 +287,49 @@ static void print_details(const cJSON *details)
         putchar('\n');
 }
 
-/* Element i of the array at j.a.b, or NaN. */
+/* Element i of the array at j.a.b, or -1. */
 static double element(const cJSON *j, const char *a, const char *b, int i)
 {
-    const cJSON *o = cJSON_GetArrayItem(member(j, a, b, NULL), i);
-    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
+    const cJSON *o = cJSON_GetArrayItem(record_item(j, a, b), i);
+    return cJSON_IsNumber(o) ? o->valuedouble : -1;
 }
 
 void summary_print_text(const cJSON *j)
 {
-    const cJSON *target = member(j, "target", NULL, NULL);
-    const cJSON *versus = member(j, "objective", "versus", NULL);
-    const cJSON *map = member(j, "map", NULL, NULL), *top = member(map, "top", NULL, NULL);
-    const char *objective = text(j, "objective", "of", NULL), *method = text(j, "method", NULL, NULL);
-    printf("%s: ", text(j, "image", "path", NULL));
-    print_class(cJSON_IsTrue(member(target, "predicted", NULL, NULL)) ? "predicted" : "class",
+    const cJSON *target = record_item(j, "target", NULL);
+    const cJSON *versus = record_item(j, "objective", "versus");
+    const cJSON *map = record_item(j, "map", NULL), *top = record_item(map, "top", NULL);
+    const char *objective = record_text(j, "objective", "of"), *method = record_text(j, "method", NULL);
+    printf("%s: ", record_text(j, "image", "path"));
+    print_class(cJSON_IsTrue(record_item(target, "predicted", NULL)) ? "predicted" : "class",
                 target);
     putchar('\n');
     if (versus) {
         print_class("  versus", versus);
-        printf(": %s difference %.4g\n", objective, num(j, "objective", "value", NULL));
+        printf(": %s difference %.4g\n", objective, record_number(j, "objective", "value"));
     } else if (*objective && strcmp(objective, "logit") != 0) {
-        printf("  objective: %s %.4g\n", objective, num(j, "objective", "value", NULL));
+        printf("  objective: %s %.4g\n", objective, record_number(j, "objective", "value"));
     }
-    if (member(j, "layer", NULL, NULL))
-        printf("  layer %s [%.0f, %.0f, %.0f]\n", text(j, "layer", "path", NULL),
+    if (record_item(j, "layer", NULL))
+        printf("  layer %s [%.0f, %.0f, %.0f]\n", record_text(j, "layer", "path"),
                element(j, "layer", "shape", 0), element(j, "layer", "shape", 1),
                element(j, "layer", "shape", 2));
     printf("  %s map %.0fx%.0f: min %.4g, max %.4g, mean %.4g; hottest %g%% centred at "
            "(%.1f, %.1f), box %.0fx%.0f at (%.0f, %.0f)\n",
            method, element(map, "shape", NULL, 1), element(map, "shape", NULL, 0),
-           num(map, "min", NULL, NULL), num(map, "max", NULL, NULL), num(map, "mean", NULL, NULL),
-           num(top, "fraction", NULL, NULL) * 100, num(top, "center_of_mass", "x", NULL),
-           num(top, "center_of_mass", "y", NULL), num(top, "bbox", "width", NULL),
-           num(top, "bbox", "height", NULL), num(top, "bbox", "x", NULL),
-           num(top, "bbox", "y", NULL));
+           record_number(map, "min", NULL), record_number(map, "max", NULL), record_number(map, "mean", NULL),
+           record_number(top, "fraction", NULL) * 100, record_number(top, "center_of_mass", "x"),
+           record_number(top, "center_of_mass", "y"), record_number(top, "bbox", "width"),
+           record_number(top, "bbox", "height"), record_number(top, "bbox", "x"),
+           record_number(top, "bbox", "y"));
     /* how the pictures were coloured, where it is not the familiar low-to-high
      * of one image: a signed map, or a range shared with other images */
-    const char *sign = text(map, "display", "sign", NULL), *scale = text(map, "display", "scale", NULL);
+    const char *sign = record_text(map, "display", "sign"), *scale = record_text(map, "display", "scale");
     if (strcmp(sign, "signed") == 0 || (*scale && strcmp(scale, "image") != 0))
-        printf("  drawn from %.4g to %.4g (sign %s, scale %s)\n", num(map, "display", "low", NULL),
-               num(map, "display", "high", NULL), *sign ? sign : "none", scale);
-    print_details(member(j, "details", NULL, NULL));
+        printf("  drawn from %.4g to %.4g (sign %s, scale %s)\n", record_number(map, "display", "low"),
+               record_number(map, "display", "high"), *sign ? sign : "none", scale);
+    print_details(record_item(j, "details", NULL));
     const cJSON *o;
-    cJSON_ArrayForEach(o, member(j, "outputs", NULL, NULL))
+    cJSON_ArrayForEach(o, record_item(j, "outputs", NULL))
         printf("  wrote %s\n", cJSON_GetStringValue(o) ? o->valuestring : "");
 }

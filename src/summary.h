@@ -104,6 +104,12 @@ cJSON *class_score_json(const struct class_score *c);
  * EXIT_OUTPUT or EXIT_INTERNAL. */
 int summary_emit(const cJSON *j, const char *path, int line);
 
+/* Field a (or a.b) of a summary or report record: the item (NULL if
+ * absent), its string ("" if absent) or its number (-1 if absent). */
+const cJSON *record_item(const cJSON *o, const char *a, const char *b);
+const char *record_text(const cJSON *o, const char *a, const char *b);
+double record_number(const cJSON *o, const char *a, const char *b);
+
 /* The summary j (summary_json's) as the lines a person reads on stdout:
  * the class, the map's numbers, the method's details, the files written. */
 void summary_print_text(const cJSON *j);
