@@ -36,11 +36,13 @@ DEBIAN_TORCH_DIR=/usr/lib/x86_64-linux-gnu/cmake/Torch
 TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
 # The peers the oracles compare with: pytorch-grad-cam (grad-cam on PyPI)
 # for the CAM family, Captum for DeepLIFT/GradientSHAP/LIME/KernelSHAP,
-# Zennit for the LRP composites; their big dependencies are pinned too.
+# Zennit for the LRP composites, torchattacks for fool's attacks; their big
+# dependencies are pinned too.
 TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5
                 grad-cam==1.5.7 opencv-python-headless==5.0.0.93 scikit-learn==1.9.1
-                scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0 zennit==0.5.1 click==8.5.1)
-TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit"
+                scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0 zennit==0.5.1 click==8.5.1
+                torchattacks==3.5.1 tqdm==4.67.1 requests==2.25.1)
+TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit, torchattacks"
 
 # What the 2.x test venv takes on disk (5.9 GB measured), with room to spare.
 TEST2_VENV_GB=7

@@ -2,6 +2,7 @@
 8-bit PNGs, checked by classifying the PNG files with PyTorch."""
 import json
 import os
+import pathlib
 import pty
 import signal
 import subprocess
@@ -67,15 +68,17 @@ def test_diff_picture_is_the_magnified_perturbation_around_grey(tmp_path):
 
 
 @pytest.mark.parametrize("args,check", [
-    (["--method", "pgd", "--target", "291", "--eps", "4"], "targeted"),
-    (["--method", "pgd", "--untargeted", "--eps", "2"], "untargeted"),
-    (["--method", "fgsm", "--untargeted", "--eps", "2"], "untargeted"),
+    (["--attack", "pgd", "--target", "291", "--eps", "4/255"], "targeted"),
+    (["--method", "pgd", "--untargeted", "--eps", "2/255"], "untargeted"),  # the older name
+    (["--attack", "fgsm", "--untargeted", "--eps", "0.00784313725"], "untargeted"),  # 2/255
 ])
 def test_linf_attacks_stay_within_their_budget(args, check, tmp_path):
     s = fool(IMAGES / "bird.bmp", tmp_path, *args)[0]
-    eps = float(args[args.index("--eps") + 1])
+    levels = round(eval(args[args.index("--eps") + 1]) * 255)
+    assert s["eps"] == pytest.approx(levels / 255) and s["norm"] == "linf"
     diff = pixels(tmp_path / "bird.fool.png") - pixels(tmp_path / "bird.fool.original.png")
-    assert np.abs(diff).max() <= eps
+    assert np.abs(diff).max() <= levels
+    assert s["perturbation"]["linf"] == pytest.approx(np.abs(diff).max() / 255, abs=1e-6)
     assert s["success"]
     top = pytorch_top1(V2, tmp_path / "bird.fool.png")
     assert top == 291 if check == "targeted" else top != s["original"]["index"]
@@ -84,11 +87,11 @@ def test_linf_attacks_stay_within_their_budget(args, check, tmp_path):
 
 
 def test_failure_is_reported_honestly(tmp_path):
-    s = fool(IMAGES / "bird.bmp", tmp_path, "--method", "fgsm", "--target", 291, "--eps", 1)[0]
+    s = fool(IMAGES / "bird.bmp", tmp_path, "--attack", "fgsm", "--target", 291, "--eps", "1/255")[0]
     assert not s["success"]
     assert s["final"]["index"] == pytorch_top1(V2, tmp_path / "bird.fool.png") != 291
-    p = ok("fool", IMAGES / "bird.bmp", "--model", V2, "-o", tmp_path, "--method", "fgsm",
-           "--target", 291, "--eps", 1)
+    p = ok("fool", IMAGES / "bird.bmp", "--model", V2, "-o", tmp_path, "--attack", "fgsm",
+           "--target", 291, "--eps", "1/255")
     assert "NOT fooled" in p.stdout
 
 
@@ -115,17 +118,38 @@ def test_summary_fields(tmp_path):
     (["--target", "285"], "already the predicted class"),
     ([], "--target N, or --untargeted"),
     (["--target", "1", "--untargeted"], "exclude each other"),
-    (["--target", "1", "--method", "pgd", "--eps", "0"], "--eps"),
-    (["--target", "1", "--method", "pgd", "--eps", "-2"], "--eps"),
-    (["--target", "1", "--eps", "two"], "--eps must be a number"),
+    (["--target", "1", "--attack", "pgd", "--eps", "0"], "--eps must be more than 0"),
+    (["--target", "1", "--attack", "pgd", "--eps", "0/255"], "--eps must be more than 0"),
+    (["--target", "1", "--attack", "pgd", "--eps", "-2"], "--eps must be more than 0"),
+    (["--untargeted", "--attack", "pgd", "--eps", "2"], ("--eps 2 is more than 1", "2/255")),
+    (["--untargeted", "--attack", "pgd", "--eps", "8"], ("budgets are in [0,1] pixel units",
+                                                         "--eps 8/255")),
+    (["--target", "1", "--attack", "pgd", "--eps", "two"], "--eps must be a number or a fraction"),
+    (["--target", "1", "--attack", "pgd", "--eps", "4/"], "a fraction such as 4/255"),
+    (["--target", "1", "--attack", "pgd", "--eps", "4/0"], "a fraction such as 4/255"),
     (["--target", "1", "--lr", "x"], "--lr must be a number"),
     (["--target", "1", "--max-iter", "0"], "--max-iter"),
-    (["--target", "1", "--method", "fgsm", "--max-iter", "5"], "does not apply to fgsm"),
-    (["--target", "1", "--method", "cw"], "--method must be one of iterative, fgsm, pgd"),
+    (["--target", "1", "--attack", "fgsm", "--max-iter", "5"], "--max-iter does not apply to "
+     "the fgsm attack"),
+    (["--target", "1", "--eps", "4/255"], "--eps does not apply to the iterative attack"),
+    (["--untargeted", "--attack", "deepfool", "--eps", "0.1"], "--eps does not apply to the "
+     "deepfool attack"),
+    (["--untargeted", "--attack", "fgsm", "--step", "1/255"], "--step does not apply"),
+    (["--untargeted", "--attack", "cw", "--norm", "linf"], "cw is an L2 attack"),
+    (["--untargeted", "--attack", "deepfool", "--norm", "linf"], "deepfool is an L2 attack"),
+    (["--untargeted", "--norm", "l2"], "--norm does not apply to the iterative attack"),
+    (["--untargeted", "--attack", "pgd", "--c", "1"], "--c does not apply to the pgd attack"),
+    (["--target", "3", "--attack", "deepfool", "--candidates", "5"],
+     "--candidates does not apply to the targeted deepfool attack"),
+    (["--untargeted", "--attack", "deepfool", "--candidates", "1"], "--candidates"),
+    (["--target", "1", "--attack", "cw2"],
+     "--attack must be one of iterative, fgsm, pgd, cw, deepfool"),
+    (["--untargeted", "--report"], "--report measures accuracy under an untargeted attack"),
+    (["--target", "1", "--class-from-folder"], "use it with --untargeted"),
 ])
 def test_bad_options_are_refused(args, message, tmp_path):
     p = run("fool", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, *args)
-    assert_one_line_error(p, USAGE, message)
+    assert_one_line_error(p, USAGE, *(message if isinstance(message, tuple) else (message,)))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -165,3 +189,118 @@ def test_a_class_file_sets_each_images_target_and_a_bad_line_fails_alone(tmp_pat
     assert summary["target"]["index"] == 291
     assert sorted(f.name for f in out.iterdir()) == [
         "bird.fool.diff.png", "bird.fool.json", "bird.fool.original.png", "bird.fool.png"]
+
+
+def perturbation(out, stem):
+    """The saved perturbation in [0, 1] pixel units, from the PNG files."""
+    return (pixels(out / f"{stem}.fool.png") - pixels(out / f"{stem}.fool.original.png")) / 255.0
+
+
+@pytest.mark.parametrize("attack", ["pgd", "fgsm"])
+def test_l2_attacks_stay_within_their_budget_once_saved(attack, tmp_path):
+    eps = 0.5 if attack == "pgd" else 1.0
+    s = fool(IMAGES / "cat.bmp", tmp_path, "--attack", attack, "--norm", "l2", "--eps", eps,
+             "--untargeted")[0]
+    d = perturbation(tmp_path, "cat")
+    assert s["norm"] == "l2" and s["eps"] == eps and s["success"]
+    assert np.sqrt((d ** 2).sum()) <= eps  # rounding to 8 bits did not leave the ball
+    assert s["perturbation"]["l2"] == pytest.approx(np.sqrt((d ** 2).sum()), abs=1e-5)
+    assert pytorch_top1(V2, tmp_path / "cat.fool.png") != s["original"]["index"]
+
+
+MINIMAL = ["cat.bmp", "parrot.jpg"]
+if os.environ.get("ATTRIB_SANITIZED") == "1":  # the same code paths on one photo
+    MINIMAL = MINIMAL[:1]
+
+
+def test_deepfool_and_carlini_wagner_fool_with_smaller_perturbations_than_fgsm(tmp_path):
+    """DeepFool and CW look for the smallest L2 perturbation that fools; FGSM
+    spends its whole budget. Every result is checked by PyTorch on the PNG."""
+    norms = {}
+    for attack, photos, args in [("deepfool", MINIMAL, []), ("cw", MINIMAL[:1], []),
+                                 ("fgsm", MINIMAL, ["--eps", "2/255"])]:
+        for photo in photos:
+            out = tmp_path / attack
+            s = fool(IMAGES / photo, out, "--attack", attack, "--untargeted", *args)[0]
+            stem = photo.rsplit(".", 1)[0]
+            assert s["success"], (attack, photo)
+            assert pytorch_top1(V2, out / f"{stem}.fool.png") != s["original"]["index"]
+            d = perturbation(out, stem)
+            assert s["perturbation"]["l2"] == pytest.approx(np.sqrt((d ** 2).sum()), abs=1e-5)
+            norms.setdefault(attack, []).append(s["perturbation"]["l2"])
+    for photo, df, fgsm in zip(MINIMAL, norms["deepfool"], norms["fgsm"]):
+        assert df < fgsm / 4, (photo, df, fgsm)
+    assert norms["cw"][0] < norms["fgsm"][0] / 4, norms
+
+
+def test_targeted_minimal_attacks_reach_the_target(tmp_path):
+    for attack, args in [("deepfool", []), ("cw", ["--search-steps", 2, "--max-iter", 60])]:
+        s = fool(IMAGES / "cat.bmp", tmp_path, "--attack", attack, "--target", 281, *args)[0]
+        assert s["success"] and s["final"]["index"] == 281 and s["target"]["index"] == 281
+        assert pytorch_top1(V2, tmp_path / "cat.fool.png") == 281
+
+
+def labelled_folder(root):
+    """ImageFolder layout: two right labels, one wrong label (bird.bmp is a
+    chickadee, filed as a lion), one file that is no image."""
+    for folder, photo in [("Egyptian cat", "cat.bmp"), ("macaw", "parrot.jpg"),
+                          ("lion", "bird.bmp")]:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / photo).write_bytes((IMAGES / photo).read_bytes())
+    (root / "macaw" / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    return root
+
+
+def test_robust_accuracy_report_over_a_labelled_folder(tmp_path):
+    data, out = labelled_folder(tmp_path / "data"), tmp_path / "out"
+    p = run("fool", data, "-r", "--class-from-folder", "--untargeted", "--report",
+            "--attack", "pgd", "--eps", "4/255", "--max-iter", 10, "--model", V2, "-o", out)
+    assert p.returncode == 1  # the broken file fails alone
+    assert len(p.stderr.strip().splitlines()) == 1 and "broken.jpg" in p.stderr
+    report = json.loads((out / "robustness.json").read_text())
+    t = report["totals"]
+    assert report["attack"] == "pgd" and report["norm"] == "linf"
+    assert report["eps"] == pytest.approx(4 / 255) and not report["targeted"]
+    assert (t["images"], t["failed"], t["clean_correct"], t["attacked"]) == (3, 1, 2, 2)
+    by_name = {pathlib.Path(i["image"]).name: i for i in report["images"]}
+    bird = by_name["bird.bmp"]
+    assert bird["label"] == 291 and bird["clean_prediction"] == 19 and not bird["attacked"]
+    for photo in ("cat.bmp", "parrot.jpg"):
+        item = by_name[photo]
+        png = out / item["name"].replace("/", os.sep)
+        png = png.parent / (png.name + ".fool.png")
+        assert item["clean_correct"] and item["attacked"]
+        assert item["fooled"] == (pytorch_top1(V2, png) != item["label"])
+        d = (pixels(png) - pixels(png.parent / (png.name[:-9] + ".fool.original.png"))) / 255.0
+        assert item["linf"] == pytest.approx(np.abs(d).max(), abs=1e-6)
+        assert np.abs(d).max() <= 4 / 255 + 1e-9
+    fooled = sum(by_name[p]["fooled"] for p in ("cat.bmp", "parrot.jpg"))
+    assert t["fooled"] == fooled and t["robust_correct"] == 2 - fooled
+    assert t["robust_accuracy"] == pytest.approx((2 - fooled) / 3)
+    assert t["clean_accuracy"] == pytest.approx(2 / 3)
+    rows = (out / "robustness.csv").read_text().splitlines()
+    assert rows[0].startswith("image,failed,label") and len(rows) == 5
+    assert "robust accuracy" in p.stdout and f"{2 - fooled}/3" in p.stdout
+
+
+def test_report_takes_true_classes_from_a_class_file_and_prints_totals_as_json(tmp_path):
+    tsv = tmp_path / "labels.tsv"
+    tsv.write_text(f"{IMAGES / 'cat.bmp'}\t285\n{IMAGES / 'bird.bmp'}\t19\n")
+    p = ok("fool", IMAGES / "cat.bmp", IMAGES / "bird.bmp", "--class-file", tsv, "--untargeted",
+           "--report", "--attack", "fgsm", "--eps", "1/255", "--model", V2, "-o", tmp_path,
+           "--json")
+    *images, totals = json_lines(p.stdout)
+    assert [s["label"]["index"] for s in images] == [285, 19]
+    assert totals["method"] == "fool-report" and totals["totals"]["images"] == 2
+    assert totals["totals"]["fooled"] == sum(s["success"] for s in images)
+    assert totals == {k: v for k, v in json.loads((tmp_path / "robustness.json").read_text())
+                      .items() if k != "images"}
+
+
+def test_report_on_folders_that_name_no_class_is_refused(tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.bmp").write_bytes((IMAGES / "cat.bmp").read_bytes())
+    p = run("fool", tmp_path / "photos", "--class-from-folder", "--untargeted", "--report",
+            "--model", V2, "-o", tmp_path / "out")
+    assert_one_line_error(p, USAGE, "folder 'photos'", "names no class")
+    assert not (tmp_path / "out" / "robustness.json").exists()
