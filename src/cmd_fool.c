@@ -293,11 +293,11 @@ static void print_text(const struct fool_run *run, const struct attack_state *a,
                v->probs0[v->original], v->truth, card_label(card, v->truth, b1, sizeof b1));
     } else {
         printf("%s: %ld \"%s\" (p=%.4f) -> %ld \"%s\" (p=%.4f): %s after %ld step%s; "
-               "perturbation L2 %.1f, Linf %.0f (0-255)\n",
+               "perturbation L2 %.4f, Linf %.0f/255\n",
                v->image, v->original, card_label(card, v->original, b0, sizeof b0),
                v->probs0[v->original], v->final, card_label(card, v->final, b1, sizeof b1),
                v->probs1[v->final], v->success ? "fooled" : "NOT fooled", a->iterations,
-               a->iterations == 1 ? "" : "s", v->l2 * 255, v->linf * 255);
+               a->iterations == 1 ? "" : "s", v->l2, v->linf * 255);
     }
     for (int i = 0; i < OUTPUTS; i++)
         if (v->paths[i])

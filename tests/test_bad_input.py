@@ -195,6 +195,8 @@ def test_closed_pipe_fails_loudly(out):
 
 METHODS = ["saliency", "gradcam", "guided-backprop", "guided-gradcam", "deconvnet",
            "integrated-gradients", "smoothgrad", "input-x-gradient", "occlusion"]
+if os.environ.get("ATTRIB_SANITIZED") == "1":  # one driver (explain.c) for all: a third of them
+    METHODS = METHODS[::3]
 
 
 @pytest.mark.parametrize("method", METHODS)
