@@ -122,6 +122,8 @@ static int parse_budget(const struct opt *o, const char *arg, void *dest)
 {
     char shown[64], head[64];
     snprintf(shown, sizeof shown, "--%s", o->name);
+    if (!*arg)
+        return fail(EXIT_USAGE, "%s needs a value, got an empty one", shown);
     const char *slash = strchr(arg, '/');
     double num, den = 1;
     size_t len = slash ? (size_t)(slash - arg) : strlen(arg);

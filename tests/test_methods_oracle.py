@@ -269,7 +269,9 @@ def test_ablationcam_before_a_linear_head_is_the_classifier_weight_times_the_mea
     weights = w_t * act.mean(axis=(1, 2)) / s
     want = np.maximum((weights[:, None, None] * act).sum(0), 0)
     _, j = attrib("gradcam", model, image, tmp_path, "--class", 285, "--variant", "ablationcam")
-    close(low_res_map(j), want)
+    # attrib's weights are float32 differences of two logits near 11 (one ulp ~1e-6), the
+    # closed form's are exact: 1.3e-4 of the max on this machine kind's CPU (eababd3 too)
+    close(low_res_map(j), want, tol=3e-4)
     live = int((np.abs(act).reshape(len(act), -1).max(1) > 0).sum())
     assert j["details"]["ablated_channels"] == live < len(act)
 
