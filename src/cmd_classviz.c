@@ -1,5 +1,6 @@
 /* cmd_classviz.c - `attrib classviz`: an image the model sees as a class,
- * by gradient ascent on score_c(I) - l2 * ||I||^2 from seeded noise, with
+ * or that excites a channel, a neuron or a whole layer (layerobjective.c),
+ * by gradient ascent on objective(I) - l2 * ||I||^2 from seeded noise, with
  * the implicit regularisers of Yosinski et al. 2015: random jitter, periodic
  * Gaussian blur, and clamping to the valid pixel range. */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include "commands.h"
 #include "error.h"
 #include "fsutil.h"
+#include "layerobjective.h"
 #include "model.h"
 #include "planes.h"
 #include "rng.h"
@@ -23,16 +25,72 @@ enum { SCORE_EVERY = 10 };
 
 #define MAX_CLASSES 100000 /* classes one --class-file may list */
 
-struct classviz_opts {
-    struct model_opts model;
-    long target, iters, jitter, blur_every, seed, scale, frame_every;
-    double lr, l2, blur_sigma;
-    const char *out_dir, *frames, *class_file;
-    int json, quiet;
+/* --neuron X,Y: a position on the layer's grid. */
+struct position {
+    long x, y;
+    int given;
 };
 
+struct classviz_opts {
+    struct model_opts model;
+    long target, iters, jitter, blur_every, seed, scale, frame_every, channel;
+    double lr, l2, blur_sigma;
+    const char *out_dir, *frames, *class_file, *layer;
+    struct position neuron;
+    int objective; /* -1, or OBJECTIVE_DEEPDREAM */
+    int negative, json, quiet;
+};
+
+enum { OBJECTIVE_DEEPDREAM };
+static const char *const objective_words[] = { "deepdream", NULL };
+
+/* The largest grid position --neuron takes (any layer is smaller). */
+#define MAX_POSITION 100000
+
+static int parse_position(const struct opt *o, const char *arg, void *dest)
+{
+    struct position *p = dest;
+    char *end;
+    long x = strtol(arg, &end, 10), y = -1;
+    if (end != arg && *end == ',') {
+        char *start = end + 1;
+        y = strtol(start, &end, 10);
+        if (end == start)
+            y = -1;
+    }
+    if (*end || x < 0 || y < 0 || x > MAX_POSITION || y > MAX_POSITION)
+        return fail(EXIT_USAGE, "--%s must be X,Y (a column and a row of the layer's grid, "
+                    "from 0), got '%s'", o->name, arg);
+    *p = (struct position){ x, y, 1 };
+    return EXIT_OK;
+}
+
+static void format_position(const void *dest, char *buf, size_t size)
+{
+    const struct position *p = dest;
+    snprintf(buf, size, p->given ? "%ld,%ld" : "", p->x, p->y);
+}
+
 static const struct opt options[] = {
-    CLASS_OPTION('c', "class", struct classviz_opts, target, "the class to visualise", ""),
+    CLASS_OPTION('c', "class", struct classviz_opts, target,
+                 "the class to visualise (its unnormalised score)", ""),
+    OPT_STRING(0, "layer", struct classviz_opts, layer, NULL, "L",
+               "visualise a feature of this layer ('attrib layers' lists them): --channel C "
+               "or --objective deepdream; with --class the two objectives add up"),
+    { .kind = OPTK_INT, .name = "channel", .offset = OPT_FIELD(struct classviz_opts, channel, long),
+      .min = 0, .max = 1000000, .def = -1, .metavar = "C", .default_text = "",
+      .help = "--layer's channel C: maximise its mean over the grid" },
+    { .kind = OPTK_CUSTOM, .name = "neuron", .offset = offsetof(struct classviz_opts, neuron),
+      .parse = parse_position, .format = format_position, .metavar = "X,Y",
+      .help = "with --channel: maximise that channel at one position of the layer's grid "
+              "(column X, row Y, from 0)" },
+    { .kind = OPTK_ENUM, .name = "objective", .offset = OPT_FIELD(struct classviz_opts, objective,
+                                                                  int),
+      .words = objective_words, .def = -1, .default_text = "",
+      .help = "deepdream: maximise the mean square of all of --layer's activations "
+              "(Mordvintsev et al.)" },
+    OPT_FLAG(0, "negative", struct classviz_opts, negative,
+             "minimise the --layer objective instead (what the feature responds against)"),
     OPT_PATH(0, "class-file", struct classviz_opts, class_file, NULL, "FILE",
              "visualise every class it lists, one per line (CLASS, or CLASS<TAB>anything)"),
     OPT_INT(0, "iters", struct classviz_opts, iters, 1, 100000, 200, "N", "gradient steps"),
@@ -59,12 +117,24 @@ static const struct opt options[] = {
     OPT_END,
 };
 
+/* A --layer objective as a run uses it: the layer, how it reads as a map,
+ * the map's size, and the weights the shim's backward pass takes. */
+struct layer_goal {
+    struct layer_objective term;
+    char *path;
+    attrib_layer_view view;
+    long c, h, w;
+    float *weights;     /* c * h * w: the term's gradient w.r.t. the map */
+    float *logit_w;     /* classes: one-hot on --class, or NULL */
+};
+
 struct ascent {
     int h, w;
     size_t n;
     float *x, *pix, *grad; /* x: normalised [3, h, w] */
-    double *scores;        /* every SCORE_EVERY steps */
+    double *scores;        /* the objective every SCORE_EVERY steps */
     int nscores;
+    struct layer_goal *goal; /* NULL: the class score alone */
 };
 
 /* Saves the normalised image as an 8-bit PNG, upsampled scale times. */
@@ -91,15 +161,10 @@ static int save_png(const struct model *m, struct ascent *a, long scale, const c
     return rc;
 }
 
-/* One step: jitter, gradient of score - l2 ||x||^2, step, unjitter, clamp. */
-static int ascend(const struct classviz_opts *o, struct model *m, struct ascent *a,
-                  struct rng *r, double *score)
+/* The gradient of the class score at x into a->grad; its value in *score. */
+static int class_gradient(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                          double *score)
 {
-    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
-    if (rc)
-        return rc;
     const int64_t shape[4] = { 1, 3, a->h, a->w };
     const int64_t target = o->target;
     attrib_result *res;
@@ -107,28 +172,90 @@ static int ascend(const struct classviz_opts *o, struct model *m, struct ascent 
     if (st != ATTRIB_OK)
         return st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--class: %s", attrib_last_error())
                                   : model_error(st, m->path);
-    rc = model_check_logits(m, res, 1);
+    int rc = model_check_logits(m, res, 1);
     if (rc == EXIT_OK) {
-        const float *g = attrib_result_input_grad(res, NULL);
+        memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
         *score = attrib_result_logits(res, NULL, NULL)[target];
+    }
+    attrib_result_free(res);
+    return rc;
+}
+
+/* One pass with the layer tapped at x: with weights, the gradient of the
+ * objective into a->grad (grad != 0); the objective's value in *value. */
+static int layer_pass(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                      const float *x, int grad, double *value)
+{
+    struct layer_goal *g = a->goal;
+    const int64_t shape[4] = { 1, 3, a->h, a->w };
+    size_t len = (size_t)g->c * g->h * g->w;
+    attrib_result *res;
+    attrib_status st = attrib_layer_input_gradient(m->handle, x, shape, g->path, &g->view,
+                                                   grad ? g->weights : NULL, len,
+                                                   grad ? g->logit_w : NULL, &res);
+    if (st != ATTRIB_OK)
+        return model_error(st, m->path);
+    int rc = model_check_logits(m, res, 1);
+    if (rc == EXIT_OK) {
+        const float *map = attrib_result_layer(res, NULL);
+        /* DeepDream's weights come from this map (a pass before the gradient's) */
+        *value = layer_objective_eval(&g->term, map, g->c, g->h, g->w,
+                                      grad ? NULL : g->weights);
+        if (o->target >= 0)
+            *value += attrib_result_logits(res, NULL, NULL)[o->target];
+        if (grad)
+            memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
+    }
+    attrib_result_free(res);
+    return rc;
+}
+
+/* The objective's gradient at a->x into a->grad, its value in *score. */
+static int objective_gradient(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                              double *score)
+{
+    if (!a->goal)
+        return class_gradient(o, m, a, score);
+    int rc = EXIT_OK;
+    if (layer_objective_nonlinear(&a->goal->term))
+        rc = layer_pass(o, m, a, a->x, 0, score);
+    return rc ? rc : layer_pass(o, m, a, a->x, 1, score);
+}
+
+/* One step: jitter, gradient of objective - l2 ||x||^2, step, unjitter, clamp. */
+static int ascend(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                  struct rng *r, double *score)
+{
+    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
+    if (rc == EXIT_OK)
+        rc = objective_gradient(o, m, a, score);
+    if (rc == EXIT_OK) {
         for (size_t i = 0; i < a->n; i++)
-            a->grad[i] = g[i] - (float)(2.0 * o->l2) * a->x[i];
+            a->grad[i] -= (float)(2.0 * o->l2) * a->x[i];
         double norm = norm_l2(a->grad, a->n);
         if (norm > 0)
             for (size_t i = 0; i < a->n; i++)
                 a->x[i] += (float)(o->lr * a->grad[i] / norm);
     }
-    attrib_result_free(res);
     if (rc == EXIT_OK)
         rc = roll_planes(a->x, 3, a->h, a->w, -dx, -dy);
     clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
     return rc;
 }
 
-/* Score and probability of the class for the image as its 8-bit PNG holds
- * it (what a user who opens the file and classifies it would see). */
-static int final_scores(struct model *m, struct ascent *a, long target, double *score,
-                        double *prob, long *top)
+/* What the saved image scores. */
+struct final {
+    double score, prob; /* the class's (with --class) */
+    double objective;   /* the whole objective */
+    long top;
+};
+
+/* Scores of the image as its 8-bit PNG holds it (what a user who opens the
+ * file and classifies it would see). */
+static int final_scores(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                        struct final *f)
 {
     denormalise_planes(a->x, a->pix, a->h, a->w, m->card.mean, m->card.std);
     quantise_pixels(a->pix, a->n);
@@ -145,35 +272,60 @@ static int final_scores(struct model *m, struct ascent *a, long target, double *
         int idx;
         class_probabilities(&m->card, logits, m->classes, probs);
         top_k(probs, m->classes, 1, &idx);
-        *score = logits[target];
-        *prob = probs[target];
-        *top = idx;
+        if (o->target >= 0)
+            f->score = logits[o->target], f->prob = probs[o->target];
+        f->top = idx;
+        f->objective = f->score;
     }
     attrib_result_free(res);
     free(probs);
+    if (rc == EXIT_OK && a->goal) /* a->grad still holds the PNG's input */
+        rc = layer_pass(o, m, a, a->grad, 0, &f->objective);
     return rc;
 }
 
-static int save_frame(const struct classviz_opts *o, const struct model *m, struct ascent *a,
-                      int step)
+/* The outputs' name: "class88", "features.14-c37", "neg-features.14-c37-x3-y4",
+ * "features.14-deepdream", "class88+features.14-c37". */
+static void output_stem(const struct classviz_opts *o, const struct layer_goal *g, char *buf,
+                        size_t size)
 {
-    char name[64], path[PATH_MAX];
-    snprintf(name, sizeof name, "class%ld.step%05d.png", o->target, step);
-    int rc = path_join(path, sizeof path, o->frames, name);
+    size_t used = 0;
+    if (o->target >= 0)
+        used = (size_t)snprintf(buf, size, "class%ld%s", o->target, g ? "+" : "");
+    if (!g || used >= size)
+        return;
+    const struct layer_objective *t = &g->term;
+    used += (size_t)snprintf(buf + used, size - used, "%s%s", t->negative ? "neg-" : "", g->path);
+    if (used >= size)
+        return;
+    if (t->kind == TERM_DEEPDREAM)
+        snprintf(buf + used, size - used, "-deepdream");
+    else if (t->kind == TERM_NEURON)
+        snprintf(buf + used, size - used, "-c%ld-x%ld-y%ld", t->channel, t->x, t->y);
+    else
+        snprintf(buf + used, size - used, "-c%ld", t->channel);
+}
+
+static int save_frame(const struct model *m, struct ascent *a, const char *frames,
+                      const char *stem, int step)
+{
+    char name[PATH_MAX], path[PATH_MAX];
+    snprintf(name, sizeof name, "%s.step%05d.png", stem, step);
+    int rc = path_join(path, sizeof path, frames, name);
     return rc ? rc : save_png(m, a, 1, path);
 }
 
-static int run_ascent(const struct classviz_opts *o, struct model *m, struct ascent *a)
+static int run_ascent(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                      const char *stem)
 {
     struct rng r;
     struct progress bar;
-    char label[32], note[48];
+    char note[48];
     rng_seed(&r, (uint64_t)o->seed);
     for (size_t i = 0; i < a->n; i++)
         a->x[i] = (float)rng_normal(&r);
     clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
-    snprintf(label, sizeof label, "class %ld", o->target);
-    progress_start(&bar, label, (int)o->iters, o->quiet || o->json);
+    progress_start(&bar, stem, (int)o->iters, o->quiet || o->json);
     int rc = EXIT_OK;
     for (int t = 0; t < o->iters && rc == EXIT_OK; t++) {
         double score = 0;
@@ -183,27 +335,71 @@ static int run_ascent(const struct classviz_opts *o, struct model *m, struct asc
         if (rc == EXIT_OK && t % SCORE_EVERY == 0)
             a->scores[a->nscores++] = score;
         if (rc == EXIT_OK && o->frames && (t + 1) % o->frame_every == 0)
-            rc = save_frame(o, m, a, t + 1);
-        snprintf(note, sizeof note, "score %.2f", score);
+            rc = save_frame(m, a, o->frames, stem, t + 1);
+        snprintf(note, sizeof note, "%s %.2f", a->goal ? "objective" : "score", score);
         progress_update(&bar, t + 1, note);
     }
     progress_end(&bar);
     return rc;
 }
 
+static void add_layer_objective(cJSON *j, const struct layer_goal *g, const struct final *f)
+{
+    static const char *const kinds[] = { [TERM_CHANNEL] = "channel", [TERM_NEURON] = "neuron",
+                                         [TERM_DEEPDREAM] = "deepdream" };
+    cJSON *l = cJSON_AddObjectToObject(j, "layer_objective");
+    cJSON_AddStringToObject(l, "layer", g->path);
+    cJSON_AddStringToObject(l, "kind", kinds[g->term.kind]);
+    if (g->term.kind != TERM_DEEPDREAM)
+        cJSON_AddNumberToObject(l, "channel", (double)g->term.channel);
+    if (g->term.kind == TERM_NEURON) {
+        cJSON_AddNumberToObject(l, "x", (double)g->term.x);
+        cJSON_AddNumberToObject(l, "y", (double)g->term.y);
+    }
+    cJSON_AddBoolToObject(l, "negative", g->term.negative);
+    cJSON *map = cJSON_AddArrayToObject(l, "map_shape");
+    cJSON_AddItemToArray(map, cJSON_CreateNumber((double)g->c));
+    cJSON_AddItemToArray(map, cJSON_CreateNumber((double)g->h));
+    cJSON_AddItemToArray(map, cJSON_CreateNumber((double)g->w));
+    cJSON_AddNumberToObject(j, "objective", f->objective);
+}
+
+static void print_line(const struct classviz_opts *o, struct model *m, const struct ascent *a,
+                       const struct final *f, double ms, const char *png, const char *json)
+{
+    char buf[32], what[160];
+    if (a->goal) {
+        layer_objective_text(&a->goal->term, a->goal->path, what, sizeof what);
+        if (o->target >= 0)
+            printf("class %ld + ", o->target);
+        printf("%s: objective %.4g on the saved image (top-1 %ld \"%s\") after %ld steps "
+               "(%.1f ms/step)\n", what, f->objective, f->top,
+               card_label(&m->card, f->top, buf, sizeof buf), o->iters, ms / o->iters);
+    } else {
+        printf("class %ld \"%s\": score %.3g, p=%.4f after %ld steps (%.1f ms/step)\n", o->target,
+               card_label(&m->card, o->target, buf, sizeof buf), f->score, f->prob, o->iters,
+               ms / o->iters);
+    }
+    printf("  wrote %s\n  wrote %s\n", png, json);
+}
+
 static int report(const struct classviz_opts *o, struct model *m, const struct ascent *a,
-                  const char *png, const char *json, double score, double prob, long top,
-                  double ms, double t_start)
+                  const char *png, const char *json, const struct final *f, double ms,
+                  double t_start)
 {
     char buf[32];
     struct model_info mi = model_info(m);
     cJSON *j = summary_header("classviz", &mi);
-    cJSON *target = cJSON_AddObjectToObject(j, "target");
-    cJSON_AddNumberToObject(target, "index", (double)o->target);
-    cJSON_AddStringToObject(target, "label", card_label(&m->card, o->target, buf, sizeof buf));
-    cJSON_AddNumberToObject(target, "score", score);
-    cJSON_AddNumberToObject(target, "probability", prob);
-    cJSON_AddNumberToObject(j, "top1", (double)top);
+    if (o->target >= 0) {
+        cJSON *target = cJSON_AddObjectToObject(j, "target");
+        cJSON_AddNumberToObject(target, "index", (double)o->target);
+        cJSON_AddStringToObject(target, "label", card_label(&m->card, o->target, buf, sizeof buf));
+        cJSON_AddNumberToObject(target, "score", f->score);
+        cJSON_AddNumberToObject(target, "probability", f->prob);
+    }
+    if (a->goal)
+        add_layer_objective(j, a->goal, f);
+    cJSON_AddNumberToObject(j, "top1", (double)f->top);
     cJSON *p = cJSON_AddObjectToObject(j, "parameters");
     cJSON_AddNumberToObject(p, "iters", (double)o->iters);
     cJSON_AddNumberToObject(p, "lr", o->lr);
@@ -230,43 +426,48 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
 
     int rc = summary_emit(j, json, o->json);
     if (rc == EXIT_OK && !o->json && !o->quiet)
-        printf("class %ld \"%s\": score %.3g, p=%.4f after %ld steps (%.1f ms/step)\n"
-               "  wrote %s\n  wrote %s\n", o->target, card_label(&m->card, o->target, buf, sizeof buf),
-               score, prob, o->iters, ms / o->iters, png, json);
+        print_line(o, m, a, f, ms, png, json);
     cJSON_Delete(j);
     return rc;
 }
 
-/* One class's image, JSON and line: o->target, already checked. */
-static int classviz_one(const struct classviz_opts *o, struct model *m, double t_start)
+/* One image, JSON and line: o->target (-1: none) and the layer goal g
+ * (NULL: none), already checked. */
+static int classviz_one(const struct classviz_opts *o, struct model *m, struct layer_goal *g,
+                        double t_start)
 {
-    struct ascent a = { .h = m->card.input_h, .w = m->card.input_w };
+    struct ascent a = { .h = m->card.input_h, .w = m->card.input_w, .goal = g };
     a.n = (size_t)3 * a.h * a.w;
     float *buf = malloc(3 * a.n * sizeof *buf);
     a.scores = malloc(((size_t)o->iters / SCORE_EVERY + 1) * sizeof *a.scores);
     int rc = buf && a.scores ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    char name[64], png[PATH_MAX], json[PATH_MAX];
-    double score = 0, prob = 0, ms = 0;
-    long top = -1;
+    char stem[PATH_MAX / 2], name[PATH_MAX], png[PATH_MAX], json[PATH_MAX];
+    struct final f = { 0 };
+    double ms = 0;
+    output_stem(o, g, stem, sizeof stem);
+    if (g && g->logit_w) { /* one-hot on this run's class */
+        memset(g->logit_w, 0, (size_t)m->classes * sizeof *g->logit_w);
+        g->logit_w[o->target] = 1;
+    }
     if (rc == EXIT_OK) {
         a.x = buf, a.pix = buf + a.n, a.grad = buf + 2 * a.n;
-        snprintf(name, sizeof name, "class%ld.classviz.png", o->target);
+        snprintf(name, sizeof name, "%s.classviz.png", stem);
         rc = path_join(png, sizeof png, o->out_dir, name);
-        snprintf(name, sizeof name, "class%ld.classviz.json", o->target);
+        snprintf(name, sizeof name, "%s.classviz.json", stem);
         if (rc == EXIT_OK)
             rc = path_join(json, sizeof json, o->out_dir, name);
     }
     if (rc == EXIT_OK) {
         double t0 = now_ms();
-        rc = run_ascent(o, m, &a);
+        rc = run_ascent(o, m, &a, stem);
         ms = now_ms() - t0;
     }
     if (rc == EXIT_OK)
         rc = save_png(m, &a, o->scale, png);
     if (rc == EXIT_OK)
-        rc = final_scores(m, &a, o->target, &score, &prob, &top);
+        rc = final_scores(o, m, &a, &f);
     if (rc == EXIT_OK)
-        rc = report(o, m, &a, png, json, score, prob, top, ms, t_start);
+        rc = report(o, m, &a, png, json, &f, ms, t_start);
     free(a.scores);
     free(buf);
     return rc;
@@ -315,8 +516,8 @@ static int read_class_list(const char *path, long **classes, long **lines, size_
 
 /* Every class; one the model does not have fails alone (from a file) or
  * stops the run (--class). */
-static int classviz_all(struct classviz_opts *o, struct model *m, const long *classes,
-                        const long *lines, size_t n, double t_start)
+static int classviz_all(struct classviz_opts *o, struct model *m, struct layer_goal *g,
+                        const long *classes, const long *lines, size_t n, double t_start)
 {
     int worst = EXIT_OK;
     for (size_t i = 0; i < n; i++) {
@@ -329,7 +530,7 @@ static int classviz_all(struct classviz_opts *o, struct model *m, const long *cl
             rc = fail(EXIT_INPUT, "class %ld (%s line %ld) is out of range: the model has "
                       "classes 0 to %d", classes[i], o->class_file, lines[i], m->classes - 1);
         else
-            rc = classviz_one(o, m, t_start);
+            rc = classviz_one(o, m, g, t_start);
         if (rc == EXIT_OK)
             continue;
         if (rc != EXIT_INPUT)
@@ -341,19 +542,95 @@ static int classviz_all(struct classviz_opts *o, struct model *m, const long *cl
     return worst;
 }
 
+/* The --layer options, checked against one another (before the model). */
+static int check_objective(const struct classviz_opts *o, struct layer_objective *t)
+{
+    int layer_term = o->channel >= 0 || o->objective >= 0;
+    *t = (struct layer_objective){ .kind = TERM_NONE, .channel = o->channel,
+                                   .x = o->neuron.x, .y = o->neuron.y, .negative = o->negative };
+    if (!o->layer && (layer_term || o->neuron.given || o->negative))
+        return fail(EXIT_USAGE, "--%s needs --layer L (the layer whose activations to maximise)",
+                    o->channel >= 0 ? "channel" : o->neuron.given ? "neuron"
+                    : o->objective >= 0 ? "objective" : "negative");
+    if (o->neuron.given && o->channel < 0)
+        return fail(EXIT_USAGE, "--neuron X,Y needs --channel C (the neuron is channel C at "
+                    "that position)");
+    if (o->objective == OBJECTIVE_DEEPDREAM && o->channel >= 0)
+        return fail(EXIT_USAGE, "--objective deepdream and --channel exclude each other "
+                    "(deepdream takes every channel of --layer)");
+    if (o->layer && !layer_term)
+        return fail(EXIT_USAGE, "--layer %s needs --channel C (--neuron X,Y for one position) "
+                    "or --objective deepdream", o->layer);
+    if (!o->layer && (o->target < 0) == !o->class_file)
+        return fail(EXIT_USAGE, "say what to visualise: --class N or --class-file FILE (one of "
+                    "them), or --layer L with --channel C or --objective deepdream");
+    if (o->layer && o->target >= 0 && o->class_file)
+        return fail(EXIT_USAGE, "--class and --class-file exclude each other");
+    t->kind = !o->layer ? TERM_NONE : o->objective == OBJECTIVE_DEEPDREAM ? TERM_DEEPDREAM
+              : o->neuron.given ? TERM_NEURON : TERM_CHANNEL;
+    return EXIT_OK;
+}
+
+/* The layer goal: the layer checked against the model, its map's size from
+ * one pass, the term checked against that size, the weights' buffers. */
+static int goal_open(const struct classviz_opts *o, struct model *m, struct layer_goal *g)
+{
+    int rc = model_map_layer(m, o->layer, &g->path, &g->view);
+    const int64_t shape[4] = { 1, 3, m->card.input_h, m->card.input_w };
+    size_t n = (size_t)3 * m->card.input_h * m->card.input_w;
+    float *x = rc == EXIT_OK ? calloc(n, sizeof *x) : NULL;
+    attrib_result *res = NULL;
+    if (rc == EXIT_OK && !x)
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        attrib_status st = attrib_layer_input_gradient(m->handle, x, shape, g->path, &g->view,
+                                                       NULL, 0, NULL, &res);
+        rc = st == ATTRIB_OK ? EXIT_OK
+             : st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--layer: %s", attrib_last_error())
+                                  : model_error(st, m->path);
+    }
+    if (rc == EXIT_OK) {
+        int64_t map[4];
+        attrib_result_layer(res, map);
+        g->c = map[1], g->h = map[2], g->w = map[3];
+        rc = layer_objective_check(&g->term, g->path, g->c, g->h, g->w);
+    }
+    if (rc == EXIT_OK) {
+        g->weights = malloc((size_t)g->c * g->h * g->w * sizeof *g->weights);
+        g->logit_w = o->target >= 0 || o->class_file ? malloc((size_t)m->classes * sizeof(float))
+                                                     : NULL;
+        if (!g->weights || ((o->target >= 0 || o->class_file) && !g->logit_w))
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        else /* constant for a channel or a neuron: made once */
+            layer_objective_eval(&g->term, attrib_result_layer(res, NULL), g->c, g->h, g->w,
+                                 g->weights);
+    }
+    attrib_result_free(res);
+    free(x);
+    return rc;
+}
+
+static void goal_close(struct layer_goal *g)
+{
+    free(g->path);
+    free(g->weights);
+    free(g->logit_w);
+}
+
 static int cmd_classviz(void *opts, const operands *ops)
 {
     double t_start = now_ms();
     struct classviz_opts o = *(const struct classviz_opts *)opts;
+    struct layer_goal goal = { 0 };
     if (ops->n > 0)
         return fail(EXIT_USAGE, "classviz takes no image ('%s'); it starts from noise",
                     ops->args[0]);
-    if ((o.target < 0) == !o.class_file)
-        return fail(EXIT_USAGE, "say which class to visualise with --class N or --class-file FILE"
-                    " (one of them)");
+    int rc = check_objective(&o, &goal.term);
+    if (rc)
+        return rc;
     long one = o.target, *classes = &one, *lines = NULL;
     size_t n = 1;
-    int rc = o.class_file ? read_class_list(o.class_file, &classes, &lines, &n) : EXIT_OK;
+    rc = o.class_file ? read_class_list(o.class_file, &classes, &lines, &n) : EXIT_OK;
     if (rc == EXIT_OK && !((rc = make_dirs(o.out_dir))) && o.frames)
         rc = make_dirs(o.frames);
     struct model m = { 0 };
@@ -361,25 +638,34 @@ static int cmd_classviz(void *opts, const operands *ops)
         rc = model_open(&o.model, &m);
     if (rc == EXIT_OK)
         rc = model_probe_classes(&m);
+    if (rc == EXIT_OK && o.layer)
+        rc = goal_open(&o, &m, &goal);
     if (rc == EXIT_OK)
-        rc = classviz_all(&o, &m, classes, lines, n, t_start);
+        rc = classviz_all(&o, &m, o.layer ? &goal : NULL, classes, lines, n, t_start);
     if (classes != &one)
         free(classes);
     free(lines);
+    goal_close(&goal);
     model_close(&m);
     return rc;
 }
 
 const struct command_spec classviz_spec = {
-    .synopsis = "attrib classviz (--class N | --class-file FILE) [options]",
+    .synopsis = "attrib classviz (--class N | --class-file FILE | --layer L (--channel C "
+                "[--neuron X,Y] | --objective deepdream)) [options]",
     .description =
-        "Starts from random noise and climbs the gradient of the class's unnormalised\n"
-        "score minus l2 * ||I||^2 (in normalised units), stepping by lr along the\n"
+        "Starts from random noise and climbs the gradient of an objective minus\n"
+        "l2 * ||I||^2 (in normalised units): the class's unnormalised score; a layer's\n"
+        "channel mean (--layer L --channel C), one neuron of it (--neuron X,Y), or\n"
+        "the mean square of the whole layer (--objective deepdream); negated with\n"
+        "--negative; with --class and --layer, their sum. It steps by lr along the\n"
         "L2-normalised gradient; before each step the image is rolled by a random\n"
         "jitter (and rolled back after), every K steps it is blurred, and it is kept\n"
         "inside the valid pixel range. Writes classN.classviz.png (at the model's input\n"
         "size, times --scale) and classN.classviz.json (the final 8-bit image's score and\n"
-        "probability, and the score every 10 steps). Same seed and thread count, same\n"
+        "probability, and the objective every 10 steps); a layer objective names its\n"
+        "files after it (features.14-c37, neg-features.14-c37-x3-y4,\n"
+        "features.14-deepdream, class88+features.14-c37). Same seed and thread count, same\n"
         "image. With --class-file, every class it lists; a class the model does not\n"
         "have fails alone.\n",
     COMMAND_RUN(struct classviz_opts, options, cmd_classviz),

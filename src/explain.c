@@ -785,29 +785,9 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
 /* --layer, checked against the model, or the default Grad-CAM layer. */
 static int choose_layer(struct explain_run *run)
 {
-    struct layer_list layers;
-    int rc = model_layers(&run->model, &layers);
-    if (rc)
-        return rc;
-    const int ih = run->model.card.input_h, iw = run->model.card.input_w;
-    long i = run->opts.layer ? layer_find(&layers, run->opts.layer)
-                             : layer_default_cam(&layers, ih, iw);
-    char names[1024];
-    layer_names_4d(&layers, 2, names, sizeof names);
-    if (i < 0 && run->opts.layer)
-        rc = fail(EXIT_USAGE, "unknown layer '%s'; feature maps of this model: %s "
-                  "('attrib layers' lists all)", run->opts.layer, names);
-    else if (i < 0)
-        rc = fail(EXIT_MODEL, "'%s' has no feature map [N, C, H, W] or token sequence [N, T, C] "
-                  "of a grid of its %dx%d input to explain a layer of", run->model.path, ih, iw);
-    else if (!layer_view(&layers.items[i], ih, iw, &run->layer_view))
-        rc = fail(EXIT_USAGE, "layer '%s' outputs %s, not a feature map [N, C, H, W] nor a token "
-                  "sequence [N, T, C] of an h x w grid of the %dx%d input (after up to %d extra "
-                  "tokens); feature maps of this model: %s", run->opts.layer,
-                  shape_text(&layers.items[i]), ih, iw, LAYER_MAX_EXTRA_TOKENS, names);
-    else if (!(run->layer = strdup(layers.items[i].path)))
-        rc = fail(EXIT_INTERNAL, "out of memory");
-    layer_list_free(&layers);
+    char *path = NULL;
+    int rc = model_map_layer(&run->model, run->opts.layer, &path, &run->layer_view);
+    run->layer = path;
     return rc;
 }
 

@@ -273,3 +273,30 @@ int model_probe_classes(struct model *m)
     free(x);
     return rc;
 }
+
+int model_map_layer(struct model *m, const char *name, char **path, attrib_layer_view *view)
+{
+    struct layer_list layers;
+    int rc = model_layers(m, &layers);
+    if (rc)
+        return rc;
+    const int ih = m->card.input_h, iw = m->card.input_w;
+    long i = name ? layer_find(&layers, name) : layer_default_cam(&layers, ih, iw);
+    char names[1024];
+    layer_names_4d(&layers, 2, names, sizeof names);
+    if (i < 0 && name)
+        rc = fail(EXIT_USAGE, "unknown layer '%s'; feature maps of this model: %s "
+                  "('attrib layers' lists all)", name, names);
+    else if (i < 0)
+        rc = fail(EXIT_MODEL, "'%s' has no feature map [N, C, H, W] or token sequence [N, T, C] "
+                  "of a grid of its %dx%d input to explain a layer of", m->path, ih, iw);
+    else if (!layer_view(&layers.items[i], ih, iw, view))
+        rc = fail(EXIT_USAGE, "layer '%s' outputs %s, not a feature map [N, C, H, W] nor a token "
+                  "sequence [N, T, C] of an h x w grid of the %dx%d input (after up to %d extra "
+                  "tokens); feature maps of this model: %s", name, shape_text(&layers.items[i]),
+                  ih, iw, LAYER_MAX_EXTRA_TOKENS, names);
+    else if (!(*path = strdup(layers.items[i].path)))
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    layer_list_free(&layers);
+    return rc;
+}

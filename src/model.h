@@ -54,6 +54,12 @@ int model_input(const struct model *m, enum resize_mode mode, const struct image
  * the card's size; one forward pass. */
 int model_layers(struct model *m, struct layer_list *out);
 
+/* The layer called name (NULL: the default Grad-CAM layer) checked against
+ * the model: its path (malloc'd) and how it reads as a feature map.
+ * EXIT_OK; EXIT_USAGE naming the model's feature maps (unknown, or not a
+ * map); EXIT_MODEL (no default). */
+int model_map_layer(struct model *m, const char *name, char **path, attrib_layer_view *view);
+
 /* The score of class want (< 0: the top-1) in one row of classes logits:
  * logit, softmax probability, label (kept in label, size bytes). EXIT_OK, or
  * EXIT_INTERNAL when out of memory. */

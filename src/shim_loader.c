@@ -52,6 +52,12 @@ static const char *const search[] = { "", "../lib/attrib/" };
       (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
        const char *layer, const attrib_layer_view *view, attrib_result **out),               \
       (model, x, shape, target, layer, view, out), ATTRIB_E_MODEL)                            \
+    X(attrib_status, attrib_layer_input_gradient,                                             \
+      (attrib_model *model, const float *x, const int64_t shape[4], const char *layer,       \
+       const attrib_layer_view *view, const float *layer_weights, size_t layer_weights_len,  \
+       const float *logit_weights, attrib_result **out),                                      \
+      (model, x, shape, layer, view, layer_weights, layer_weights_len, logit_weights, out),  \
+      ATTRIB_E_MODEL)                                                                         \
     X(attrib_status, attrib_modified_gradient,                                                \
       (attrib_model *model, attrib_backward_rule rule, const float *x,                       \
        const int64_t shape[4], const int64_t *target, attrib_result **out),                  \

@@ -68,13 +68,27 @@ def test_generated_non_square_model(test_models, tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    ([], "--class N"),
+    ([], "--class N or --class-file FILE"),
     (["--class", "1000"], "out of range"),
     (["--class", "x"], "--class must be an integer"),
     (["--class", "1", "--iters", "0"], "--iters"),
     (["--class", "1", "--scale", "0"], "--scale"),
     (["--class", "1", "--lr", "-1"], "--lr"),
     (["--class", "1", "photo.jpg"], "takes no image"),
+    (["--channel", "3"], "--channel needs --layer L"),
+    (["--objective", "deepdream"], "--objective needs --layer L"),
+    (["--layer", "features.14"], "--layer features.14 needs --channel C"),
+    (["--layer", "features.14", "--neuron", "1,1"], "--neuron X,Y needs --channel C"),
+    (["--layer", "features.14", "--channel", "3", "--objective", "deepdream"],
+     "exclude each other"),
+    (["--layer", "features.14", "--channel", "3", "--neuron", "x"], "--neuron must be X,Y"),
+    (["--layer", "features.14", "--channel", "3", "--neuron", "1,"], "--neuron must be X,Y"),
+    (["--layer", "features.99", "--channel", "3"], "unknown layer 'features.99'"),
+    (["--layer", "features.14", "--channel", "160"],
+     "--channel 160 is out of range: layer 'features.14' has channels 0 to 159"),
+    (["--layer", "features.14", "--channel", "3", "--neuron", "7,0"],
+     "--neuron 7,0 is outside layer 'features.14''s 7x7 grid"),
+    (["--layer", "classifier", "--channel", "3"], "not a feature map"),
 ])
 def test_bad_options_are_refused(args, message, tmp_path):
     p = run("classviz", "--model", V2, "-o", tmp_path, *args)
@@ -104,3 +118,101 @@ def test_a_class_file_makes_each_class_and_a_bad_class_fails_alone(tmp_path):
                                                       "class130.classviz.png"]
     p = run("classviz", "--class", "5000", "--model", V2, "-o", out)
     assert p.returncode == 2 and "--class 5000 is out of range" in p.stderr
+
+
+# Feature visualisation: objectives on a layer's activations. The oracle is
+# eager PyTorch on the shared TorchScript file, run block by block
+# (features.0 ... features.N, as the shared README documents), not attrib's
+# graph tap.
+
+def start_noise(seed, card):
+    """attrib's starting image: one xoshiro normal per value, clamped to the
+    valid pixel range (normalised)."""
+    h, w = card["input_size"]
+    r = oracle.Xoshiro(seed)
+    x = torch.tensor([r.normal() for _ in range(3 * h * w)], dtype=torch.float32)
+    return clamp_valid(x.view(1, 3, h, w), card)
+
+
+def clamp_valid(x, card):
+    mean = torch.tensor(card["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(card["std"]).view(1, 3, 1, 1)
+    return torch.max(torch.min(x, (1 - mean) / std), -mean / std)
+
+
+def block_output(module, x, layer):
+    """features.K's output: the blocks up to K, in order."""
+    for i in range(int(layer.split(".")[1]) + 1):
+        x = getattr(module.features, str(i))(x)  # a scripted Sequential does not iterate
+    return x
+
+
+def objective(module, x, kind, layer, channel=None, xy=None, cls=None, negative=False):
+    a = block_output(module, x, layer)[0]
+    if kind == "channel":
+        v = a[channel].mean()
+    elif kind == "neuron":
+        v = a[channel, xy[1], xy[0]]
+    else:
+        v = (a ** 2).mean()
+    v = -v if negative else v
+    return v + module(x)[0, cls] if cls is not None else v
+
+
+def png_of(x, card):
+    mean = torch.tensor(card["mean"]).view(3, 1, 1)
+    std = torch.tensor(card["std"]).view(3, 1, 1)
+    pix = (x[0] * std + mean).clamp(0, 1)
+    return torch.round(pix * 255).permute(1, 2, 0).numpy().astype(np.int32)
+
+
+@pytest.mark.parametrize("args,kind,extra", [
+    (["--layer", "features.14", "--channel", "37"], "channel", {"channel": 37}),
+    (["--layer", "features.14", "--channel", "37", "--neuron", "3,2"], "neuron",
+     {"channel": 37, "xy": (3, 2)}),
+    (["--layer", "features.10", "--objective", "deepdream", "--negative"], "deepdream",
+     {"negative": True}),
+    (["--class", "88", "--layer", "features.14", "--channel", "5"], "channel",
+     {"channel": 5, "cls": 88}),
+][:1 if SANITIZED else 4])
+def test_a_layer_objective_step_is_the_pytorch_gradient_step(args, kind, extra, tmp_path):
+    """One plain step (no jitter, blur or penalty) from the seeded noise:
+    x + lr * g / ||g||, g the gradient of the objective computed by PyTorch."""
+    module, card = oracle.load(V2)
+    torch.set_num_threads(2)
+    layer = args[args.index("--layer") + 1]
+    s = classviz(tmp_path, *args, "--iters", 1, "--jitter", 0, "--blur-every", 0, "--l2", 0,
+                 "--seed", 5, "--lr", 40)
+    x0 = start_noise(5, card).requires_grad_(True)
+    value = objective(module, x0, kind, layer, **extra)
+    (g,) = torch.autograd.grad(value, x0)
+    x1 = clamp_valid(x0.detach() + 40 * g / g.norm(), card)
+    want = png_of(x1, card)
+    got = np.asarray(Image.open(s["outputs"]["image"]).convert("RGB"), dtype=np.int32)
+    assert np.abs(got - want).max() <= 1 and (got != want).mean() < 1e-3
+    assert s["score_every_10_steps"][0] == pytest.approx(float(value), rel=1e-4, abs=1e-4)
+    with torch.no_grad():  # the objective of the saved PNG, as the JSON reports it
+        saved = objective(module, oracle.input_tensor(s["outputs"]["image"], card), kind, layer,
+                          **extra)
+    assert s["objective"] == pytest.approx(float(saved), rel=1e-4, abs=1e-4)
+    lo = s["layer_objective"]
+    assert lo["layer"] == layer and lo["kind"] == kind
+    assert lo["map_shape"] == ([160, 7, 7] if layer == "features.14" else [64, 14, 14])
+
+
+@pytest.mark.skipif(SANITIZED, reason="the code path of the one-step case; 80 ascent steps")
+def test_a_channel_visualisation_excites_its_channel_and_the_negative_one_does_not(tmp_path):
+    module, card = oracle.load(V2)
+    means = {}
+    for name, extra in [("pos", []), ("neg", ["--negative"])]:
+        s = classviz(tmp_path / name, "--layer", "features.14", "--channel", 37, "--iters", 40,
+                     *extra)
+        with torch.no_grad():
+            a = block_output(module, oracle.input_tensor(s["outputs"]["image"], card),
+                             "features.14")[0]
+        means[name] = a.mean(dim=(1, 2))
+        assert s["score_every_10_steps"][-1] > s["score_every_10_steps"][0]
+    assert int(means["pos"].argmax()) == 37  # the channel it was asked for, of 160
+    assert means["pos"][37] > 0 > means["neg"][37]
+    names = sorted(p.name for p in (tmp_path / "neg").iterdir())
+    assert names == ["neg-features.14-c37.classviz.json", "neg-features.14-c37.classviz.png"]

@@ -128,6 +128,21 @@ typedef struct attrib_layer_view {
     int64_t skip_tokens, h, w; /* ATTRIB_LAYOUT_TOKENS */
 } attrib_layer_view;
 
+/* The gradient with respect to x of sum(map * layer_weights) + sum(logits *
+ * logit_weights), map being the layer's output read as a feature map
+ * [N, C, h, w] through view (NULL: as it is), for objectives on a layer's
+ * activations (feature visualisation: a channel, a neuron, DeepDream). The
+ * backward pass goes through the layer to x. Either weights may be NULL;
+ * both NULL: a forward pass only. layer_weights holds layer_weights_len
+ * values, which must be the map's size (learn it from a pass without
+ * weights; ATTRIB_E_ARG otherwise). The result holds the map
+ * (attrib_result_layer), the logits and, with weights, the input gradient. */
+attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
+                                          const int64_t shape[4], const char *layer,
+                                          const attrib_layer_view *view,
+                                          const float *layer_weights, size_t layer_weights_len,
+                                          const float *logit_weights, attrib_result **out);
+
 /* Forward pass that keeps the activation of one layer, and backward pass from
  * sum_i logits[i, target[i]] down to that layer only: the activation and its
  * gradient (attrib_result_layer*), both as [N, C, h, w] through view (NULL:
