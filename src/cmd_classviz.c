@@ -13,6 +13,7 @@
 #include "classify.h"
 #include "commands.h"
 #include "error.h"
+#include "fftparam.h"
 #include "fsutil.h"
 #include "layerobjective.h"
 #include "model.h"
@@ -38,11 +39,21 @@ struct classviz_opts {
     const char *out_dir, *frames, *class_file, *layer;
     struct position neuron;
     int objective; /* -1, or OBJECTIVE_DEEPDREAM */
+    int param;     /* PARAM_PIXEL, PARAM_FFT */
     int negative, json, quiet;
 };
 
 enum { OBJECTIVE_DEEPDREAM };
 static const char *const objective_words[] = { "deepdream", NULL };
+enum { PARAM_PIXEL, PARAM_FFT };
+static const char *const param_words[] = { "pixel", "fft", NULL };
+
+/* Defaults that depend on --param (the rows' -1). */
+#define PIXEL_LR 25
+#define PIXEL_L2 1e-3
+#define PIXEL_BLUR_EVERY 10
+#define FFT_LR 0.05     /* Lucent's Adam learning rate */
+#define FFT_INIT_SD 0.01 /* Lucent's spectrum initialisation */
 
 /* The largest grid position --neuron takes (any layer is smaller). */
 #define MAX_POSITION 100000
@@ -93,14 +104,21 @@ static const struct opt options[] = {
              "minimise the --layer objective instead (what the feature responds against)"),
     OPT_PATH(0, "class-file", struct classviz_opts, class_file, NULL, "FILE",
              "visualise every class it lists, one per line (CLASS, or CLASS<TAB>anything)"),
+    OPT_ENUM(0, "param", struct classviz_opts, param, param_words, PARAM_PIXEL,
+             "what is optimised: the pixels, or (fft) Lucid's scaled Fourier spectrum with "
+             "decorrelated colour and a sigmoid, by Adam"),
     OPT_INT(0, "iters", struct classviz_opts, iters, 1, 100000, 200, "N", "gradient steps"),
-    OPT_REAL(0, "lr", struct classviz_opts, lr, 1e-6, 1e6, 25, "R",
-             "L2 length of a step in normalised units"),
-    OPT_REAL(0, "l2", struct classviz_opts, l2, 0, 1e3, 1e-3, "L", "weight of the L2 penalty"),
+    { .kind = OPTK_REAL, .name = "lr", .offset = OPT_FIELD(struct classviz_opts, lr, double),
+      .min = 1e-6, .max = 1e6, .def = -1, .metavar = "R", .default_text = "25; fft: 0.05",
+      .help = "pixel: L2 length of a step in normalised units; fft: Adam's learning rate" },
+    { .kind = OPTK_REAL, .name = "l2", .offset = OPT_FIELD(struct classviz_opts, l2, double),
+      .min = 0, .max = 1e3, .def = -1, .metavar = "L", .default_text = "1e-3; fft: 0",
+      .help = "weight of the L2 penalty on the normalised image" },
     OPT_INT(0, "jitter", struct classviz_opts, jitter, 0, 1024, 16, "J",
             "largest random roll in pixels"),
-    OPT_INT(0, "blur-every", struct classviz_opts, blur_every, 0, 100000, 10, "K",
-            "blur every K steps (0: never)"),
+    { .kind = OPTK_INT, .name = "blur-every", .min = 0, .max = 100000, .def = -1,
+      .offset = OPT_FIELD(struct classviz_opts, blur_every, long), .metavar = "K",
+      .default_text = "10", .help = "pixel: blur every K steps (0: never)" },
     OPT_REAL(0, "blur-sigma", struct classviz_opts, blur_sigma, 0, 100, 0.5, "S",
              "the blur's standard deviation in pixels"),
     OPT_INT(0, "seed", struct classviz_opts, seed, 0, 0x7fffffffL, 0, "S", "random seed"),
@@ -315,31 +333,110 @@ static int save_frame(const struct model *m, struct ascent *a, const char *frame
     return rc ? rc : save_png(m, a, 1, path);
 }
 
+/* --param fft: the spectrum and Adam's moments. */
+struct spectrum {
+    struct fft_param p;
+    float *grad, *m1, *m2; /* p.count each */
+};
+
+#define ADAM_BETA1 0.9
+#define ADAM_BETA2 0.999
+#define ADAM_EPSILON 1e-8
+
+static int spectrum_init(struct spectrum *sp, int h, int w, struct rng *r)
+{
+    int rc = fft_param_init(&sp->p, h, w, r, FFT_INIT_SD);
+    if (rc)
+        return rc;
+    sp->grad = malloc(3 * sp->p.count * sizeof *sp->grad);
+    if (!sp->grad)
+        return fail(EXIT_INTERNAL, "out of memory");
+    sp->m1 = sp->grad + sp->p.count, sp->m2 = sp->grad + 2 * sp->p.count;
+    memset(sp->m1, 0, 2 * sp->p.count * sizeof *sp->m1);
+    return EXIT_OK;
+}
+
+static void spectrum_free(struct spectrum *sp)
+{
+    fft_param_free(&sp->p);
+    free(sp->grad);
+}
+
+/* a->pix and a->x: the spectrum's image, in pixels and normalised. */
+static void spectrum_image(struct spectrum *sp, const struct model *m, struct ascent *a)
+{
+    fft_param_image(&sp->p, a->pix);
+    normalise_planes(a->pix, a->x, a->h, a->w, m->card.mean, m->card.std);
+}
+
+/* One --param fft step (the t-th, from 1): the spectrum's image, jittered;
+ * the objective's gradient, unjittered, back through the parameterisation
+ * to the spectrum; an Adam step up (Lucent's optimiser). */
+static int ascend_fft(const struct classviz_opts *o, struct model *m, struct ascent *a,
+                      struct spectrum *sp, long t, struct rng *r, double *score)
+{
+    size_t plane = (size_t)a->h * a->w;
+    spectrum_image(sp, m, a);
+    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
+    if (rc == EXIT_OK)
+        rc = objective_gradient(o, m, a, score);
+    for (size_t i = 0; rc == EXIT_OK && i < a->n; i++)
+        a->grad[i] -= (float)(2.0 * o->l2) * a->x[i];
+    if (rc == EXIT_OK)
+        rc = roll_planes(a->grad, 3, a->h, a->w, -dx, -dy);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < a->n; i++) /* d/dpixel = d/dnormalised / std */
+        a->grad[i] /= m->card.std[i / plane];
+    fft_param_backward(&sp->p, a->pix, a->grad, sp->grad);
+    double b1t = 1 - pow(ADAM_BETA1, (double)t), b2t = 1 - pow(ADAM_BETA2, (double)t);
+    for (size_t i = 0; i < sp->p.count; i++) {
+        float g = sp->grad[i];
+        sp->m1[i] = (float)(ADAM_BETA1 * sp->m1[i] + (1 - ADAM_BETA1) * g);
+        sp->m2[i] = (float)(ADAM_BETA2 * sp->m2[i] + (1 - ADAM_BETA2) * g * g);
+        sp->p.params[i] += (float)(o->lr * (sp->m1[i] / b1t) /
+                                   (sqrt(sp->m2[i] / b2t) + ADAM_EPSILON));
+    }
+    return EXIT_OK;
+}
+
 static int run_ascent(const struct classviz_opts *o, struct model *m, struct ascent *a,
                       const char *stem)
 {
     struct rng r;
     struct progress bar;
+    struct spectrum sp = { 0 };
     char note[48];
-    rng_seed(&r, (uint64_t)o->seed);
-    for (size_t i = 0; i < a->n; i++)
-        a->x[i] = (float)rng_normal(&r);
-    clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
-    progress_start(&bar, stem, (int)o->iters, o->quiet || o->json);
     int rc = EXIT_OK;
+    rng_seed(&r, (uint64_t)o->seed);
+    if (o->param == PARAM_FFT) {
+        rc = spectrum_init(&sp, a->h, a->w, &r);
+    } else {
+        for (size_t i = 0; i < a->n; i++)
+            a->x[i] = (float)rng_normal(&r);
+        clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
+    }
+    progress_start(&bar, stem, (int)o->iters, o->quiet || o->json);
     for (int t = 0; t < o->iters && rc == EXIT_OK; t++) {
         double score = 0;
-        rc = ascend(o, m, a, &r, &score);
+        rc = o->param == PARAM_FFT ? ascend_fft(o, m, a, &sp, t + 1, &r, &score)
+                                   : ascend(o, m, a, &r, &score);
         if (rc == EXIT_OK && o->blur_every && (t + 1) % o->blur_every == 0)
             rc = blur_planes(a->x, 3, a->h, a->w, o->blur_sigma);
         if (rc == EXIT_OK && t % SCORE_EVERY == 0)
             a->scores[a->nscores++] = score;
+        if (rc == EXIT_OK && o->param == PARAM_FFT &&
+            (t + 1 == o->iters || (o->frames && (t + 1) % o->frame_every == 0)))
+            spectrum_image(&sp, m, a); /* the image after this step */
         if (rc == EXIT_OK && o->frames && (t + 1) % o->frame_every == 0)
             rc = save_frame(m, a, o->frames, stem, t + 1);
         snprintf(note, sizeof note, "%s %.2f", a->goal ? "objective" : "score", score);
         progress_update(&bar, t + 1, note);
     }
     progress_end(&bar);
+    spectrum_free(&sp);
     return rc;
 }
 
@@ -401,6 +498,7 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
         add_layer_objective(j, a->goal, f);
     cJSON_AddNumberToObject(j, "top1", (double)f->top);
     cJSON *p = cJSON_AddObjectToObject(j, "parameters");
+    cJSON_AddStringToObject(p, "param", param_words[o->param]);
     cJSON_AddNumberToObject(p, "iters", (double)o->iters);
     cJSON_AddNumberToObject(p, "lr", o->lr);
     cJSON_AddNumberToObject(p, "l2", o->l2);
@@ -626,8 +724,15 @@ static int cmd_classviz(void *opts, const operands *ops)
         return fail(EXIT_USAGE, "classviz takes no image ('%s'); it starts from noise",
                     ops->args[0]);
     int rc = check_objective(&o, &goal.term);
+    if (rc == EXIT_OK && o.param == PARAM_FFT && o.blur_every >= 0)
+        rc = fail(EXIT_USAGE, "--blur-every applies to --param pixel (the spectrum is not "
+                  "blurred; its 1/frequency scale keeps the image smooth)");
     if (rc)
         return rc;
+    int fft = o.param == PARAM_FFT;
+    o.lr = o.lr >= 0 ? o.lr : fft ? FFT_LR : PIXEL_LR;
+    o.l2 = o.l2 >= 0 ? o.l2 : fft ? 0 : PIXEL_L2;
+    o.blur_every = o.blur_every >= 0 ? o.blur_every : fft ? 0 : PIXEL_BLUR_EVERY;
     long one = o.target, *classes = &one, *lines = NULL;
     size_t n = 1;
     rc = o.class_file ? read_class_list(o.class_file, &classes, &lines, &n) : EXIT_OK;

@@ -11,6 +11,9 @@
 #include "classify.h"
 #include "cli.h"
 #include "error.h"
+#include "fftparam.h"
+#include "layerobjective.h"
+#include "rng.h"
 #include "inputs.h"
 #include "fsutil.h"
 #include "rawfile.h"
@@ -232,4 +235,66 @@ void folder_names_a_class_by_number_label_or_synonym(void)
     CHECK(class_of_folder("data/3/x.jpg", 3) == -EXIT_USAGE);  /* no class 3 */
     CHECK(class_of_folder("data/hot/x.jpg", 3) == -EXIT_USAGE); /* a synonym's start only */
     CHECK(class_of_folder("x.jpg", 3) == -EXIT_USAGE);          /* in no folder */
+}
+
+/* sum(G * image(params)) as a function of the parameters. */
+static double fft_probe(struct fft_param *p, const float *g, float *pix)
+{
+    fft_param_image(p, pix);
+    double s = 0;
+    for (int i = 0; i < 3 * p->h * p->w; i++)
+        s += (double)g[i] * pix[i];
+    return s;
+}
+
+void fourier_image_gradient_matches_finite_differences(void)
+{
+    enum { H = 6, W = 8 }; /* even and odd frequency counts, Nyquist bins included */
+    struct fft_param p;
+    struct rng r;
+    rng_seed(&r, 11);
+    CHECK(fft_param_init(&p, H, W, &r, 0.5) == EXIT_OK);
+    float g[3 * H * W], pix[3 * H * W], *grad = malloc(p.count * sizeof *grad);
+    for (int i = 0; i < 3 * H * W; i++)
+        g[i] = (float)rng_normal(&r);
+    fft_probe(&p, g, pix);
+    fft_param_backward(&p, pix, g, grad);
+    double worst = 0;
+    for (size_t i = 0; i < p.count; i++) {
+        float keep = p.params[i];
+        p.params[i] = keep + 1e-2f;
+        double up = fft_probe(&p, g, pix);
+        p.params[i] = keep - 1e-2f;
+        double down = fft_probe(&p, g, pix);
+        p.params[i] = keep;
+        worst = fmax(worst, fabs((up - down) / 2e-2 - grad[i]));
+    }
+    CHECK(worst < 2e-4);
+    /* the imaginary parts of the real-valued corner frequencies do nothing */
+    size_t corner = 2 * 0 + 1, nyquist = 2 * ((size_t)(H / 2) * p.kw + (size_t)(W / 2)) + 1;
+    CHECK(grad[corner] == 0 && fabs(grad[nyquist]) < 1e-12);
+    for (int i = 0; i < 3 * H * W; i++)
+        CHECK(pix[i] > 0 && pix[i] < 1);
+    free(grad);
+    fft_param_free(&p);
+}
+
+void layer_objectives_value_and_gradient(void)
+{
+    float map[2 * 2 * 3] = { 1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6 }, w[12];
+    struct layer_objective ch = { .kind = TERM_CHANNEL, .channel = 1 };
+    CHECK_NEAR(layer_objective_eval(&ch, map, 2, 2, 3, w), -3.5, 1e-12);
+    CHECK_NEAR(w[6], 1.0 / 6, 1e-7);
+    CHECK(w[0] == 0);
+    struct layer_objective neuron = { .kind = TERM_NEURON, .channel = 0, .x = 2, .y = 1,
+                                      .negative = 1 };
+    CHECK_NEAR(layer_objective_eval(&neuron, map, 2, 2, 3, w), -6, 1e-12);
+    CHECK(w[5] == -1 && w[4] == 0);
+    struct layer_objective dream = { .kind = TERM_DEEPDREAM };
+    CHECK_NEAR(layer_objective_eval(&dream, map, 2, 2, 3, w), 182.0 / 12, 1e-9);
+    CHECK_NEAR(w[11], 2 * -6 / 12.0, 1e-7);
+    CHECK(layer_objective_check(&neuron, "l", 2, 2, 3) == EXIT_OK);
+    neuron.x = 3;
+    CHECK(layer_objective_check(&neuron, "l", 2, 2, 3) == EXIT_USAGE);
+    clear_error();
 }

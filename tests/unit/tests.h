@@ -80,7 +80,9 @@
     X(each_mistake_gets_its_own_message) \
     X(edit_distance_counts_a_transposition_as_one) \
     X(setting_one_option_by_name_checks_it_like_the_parser) \
-    X(folder_names_a_class_by_number_label_or_synonym)
+    X(folder_names_a_class_by_number_label_or_synonym) \
+    X(fourier_image_gradient_matches_finite_differences) \
+    X(layer_objectives_value_and_gradient)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)
