@@ -18,6 +18,7 @@
 #include "layerobjective.h"
 #include "model.h"
 #include "planes.h"
+#include "plot.h"
 #include "rng.h"
 #include "png.h"
 #include "progress.h"
@@ -153,7 +154,20 @@ struct ascent {
     double *scores;        /* the objective every SCORE_EVERY steps */
     int nscores;
     struct layer_goal *goal; /* NULL: the class score alone */
+    double *objective, *probability; /* per step (probability: with --class) */
+    float *probs;          /* scratch: the model's classes */
+    double last_prob;      /* the class's probability at the last pass */
 };
+
+/* The class's probability from a pass's logits, into a->last_prob. */
+static void note_probability(const struct classviz_opts *o, const struct model *m,
+                             struct ascent *a, const float *logits)
+{
+    if (o->target < 0)
+        return;
+    class_probabilities(&m->card, logits, m->classes, a->probs);
+    a->last_prob = a->probs[o->target];
+}
 
 /* Saves the normalised image as an 8-bit PNG, upsampled scale times. */
 static int save_png(const struct model *m, struct ascent *a, long scale, const char *path)
@@ -194,6 +208,7 @@ static int class_gradient(const struct classviz_opts *o, struct model *m, struct
     if (rc == EXIT_OK) {
         memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
         *score = attrib_result_logits(res, NULL, NULL)[target];
+        note_probability(o, m, a, attrib_result_logits(res, NULL, NULL));
     }
     attrib_result_free(res);
     return rc;
@@ -221,6 +236,7 @@ static int layer_pass(const struct classviz_opts *o, struct model *m, struct asc
                                       grad ? NULL : g->weights);
         if (o->target >= 0)
             *value += attrib_result_logits(res, NULL, NULL)[o->target];
+        note_probability(o, m, a, attrib_result_logits(res, NULL, NULL));
         if (grad)
             memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
     }
@@ -262,6 +278,11 @@ static int ascend(const struct classviz_opts *o, struct model *m, struct ascent 
     clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
     return rc;
 }
+
+/* Where one visualisation's files go. */
+struct viz_paths {
+    char png[PATH_MAX], json[PATH_MAX], curve[PATH_MAX];
+};
 
 /* What the saved image scores. */
 struct final {
@@ -427,6 +448,7 @@ static int run_ascent(const struct classviz_opts *o, struct model *m, struct asc
             rc = blur_planes(a->x, 3, a->h, a->w, o->blur_sigma);
         if (rc == EXIT_OK && t % SCORE_EVERY == 0)
             a->scores[a->nscores++] = score;
+        a->objective[t] = score, a->probability[t] = a->last_prob;
         if (rc == EXIT_OK && o->param == PARAM_FFT &&
             (t + 1 == o->iters || (o->frames && (t + 1) % o->frame_every == 0)))
             spectrum_image(&sp, m, a); /* the image after this step */
@@ -462,7 +484,7 @@ static void add_layer_objective(cJSON *j, const struct layer_goal *g, const stru
 }
 
 static void print_line(const struct classviz_opts *o, struct model *m, const struct ascent *a,
-                       const struct final *f, double ms, const char *png, const char *json)
+                       const struct final *f, double ms, const struct viz_paths *paths)
 {
     char buf[32], what[160];
     if (a->goal) {
@@ -477,13 +499,14 @@ static void print_line(const struct classviz_opts *o, struct model *m, const str
                card_label(&m->card, o->target, buf, sizeof buf), f->score, f->prob, o->iters,
                ms / o->iters);
     }
-    printf("  wrote %s\n  wrote %s\n", png, json);
+    printf("  wrote %s\n  wrote %s\n  wrote %s\n", paths->png, paths->curve, paths->json);
 }
 
 static int report(const struct classviz_opts *o, struct model *m, const struct ascent *a,
-                  const char *png, const char *json, const struct final *f, double ms,
+                  const struct viz_paths *paths, const struct final *f, double ms,
                   double t_start)
 {
+    const char *png = paths->png, *json = paths->json;
     char buf[32];
     struct model_info mi = model_info(m);
     cJSON *j = summary_header("classviz", &mi);
@@ -510,9 +533,19 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     cJSON *scores = cJSON_AddArrayToObject(j, "score_every_10_steps");
     for (int i = 0; i < a->nscores; i++)
         cJSON_AddItemToArray(scores, cJSON_CreateNumber(round(a->scores[i] * 1e4) / 1e4));
+    cJSON *curve = cJSON_AddObjectToObject(j, "curve");
+    cJSON *values = cJSON_AddArrayToObject(curve, "objective");
+    for (long t = 0; t < o->iters; t++)
+        cJSON_AddItemToArray(values, cJSON_CreateNumber(round(a->objective[t] * 1e4) / 1e4));
+    if (o->target >= 0) {
+        values = cJSON_AddArrayToObject(curve, "probability");
+        for (long t = 0; t < o->iters; t++)
+            cJSON_AddItemToArray(values, cJSON_CreateNumber(round(a->probability[t] * 1e6) / 1e6));
+    }
     cJSON *out = cJSON_AddObjectToObject(j, "outputs");
     cJSON_AddStringToObject(out, "image", png);
     cJSON_AddStringToObject(out, "summary", json);
+    cJSON_AddStringToObject(out, "curve", paths->curve);
     if (o->frames)
         cJSON_AddStringToObject(out, "frames", o->frames);
     cJSON *t = cJSON_AddObjectToObject(j, "timings_ms");
@@ -524,13 +557,38 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
 
     int rc = summary_emit(j, json, o->json);
     if (rc == EXIT_OK && !o->json && !o->quiet)
-        print_line(o, m, a, f, ms, png, json);
+        print_line(o, m, a, f, ms, paths);
     cJSON_Delete(j);
     return rc;
 }
 
 /* One image, JSON and line: o->target (-1: none) and the layer goal g
  * (NULL: none), already checked. */
+/* The objective per step, and with --class the class's probability, as a
+ * line chart (plot.c): NAME.classviz.curve.png. */
+static int write_curve(const struct classviz_opts *o, const struct ascent *a, const char *stem,
+                       const char *path)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (long t = 0; t < o->iters; t++)
+        lo = fmin(lo, a->objective[t]), hi = fmax(hi, a->objective[t]);
+    if (!(hi > lo))
+        hi = lo + 1;
+    char x_label[64];
+    snprintf(x_label, sizeof x_label, "step, 1 to %ld", o->iters);
+    const double *objective[1] = { a->objective }, *probability[1] = { a->probability };
+    struct plot_panel panels[2] = {
+        { .title = "the objective at each step", .x_label = x_label, .y = objective,
+          .points = (int)o->iters, .y_label = "objective", .y_min = lo, .y_max = hi },
+        { .title = "the class's probability at each step", .x_label = x_label,
+          .y = probability, .points = (int)o->iters, .y_label = "probability" },
+    };
+    const char *const names[1] = { stem };
+    return plot_write(path, stem, panels, o->target >= 0 ? 2 : 1, names, 1);
+}
+
+/* One image, JSON, curve and line: o->target (-1: none) and the layer goal
+ * g (NULL: none), already checked. */
 static int classviz_one(const struct classviz_opts *o, struct model *m, struct layer_goal *g,
                         double t_start)
 {
@@ -538,8 +596,12 @@ static int classviz_one(const struct classviz_opts *o, struct model *m, struct l
     a.n = (size_t)3 * a.h * a.w;
     float *buf = malloc(3 * a.n * sizeof *buf);
     a.scores = malloc(((size_t)o->iters / SCORE_EVERY + 1) * sizeof *a.scores);
-    int rc = buf && a.scores ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    char stem[PATH_MAX / 2], name[PATH_MAX], png[PATH_MAX], json[PATH_MAX];
+    a.objective = malloc(2 * (size_t)o->iters * sizeof *a.objective);
+    a.probs = malloc((size_t)m->classes * sizeof *a.probs);
+    int rc = buf && a.scores && a.objective && a.probs ? EXIT_OK
+                                                       : fail(EXIT_INTERNAL, "out of memory");
+    struct viz_paths paths;
+    char stem[PATH_MAX / 2], name[PATH_MAX];
     struct final f = { 0 };
     double ms = 0;
     output_stem(o, g, stem, sizeof stem);
@@ -549,11 +611,15 @@ static int classviz_one(const struct classviz_opts *o, struct model *m, struct l
     }
     if (rc == EXIT_OK) {
         a.x = buf, a.pix = buf + a.n, a.grad = buf + 2 * a.n;
+        a.probability = a.objective + o->iters;
         snprintf(name, sizeof name, "%s.classviz.png", stem);
-        rc = path_join(png, sizeof png, o->out_dir, name);
+        rc = path_join(paths.png, sizeof paths.png, o->out_dir, name);
         snprintf(name, sizeof name, "%s.classviz.json", stem);
         if (rc == EXIT_OK)
-            rc = path_join(json, sizeof json, o->out_dir, name);
+            rc = path_join(paths.json, sizeof paths.json, o->out_dir, name);
+        snprintf(name, sizeof name, "%s.classviz.curve.png", stem);
+        if (rc == EXIT_OK)
+            rc = path_join(paths.curve, sizeof paths.curve, o->out_dir, name);
     }
     if (rc == EXIT_OK) {
         double t0 = now_ms();
@@ -561,11 +627,15 @@ static int classviz_one(const struct classviz_opts *o, struct model *m, struct l
         ms = now_ms() - t0;
     }
     if (rc == EXIT_OK)
-        rc = save_png(m, &a, o->scale, png);
+        rc = save_png(m, &a, o->scale, paths.png);
+    if (rc == EXIT_OK)
+        rc = write_curve(o, &a, stem, paths.curve);
     if (rc == EXIT_OK)
         rc = final_scores(o, m, &a, &f);
     if (rc == EXIT_OK)
-        rc = report(o, m, &a, png, json, &f, ms, t_start);
+        rc = report(o, m, &a, &paths, &f, ms, t_start);
+    free(a.probs);
+    free(a.objective);
     free(a.scores);
     free(buf);
     return rc;

@@ -49,6 +49,13 @@ def test_same_seed_same_image_other_seed_other_image(tmp_path):
 def test_frames_scale_and_summary(tmp_path):
     s = classviz(tmp_path, "--class", 88, "--iters", 30, "--frames", tmp_path / "frames",
                  "--frame-every", 10, "--scale", 2)
+    curve = s["curve"]
+    assert len(curve["objective"]) == len(curve["probability"]) == 30
+    assert curve["objective"][::10] == s["score_every_10_steps"]
+    assert all(0 <= p <= 1 for p in curve["probability"]) and curve["probability"][-1] > 0.5
+    chart = Image.open(s["outputs"]["curve"])
+    assert s["outputs"]["curve"] == str(tmp_path / "class88.classviz.curve.png")
+    assert chart.size[0] > 400 and len(set(chart.convert("L").getdata())) > 2
     assert sorted(os.listdir(tmp_path / "frames")) == [
         "class88.step00010.png", "class88.step00020.png", "class88.step00030.png"]
     assert Image.open(tmp_path / "class88.classviz.png").size == (448, 448)
@@ -117,8 +124,8 @@ def test_a_class_file_makes_each_class_and_a_bad_class_fails_alone(tmp_path):
     assert p.returncode == 1
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "class 5000" in lines[0] and f"{classes} line 3" in lines[0]
-    assert sorted(f.name for f in out.iterdir()) == ["class130.classviz.json",
-                                                      "class130.classviz.png"]
+    assert sorted(f.name for f in out.iterdir()) == [
+        "class130.classviz.curve.png", "class130.classviz.json", "class130.classviz.png"]
     p = run("classviz", "--class", "5000", "--model", V2, "-o", out)
     assert p.returncode == 2 and "--class 5000 is out of range" in p.stderr
 
@@ -198,6 +205,13 @@ def test_a_layer_objective_step_is_the_pytorch_gradient_step(args, kind, extra, 
         saved = objective(module, oracle.input_tensor(s["outputs"]["image"], card), kind, layer,
                           **extra)
     assert s["objective"] == pytest.approx(float(saved), rel=1e-4, abs=1e-4)
+    assert s["curve"]["objective"] == [s["score_every_10_steps"][0]]
+    if "cls" in extra:  # the class's probability at the step's image
+        with torch.no_grad():
+            p = torch.softmax(module(x0)[0], 0)[extra["cls"]]
+        assert s["curve"]["probability"] == [pytest.approx(float(p), abs=2e-6)]
+    else:
+        assert "probability" not in s["curve"]
     lo = s["layer_objective"]
     assert lo["layer"] == layer and lo["kind"] == kind
     assert lo["map_shape"] == ([160, 7, 7] if layer == "features.14" else [64, 14, 14])
@@ -218,7 +232,8 @@ def test_a_channel_visualisation_excites_its_channel_and_the_negative_one_does_n
     assert int(means["pos"].argmax()) == 37  # the channel it was asked for, of 160
     assert means["pos"][37] > 0 > means["neg"][37]
     names = sorted(p.name for p in (tmp_path / "neg").iterdir())
-    assert names == ["neg-features.14-c37.classviz.json", "neg-features.14-c37.classviz.png"]
+    assert names == ["neg-features.14-c37.classviz.curve.png", "neg-features.14-c37.classviz.json",
+                     "neg-features.14-c37.classviz.png"]
 
 
 # --param fft: Lucid's parameterisation, written here again from Lucent's
