@@ -344,6 +344,27 @@ static int cw_attack(const struct attack_params *p, struct attack_state *a,
     return rc;
 }
 
+/* Whether a pixel at v can move along +g (a saturated pixel cannot go
+ * further out of [0, 1]). */
+static int movable(float v, float g)
+{
+    return !((v >= 1 && g > 0) || (v <= 0 && g < 0));
+}
+
+/* The L2 norm of g over the pixels that can move along it: DeepFool's
+ * linearised step (always along +g) then reaches the boundary inside the
+ * pixel box instead of spending itself on pixels the clipping puts back -
+ * without this, a photo with saturated pixels (the shared crisp packet)
+ * stalled short of its boundary for good. */
+static double movable_norm(const float *x, const float *g, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        if (movable(x[i], g[i]))
+            s += (double)g[i] * g[i];
+    return sqrt(s);
+}
+
 /* The untargeted DeepFool's candidate classes: the candidates - 1 classes
  * other than the goal with the highest logits at the start. */
 static int deepfool_candidates(const struct attack_params *p, struct attack_state *a,
@@ -362,7 +383,8 @@ static int deepfool_candidates(const struct attack_params *p, struct attack_stat
 
 /* DeepFool (Moosavi-Dezfooli et al. 2016), L2, as torchattacks steps it:
  * linearise Z_k - Z_goal for each candidate k, step to the nearest of those
- * boundaries, (1 + overshoot) times as far. Targeted: the one boundary
+ * boundaries, (1 + overshoot) times as far - over the pixels not pinned at
+ * 0 or 1 in the step's direction. Targeted: the one boundary
  * between the target and the runner-up. */
 static int deepfool_attack(const struct attack_params *p, struct attack_state *a,
                            struct progress *bar, float *logits)
@@ -394,15 +416,18 @@ static int deepfool_attack(const struct attack_params *p, struct attack_state *a
         for (int r = 0; r < rows; r++) {
             long k = p->untargeted ? (long)classes[r] : a->goal;
             long from = p->untargeted ? a->goal : other;
-            double f = (double)logits[k] - logits[from], norm = norm_l2(grads + r * n, n);
+            double f = (double)logits[k] - logits[from];
+            double norm = movable_norm(a->x, grads + r * n, n);
             if (norm > 0 && fabs(f) / norm < best)
                 best = fabs(f) / norm, nearest = r, f_best = f, norm_best = norm;
         }
         if (nearest < 0)
             break; /* flat: no boundary in sight */
         double size = (1 + p->overshoot) * fabs(f_best) / (norm_best * norm_best);
+        const float *g = grads + nearest * n;
         for (size_t i = 0; i < n; i++)
-            a->x[i] += (float)(size * grads[nearest * n + i]);
+            if (movable(a->x[i], g[i]))
+                a->x[i] += (float)(size * g[i]);
         clip_pixels(a->x, n);
         snprintf(note, sizeof note, "top-1 %ld", top);
         progress_update(bar, (int)a->iterations + 1, note);
