@@ -422,6 +422,26 @@ torch::jit::GraphFunction *layer_variant(
     return nullptr;
 }
 
+// Runs a layer variant (logits, then the layer's output) on input; the
+// layer's output must read as a map through view.
+attrib_status run_layer_variant(attrib_model *model, torch::jit::GraphFunction &fn,
+                                const at::Tensor &input, const std::string &path,
+                                const attrib_layer_view *view, at::Tensor &logits,
+                                at::Tensor &act) {
+    auto items = run_variant(model, fn, input, 1);
+    logits = items[0].toTensor(), act = items[1].toTensor();
+    std::string misfit = view_misfit(act, view);
+    if (!misfit.empty())
+        return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
+                                      shape_str(act.sizes()) + ", " + misfit);
+    return ATTRIB_OK;
+}
+
+// A host float buffer shaped like t, on t's device.
+at::Tensor weights_tensor(const float *w, const at::Tensor &t) {
+    return torch::from_blob(const_cast<float *>(w), t.sizes(), torch::kFloat).to(t.device());
+}
+
 }  // namespace
 
 extern "C" {
@@ -639,14 +659,10 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
         auto *fn = layer_variant(model, "layer", path, attrib_shim::insert_leaf);
         if (!fn) return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
         auto res = std::make_unique<attrib_result>();
-        at::Tensor input = input_tensor(model, x, shape);
-        auto items = run_variant(model, *fn, input, 1);
-        at::Tensor logits = items[0].toTensor(), act = items[1].toTensor();
-        std::string misfit = view_misfit(act, view);
-        if (!misfit.empty())
-            return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
-                                          shape_str(act.sizes()) + ", " + misfit);
-        attrib_status st = resolve_targets(model, logits, target, res->targets);
+        at::Tensor input = input_tensor(model, x, shape), logits, act;
+        attrib_status st = run_layer_variant(model, *fn, input, path, view, logits, act);
+        if (st != ATTRIB_OK) return st;
+        st = resolve_targets(model, logits, target, res->targets);
         if (st != ATTRIB_OK) return st;
         at::Tensor score = objective_score(model, logits, res->targets);
         if (!score.requires_grad())
@@ -654,6 +670,49 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
         res->layer_grad = host(as_map(torch::autograd::grad({score}, {act})[0], view));
         res->layer = host(as_map(act, view));
         res->logits = host(logits);
+        *out = res.release();
+        return ATTRIB_OK;
+    });
+}
+
+attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
+                                          const int64_t shape[4], const char *layer,
+                                          const attrib_layer_view *view,
+                                          const float *layer_weights, size_t layer_weights_len,
+                                          const float *logit_weights, attrib_result **out) {
+    if (!model || !x || !shape || !layer || !out) return fail(ATTRIB_E_ARG, "null argument");
+    *out = nullptr;
+    return guarded(ATTRIB_E_MODEL, [&] {
+        std::string path = layer;
+        // The layer's output returned beside the logits, the graph untouched:
+        // the backward pass goes through the layer to the input.
+        auto *fn = layer_variant(model, "tap", path,
+                                 [](torch::jit::Graph &, torch::jit::Value *v) { return v; });
+        if (!fn) return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
+        bool backward = layer_weights || logit_weights;
+        std::unique_ptr<torch::NoGradGuard> no_grad;
+        if (!backward) no_grad = std::make_unique<torch::NoGradGuard>();
+        auto res = std::make_unique<attrib_result>();
+        at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(backward);
+        at::Tensor logits, act;
+        attrib_status st = run_layer_variant(model, *fn, input, path, view, logits, act);
+        if (st != ATTRIB_OK) return st;
+        at::Tensor map = as_map(act, view);
+        if (layer_weights && (size_t)map.numel() != layer_weights_len)
+            return fail(ATTRIB_E_ARG, "layer '" + path + "' reads as " + shape_str(map.sizes()) +
+                                          ", not " + std::to_string(layer_weights_len) + " values");
+        if (backward) {
+            at::Tensor objective = torch::zeros({}, logits.options());
+            if (layer_weights)
+                objective = objective + (map * weights_tensor(layer_weights, map)).sum();
+            if (logit_weights)
+                objective = objective + (logits * weights_tensor(logit_weights, logits)).sum();
+            if (!objective.requires_grad())
+                return fail(ATTRIB_E_ARG, "the objective does not depend on the input");
+            res->input_grad = host(torch::autograd::grad({objective}, {input})[0]);
+        }
+        res->layer = host(map.detach());
+        res->logits = host(logits.detach());
         *out = res.release();
         return ATTRIB_OK;
     });

@@ -62,6 +62,8 @@ static const char *const param_words[] = { "pixel", "fft", NULL };
 static int parse_position(const struct opt *o, const char *arg, void *dest)
 {
     struct position *p = dest;
+    if (!*arg)
+        return fail(EXIT_USAGE, "--%s needs a value, got an empty one", o->name);
     char *end;
     long x = strtol(arg, &end, 10), y = -1;
     if (end != arg && *end == ',') {

@@ -73,6 +73,9 @@ def bad_values(o):
     if kind == "custom" and o["name"] == "scale":
         return [("5:1", "VMIN must be below VMAX"), ("wide", "--scale must be"),
                 ("0:x", "--scale VMAX must be a number")]
+    if kind == "custom" and o["name"] == "neuron":
+        return [("", "needs a value"), ("3", "--neuron must be X,Y"), ("1,x", "must be X,Y"),
+                ("-1,2", "must be X,Y")]
     if kind == "custom" and o["name"] in ("eps", "step"):  # fool's budgets
         return [("", "needs a value"), ("0", "must be more than 0"),
                 ("4/0", "a fraction such as 4/255"), ("x", "must be a number or a fraction")]
@@ -170,6 +173,8 @@ def good_value(o, tmp):
         return "-0.5:0.5"
     if o["name"] in ("eps", "step"):
         return "4/255"
+    if o["name"] == "neuron":
+        return "3,4"
     if o["name"] == "methods":
         return "saliency,integrated-gradients:steps=2"
     if o["name"] == "models":
