@@ -12,8 +12,8 @@
 
 #include "classify.h"
 #include "commands.h"
+#include "ascent.h"
 #include "error.h"
-#include "fftparam.h"
 #include "fsutil.h"
 #include "layerobjective.h"
 #include "model.h"
@@ -35,8 +35,9 @@ struct position {
 
 struct classviz_opts {
     struct model_opts model;
-    long target, iters, jitter, blur_every, seed, scale, frame_every, channel;
-    double lr, l2, blur_sigma;
+    struct ascent_params ascent; /* target, jitter, lr, l2 */
+    long iters, blur_every, seed, scale, frame_every, channel;
+    double blur_sigma;
     const char *out_dir, *frames, *class_file, *layer;
     struct position neuron;
     int objective; /* -1, or OBJECTIVE_DEEPDREAM */
@@ -86,7 +87,7 @@ static void format_position(const void *dest, char *buf, size_t size)
 }
 
 static const struct opt options[] = {
-    CLASS_OPTION('c', "class", struct classviz_opts, target,
+    CLASS_OPTION('c', "class", struct classviz_opts, ascent.target,
                  "the class to visualise (its unnormalised score)", ""),
     OPT_STRING(0, "layer", struct classviz_opts, layer, NULL, "L",
                "visualise a feature of this layer ('attrib layers' lists them): --channel C "
@@ -111,13 +112,13 @@ static const struct opt options[] = {
              "what is optimised: the pixels, or (fft) Lucid's scaled Fourier spectrum with "
              "decorrelated colour and a sigmoid, by Adam"),
     OPT_INT(0, "iters", struct classviz_opts, iters, 1, 100000, 200, "N", "gradient steps"),
-    { .kind = OPTK_REAL, .name = "lr", .offset = OPT_FIELD(struct classviz_opts, lr, double),
+    { .kind = OPTK_REAL, .name = "lr", .offset = OPT_FIELD(struct classviz_opts, ascent.lr, double),
       .min = 1e-6, .max = 1e6, .def = -1, .metavar = "R", .default_text = "25; fft: 0.05",
       .help = "pixel: L2 length of a step in normalised units; fft: Adam's learning rate" },
-    { .kind = OPTK_REAL, .name = "l2", .offset = OPT_FIELD(struct classviz_opts, l2, double),
+    { .kind = OPTK_REAL, .name = "l2", .offset = OPT_FIELD(struct classviz_opts, ascent.l2, double),
       .min = 0, .max = 1e3, .def = -1, .metavar = "L", .default_text = "1e-3; fft: 0",
       .help = "weight of the L2 penalty on the normalised image" },
-    OPT_INT(0, "jitter", struct classviz_opts, jitter, 0, 1024, 16, "J",
+    OPT_INT(0, "jitter", struct classviz_opts, ascent.jitter, 0, 1024, 16, "J",
             "largest random roll in pixels"),
     { .kind = OPTK_INT, .name = "blur-every", .min = 0, .max = 100000, .def = -1,
       .offset = OPT_FIELD(struct classviz_opts, blur_every, long), .metavar = "K",
@@ -137,39 +138,6 @@ static const struct opt options[] = {
     MODEL_OPTIONS(struct classviz_opts, model),
     OPT_END,
 };
-
-/* A --layer objective as a run uses it: the layer, how it reads as a map,
- * the map's size, and the weights the shim's backward pass takes. */
-struct layer_goal {
-    struct layer_objective term;
-    char *path;
-    attrib_layer_view view;
-    long c, h, w;
-    float *weights;     /* c * h * w: the term's gradient w.r.t. the map */
-    float *logit_w;     /* classes: one-hot on --class, or NULL */
-};
-
-struct ascent {
-    int h, w;
-    size_t n;
-    float *x, *pix, *grad; /* x: normalised [3, h, w] */
-    double *scores;        /* the objective every SCORE_EVERY steps */
-    int nscores;
-    struct layer_goal *goal; /* NULL: the class score alone */
-    double *objective, *probability; /* per step (probability: with --class) */
-    float *probs;          /* scratch: the model's classes */
-    double last_prob;      /* the class's probability at the last pass */
-};
-
-/* The class's probability from a pass's logits, into a->last_prob. */
-static void note_probability(const struct classviz_opts *o, const struct model *m,
-                             struct ascent *a, const float *logits)
-{
-    if (o->target < 0)
-        return;
-    class_probabilities(&m->card, logits, m->classes, a->probs);
-    a->last_prob = a->probs[o->target];
-}
 
 /* Saves the normalised image as an 8-bit PNG, upsampled scale times. */
 static int save_png(const struct model *m, struct ascent *a, long scale, const char *path)
@@ -192,92 +160,6 @@ static int save_png(const struct model *m, struct ascent *a, long scale, const c
     }
     free(big);
     free(rgb);
-    return rc;
-}
-
-/* The gradient of the class score at x into a->grad; its value in *score. */
-static int class_gradient(const struct classviz_opts *o, struct model *m, struct ascent *a,
-                          double *score)
-{
-    const int64_t shape[4] = { 1, 3, a->h, a->w };
-    const int64_t target = o->target;
-    attrib_result *res;
-    attrib_status st = attrib_input_gradient(m->handle, a->x, shape, &target, &res);
-    if (st != ATTRIB_OK)
-        return st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--class: %s", attrib_last_error())
-                                  : model_error(st, m->path);
-    int rc = model_check_logits(m, res, 1);
-    if (rc == EXIT_OK) {
-        memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
-        *score = attrib_result_logits(res, NULL, NULL)[target];
-        note_probability(o, m, a, attrib_result_logits(res, NULL, NULL));
-    }
-    attrib_result_free(res);
-    return rc;
-}
-
-/* One pass with the layer tapped at x: with weights, the gradient of the
- * objective into a->grad (grad != 0); the objective's value in *value. */
-static int layer_pass(const struct classviz_opts *o, struct model *m, struct ascent *a,
-                      const float *x, int grad, double *value)
-{
-    struct layer_goal *g = a->goal;
-    const int64_t shape[4] = { 1, 3, a->h, a->w };
-    size_t len = (size_t)g->c * g->h * g->w;
-    attrib_result *res;
-    attrib_status st = attrib_layer_input_gradient(m->handle, x, shape, g->path, &g->view,
-                                                   grad ? g->weights : NULL, len,
-                                                   grad ? g->logit_w : NULL, &res);
-    if (st != ATTRIB_OK)
-        return model_error(st, m->path);
-    int rc = model_check_logits(m, res, 1);
-    if (rc == EXIT_OK) {
-        const float *map = attrib_result_layer(res, NULL);
-        /* DeepDream's weights come from this map (a pass before the gradient's) */
-        *value = layer_objective_eval(&g->term, map, g->c, g->h, g->w,
-                                      grad ? NULL : g->weights);
-        if (o->target >= 0)
-            *value += attrib_result_logits(res, NULL, NULL)[o->target];
-        note_probability(o, m, a, attrib_result_logits(res, NULL, NULL));
-        if (grad)
-            memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
-    }
-    attrib_result_free(res);
-    return rc;
-}
-
-/* The objective's gradient at a->x into a->grad, its value in *score. */
-static int objective_gradient(const struct classviz_opts *o, struct model *m, struct ascent *a,
-                              double *score)
-{
-    if (!a->goal)
-        return class_gradient(o, m, a, score);
-    int rc = EXIT_OK;
-    if (layer_objective_nonlinear(&a->goal->term))
-        rc = layer_pass(o, m, a, a->x, 0, score);
-    return rc ? rc : layer_pass(o, m, a, a->x, 1, score);
-}
-
-/* One step: jitter, gradient of objective - l2 ||x||^2, step, unjitter, clamp. */
-static int ascend(const struct classviz_opts *o, struct model *m, struct ascent *a,
-                  struct rng *r, double *score)
-{
-    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
-    if (rc == EXIT_OK)
-        rc = objective_gradient(o, m, a, score);
-    if (rc == EXIT_OK) {
-        for (size_t i = 0; i < a->n; i++)
-            a->grad[i] -= (float)(2.0 * o->l2) * a->x[i];
-        double norm = norm_l2(a->grad, a->n);
-        if (norm > 0)
-            for (size_t i = 0; i < a->n; i++)
-                a->x[i] += (float)(o->lr * a->grad[i] / norm);
-    }
-    if (rc == EXIT_OK)
-        rc = roll_planes(a->x, 3, a->h, a->w, -dx, -dy);
-    clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
     return rc;
 }
 
@@ -313,15 +195,15 @@ static int final_scores(const struct classviz_opts *o, struct model *m, struct a
         int idx;
         class_probabilities(&m->card, logits, m->classes, probs);
         top_k(probs, m->classes, 1, &idx);
-        if (o->target >= 0)
-            f->score = logits[o->target], f->prob = probs[o->target];
+        if (o->ascent.target >= 0)
+            f->score = logits[o->ascent.target], f->prob = probs[o->ascent.target];
         f->top = idx;
         f->objective = f->score;
     }
     attrib_result_free(res);
     free(probs);
     if (rc == EXIT_OK && a->goal) /* a->grad still holds the PNG's input */
-        rc = layer_pass(o, m, a, a->grad, 0, &f->objective);
+        rc = ascent_layer_pass(&o->ascent, m, a, a->grad, 0, &f->objective);
     return rc;
 }
 
@@ -331,8 +213,8 @@ static void output_stem(const struct classviz_opts *o, const struct layer_goal *
                         size_t size)
 {
     size_t used = 0;
-    if (o->target >= 0)
-        used = (size_t)snprintf(buf, size, "class%ld%s", o->target, g ? "+" : "");
+    if (o->ascent.target >= 0)
+        used = (size_t)snprintf(buf, size, "class%ld%s", o->ascent.target, g ? "+" : "");
     if (!g || used >= size)
         return;
     const struct layer_objective *t = &g->term;
@@ -356,75 +238,6 @@ static int save_frame(const struct model *m, struct ascent *a, const char *frame
     return rc ? rc : save_png(m, a, 1, path);
 }
 
-/* --param fft: the spectrum and Adam's moments. */
-struct spectrum {
-    struct fft_param p;
-    float *grad, *m1, *m2; /* p.count each */
-};
-
-#define ADAM_BETA1 0.9
-#define ADAM_BETA2 0.999
-#define ADAM_EPSILON 1e-8
-
-static int spectrum_init(struct spectrum *sp, int h, int w, struct rng *r)
-{
-    int rc = fft_param_init(&sp->p, h, w, r, FFT_INIT_SD);
-    if (rc)
-        return rc;
-    sp->grad = malloc(3 * sp->p.count * sizeof *sp->grad);
-    if (!sp->grad)
-        return fail(EXIT_INTERNAL, "out of memory");
-    sp->m1 = sp->grad + sp->p.count, sp->m2 = sp->grad + 2 * sp->p.count;
-    memset(sp->m1, 0, 2 * sp->p.count * sizeof *sp->m1);
-    return EXIT_OK;
-}
-
-static void spectrum_free(struct spectrum *sp)
-{
-    fft_param_free(&sp->p);
-    free(sp->grad);
-}
-
-/* a->pix and a->x: the spectrum's image, in pixels and normalised. */
-static void spectrum_image(struct spectrum *sp, const struct model *m, struct ascent *a)
-{
-    fft_param_image(&sp->p, a->pix);
-    normalise_planes(a->pix, a->x, a->h, a->w, m->card.mean, m->card.std);
-}
-
-/* One --param fft step (the t-th, from 1): the spectrum's image, jittered;
- * the objective's gradient, unjittered, back through the parameterisation
- * to the spectrum; an Adam step up (Lucent's optimiser). */
-static int ascend_fft(const struct classviz_opts *o, struct model *m, struct ascent *a,
-                      struct spectrum *sp, long t, struct rng *r, double *score)
-{
-    size_t plane = (size_t)a->h * a->w;
-    spectrum_image(sp, m, a);
-    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
-    if (rc == EXIT_OK)
-        rc = objective_gradient(o, m, a, score);
-    for (size_t i = 0; rc == EXIT_OK && i < a->n; i++)
-        a->grad[i] -= (float)(2.0 * o->l2) * a->x[i];
-    if (rc == EXIT_OK)
-        rc = roll_planes(a->grad, 3, a->h, a->w, -dx, -dy);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < a->n; i++) /* d/dpixel = d/dnormalised / std */
-        a->grad[i] /= m->card.std[i / plane];
-    fft_param_backward(&sp->p, a->pix, a->grad, sp->grad);
-    double b1t = 1 - pow(ADAM_BETA1, (double)t), b2t = 1 - pow(ADAM_BETA2, (double)t);
-    for (size_t i = 0; i < sp->p.count; i++) {
-        float g = sp->grad[i];
-        sp->m1[i] = (float)(ADAM_BETA1 * sp->m1[i] + (1 - ADAM_BETA1) * g);
-        sp->m2[i] = (float)(ADAM_BETA2 * sp->m2[i] + (1 - ADAM_BETA2) * g * g);
-        sp->p.params[i] += (float)(o->lr * (sp->m1[i] / b1t) /
-                                   (sqrt(sp->m2[i] / b2t) + ADAM_EPSILON));
-    }
-    return EXIT_OK;
-}
-
 static int run_ascent(const struct classviz_opts *o, struct model *m, struct ascent *a,
                       const char *stem)
 {
@@ -435,7 +248,7 @@ static int run_ascent(const struct classviz_opts *o, struct model *m, struct asc
     int rc = EXIT_OK;
     rng_seed(&r, (uint64_t)o->seed);
     if (o->param == PARAM_FFT) {
-        rc = spectrum_init(&sp, a->h, a->w, &r);
+        rc = spectrum_init(&sp, a->h, a->w, &r, FFT_INIT_SD);
     } else {
         for (size_t i = 0; i < a->n; i++)
             a->x[i] = (float)rng_normal(&r);
@@ -444,8 +257,8 @@ static int run_ascent(const struct classviz_opts *o, struct model *m, struct asc
     progress_start(&bar, stem, (int)o->iters, o->quiet || o->json);
     for (int t = 0; t < o->iters && rc == EXIT_OK; t++) {
         double score = 0;
-        rc = o->param == PARAM_FFT ? ascend_fft(o, m, a, &sp, t + 1, &r, &score)
-                                   : ascend(o, m, a, &r, &score);
+        rc = o->param == PARAM_FFT ? ascent_fft_step(&o->ascent, m, a, &sp, t + 1, &r, &score)
+                                   : ascent_pixel_step(&o->ascent, m, a, &r, &score);
         if (rc == EXIT_OK && o->blur_every && (t + 1) % o->blur_every == 0)
             rc = blur_planes(a->x, 3, a->h, a->w, o->blur_sigma);
         if (rc == EXIT_OK && t % SCORE_EVERY == 0)
@@ -491,14 +304,14 @@ static void print_line(const struct classviz_opts *o, struct model *m, const str
     char buf[32], what[160];
     if (a->goal) {
         layer_objective_text(&a->goal->term, a->goal->path, what, sizeof what);
-        if (o->target >= 0)
-            printf("class %ld + ", o->target);
+        if (o->ascent.target >= 0)
+            printf("class %ld + ", o->ascent.target);
         printf("%s: objective %.4g on the saved image (top-1 %ld \"%s\") after %ld steps "
                "(%.1f ms/step)\n", what, f->objective, f->top,
                card_label(&m->card, f->top, buf, sizeof buf), o->iters, ms / o->iters);
     } else {
-        printf("class %ld \"%s\": score %.3g, p=%.4f after %ld steps (%.1f ms/step)\n", o->target,
-               card_label(&m->card, o->target, buf, sizeof buf), f->score, f->prob, o->iters,
+        printf("class %ld \"%s\": score %.3g, p=%.4f after %ld steps (%.1f ms/step)\n", o->ascent.target,
+               card_label(&m->card, o->ascent.target, buf, sizeof buf), f->score, f->prob, o->iters,
                ms / o->iters);
     }
     printf("  wrote %s\n  wrote %s\n  wrote %s\n", paths->png, paths->curve, paths->json);
@@ -512,10 +325,10 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     char buf[32];
     struct model_info mi = model_info(m);
     cJSON *j = summary_header("classviz", &mi);
-    if (o->target >= 0) {
+    if (o->ascent.target >= 0) {
         cJSON *target = cJSON_AddObjectToObject(j, "target");
-        cJSON_AddNumberToObject(target, "index", (double)o->target);
-        cJSON_AddStringToObject(target, "label", card_label(&m->card, o->target, buf, sizeof buf));
+        cJSON_AddNumberToObject(target, "index", (double)o->ascent.target);
+        cJSON_AddStringToObject(target, "label", card_label(&m->card, o->ascent.target, buf, sizeof buf));
         cJSON_AddNumberToObject(target, "score", f->score);
         cJSON_AddNumberToObject(target, "probability", f->prob);
     }
@@ -525,9 +338,9 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     cJSON *p = cJSON_AddObjectToObject(j, "parameters");
     cJSON_AddStringToObject(p, "param", param_words[o->param]);
     cJSON_AddNumberToObject(p, "iters", (double)o->iters);
-    cJSON_AddNumberToObject(p, "lr", o->lr);
-    cJSON_AddNumberToObject(p, "l2", o->l2);
-    cJSON_AddNumberToObject(p, "jitter", (double)o->jitter);
+    cJSON_AddNumberToObject(p, "lr", o->ascent.lr);
+    cJSON_AddNumberToObject(p, "l2", o->ascent.l2);
+    cJSON_AddNumberToObject(p, "jitter", (double)o->ascent.jitter);
     cJSON_AddNumberToObject(p, "blur_every", (double)o->blur_every);
     cJSON_AddNumberToObject(p, "blur_sigma", o->blur_sigma);
     cJSON_AddNumberToObject(p, "seed", (double)o->seed);
@@ -539,7 +352,7 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     cJSON *values = cJSON_AddArrayToObject(curve, "objective");
     for (long t = 0; t < o->iters; t++)
         cJSON_AddItemToArray(values, cJSON_CreateNumber(round(a->objective[t] * 1e4) / 1e4));
-    if (o->target >= 0) {
+    if (o->ascent.target >= 0) {
         values = cJSON_AddArrayToObject(curve, "probability");
         for (long t = 0; t < o->iters; t++)
             cJSON_AddItemToArray(values, cJSON_CreateNumber(round(a->probability[t] * 1e6) / 1e6));
@@ -564,8 +377,6 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     return rc;
 }
 
-/* One image, JSON and line: o->target (-1: none) and the layer goal g
- * (NULL: none), already checked. */
 /* The objective per step, and with --class the class's probability, as a
  * line chart (plot.c): NAME.classviz.curve.png. */
 static int write_curve(const struct classviz_opts *o, const struct ascent *a, const char *stem,
@@ -586,10 +397,10 @@ static int write_curve(const struct classviz_opts *o, const struct ascent *a, co
           .y = probability, .points = (int)o->iters, .y_label = "probability" },
     };
     const char *const names[1] = { stem };
-    return plot_write(path, stem, panels, o->target >= 0 ? 2 : 1, names, 1);
+    return plot_write(path, stem, panels, o->ascent.target >= 0 ? 2 : 1, names, 1);
 }
 
-/* One image, JSON, curve and line: o->target (-1: none) and the layer goal
+/* One image, JSON, curve and line: o->ascent.target (-1: none) and the layer goal
  * g (NULL: none), already checked. */
 static int classviz_one(const struct classviz_opts *o, struct model *m, struct layer_goal *g,
                         double t_start)
@@ -609,7 +420,7 @@ static int classviz_one(const struct classviz_opts *o, struct model *m, struct l
     output_stem(o, g, stem, sizeof stem);
     if (g && g->logit_w) { /* one-hot on this run's class */
         memset(g->logit_w, 0, (size_t)m->classes * sizeof *g->logit_w);
-        g->logit_w[o->target] = 1;
+        g->logit_w[o->ascent.target] = 1;
     }
     if (rc == EXIT_OK) {
         a.x = buf, a.pix = buf + a.n, a.grad = buf + 2 * a.n;
@@ -691,7 +502,7 @@ static int classviz_all(struct classviz_opts *o, struct model *m, struct layer_g
 {
     int worst = EXIT_OK;
     for (size_t i = 0; i < n; i++) {
-        o->target = classes[i];
+        o->ascent.target = classes[i];
         int rc = EXIT_OK;
         if (classes[i] >= m->classes && !lines)
             return fail(EXIT_USAGE, "--class %ld is out of range: the model has classes 0 to %d",
@@ -731,10 +542,10 @@ static int check_objective(const struct classviz_opts *o, struct layer_objective
     if (o->layer && !layer_term)
         return fail(EXIT_USAGE, "--layer %s needs --channel C (--neuron X,Y for one position) "
                     "or --objective deepdream", o->layer);
-    if (!o->layer && (o->target < 0) == !o->class_file)
+    if (!o->layer && (o->ascent.target < 0) == !o->class_file)
         return fail(EXIT_USAGE, "say what to visualise: --class N or --class-file FILE (one of "
                     "them), or --layer L with --channel C or --objective deepdream");
-    if (o->layer && o->target >= 0 && o->class_file)
+    if (o->layer && o->ascent.target >= 0 && o->class_file)
         return fail(EXIT_USAGE, "--class and --class-file exclude each other");
     t->kind = !o->layer ? TERM_NONE : o->objective == OBJECTIVE_DEEPDREAM ? TERM_DEEPDREAM
               : o->neuron.given ? TERM_NEURON : TERM_CHANNEL;
@@ -767,9 +578,9 @@ static int goal_open(const struct classviz_opts *o, struct model *m, struct laye
     }
     if (rc == EXIT_OK) {
         g->weights = malloc((size_t)g->c * g->h * g->w * sizeof *g->weights);
-        g->logit_w = o->target >= 0 || o->class_file ? malloc((size_t)m->classes * sizeof(float))
+        g->logit_w = o->ascent.target >= 0 || o->class_file ? malloc((size_t)m->classes * sizeof(float))
                                                      : NULL;
-        if (!g->weights || ((o->target >= 0 || o->class_file) && !g->logit_w))
+        if (!g->weights || ((o->ascent.target >= 0 || o->class_file) && !g->logit_w))
             rc = fail(EXIT_INTERNAL, "out of memory");
         else /* constant for a channel or a neuron: made once */
             layer_objective_eval(&g->term, attrib_result_layer(res, NULL), g->c, g->h, g->w,
@@ -802,10 +613,10 @@ static int cmd_classviz(void *opts, const operands *ops)
     if (rc)
         return rc;
     int fft = o.param == PARAM_FFT;
-    o.lr = o.lr >= 0 ? o.lr : fft ? FFT_LR : PIXEL_LR;
-    o.l2 = o.l2 >= 0 ? o.l2 : fft ? 0 : PIXEL_L2;
+    o.ascent.lr = o.ascent.lr >= 0 ? o.ascent.lr : fft ? FFT_LR : PIXEL_LR;
+    o.ascent.l2 = o.ascent.l2 >= 0 ? o.ascent.l2 : fft ? 0 : PIXEL_L2;
     o.blur_every = o.blur_every >= 0 ? o.blur_every : fft ? 0 : PIXEL_BLUR_EVERY;
-    long one = o.target, *classes = &one, *lines = NULL;
+    long one = o.ascent.target, *classes = &one, *lines = NULL;
     size_t n = 1;
     rc = o.class_file ? read_class_list(o.class_file, &classes, &lines, &n) : EXIT_OK;
     if (rc == EXIT_OK && !((rc = make_dirs(o.out_dir))) && o.frames)
