@@ -107,27 +107,20 @@ int ascent_pixel_step(const struct ascent_params *o, struct model *m, struct asc
     return rc;
 }
 
-
-#define ADAM_BETA1 0.9
-#define ADAM_BETA2 0.999
-#define ADAM_EPSILON 1e-8
-
 int spectrum_init(struct spectrum *sp, int h, int w, struct rng *r, double sd)
 {
     int rc = fft_param_init(&sp->p, h, w, r, sd);
-    if (rc)
-        return rc;
-    sp->grad = malloc(3 * sp->p.count * sizeof *sp->grad);
-    if (!sp->grad)
-        return fail(EXIT_INTERNAL, "out of memory");
-    sp->m1 = sp->grad + sp->p.count, sp->m2 = sp->grad + 2 * sp->p.count;
-    memset(sp->m1, 0, 2 * sp->p.count * sizeof *sp->m1);
-    return EXIT_OK;
+    if (rc == EXIT_OK)
+        rc = adam_init(&sp->adam, sp->p.count);
+    if (rc == EXIT_OK && !(sp->grad = malloc(sp->p.count * sizeof *sp->grad)))
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    return rc;
 }
 
 void spectrum_free(struct spectrum *sp)
 {
     fft_param_free(&sp->p);
+    adam_free(&sp->adam);
     free(sp->grad);
 }
 
@@ -138,11 +131,11 @@ void spectrum_image(struct spectrum *sp, const struct model *m, struct ascent *a
     normalise_planes(a->pix, a->x, a->h, a->w, m->card.mean, m->card.std);
 }
 
-/* One --param fft step (the t-th, from 1): the spectrum's image, jittered;
+/* One --param fft step: the spectrum's image, jittered;
  * the objective's gradient, unjittered, back through the parameterisation
  * to the spectrum; an Adam step up (Lucent's optimiser). */
 int ascent_fft_step(const struct ascent_params *o, struct model *m, struct ascent *a,
-                      struct spectrum *sp, long t, struct rng *r, double *score)
+                    struct spectrum *sp, struct rng *r, double *score)
 {
     size_t plane = (size_t)a->h * a->w;
     spectrum_image(sp, m, a);
@@ -160,14 +153,7 @@ int ascent_fft_step(const struct ascent_params *o, struct model *m, struct ascen
     for (size_t i = 0; i < a->n; i++) /* d/dpixel = d/dnormalised / std */
         a->grad[i] /= m->card.std[i / plane];
     fft_param_backward(&sp->p, a->pix, a->grad, sp->grad);
-    double b1t = 1 - pow(ADAM_BETA1, (double)t), b2t = 1 - pow(ADAM_BETA2, (double)t);
-    for (size_t i = 0; i < sp->p.count; i++) {
-        float g = sp->grad[i];
-        sp->m1[i] = (float)(ADAM_BETA1 * sp->m1[i] + (1 - ADAM_BETA1) * g);
-        sp->m2[i] = (float)(ADAM_BETA2 * sp->m2[i] + (1 - ADAM_BETA2) * g * g);
-        sp->p.params[i] += (float)(o->lr * (sp->m1[i] / b1t) /
-                                   (sqrt(sp->m2[i] / b2t) + ADAM_EPSILON));
-    }
+    adam_step(&sp->adam, sp->p.params, sp->grad, -o->lr); /* up the objective */
     return EXIT_OK;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "adam.h"
 #include "fftparam.h"
 #include "layerobjective.h"
 #include "model.h"
@@ -44,10 +45,11 @@ struct ascent {
     double last_prob;      /* the class's probability at the last pass */
 };
 
-/* --param fft: the spectrum and Adam's moments. */
+/* --param fft: the spectrum, its gradient and Adam's state. */
 struct spectrum {
     struct fft_param p;
-    float *grad, *m1, *m2; /* p.count each */
+    float *grad; /* p.count */
+    struct adam adam;
 };
 
 /* The objective's gradient at a->x into a->grad (normalised input units),
@@ -74,9 +76,9 @@ void spectrum_free(struct spectrum *sp);
 /* a->pix and a->x: the spectrum's image, in pixels and normalised. */
 void spectrum_image(struct spectrum *sp, const struct model *m, struct ascent *a);
 
-/* One spectrum step, the t-th from 1: jittered image, gradient back
- * through the parameterisation, an Adam step up. */
+/* One spectrum step: jittered image, gradient back through the
+ * parameterisation, an Adam step up. */
 int ascent_fft_step(const struct ascent_params *o, struct model *m, struct ascent *a,
-                    struct spectrum *sp, long t, struct rng *r, double *score);
+                    struct spectrum *sp, struct rng *r, double *score);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adam.h"
 #include "error.h"
 #include "planes.h"
 #include "progress.h"
@@ -16,12 +17,9 @@
 const char *const attack_names[] = { "iterative", "fgsm", "pgd", "cw", "deepfool", NULL };
 const char *const norm_names[] = { "linf", "l2", NULL };
 
-/* Carlini-Wagner: Adam's constants (Kingma & Ba), the bound standing for "no
- * upper constant found yet", and how much the loss must fall over a tenth of
- * the steps for a constant's descent to go on (the paper's early abort). */
-#define ADAM_BETA1 0.9
-#define ADAM_BETA2 0.999
-#define ADAM_EPSILON 1e-8
+/* Carlini-Wagner: the bound standing for "no upper constant found yet",
+ * and how much the loss must fall over a tenth of the steps for a
+ * constant's descent to go on (the paper's early abort). */
 #define CW_NO_UPPER 1e10
 #define CW_ABORT_FALL 1e-4
 /* tanh's inverse at exactly 0 or 1 is infinite: start a hair inside. */
@@ -136,7 +134,7 @@ static int contrast_gradient(struct attack_state *a, const float *x, long cls, l
     return rc;
 }
 
-static int classify(struct attack_state *a, const float *x, float *logits, long *top)
+int attack_classify(struct attack_state *a, const float *x, float *logits, long *top)
 {
     struct model *m = a->m;
     const int64_t shape[4] = { 1, 3, a->h, a->w };
@@ -160,7 +158,7 @@ static int probe(const struct attack_params *p, struct attack_state *a, const fl
                  float *logits, int *yes)
 {
     attack_quantise(p, a->start, x, a->probe, a->n);
-    int rc = classify(a, a->probe, logits, &a->final);
+    int rc = attack_classify(a, a->probe, logits, &a->final);
     *yes = rc == EXIT_OK && attack_reached(p, a, a->final);
     return rc;
 }
@@ -226,10 +224,11 @@ static int gradient_attack(const struct attack_params *p, struct attack_state *a
     return rc;
 }
 
-/* Carlini-Wagner L2 state: w (x = (tanh w + 1) / 2), Adam's moments and
- * the best 8-bit adversarial image so far. */
+/* Carlini-Wagner L2 state: w (x = (tanh w + 1) / 2), Adam's state and the
+ * best 8-bit adversarial image so far. */
 struct cw_state {
-    float *w, *m1, *m2, *best;
+    float *w, *best;
+    struct adam adam;
     double best_l2;
     long best_top;
     long other;
@@ -269,8 +268,8 @@ static int cw_descent(const struct attack_params *p, struct attack_state *a, str
     for (size_t i = 0; i < n; i++) {
         double v = 2.0 * a->start[i] - 1.0;
         s->w[i] = (float)atanh(fmax(-CW_EDGE, fmin(CW_EDGE, v)));
-        s->m1[i] = s->m2[i] = 0;
     }
+    adam_reset(&s->adam);
     *fooled = 0;
     for (long t = 1; t <= p->max_iter; t++) {
         for (size_t i = 0; i < n; i++)
@@ -292,15 +291,12 @@ static int cw_descent(const struct attack_params *p, struct attack_state *a, str
             checked_loss = loss;
         }
         int active = f > -p->kappa;
-        double b1t = 1 - pow(ADAM_BETA1, (double)t), b2t = 1 - pow(ADAM_BETA2, (double)t);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++) { /* a->grad becomes the loss's gradient in w */
             float x = a->x[i];
             float dx = 2.0f * (x - a->start[i]) + (active ? (float)c * sign * a->grad[i] : 0.0f);
-            float g = dx * 2.0f * x * (1.0f - x); /* dx/dw = (1 - tanh^2 w) / 2 */
-            s->m1[i] = (float)(ADAM_BETA1 * s->m1[i] + (1 - ADAM_BETA1) * g);
-            s->m2[i] = (float)(ADAM_BETA2 * s->m2[i] + (1 - ADAM_BETA2) * g * g);
-            s->w[i] -= (float)(p->lr * (s->m1[i] / b1t) / (sqrt(s->m2[i] / b2t) + ADAM_EPSILON));
+            a->grad[i] = dx * 2.0f * x * (1.0f - x); /* dx/dw = (1 - tanh^2 w) / 2 */
         }
+        adam_step(&s->adam, s->w, a->grad, p->lr);
         a->iterations++;
         snprintf(note, sizeof note, "c %.3g, L2 %.3f", c, dist);
         progress_update(bar, (int)a->iterations, note);
@@ -316,10 +312,12 @@ static int cw_attack(const struct attack_params *p, struct attack_state *a,
 {
     size_t n = a->n;
     struct cw_state s = { .best_l2 = INFINITY, .best_top = -1, .other = a->goal == 0 };
-    float *buf = malloc(4 * n * sizeof *buf);
-    if (!buf)
+    float *buf = malloc(2 * n * sizeof *buf);
+    if (!buf || adam_init(&s.adam, n)) {
+        free(buf);
         return fail(EXIT_INTERNAL, "out of memory");
-    s.w = buf, s.m1 = buf + n, s.m2 = buf + 2 * n, s.best = buf + 3 * n;
+    }
+    s.w = buf, s.best = buf + n;
     double lo = 0, hi = CW_NO_UPPER, c = p->c;
     int rc = EXIT_OK;
     a->iterations = 0;
@@ -340,6 +338,7 @@ static int cw_attack(const struct attack_params *p, struct attack_state *a,
         rc = probe(p, a, a->x, logits, &yes);
         memcpy(a->x, a->probe, n * sizeof *a->x);
     }
+    adam_free(&s.adam);
     free(buf);
     return rc;
 }
@@ -371,7 +370,7 @@ static int deepfool_candidates(const struct attack_params *p, struct attack_stat
                                float *logits, int64_t *classes, int *count)
 {
     long top;
-    int rc = classify(a, a->start, logits, &top), k = 0;
+    int rc = attack_classify(a, a->start, logits, &top), k = 0;
     int want = (int)(p->candidates < a->m->classes ? p->candidates : a->m->classes) - 1;
     for (; rc == EXIT_OK && k < want; k++) {
         classes[k] = argmax_except(logits, a->m->classes, a->goal);

@@ -47,6 +47,10 @@ struct attack_state {
 int attack_run(const struct attack_params *p, struct attack_state *a, const char *label,
                int quiet);
 
+/* A forward pass on pixels x ([0, 1], the model's size; a->xn is scratch):
+ * the logits (a->m's classes) and the top-1. EXIT_OK or the model's error. */
+int attack_classify(struct attack_state *a, const float *x, float *logits, long *top);
+
 /* Whether top-1 top meets the attack's goal. */
 int attack_reached(const struct attack_params *p, const struct attack_state *a, long top);
 

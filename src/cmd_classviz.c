@@ -257,7 +257,7 @@ static int run_ascent(const struct classviz_opts *o, struct model *m, struct asc
     progress_start(&bar, stem, (int)o->iters, o->quiet || o->json);
     for (int t = 0; t < o->iters && rc == EXIT_OK; t++) {
         double score = 0;
-        rc = o->param == PARAM_FFT ? ascent_fft_step(&o->ascent, m, a, &sp, t + 1, &r, &score)
+        rc = o->param == PARAM_FFT ? ascent_fft_step(&o->ascent, m, a, &sp, &r, &score)
                                    : ascent_pixel_step(&o->ascent, m, a, &r, &score);
         if (rc == EXIT_OK && o->blur_every && (t + 1) % o->blur_every == 0)
             rc = blur_planes(a->x, 3, a->h, a->w, o->blur_sigma);

@@ -185,30 +185,21 @@ static int write_pictures(const struct fool_opts *o, const struct attack_state *
 }
 
 /* Classifies pixels pix ([0, 1], the model's size): top-1 and every
- * class's probability. xn: scratch for the normalised input. */
-static int classify(struct model *m, const float *pix, float *xn, int h, int w, long *top,
-                    float *probs)
+ * class's probability (probs holds the logits first). */
+static int classify(struct attack_state *a, const float *pix, long *top, float *probs)
 {
-    const int64_t shape[4] = { 1, 3, h, w };
-    attrib_result *res;
-    normalise_planes(pix, xn, h, w, m->card.mean, m->card.std);
-    attrib_status st = attrib_forward(m->handle, xn, shape, &res);
-    if (st != ATTRIB_OK)
-        return model_error(st, m->path);
-    int rc = model_check_logits(m, res, 1);
+    int rc = attack_classify(a, pix, probs, top);
     if (rc == EXIT_OK) {
         int idx;
-        class_probabilities(&m->card, attrib_result_logits(res, NULL, NULL), m->classes, probs);
-        top_k(probs, m->classes, 1, &idx);
+        class_probabilities(&a->m->card, probs, a->m->classes, probs);
+        top_k(probs, a->m->classes, 1, &idx);
         *top = idx;
     }
-    attrib_result_free(res);
     return rc;
 }
 
 /* Reads the written PNG back and classifies it: the verdict users can trust. */
-static int reclassify(struct fool_run *run, struct attack_state *a, const char *path, long *top,
-                      float *probs)
+static int reclassify(struct attack_state *a, const char *path, long *top, float *probs)
 {
     struct image img = { 0 };
     int rc = image_load(path, &img);
@@ -220,7 +211,7 @@ static int reclassify(struct fool_run *run, struct attack_state *a, const char *
         rc = image_to_tensor(&img, whole, a->w, a->h, zero, one, a->probe);
     }
     if (rc == EXIT_OK)
-        rc = classify(&run->m, a->probe, a->xn, a->h, a->w, top, probs);
+        rc = classify(a, a->probe, top, probs);
     image_free(&img);
     return rc;
 }
@@ -419,7 +410,7 @@ static int attack_and_write(struct fool_run *run, const struct input *it,
         rc = write_pictures(&run->o, a, v->paths[OUT_FOOL], v->paths[OUT_ORIGINAL],
                             v->paths[OUT_DIFF]);
     if (rc == EXIT_OK)
-        rc = reclassify(run, a, v->paths[OUT_FOOL], &v->final, (float *)v->probs1);
+        rc = reclassify(a, v->paths[OUT_FOOL], &v->final, (float *)v->probs1);
     if (rc == EXIT_OK) {
         v->success = attack_reached(&run->p, a, v->final);
         for (size_t i = 0; i < a->n; i++)
@@ -457,7 +448,7 @@ static int fool_one(struct fool_run *run, const struct input *it, size_t index)
     if (rc == EXIT_OK)
         rc = load_start(run, it->path, &a, start, &v);
     if (rc == EXIT_OK)
-        rc = classify(m, start, a.xn, a.h, a.w, &v.original, b.probs0);
+        rc = classify(&a, start, &v.original, b.probs0);
     if (rc == EXIT_OK && !run->p.untargeted && it->target == v.original)
         rc = fail(it->target_line ? EXIT_INPUT : EXIT_USAGE,
                   "class %ld is already the predicted class of '%s'", it->target, it->path);

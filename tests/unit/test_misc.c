@@ -11,6 +11,7 @@
 #include "classify.h"
 #include "cli.h"
 #include "error.h"
+#include "adam.h"
 #include "fftparam.h"
 #include "layerobjective.h"
 #include "rng.h"
@@ -297,4 +298,27 @@ void layer_objectives_value_and_gradient(void)
     neuron.x = 3;
     CHECK(layer_objective_check(&neuron, "l", 2, 2, 3) == EXIT_USAGE);
     clear_error();
+}
+
+void adam_steps_like_torch_optim_adam(void)
+{
+    /* f(x) = (x - 3)^2 from 0: the first step moves by exactly lr (the
+     * bias-corrected m / sqrt(v) is the gradient's sign); the second by a
+     * little less (the gradient shrank: -5.6 after -6); a negative lr climbs. */
+    struct adam a;
+    float x[1] = { 0 }, g[1];
+    CHECK(adam_init(&a, 1) == EXIT_OK);
+    g[0] = 2 * (x[0] - 3);
+    adam_step(&a, x, g, 0.1);
+    CHECK_NEAR(x[0], 0.1, 1e-6);
+    g[0] = 2 * (x[0] - 3);
+    adam_step(&a, x, g, 0.1);
+    CHECK(x[0] > 0.19 && x[0] < 0.2);
+    adam_reset(&a);
+    CHECK(a.t == 0 && a.m1[0] == 0 && a.m2[0] == 0);
+    float before = x[0];
+    g[0] = -1;
+    adam_step(&a, x, g, -0.5); /* climbing a gradient of -1: down by 0.5 */
+    CHECK_NEAR(x[0], before - 0.5, 1e-6);
+    adam_free(&a);
 }

@@ -82,7 +82,8 @@
     X(setting_one_option_by_name_checks_it_like_the_parser) \
     X(folder_names_a_class_by_number_label_or_synonym) \
     X(fourier_image_gradient_matches_finite_differences) \
-    X(layer_objectives_value_and_gradient)
+    X(layer_objectives_value_and_gradient) \
+    X(adam_steps_like_torch_optim_adam)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)
