@@ -1,4 +1,4 @@
-/* ascent.c - gradient ascent on an image (see ascent.h). */
+/* ascent.c - gradient ascent on a batch of images (see ascent.h). */
 #include "ascent.h"
 
 #include <math.h>
@@ -6,154 +6,337 @@
 #include <string.h>
 
 #include "classify.h"
+#include "diversity.h"
 #include "error.h"
 #include "planes.h"
 
+int ascent_init(struct ascent *a, const struct model *m, int n, long iters,
+                struct lucid_choice lucid, struct rng *r)
+{
+    *a = (struct ascent){ .n = n, .h = m->card.input_h, .w = m->card.input_w };
+    a->len = (size_t)n * 3 * a->h * a->w;
+    a->x = malloc(4 * a->len * sizeof *a->x);
+    a->objective = malloc(2 * (size_t)iters * sizeof *a->objective);
+    a->draws = malloc((size_t)iters * sizeof *a->draws);
+    a->image_objective = calloc((size_t)n, sizeof *a->image_objective);
+    a->probs = malloc((size_t)n * m->classes * sizeof *a->probs);
+    a->lucid = lucid.use ? calloc(1, sizeof *a->lucid) : NULL;
+    if (!a->x || !a->objective || !a->draws || !a->image_objective || !a->probs ||
+        (lucid.use && !a->lucid)) {
+        ascent_free(a);
+        return fail(EXIT_INTERNAL, "out of memory");
+    }
+    a->pix = a->x + a->len, a->input = a->pix + a->len, a->grad = a->input + a->len;
+    a->probability = a->objective + iters;
+    if (!a->lucid) {
+        for (size_t i = 0; i < a->len; i++)
+            a->x[i] = (float)rng_normal(r);
+        for (int k = 0; k < n; k++)
+            clamp_normalised(a->x + (size_t)k * 3 * a->h * a->w, a->h, a->w, m->card.mean,
+                             m->card.std);
+        return EXIT_OK;
+    }
+    struct lucid *l = a->lucid;
+    /* Lucent's initialisation: N(0, 0.01^2) */
+    int rc = image_param_init(&l->p, n, a->h, a->w, lucid.fft, lucid.decorrelate, r, 0.01);
+    if (rc == EXIT_OK)
+        rc = adam_init(&l->adam, (size_t)n * l->p.count);
+    if (rc == EXIT_OK && !(l->grad = malloc((size_t)n * l->p.count * sizeof *l->grad)))
+        rc = fail(EXIT_INTERNAL, "out of memory");
+    if (rc)
+        ascent_free(a);
+    return rc;
+}
 
+void ascent_free(struct ascent *a)
+{
+    if (a->lucid) {
+        image_param_free(&a->lucid->p);
+        adam_free(&a->lucid->adam);
+        free(a->lucid->grad);
+        free(a->lucid);
+    }
+    transform_chain_free(&a->chain);
+    free(a->x);
+    free(a->objective);
+    free(a->draws);
+    free(a->image_objective);
+    free(a->probs);
+    *a = (struct ascent){ 0 };
+}
 
-/* The class's probability from a pass's logits, into a->last_prob. */
+static size_t image_len(const struct ascent *a)
+{
+    return (size_t)3 * a->h * a->w;
+}
+
+/* Normalises (or with back, de-normalises) each of the n images. */
+static void normalise_batch(const struct ascent *a, const struct model *m, const float *in,
+                            float *out, int back)
+{
+    for (int k = 0; k < a->n; k++) {
+        size_t at = (size_t)k * image_len(a);
+        if (back)
+            denormalise_planes(in + at, out + at, a->h, a->w, m->card.mean, m->card.std);
+        else
+            normalise_planes(in + at, out + at, a->h, a->w, m->card.mean, m->card.std);
+    }
+}
+
+void ascent_images(struct ascent *a, const struct model *m)
+{
+    if (a->lucid)
+        image_param_image(&a->lucid->p, a->pix);
+    else
+        normalise_batch(a, m, a->x, a->pix, 1);
+}
+
+void ascent_grid(const float *images, int n, int h, int w, float *grid)
+{
+    size_t plane = (size_t)h * w;
+    for (int k = 0; k < n; k++)
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                memcpy(grid + (size_t)c * n * plane + (size_t)y * n * w + (size_t)k * w,
+                       images + ((size_t)k * 3 + c) * plane + (size_t)y * w, w * sizeof *grid);
+}
+
+/* The class's mean probability over the batch from a pass's logits. */
 static void note_probability(const struct ascent_params *o, const struct model *m,
                              struct ascent *a, const float *logits)
 {
     if (o->target < 0)
         return;
-    class_probabilities(&m->card, logits, m->classes, a->probs);
-    a->last_prob = a->probs[o->target];
+    a->last_prob = 0;
+    for (int k = 0; k < a->n; k++) {
+        float *p = a->probs + (size_t)k * m->classes;
+        class_probabilities(&m->card, logits + (size_t)k * m->classes, m->classes, p);
+        a->last_prob += p[o->target] / a->n;
+    }
 }
 
-/* The gradient of the class score at x into a->grad; its value in *score. */
+/* The gradient of the mean class score at a->input into a->grad; its value
+ * in *score. */
 static int class_gradient(const struct ascent_params *o, struct model *m, struct ascent *a,
                           double *score)
 {
-    const int64_t shape[4] = { 1, 3, a->h, a->w };
-    const int64_t target = o->target;
+    const int64_t shape[4] = { a->n, 3, a->h, a->w };
+    int64_t *targets = malloc((size_t)a->n * sizeof *targets);
+    if (!targets)
+        return fail(EXIT_INTERNAL, "out of memory");
+    for (int k = 0; k < a->n; k++)
+        targets[k] = o->target;
     attrib_result *res;
-    attrib_status st = attrib_input_gradient(m->handle, a->x, shape, &target, &res);
+    attrib_status st = attrib_input_gradient(m->handle, a->input, shape, targets, &res);
+    free(targets);
     if (st != ATTRIB_OK)
         return st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--class: %s", attrib_last_error())
                                   : model_error(st, m->path);
-    int rc = model_check_logits(m, res, 1);
+    int rc = model_check_logits(m, res, a->n);
     if (rc == EXIT_OK) {
-        memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
-        *score = attrib_result_logits(res, NULL, NULL)[target];
-        note_probability(o, m, a, attrib_result_logits(res, NULL, NULL));
+        const float *g = attrib_result_input_grad(res, NULL);
+        const float *logits = attrib_result_logits(res, NULL, NULL);
+        for (size_t i = 0; i < a->len; i++)
+            a->grad[i] = g[i] / a->n;
+        *score = 0;
+        for (int k = 0; k < a->n; k++) {
+            a->image_objective[k] = logits[(size_t)k * m->classes + o->target];
+            *score += a->image_objective[k] / a->n;
+        }
+        note_probability(o, m, a, logits);
     }
     attrib_result_free(res);
     return rc;
 }
 
-/* One pass with the layer tapped at x: with weights, the gradient of the
- * objective into a->grad (grad != 0); the objective's value in *value. */
-int ascent_layer_pass(const struct ascent_params *o, struct model *m, struct ascent *a,
-                      const float *x, int grad, double *value)
+/* The objective's weights on the maps [n, c, h, w]: each image's term over
+ * n (the objective is the images' mean), minus the diversity term's
+ * gradient. Each image's term in a->image_objective, the whole in *value. */
+static int layer_weights(const struct ascent_params *o, struct ascent *a, const float *maps,
+                         int fill, double *value)
 {
     struct layer_goal *g = a->goal;
-    const int64_t shape[4] = { 1, 3, a->h, a->w };
     size_t len = (size_t)g->c * g->h * g->w;
+    *value = 0;
+    for (int k = 0; k < a->n; k++) {
+        float *w = fill ? g->weights + k * len : NULL;
+        a->image_objective[k] = layer_objective_eval(&g->term, maps + k * len, g->c, g->h, g->w, w);
+        for (size_t i = 0; w && i < len; i++)
+            w[i] /= (float)a->n;
+        *value += a->image_objective[k] / a->n;
+    }
+    a->diversity = 0;
+    if (!g->diversity)
+        return EXIT_OK;
+    int rc = diversity_term(maps, a->n, g->c, (long)g->h * g->w, o->diversity,
+                            fill ? g->weights : NULL, &a->diversity);
+    *value -= o->diversity * a->diversity;
+    return rc;
+}
+
+/* Whether the layer's weights depend on the map (a pass before the
+ * gradient's). */
+static int goal_nonlinear(const struct layer_goal *g)
+{
+    return g->diversity || layer_objective_nonlinear(&g->term);
+}
+
+int ascent_layer_pass(const struct ascent_params *o, struct model *m, struct ascent *a,
+                      const float *input, int grad, double *value)
+{
+    struct layer_goal *g = a->goal;
+    const int64_t shape[4] = { a->n, 3, a->h, a->w };
+    size_t len = (size_t)a->n * g->c * g->h * g->w;
     attrib_result *res;
-    attrib_status st = attrib_layer_input_gradient(m->handle, x, shape, g->path, &g->view,
+    attrib_status st = attrib_layer_input_gradient(m->handle, input, shape, g->path, &g->view,
                                                    grad ? g->weights : NULL, len,
                                                    grad ? g->logit_w : NULL, &res);
     if (st != ATTRIB_OK)
         return model_error(st, m->path);
-    int rc = model_check_logits(m, res, 1);
+    int rc = model_check_logits(m, res, a->n);
+    if (rc == EXIT_OK)
+        rc = layer_weights(o, a, attrib_result_layer(res, NULL), !grad && goal_nonlinear(g), value);
     if (rc == EXIT_OK) {
-        const float *map = attrib_result_layer(res, NULL);
-        /* DeepDream's weights come from this map (a pass before the gradient's) */
-        *value = layer_objective_eval(&g->term, map, g->c, g->h, g->w,
-                                      grad ? NULL : g->weights);
-        if (o->target >= 0)
-            *value += attrib_result_logits(res, NULL, NULL)[o->target];
-        note_probability(o, m, a, attrib_result_logits(res, NULL, NULL));
+        const float *logits = attrib_result_logits(res, NULL, NULL);
+        for (int k = 0; o->target >= 0 && k < a->n; k++) {
+            double score = logits[(size_t)k * m->classes + o->target];
+            a->image_objective[k] += score;
+            *value += score / a->n;
+        }
+        note_probability(o, m, a, logits);
         if (grad)
-            memcpy(a->grad, attrib_result_input_grad(res, NULL), a->n * sizeof *a->grad);
+            memcpy(a->grad, attrib_result_input_grad(res, NULL), a->len * sizeof *a->grad);
     }
     attrib_result_free(res);
     return rc;
 }
 
-/* The objective's gradient at a->x into a->grad, its value in *score. */
-int ascent_objective_gradient(const struct ascent_params *o, struct model *m, struct ascent *a,
+int ascent_goal_ready(const struct ascent_params *o, const struct model *m, struct ascent *a)
+{
+    struct layer_goal *g = a->goal;
+    if (g->logit_w) {
+        memset(g->logit_w, 0, (size_t)a->n * m->classes * sizeof *g->logit_w);
+        for (int k = 0; o->target >= 0 && k < a->n; k++)
+            g->logit_w[(size_t)k * m->classes + o->target] = 1.0f / a->n;
+    }
+    if (goal_nonlinear(g))
+        return EXIT_OK;
+    /* a channel's or a neuron's weights: the same for any map (zeros here) */
+    size_t one = (size_t)g->c * g->h * g->w;
+    float *zeros = calloc((size_t)a->n * one, sizeof *zeros);
+    if (!zeros)
+        return fail(EXIT_INTERNAL, "out of memory");
+    double value;
+    int rc = layer_weights(o, a, zeros, 1, &value);
+    free(zeros);
+    return rc;
+}
+
+/* The objective's gradient at a->input into a->grad, its value in *score. */
+static int objective_gradient(const struct ascent_params *o, struct model *m, struct ascent *a,
                               double *score)
 {
     if (!a->goal)
         return class_gradient(o, m, a, score);
     int rc = EXIT_OK;
-    if (layer_objective_nonlinear(&a->goal->term))
-        rc = ascent_layer_pass(o, m, a, a->x, 0, score);
-    return rc ? rc : ascent_layer_pass(o, m, a, a->x, 1, score);
+    if (goal_nonlinear(a->goal))
+        rc = ascent_layer_pass(o, m, a, a->input, 0, score);
+    return rc ? rc : ascent_layer_pass(o, m, a, a->input, 1, score);
 }
 
-/* One step: jitter, gradient of objective - l2 ||x||^2, step, unjitter, clamp. */
-int ascent_pixel_step(const struct ascent_params *o, struct model *m, struct ascent *a,
-                  struct rng *r, double *score)
-{
-    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
-    if (rc == EXIT_OK)
-        rc = ascent_objective_gradient(o, m, a, score);
-    if (rc == EXIT_OK) {
-        for (size_t i = 0; i < a->n; i++)
-            a->grad[i] -= (float)(2.0 * o->l2) * a->x[i];
-        double norm = norm_l2(a->grad, a->n);
-        if (norm > 0)
-            for (size_t i = 0; i < a->n; i++)
-                a->x[i] += (float)(o->lr * a->grad[i] / norm);
-    }
-    if (rc == EXIT_OK)
-        rc = roll_planes(a->x, 3, a->h, a->w, -dx, -dy);
-    clamp_normalised(a->x, a->h, a->w, m->card.mean, m->card.std);
-    return rc;
-}
-
-int spectrum_init(struct spectrum *sp, int h, int w, struct rng *r, double sd)
-{
-    int rc = fft_param_init(&sp->p, h, w, r, sd);
-    if (rc == EXIT_OK)
-        rc = adam_init(&sp->adam, sp->p.count);
-    if (rc == EXIT_OK && !(sp->grad = malloc(sp->p.count * sizeof *sp->grad)))
-        rc = fail(EXIT_INTERNAL, "out of memory");
-    return rc;
-}
-
-void spectrum_free(struct spectrum *sp)
-{
-    fft_param_free(&sp->p);
-    adam_free(&sp->adam);
-    free(sp->grad);
-}
-
-/* a->pix and a->x: the spectrum's image, in pixels and normalised. */
-void spectrum_image(struct spectrum *sp, const struct model *m, struct ascent *a)
-{
-    fft_param_image(&sp->p, a->pix);
-    normalise_planes(a->pix, a->x, a->h, a->w, m->card.mean, m->card.std);
-}
-
-/* One --param fft step: the spectrum's image, jittered;
- * the objective's gradient, unjittered, back through the parameterisation
- * to the spectrum; an Adam step up (Lucent's optimiser). */
-int ascent_fft_step(const struct ascent_params *o, struct model *m, struct ascent *a,
-                    struct spectrum *sp, struct rng *r, double *score)
+/* Multiplies (or with divide, divides) each image's channel c by std[c]. */
+static void scale_by_std(const struct ascent *a, const struct model *m, float *v, int divide)
 {
     size_t plane = (size_t)a->h * a->w;
-    spectrum_image(sp, m, a);
-    int dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
-    int rc = roll_planes(a->x, 3, a->h, a->w, dx, dy);
-    if (rc == EXIT_OK)
-        rc = ascent_objective_gradient(o, m, a, score);
-    for (size_t i = 0; rc == EXIT_OK && i < a->n; i++)
-        a->grad[i] -= (float)(2.0 * o->l2) * a->x[i];
-    if (rc == EXIT_OK)
-        rc = roll_planes(a->grad, 3, a->h, a->w, -dx, -dy);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < a->n; i++) /* d/dpixel = d/dnormalised / std */
-        a->grad[i] /= m->card.std[i / plane];
-    fft_param_backward(&sp->p, a->pix, a->grad, sp->grad);
-    adam_step(&sp->adam, sp->p.params, sp->grad, -o->lr); /* up the objective */
-    return EXIT_OK;
+    for (size_t i = 0; i < a->len; i++) {
+        float s = m->card.std[(i / plane) % 3];
+        v[i] = divide ? v[i] / s : v[i] * s;
+    }
 }
 
+/* a->input from the images: the view, normalised. The pixels' own steps
+ * roll the normalised images as they always have (rolling commutes with
+ * normalising); Lucid's transforms work on pixels (their grey border is
+ * grey in pixels). */
+static int view_forward(const struct ascent_params *o, const struct model *m, struct ascent *a,
+                        struct rng *r, int t, int *dx, int *dy)
+{
+    if (o->view == VIEW_STANDARD) {
+        transform_draw(r, &a->draws[t]);
+        transform_chain_plan(&a->chain, &a->draws[t], a->h, a->w, a->h, a->w);
+        int rc = transform_chain_forward(&a->chain, a->pix, 3 * a->n, a->input);
+        if (rc == EXIT_OK)
+            normalise_batch(a, m, a->input, a->input, 0);
+        return rc;
+    }
+    if (a->lucid)
+        normalise_batch(a, m, a->pix, a->input, 0);
+    else
+        memcpy(a->input, a->x, a->len * sizeof *a->input);
+    if (o->view == VIEW_NONE)
+        return EXIT_OK;
+    *dx = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    *dy = rng_range(r, -(int)o->jitter, (int)o->jitter);
+    return roll_planes(a->input, 3 * a->n, a->h, a->w, *dx, *dy);
+}
+
+/* a->grad from the gradient at the view to that at the images: w.r.t. x
+ * (normalised) for the pixels' own steps, w.r.t. pix for Lucid's. The L2
+ * penalty on the normalised view (-l2 ||input||^2) comes in on the way. */
+static int view_backward(const struct ascent_params *o, const struct model *m, struct ascent *a,
+                         int dx, int dy)
+{
+    for (size_t i = 0; o->l2 > 0 && i < a->len; i++)
+        a->grad[i] -= (float)(2.0 * o->l2) * a->input[i];
+    if (o->view == VIEW_STANDARD) {
+        scale_by_std(a, m, a->grad, 1); /* d/dpixel = d/dnormalised / std */
+        int rc = transform_chain_backward(&a->chain, a->grad, 3 * a->n, a->grad);
+        if (rc == EXIT_OK && !a->lucid)
+            scale_by_std(a, m, a->grad, 0);
+        return rc;
+    }
+    int rc = o->view == VIEW_ROLL ? roll_planes(a->grad, 3 * a->n, a->h, a->w, -dx, -dy)
+                                  : EXIT_OK;
+    if (rc == EXIT_OK && a->lucid)
+        scale_by_std(a, m, a->grad, 1);
+    return rc;
+}
+
+/* The pixels' step: each image by lr along its own L2-normalised
+ * gradient, then clamped to the valid range. */
+static void pixel_step(const struct ascent_params *o, const struct model *m, struct ascent *a)
+{
+    size_t one = image_len(a);
+    for (int k = 0; k < a->n; k++) {
+        float *x = a->x + k * one;
+        const float *g = a->grad + k * one;
+        double norm = norm_l2(g, one);
+        if (norm > 0)
+            for (size_t i = 0; i < one; i++)
+                x[i] += (float)(o->lr * g[i] / norm);
+        clamp_normalised(x, a->h, a->w, m->card.mean, m->card.std);
+    }
+}
+
+int ascent_step(const struct ascent_params *o, struct model *m, struct ascent *a, struct rng *r,
+                int t, double *score)
+{
+    int dx = 0, dy = 0;
+    if (a->lucid || o->view == VIEW_STANDARD)
+        ascent_images(a, m);
+    int rc = view_forward(o, m, a, r, t, &dx, &dy);
+    if (rc == EXIT_OK)
+        rc = objective_gradient(o, m, a, score);
+    if (rc == EXIT_OK)
+        rc = view_backward(o, m, a, dx, dy);
+    if (rc)
+        return rc;
+    if (!a->lucid) {
+        pixel_step(o, m, a);
+        return EXIT_OK;
+    }
+    struct lucid *l = a->lucid;
+    image_param_backward(&l->p, a->pix, a->grad, l->grad);
+    adam_step(&l->adam, l->p.params, l->grad, -o->lr); /* up the objective */
+    return EXIT_OK;
+}

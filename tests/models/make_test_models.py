@@ -111,6 +111,20 @@ class OneChannel(nn.Module):  # expects grey input: fails on RGB
         return self.fc(self.conv(x).mean([2, 3]))
 
 
+class Smooth(nn.Module):  # tanh only: a gradient without kinks, for classviz's transforms
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 5, stride=2, padding=2), nn.Tanh(),
+                                      nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.Tanh())
+        self.classifier = nn.Linear(16, CLASSES)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean([2, 3]))
+
+
+SMOOTH_SIDE = 48  # square: the test rotates with affine_grid's normalised coordinates
+
+
 def tiny():
     torch.manual_seed(0)
     m = Tiny()
@@ -154,6 +168,9 @@ def main(out):
     torch.manual_seed(0)
     save(torch.jit.script(Mlp().eval()), p("mlp.pt"))
     save(torch.jit.script(Flat().eval()), p("flat.pt"))
+    torch.manual_seed(1)
+    save(torch.jit.script(Smooth().eval()), p("smooth.pt"),
+         card=dict(CARD, name="smooth-test-cnn", input_size=[SMOOTH_SIDE, SMOOTH_SIDE]))
     save(torch.jit.script(NaNGradient().eval()), p("nan_gradient.pt"))
     save(torch.jit.script(FeatureMap().eval()), p("bad_output_4d.pt"))
     save(torch.jit.script(Pair().eval()), p("bad_output_tuple.pt"))

@@ -1,9 +1,9 @@
-/* fftparam.c - Lucid's Fourier parameterisation (see fftparam.h). The
- * transforms are plain sums over precomputed angles, separable: a complex
+/* imageparam.c - Lucid's image parameterisations (see imageparam.h). The
+ * Fourier transforms are plain sums over precomputed angles, separable: a complex
  * inverse DFT along y, then the real inverse along x, which reads only the
  * real part of the x = 0 and x = w / 2 frequencies (as a C2R transform
  * does). The backward pass is the exact transpose of that linear map. */
-#include "fftparam.h"
+#include "imageparam.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,9 +17,16 @@ static const double colour_sqrt[3][3] = {
 /* Lucent divides the image by this after the inverse transform. */
 #define SPECTRUM_MAGIC 4.0
 
-/* colour_sqrt over its largest column norm. */
-static void colour_matrix(double m[3][3])
+/* colour_sqrt over its largest column norm; without decorrelation, the
+ * identity. */
+static void colour_matrix(double m[3][3], int decorrelate)
 {
+    if (!decorrelate) {
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                m[i][j] = i == j;
+        return;
+    }
     double largest = 0;
     for (int j = 0; j < 3; j++) {
         double n = 0;
@@ -38,27 +45,10 @@ static double fftfreq(int k, int n)
     return (k < (n + 1) / 2 ? k : k - n) / (double)n;
 }
 
-int fft_param_init(struct fft_param *p, int h, int w, struct rng *r, double sd)
+/* The spectrum's scale and the transforms' angles. */
+static void fft_tables(struct image_param *p)
 {
-    *p = (struct fft_param){ .h = h, .w = w, .kw = w / 2 + 1 };
-    size_t bins = (size_t)h * p->kw;
-    p->count = 2 * 3 * bins;
-    p->params = malloc(p->count * sizeof *p->params);
-    p->scale = malloc(bins * sizeof *p->scale);
-    p->cos_y = malloc(2 * (size_t)h * h * sizeof *p->cos_y);
-    p->cos_x = malloc(2 * (size_t)p->kw * w * sizeof *p->cos_x);
-    p->zre = malloc(2 * bins * sizeof *p->zre);
-    p->wx = malloc(p->kw * sizeof *p->wx);
-    p->pre = malloc(3 * (size_t)h * w * sizeof *p->pre);
-    if (!p->params || !p->scale || !p->cos_y || !p->cos_x || !p->zre || !p->wx || !p->pre) {
-        fft_param_free(p);
-        return fail(EXIT_INTERNAL, "out of memory");
-    }
-    p->sin_y = p->cos_y + (size_t)h * h, p->sin_x = p->cos_x + (size_t)p->kw * w;
-    p->zim = p->zre + bins;
-    rng_normals(r, p->params, p->count);
-    for (size_t i = 0; i < p->count; i++)
-        p->params[i] *= (float)sd;
+    const int h = p->h, w = p->w;
     double floor_freq = 1.0 / (h > w ? h : w);
     for (int y = 0; y < h; y++)
         for (int k = 0; k < p->kw; k++) {
@@ -80,10 +70,42 @@ int fft_param_init(struct fft_param *p, int h, int w, struct rng *r, double sd)
             p->cos_x[(size_t)n * p->kw + k] = cos(angle);
             p->sin_x[(size_t)n * p->kw + k] = p->wx[k] == 1.0 ? 0.0 : sin(angle);
         }
+}
+
+int image_param_init(struct image_param *p, int n, int h, int w, int fft, int decorrelate,
+                     struct rng *r, double sd)
+{
+    *p = (struct image_param){ .n = n, .h = h, .w = w, .kw = w / 2 + 1, .fft = fft,
+                               .decorrelate = decorrelate };
+    size_t bins = (size_t)h * p->kw;
+    p->count = fft ? 2 * 3 * bins : 3 * (size_t)h * w;
+    p->params = malloc((size_t)n * p->count * sizeof *p->params);
+    p->pre = malloc(3 * (size_t)h * w * sizeof *p->pre);
+    int ok = p->params && p->pre;
+    if (ok && fft) {
+        p->scale = malloc(bins * sizeof *p->scale);
+        p->cos_y = malloc(2 * (size_t)h * h * sizeof *p->cos_y);
+        p->cos_x = malloc(2 * (size_t)p->kw * w * sizeof *p->cos_x);
+        p->zre = malloc(2 * bins * sizeof *p->zre);
+        p->wx = malloc(p->kw * sizeof *p->wx);
+        ok = p->scale && p->cos_y && p->cos_x && p->zre && p->wx;
+    }
+    if (!ok) {
+        image_param_free(p);
+        return fail(EXIT_INTERNAL, "out of memory");
+    }
+    rng_normals(r, p->params, (size_t)n * p->count);
+    for (size_t i = 0; i < (size_t)n * p->count; i++)
+        p->params[i] *= (float)sd;
+    if (fft) {
+        p->sin_y = p->cos_y + (size_t)h * h, p->sin_x = p->cos_x + (size_t)p->kw * w;
+        p->zim = p->zre + bins;
+        fft_tables(p);
+    }
     return EXIT_OK;
 }
 
-void fft_param_free(struct fft_param *p)
+void image_param_free(struct image_param *p)
 {
     free(p->params);
     free(p->scale);
@@ -92,11 +114,11 @@ void fft_param_free(struct fft_param *p)
     free(p->zre);
     free(p->wx);
     free(p->pre);
-    *p = (struct fft_param){ 0 };
+    *p = (struct image_param){ 0 };
 }
 
 /* One channel's image (before the colour mix) from its spectrum. */
-static void inverse(struct fft_param *p, const float *spec, double *out)
+static void inverse(struct image_param *p, const float *spec, double *out)
 {
     const int h = p->h, w = p->w, kw = p->kw;
     const double norm = 1.0 / (sqrt((double)h * w) * SPECTRUM_MAGIC);
@@ -126,7 +148,7 @@ static void inverse(struct fft_param *p, const float *spec, double *out)
 }
 
 /* The transpose of inverse(): spectrum gradient from the image's. */
-static void inverse_backward(struct fft_param *p, const double *dout, float *dspec)
+static void inverse_backward(struct image_param *p, const double *dout, float *dspec)
 {
     const int h = p->h, w = p->w, kw = p->kw;
     const double norm = 1.0 / (sqrt((double)h * w) * SPECTRUM_MAGIC);
@@ -158,34 +180,57 @@ static void inverse_backward(struct fft_param *p, const double *dout, float *dsp
     }
 }
 
-void fft_param_image(struct fft_param *p, float *pix)
+/* One image's planes before the colour mix, from its parameters. */
+static void pre_image(struct image_param *p, const float *params, double *pre)
 {
     size_t plane = (size_t)p->h * p->w, bins = (size_t)p->h * p->kw;
-    double m[3][3], *pre = p->pre;
-    colour_matrix(m);
-    for (int c = 0; c < 3; c++)
-        inverse(p, p->params + (size_t)c * bins * 2, pre + c * plane);
-    for (size_t i = 0; i < plane; i++)
-        for (int c = 0; c < 3; c++) {
-            double v = m[c][0] * pre[i] + m[c][1] * pre[plane + i] + m[c][2] * pre[2 * plane + i];
-            pix[c * plane + i] = (float)(1.0 / (1.0 + exp(-v)));
-        }
+    for (int c = 0; c < 3; c++) {
+        if (p->fft)
+            inverse(p, params + (size_t)c * bins * 2, pre + c * plane);
+        else
+            for (size_t i = 0; i < plane; i++)
+                pre[c * plane + i] = params[c * plane + i];
+    }
 }
 
-void fft_param_backward(struct fft_param *p, const float *pix, const float *grad_pix, float *grad)
+void image_param_image(struct image_param *p, float *pix)
+{
+    size_t plane = (size_t)p->h * p->w;
+    double m[3][3], *pre = p->pre;
+    colour_matrix(m, p->decorrelate);
+    for (int k = 0; k < p->n; k++) {
+        float *out = pix + (size_t)k * 3 * plane;
+        pre_image(p, p->params + (size_t)k * p->count, pre);
+        for (size_t i = 0; i < plane; i++)
+            for (int c = 0; c < 3; c++) {
+                double v = m[c][0] * pre[i] + m[c][1] * pre[plane + i] + m[c][2] * pre[2 * plane + i];
+                out[c * plane + i] = (float)(1.0 / (1.0 + exp(-v)));
+            }
+    }
+}
+
+void image_param_backward(struct image_param *p, const float *pix, const float *grad_pix,
+                          float *grad)
 {
     size_t plane = (size_t)p->h * p->w, bins = (size_t)p->h * p->kw;
     double m[3][3], *dpre = p->pre;
-    colour_matrix(m);
-    for (size_t i = 0; i < plane; i++) {
-        double dv[3];
-        for (int c = 0; c < 3; c++) { /* through the sigmoid */
-            double s = pix[c * plane + i];
-            dv[c] = grad_pix[c * plane + i] * s * (1 - s);
+    colour_matrix(m, p->decorrelate);
+    for (int k = 0; k < p->n; k++) {
+        const float *s = pix + (size_t)k * 3 * plane, *g = grad_pix + (size_t)k * 3 * plane;
+        float *out = grad + (size_t)k * p->count;
+        for (size_t i = 0; i < plane; i++) {
+            double dv[3];
+            for (int c = 0; c < 3; c++) /* through the sigmoid */
+                dv[c] = g[c * plane + i] * s[c * plane + i] * (1 - s[c * plane + i]);
+            for (int d = 0; d < 3; d++) /* through the colour mix: its transpose */
+                dpre[d * plane + i] = m[0][d] * dv[0] + m[1][d] * dv[1] + m[2][d] * dv[2];
         }
-        for (int d = 0; d < 3; d++) /* through the colour mix: its transpose */
-            dpre[d * plane + i] = m[0][d] * dv[0] + m[1][d] * dv[1] + m[2][d] * dv[2];
+        for (int c = 0; c < 3; c++) {
+            if (p->fft)
+                inverse_backward(p, dpre + c * plane, out + (size_t)c * bins * 2);
+            else
+                for (size_t i = 0; i < plane; i++)
+                    out[c * plane + i] = (float)dpre[c * plane + i];
+        }
     }
-    for (int c = 0; c < 3; c++)
-        inverse_backward(p, dpre + c * plane, grad + (size_t)c * bins * 2);
 }

@@ -1,0 +1,177 @@
+/* transforms.c - Lucid's transformation robustness (see transforms.h). */
+#include "transforms.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define SCALE_CHOICES 11      /* 1 + (i - 5) / 50 for i in 0..10 */
+#define ANGLE_RANGE 10        /* -10 .. 10 degrees ... */
+#define ANGLE_EXTRA_ZEROS 5   /* ... and 0 five more times, as Lucid lists them */
+
+void transform_draw(struct rng *r, struct transform_draw *d)
+{
+    d->crop1_x = rng_range(r, 0, TRANSFORM_JITTER_FIRST);
+    d->crop1_y = rng_range(r, 0, TRANSFORM_JITTER_FIRST);
+    d->scale = 1 + (rng_range(r, 0, SCALE_CHOICES - 1) - 5) / 50.0;
+    int a = rng_range(r, 0, 2 * ANGLE_RANGE + ANGLE_EXTRA_ZEROS);
+    d->angle = a <= 2 * ANGLE_RANGE ? a - ANGLE_RANGE : 0;
+    d->crop2_x = rng_range(r, 0, TRANSFORM_JITTER_LAST);
+    d->crop2_y = rng_range(r, 0, TRANSFORM_JITTER_LAST);
+}
+
+/* A warp that shifts: output (u, v) reads source (u + dx, v + dy). */
+static struct warp shift(int in_h, int in_w, int out_h, int out_w, double dx, double dy)
+{
+    return (struct warp){ in_h, in_w, out_h, out_w, { 1, 0, dx, 0, 1, dy }, TRANSFORM_PAD_VALUE };
+}
+
+/* Bilinear resize with the corners' pixel centres kept (align_corners). */
+static struct warp resize(int in_h, int in_w, int out_h, int out_w)
+{
+    double sx = out_w > 1 ? (in_w - 1) / (double)(out_w - 1) : 0;
+    double sy = out_h > 1 ? (in_h - 1) / (double)(out_h - 1) : 0;
+    return (struct warp){ in_h, in_w, out_h, out_w, { sx, 0, 0, 0, sy, 0 }, TRANSFORM_PAD_VALUE };
+}
+
+struct warp warp_rotation(int h, int w, int degrees)
+{
+    /* output p reads source M (p - c) + c; the picture turns by M's inverse,
+     * [[cos, sin], [-sin, cos]], which with rows downwards is anticlockwise */
+    double t = degrees * M_PI / 180, c = cos(t), s = sin(t);
+    double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+    return (struct warp){ h, w, h, w,
+                          { c, -s, cx - c * cx + s * cy, s, c, cy - s * cx - c * cy },
+                          TRANSFORM_PAD_VALUE };
+}
+
+void transform_chain_plan(struct transform_chain *c, const struct transform_draw *d, int h, int w,
+                          int out_h, int out_w)
+{
+    int ph = h + 2 * TRANSFORM_PAD, pw = w + 2 * TRANSFORM_PAD;
+    int ch = ph - TRANSFORM_JITTER_FIRST, cw = pw - TRANSFORM_JITTER_FIRST;
+    int sh = (int)lround(d->scale * ch), sw = (int)lround(d->scale * cw);
+    int fh = sh - TRANSFORM_JITTER_LAST, fw = sw - TRANSFORM_JITTER_LAST;
+    c->count = 0;
+    c->warp[c->count++] = shift(h, w, ph, pw, -TRANSFORM_PAD, -TRANSFORM_PAD);
+    c->warp[c->count++] = shift(ph, pw, ch, cw, d->crop1_x, d->crop1_y);
+    c->warp[c->count++] = resize(ch, cw, sh, sw);
+    c->warp[c->count++] = warp_rotation(sh, sw, d->angle);
+    c->warp[c->count++] = shift(sh, sw, fh, fw, d->crop2_x, d->crop2_y);
+    c->warp[c->count++] = resize(fh, fw, out_h, out_w);
+}
+
+/* Room for the intermediate images of planes planes. */
+static int reserve(struct transform_chain *c, int planes)
+{
+    size_t need = 0;
+    for (int i = 0; i + 1 < c->count; i++)
+        need += (size_t)planes * c->warp[i].out_h * c->warp[i].out_w;
+    if (need <= c->scratch_len)
+        return EXIT_OK;
+    float *s = realloc(c->scratch, need * sizeof *s);
+    if (!s)
+        return fail(EXIT_INTERNAL, "out of memory");
+    c->scratch = s, c->scratch_len = need;
+    return EXIT_OK;
+}
+
+/* Where warp i's output lives: scratch, or the caller's final buffer. */
+static float *stage(struct transform_chain *c, int i, int planes, float *last)
+{
+    if (i == c->count - 1)
+        return last;
+    size_t offset = 0;
+    for (int k = 0; k < i; k++)
+        offset += (size_t)planes * c->warp[k].out_h * c->warp[k].out_w;
+    return c->scratch + offset;
+}
+
+int transform_chain_forward(struct transform_chain *c, const float *in, int planes, float *out)
+{
+    int rc = reserve(c, planes);
+    const float *src = in;
+    for (int i = 0; rc == EXIT_OK && i < c->count; i++) {
+        const struct warp *w = &c->warp[i];
+        float *dst = stage(c, i, planes, out);
+        for (int p = 0; p < planes; p++)
+            warp_forward(w, src + (size_t)p * w->in_h * w->in_w, dst + (size_t)p * w->out_h * w->out_w);
+        src = dst;
+    }
+    return rc;
+}
+
+int transform_chain_backward(struct transform_chain *c, const float *grad_out, int planes,
+                             float *grad_in)
+{
+    /* Each stage's gradient overwrites that stage's forward image: the
+     * forward images are not needed backwards (the warps are linear). */
+    int rc = reserve(c, planes);
+    const float *g = grad_out;
+    for (int i = c->count - 1; rc == EXIT_OK && i >= 0; i--) {
+        const struct warp *w = &c->warp[i];
+        float *dst = i == 0 ? grad_in : stage(c, i - 1, planes, NULL);
+        for (int p = 0; p < planes; p++)
+            warp_backward(w, g + (size_t)p * w->out_h * w->out_w, dst + (size_t)p * w->in_h * w->in_w);
+        g = dst;
+    }
+    return rc;
+}
+
+void transform_chain_free(struct transform_chain *c)
+{
+    free(c->scratch);
+    c->scratch = NULL, c->scratch_len = 0;
+}
+
+/* The four neighbours of source point (x, y) and their weights. */
+struct taps {
+    int x0, y0;
+    double wx, wy; /* the weights of x0 + 1 and y0 + 1 */
+};
+
+static struct taps taps_at(const struct warp *w, int u, int v)
+{
+    double x = w->a[0] * u + w->a[1] * v + w->a[2], y = w->a[3] * u + w->a[4] * v + w->a[5];
+    double fx = floor(x), fy = floor(y);
+    return (struct taps){ (int)fx, (int)fy, x - fx, y - fy };
+}
+
+static int inside(const struct warp *w, int x, int y)
+{
+    return x >= 0 && y >= 0 && x < w->in_w && y < w->in_h;
+}
+
+void warp_forward(const struct warp *w, const float *in, float *out)
+{
+    for (int v = 0; v < w->out_h; v++)
+        for (int u = 0; u < w->out_w; u++) {
+            struct taps t = taps_at(w, u, v);
+            double sum = 0;
+            for (int k = 0; k < 4; k++) {
+                int x = t.x0 + (k & 1), y = t.y0 + (k >> 1);
+                double weight = ((k & 1) ? t.wx : 1 - t.wx) * ((k >> 1) ? t.wy : 1 - t.wy);
+                if (weight != 0)
+                    sum += weight * (inside(w, x, y) ? in[(size_t)y * w->in_w + x] : w->fill);
+            }
+            out[(size_t)v * w->out_w + u] = (float)sum;
+        }
+}
+
+void warp_backward(const struct warp *w, const float *grad_out, float *grad_in)
+{
+    memset(grad_in, 0, (size_t)w->in_h * w->in_w * sizeof *grad_in);
+    for (int v = 0; v < w->out_h; v++)
+        for (int u = 0; u < w->out_w; u++) {
+            struct taps t = taps_at(w, u, v);
+            double g = grad_out[(size_t)v * w->out_w + u];
+            for (int k = 0; k < 4; k++) {
+                int x = t.x0 + (k & 1), y = t.y0 + (k >> 1);
+                double weight = ((k & 1) ? t.wx : 1 - t.wx) * ((k >> 1) ? t.wy : 1 - t.wy);
+                if (weight != 0 && inside(w, x, y))
+                    grad_in[(size_t)y * w->in_w + x] += (float)(weight * g);
+            }
+        }
+}
