@@ -1,8 +1,9 @@
 /* imageparam.c - Lucid's image parameterisations (see imageparam.h). The
- * Fourier transforms are plain sums over precomputed angles, separable: a complex
- * inverse DFT along y, then the real inverse along x, which reads only the
- * real part of the x = 0 and x = w / 2 frequencies (as a C2R transform
- * does). The backward pass is the exact transpose of that linear map. */
+ * Fourier transforms are fft.c's, separable: a complex inverse transform
+ * along y, then the real inverse along x, which reads only the real part of
+ * the x = 0 and x = w / 2 frequencies (as a C2R transform does). The
+ * backward pass is the exact transpose of that linear map: forward
+ * transforms in the reverse order. */
 #include "imageparam.h"
 
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fft.h"
 
 /* Lucid's colour_correlation_svd_sqrt: rows are output channels. */
 static const double colour_sqrt[3][3] = {
@@ -45,7 +47,7 @@ static double fftfreq(int k, int n)
     return (k < (n + 1) / 2 ? k : k - n) / (double)n;
 }
 
-/* The spectrum's scale and the transforms' angles. */
+/* The spectrum's scale and the x frequencies' weights. */
 static void fft_tables(struct image_param *p)
 {
     const int h = p->h, w = p->w;
@@ -55,21 +57,10 @@ static void fft_tables(struct image_param *p)
             double fy = fftfreq(y, h), fx = fftfreq(k, w);
             p->scale[(size_t)y * p->kw + k] = (float)(1.0 / fmax(sqrt(fx * fx + fy * fy), floor_freq));
         }
-    for (int a = 0; a < h; a++)
-        for (int b = 0; b < h; b++) {
-            double angle = 2 * M_PI * (double)((long)a * b % h) / h;
-            p->cos_y[(size_t)a * h + b] = cos(angle), p->sin_y[(size_t)a * h + b] = sin(angle);
-        }
     /* x = 0 and (w even) x = w / 2 count once and their imaginary parts not at
      * all, as in a C2R transform; the others twice (for their mirror images). */
     for (int k = 0; k < p->kw; k++)
         p->wx[k] = k == 0 || (w % 2 == 0 && k == w / 2) ? 1.0 : 2.0;
-    for (int n = 0; n < w; n++)
-        for (int k = 0; k < p->kw; k++) {
-            double angle = 2 * M_PI * (double)((long)k * n % w) / w;
-            p->cos_x[(size_t)n * p->kw + k] = cos(angle);
-            p->sin_x[(size_t)n * p->kw + k] = p->wx[k] == 1.0 ? 0.0 : sin(angle);
-        }
 }
 
 int image_param_init(struct image_param *p, int n, int h, int w, int fft, int decorrelate,
@@ -83,12 +74,14 @@ int image_param_init(struct image_param *p, int n, int h, int w, int fft, int de
     p->pre = malloc(3 * (size_t)h * w * sizeof *p->pre);
     int ok = p->params && p->pre;
     if (ok && fft) {
+        size_t line = (size_t)(h > w ? h : w);
         p->scale = malloc(bins * sizeof *p->scale);
-        p->cos_y = malloc(2 * (size_t)h * h * sizeof *p->cos_y);
-        p->cos_x = malloc(2 * (size_t)p->kw * w * sizeof *p->cos_x);
         p->zre = malloc(2 * bins * sizeof *p->zre);
         p->wx = malloc(p->kw * sizeof *p->wx);
-        ok = p->scale && p->cos_y && p->cos_x && p->zre && p->wx;
+        p->line = malloc(4 * line * sizeof *p->line);
+        ok = p->scale && p->zre && p->wx && p->line && fft_plan_init(&p->along_y, h) == EXIT_OK &&
+             fft_plan_init(&p->along_x, w) == EXIT_OK;
+        clear_error(); /* the only failure is memory: reported below */
     }
     if (!ok) {
         image_param_free(p);
@@ -98,7 +91,6 @@ int image_param_init(struct image_param *p, int n, int h, int w, int fft, int de
     for (size_t i = 0; i < (size_t)n * p->count; i++)
         p->params[i] *= (float)sd;
     if (fft) {
-        p->sin_y = p->cos_y + (size_t)h * h, p->sin_x = p->cos_x + (size_t)p->kw * w;
         p->zim = p->zre + bins;
         fft_tables(p);
     }
@@ -109,73 +101,70 @@ void image_param_free(struct image_param *p)
 {
     free(p->params);
     free(p->scale);
-    free(p->cos_y);
-    free(p->cos_x);
+    free(p->line);
+    fft_plan_free(&p->along_y);
+    fft_plan_free(&p->along_x);
     free(p->zre);
     free(p->wx);
     free(p->pre);
     *p = (struct image_param){ 0 };
 }
 
-/* One channel's image (before the colour mix) from its spectrum. */
+/* One channel's image (before the colour mix) from its spectrum: along y
+ * the inverse complex transform of each (scaled) column; along x, of each
+ * row's frequencies weighted by wx, whose real part is the C2R result. */
 static void inverse(struct image_param *p, const float *spec, double *out)
 {
     const int h = p->h, w = p->w, kw = p->kw;
     const double norm = 1.0 / (sqrt((double)h * w) * SPECTRUM_MAGIC);
-    memset(p->zre, 0, 2 * (size_t)h * kw * sizeof *p->zre);
-    for (int ky = 0; ky < h; ky++) { /* Z[y, k] = sum_ky S[ky, k] e^(2 pi i ky y / h) */
-        const float *row = spec + (size_t)ky * kw * 2, *s = p->scale + (size_t)ky * kw;
-        for (int y = 0; y < h; y++) {
-            double c = p->cos_y[(size_t)ky * h + y], sn = p->sin_y[(size_t)ky * h + y];
-            double *zr = p->zre + (size_t)y * kw, *zi = p->zim + (size_t)y * kw;
-            for (int k = 0; k < kw; k++) {
-                double re = s[k] * row[2 * k], im = s[k] * row[2 * k + 1];
-                zr[k] += re * c - im * sn;
-                zi[k] += re * sn + im * c;
-            }
+    double *ar = p->line, *ai = ar + (h > w ? h : w), *br = ai + (h > w ? h : w);
+    double *bi = br + (h > w ? h : w);
+    for (int k = 0; k < kw; k++) { /* Z[y, k] = sum_ky S[ky, k] e^(2 pi i ky y / h) */
+        for (int ky = 0; ky < h; ky++) {
+            const float *v = spec + ((size_t)ky * kw + k) * 2;
+            double s = p->scale[(size_t)ky * kw + k];
+            ar[ky] = s * v[0], ai[ky] = s * v[1];
         }
+        fft_run(&p->along_y, ar, ai, 1, br, bi, +1);
+        for (int y = 0; y < h; y++)
+            p->zre[(size_t)y * kw + k] = br[y], p->zim[(size_t)y * kw + k] = bi[y];
     }
-    for (int y = 0; y < h; y++) { /* x[y, n] = sum_k weight_k Re(Z[y, k] e^(2 pi i k n / w)) */
+    for (int y = 0; y < h; y++) { /* x[y, n] = Re sum_k wx_k Z[y, k] e^(2 pi i k n / w) */
         const double *zr = p->zre + (size_t)y * kw, *zi = p->zim + (size_t)y * kw;
-        for (int n = 0; n < w; n++) {
-            const double *c = p->cos_x + (size_t)n * kw, *sn = p->sin_x + (size_t)n * kw;
-            double v = 0;
-            for (int k = 0; k < kw; k++)
-                v += p->wx[k] * (zr[k] * c[k] - zi[k] * sn[k]);
-            out[(size_t)y * w + n] = v * norm;
+        for (int k = 0; k < w; k++) {
+            int real_only = k < kw && p->wx[k] == 1.0;
+            ar[k] = k < kw ? p->wx[k] * zr[k] : 0;
+            ai[k] = k < kw && !real_only ? p->wx[k] * zi[k] : 0;
         }
+        fft_run(&p->along_x, ar, ai, 1, br, bi, +1);
+        for (int n = 0; n < w; n++)
+            out[(size_t)y * w + n] = br[n] * norm;
     }
 }
 
-/* The transpose of inverse(): spectrum gradient from the image's. */
+/* The transpose of inverse(): spectrum gradient from the image's, forward
+ * transforms in the reverse order. */
 static void inverse_backward(struct image_param *p, const double *dout, float *dspec)
 {
     const int h = p->h, w = p->w, kw = p->kw;
     const double norm = 1.0 / (sqrt((double)h * w) * SPECTRUM_MAGIC);
-    for (int y = 0; y < h; y++) {
-        double *zr = p->zre + (size_t)y * kw, *zi = p->zim + (size_t)y * kw;
-        memset(zr, 0, kw * sizeof *zr);
-        memset(zi, 0, kw * sizeof *zi);
-        for (int n = 0; n < w; n++) {
-            double g = dout[(size_t)y * w + n] * norm;
-            const double *c = p->cos_x + (size_t)n * kw, *sn = p->sin_x + (size_t)n * kw;
-            for (int k = 0; k < kw; k++) {
-                zr[k] += p->wx[k] * g * c[k];
-                zi[k] -= p->wx[k] * g * sn[k];
-            }
+    double *ar = p->line, *ai = ar + (h > w ? h : w), *br = ai + (h > w ? h : w);
+    double *bi = br + (h > w ? h : w);
+    for (int y = 0; y < h; y++) { /* dZ[y, k] = wx_k sum_n g[y, n] e^(-2 pi i k n / w) */
+        for (int n = 0; n < w; n++)
+            ar[n] = dout[(size_t)y * w + n] * norm, ai[n] = 0;
+        fft_run(&p->along_x, ar, ai, 1, br, bi, -1);
+        for (int k = 0; k < kw; k++) {
+            p->zre[(size_t)y * kw + k] = p->wx[k] * br[k];
+            p->zim[(size_t)y * kw + k] = p->wx[k] == 1.0 ? 0 : p->wx[k] * bi[k];
         }
     }
-    memset(dspec, 0, (size_t)h * kw * 2 * sizeof *dspec);
-    for (int ky = 0; ky < h; ky++) {
-        float *row = dspec + (size_t)ky * kw * 2;
-        const float *s = p->scale + (size_t)ky * kw;
-        for (int y = 0; y < h; y++) {
-            double c = p->cos_y[(size_t)ky * h + y], sn = p->sin_y[(size_t)ky * h + y];
-            const double *zr = p->zre + (size_t)y * kw, *zi = p->zim + (size_t)y * kw;
-            for (int k = 0; k < kw; k++) {
-                row[2 * k] += (float)(s[k] * (zr[k] * c + zi[k] * sn));
-                row[2 * k + 1] += (float)(s[k] * (-zr[k] * sn + zi[k] * c));
-            }
+    for (int k = 0; k < kw; k++) { /* dS[ky, k] = scale sum_y dZ[y, k] e^(-2 pi i ky y / h) */
+        fft_run(&p->along_y, p->zre + k, p->zim + k, (size_t)kw, br, bi, -1);
+        for (int ky = 0; ky < h; ky++) {
+            float *v = dspec + ((size_t)ky * kw + k) * 2;
+            double s = p->scale[(size_t)ky * kw + k];
+            v[0] = (float)(s * br[ky]), v[1] = (float)(s * bi[ky]);
         }
     }
 }

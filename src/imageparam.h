@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "fft.h"
 #include "rng.h"
 
 struct image_param {
@@ -23,10 +24,10 @@ struct image_param {
                           imaginary, per bin), pixels 3 * h * w */
     float *params;     /* n * count, the optimised values */
     float *scale;      /* fft: h * kw: 1 / max(frequency, 1 / max(h, w)) */
-    double *cos_y, *sin_y; /* fft: h * h: angle 2 pi ky y / h */
-    double *cos_x, *sin_x; /* fft: kw * w: angle 2 pi kx x / w */
+    struct fft_plan along_y, along_x; /* fft: lengths h and w */
     double *wx;        /* fft: kw: how much frequency kx counts (1 at 0 and w / 2, else 2) */
-    double *zre, *zim; /* scratch: h * kw */
+    double *zre, *zim; /* scratch: h * kw, the spectrum transformed along y */
+    double *line;      /* scratch: 4 * max(h, w), a row or column in and out */
     double *pre;       /* scratch: 3 * h * w, an image before the colour mix */
 };
 

@@ -22,12 +22,6 @@ void transform_draw(struct rng *r, struct transform_draw *d)
     d->crop2_y = rng_range(r, 0, TRANSFORM_JITTER_LAST);
 }
 
-/* A warp that shifts: output (u, v) reads source (u + dx, v + dy). */
-static struct warp shift(int in_h, int in_w, int out_h, int out_w, double dx, double dy)
-{
-    return (struct warp){ in_h, in_w, out_h, out_w, { 1, 0, dx, 0, 1, dy }, TRANSFORM_PAD_VALUE };
-}
-
 /* Bilinear resize with the corners' pixel centres kept (align_corners). */
 static struct warp resize(int in_h, int in_w, int out_h, int out_w)
 {
@@ -47,6 +41,21 @@ struct warp warp_rotation(int h, int w, int degrees)
                           TRANSFORM_PAD_VALUE };
 }
 
+/* Bilinear resize of the window at (x0, y0) of a picture, corners kept
+ * (align_corners): in_w x in_h is the window's size, the picture's is
+ * pic_h x pic_w. */
+static struct warp window_resize(int pic_h, int pic_w, double x0, double y0, int in_h, int in_w,
+                                 int out_h, int out_w)
+{
+    struct warp r = resize(in_h, in_w, out_h, out_w);
+    r.in_h = pic_h, r.in_w = pic_w, r.a[2] = x0, r.a[5] = y0;
+    return r;
+}
+
+/* Lucid's five transforms and the final resize in three warps: a crop at
+ * whole pixels followed by a bilinear resize reads the same values as one
+ * resize of the window (the corners are kept, so nothing outside the window
+ * gets a weight), and the padding is what lies outside the picture. */
 void transform_chain_plan(struct transform_chain *c, const struct transform_draw *d, int h, int w,
                           int out_h, int out_w)
 {
@@ -55,12 +64,12 @@ void transform_chain_plan(struct transform_chain *c, const struct transform_draw
     int sh = (int)lround(d->scale * ch), sw = (int)lround(d->scale * cw);
     int fh = sh - TRANSFORM_JITTER_LAST, fw = sw - TRANSFORM_JITTER_LAST;
     c->count = 0;
-    c->warp[c->count++] = shift(h, w, ph, pw, -TRANSFORM_PAD, -TRANSFORM_PAD);
-    c->warp[c->count++] = shift(ph, pw, ch, cw, d->crop1_x, d->crop1_y);
-    c->warp[c->count++] = resize(ch, cw, sh, sw);
+    /* pad, crop at (crop1_x, crop1_y), scale */
+    c->warp[c->count++] = window_resize(h, w, d->crop1_x - TRANSFORM_PAD,
+                                        d->crop1_y - TRANSFORM_PAD, ch, cw, sh, sw);
     c->warp[c->count++] = warp_rotation(sh, sw, d->angle);
-    c->warp[c->count++] = shift(sh, sw, fh, fw, d->crop2_x, d->crop2_y);
-    c->warp[c->count++] = resize(fh, fw, out_h, out_w);
+    /* crop at (crop2_x, crop2_y), resize to the model's input */
+    c->warp[c->count++] = window_resize(sh, sw, d->crop2_x, d->crop2_y, fh, fw, out_h, out_w);
 }
 
 /* Room for the intermediate images of planes planes. */

@@ -45,7 +45,7 @@ struct warp {
     float fill;
 };
 
-enum { TRANSFORM_MAX_WARPS = 6 };
+enum { TRANSFORM_MAX_WARPS = 3 };
 
 struct transform_chain {
     int count;
@@ -55,7 +55,8 @@ struct transform_chain {
 };
 
 /* The warps of draw d from an h x w image to out_h x out_w: pad, crop,
- * scale, rotate (about the centre), crop, resize. */
+ * scale, rotate (about the centre), crop, resize (in three warps; see
+ * transforms.c). */
 void transform_chain_plan(struct transform_chain *c, const struct transform_draw *d, int h, int w,
                           int out_h, int out_w);
 

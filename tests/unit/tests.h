@@ -82,6 +82,7 @@
     X(setting_one_option_by_name_checks_it_like_the_parser) \
     X(folder_names_a_class_by_number_label_or_synonym) \
     X(fourier_image_gradient_matches_finite_differences) \
+    X(fft_matches_the_plain_dft) \
     X(transform_chain_backward_is_its_transpose) \
     X(warps_shift_rotate_and_resize_exactly) \
     X(diversity_term_value_and_gradient) \
