@@ -36,13 +36,18 @@ DEBIAN_TORCH_DIR=/usr/lib/x86_64-linux-gnu/cmake/Torch
 TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
 # The peers the oracles compare with: pytorch-grad-cam (grad-cam on PyPI)
 # for the CAM family, Captum for DeepLIFT/GradientSHAP/LIME/KernelSHAP,
-# Zennit for the LRP composites, torchattacks for fool's attacks; their big
+# Zennit for the LRP composites, torchattacks for fool's attacks, Lucent for
+# classviz's parameterisations and objectives; their big
 # dependencies are pinned too.
 TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5
                 grad-cam==1.5.7 opencv-python-headless==5.0.0.93 scikit-learn==1.9.1
                 scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0 zennit==0.5.1 click==8.5.1
-                torchattacks==3.5.1 tqdm==4.67.1 requests==2.25.1)
-TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit, torchattacks"
+                torchattacks==3.5.1 tqdm==4.67.1 requests==2.25.1 decorator==5.2.1)
+# Lucent (classviz's peer) pins kornia <= 0.4.1, which it imports only for the
+# transforms and renderer the tests do not use: installed without its
+# dependencies (it needs torch, numpy and decorator, above).
+TEST2_NODEPS=(torch-lucent==0.1.8)
+TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit, torchattacks, lucent.optvis.objectives"
 
 # What the 2.x test venv takes on disk (5.9 GB measured), with room to spare.
 TEST2_VENV_GB=7
@@ -93,6 +98,7 @@ ensure_test_python() {
     need_disk "$TEST2_VENV_GB" "$ROOT" "the 2.x test environment (a CUDA build of torch)" || return 1
     echo "test: installing ${TEST2_PACKAGES[*]} into $TEST2_VENV" >&2
     venv_install "$TEST2_VENV" "${TEST2_PACKAGES[@]}"
+    venv_install "$TEST2_VENV" --no-deps "${TEST2_NODEPS[@]}"
     "$python" -c "$TEST2_IMPORTS"
 }
 
