@@ -675,11 +675,24 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
     });
 }
 
-attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
-                                          const int64_t shape[4], const char *layer,
-                                          const attrib_layer_view *view,
-                                          const float *layer_weights, size_t layer_weights_len,
-                                          const float *logit_weights, attrib_result **out) {
+}  // extern "C"
+
+namespace {
+
+// Where a layer objective's weights come from: given (fixed) or made from
+// the map during the pass (weigh); neither for a forward pass only.
+struct layer_weighting {
+    const float *given;
+    size_t given_len;
+    attrib_weigh_fn weigh;
+    void *ctx;
+};
+
+attrib_status layer_objective_gradient(attrib_model *model, const float *x,
+                                       const int64_t shape[4], const char *layer,
+                                       const attrib_layer_view *view,
+                                       const layer_weighting &lw, const float *logit_weights,
+                                       attrib_result **out) {
     if (!model || !x || !shape || !layer || !out) return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
@@ -689,7 +702,7 @@ attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
         auto *fn = layer_variant(model, "tap", path,
                                  [](torch::jit::Graph &, torch::jit::Value *v) { return v; });
         if (!fn) return fail(ATTRIB_E_ARG, "unknown layer '" + path + "'");
-        bool backward = layer_weights || logit_weights;
+        bool backward = lw.given || lw.weigh || logit_weights;
         std::unique_ptr<torch::NoGradGuard> no_grad;
         if (!backward) no_grad = std::make_unique<torch::NoGradGuard>();
         auto res = std::make_unique<attrib_result>();
@@ -698,24 +711,56 @@ attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
         attrib_status st = run_layer_variant(model, *fn, input, path, view, logits, act);
         if (st != ATTRIB_OK) return st;
         at::Tensor map = as_map(act, view);
-        if (layer_weights && (size_t)map.numel() != layer_weights_len)
+        res->layer = host(map.detach());
+        if (lw.given && (size_t)map.numel() != lw.given_len)
             return fail(ATTRIB_E_ARG, "layer '" + path + "' reads as " + shape_str(map.sizes()) +
-                                          ", not " + std::to_string(layer_weights_len) + " values");
+                                          ", not " + std::to_string(lw.given_len) + " values");
+        at::Tensor made;
+        if (lw.weigh) {  // the caller's weights of this very map
+            made = torch::empty_like(res->layer);
+            const int64_t dims[4] = { map.size(0), map.size(1), map.size(2), map.size(3) };
+            st = lw.weigh(lw.ctx, res->layer.data_ptr<float>(), dims, made.data_ptr<float>());
+            if (st != ATTRIB_OK) return fail(st, "the layer's weights could not be made");
+        }
         if (backward) {
             at::Tensor objective = torch::zeros({}, logits.options());
-            if (layer_weights)
-                objective = objective + (map * weights_tensor(layer_weights, map)).sum();
+            if (lw.given)
+                objective = objective + (map * weights_tensor(lw.given, map)).sum();
+            if (lw.weigh)
+                objective = objective + (map * made.to(map.device())).sum();
             if (logit_weights)
                 objective = objective + (logits * weights_tensor(logit_weights, logits)).sum();
             if (!objective.requires_grad())
                 return fail(ATTRIB_E_ARG, "the objective does not depend on the input");
             res->input_grad = host(torch::autograd::grad({objective}, {input})[0]);
         }
-        res->layer = host(map.detach());
         res->logits = host(logits.detach());
         *out = res.release();
         return ATTRIB_OK;
     });
+}
+
+}  // namespace
+
+extern "C" {
+
+attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
+                                          const int64_t shape[4], const char *layer,
+                                          const attrib_layer_view *view,
+                                          const float *layer_weights, size_t layer_weights_len,
+                                          const float *logit_weights, attrib_result **out) {
+    layer_weighting lw = { layer_weights, layer_weights_len, nullptr, nullptr };
+    return layer_objective_gradient(model, x, shape, layer, view, lw, logit_weights, out);
+}
+
+attrib_status attrib_layer_weighted_gradient(attrib_model *model, const float *x,
+                                             const int64_t shape[4], const char *layer,
+                                             const attrib_layer_view *view, attrib_weigh_fn weigh,
+                                             void *ctx, const float *logit_weights,
+                                             attrib_result **out) {
+    if (!weigh) return fail(ATTRIB_E_ARG, "null argument");
+    layer_weighting lw = { nullptr, 0, weigh, ctx };
+    return layer_objective_gradient(model, x, shape, layer, view, lw, logit_weights, out);
 }
 
 attrib_status attrib_attention(attrib_model *model, const float *x, const int64_t shape[4],

@@ -14,6 +14,8 @@ int ascent_init(struct ascent *a, const struct model *m, int n, long iters,
                 struct lucid_choice lucid, struct rng *r)
 {
     *a = (struct ascent){ .n = n, .h = m->card.input_h, .w = m->card.input_w };
+    /* the C work between passes on as many threads as the model's */
+    a->chain.workers = attrib_runtime_threads();
     a->len = (size_t)n * 3 * a->h * a->w;
     a->x = malloc(4 * a->len * sizeof *a->x);
     a->objective = malloc(2 * (size_t)iters * sizeof *a->objective);
@@ -38,7 +40,8 @@ int ascent_init(struct ascent *a, const struct model *m, int n, long iters,
     }
     struct lucid *l = a->lucid;
     /* Lucent's initialisation: N(0, 0.01^2) */
-    int rc = image_param_init(&l->p, n, a->h, a->w, lucid.fft, lucid.decorrelate, r, 0.01);
+    int rc = image_param_init(&l->p, n, a->h, a->w, lucid.fft, lucid.decorrelate, a->chain.workers,
+                              r, 0.01);
     if (rc == EXIT_OK)
         rc = adam_init(&l->adam, (size_t)n * l->p.count);
     if (rc == EXIT_OK && !(l->grad = malloc((size_t)n * l->p.count * sizeof *l->grad)))
@@ -181,6 +184,27 @@ static int goal_nonlinear(const struct layer_goal *g)
     return g->diversity || layer_objective_nonlinear(&g->term);
 }
 
+/* A layer pass's logits and gradient: the class's score added to the
+ * objective (its mean) and each image's, its probability, the gradient
+ * into a->grad. */
+static int finish_layer_pass(const struct ascent_params *o, struct model *m, struct ascent *a,
+                             attrib_result *res, int grad, double *value)
+{
+    int rc = model_check_logits(m, res, a->n);
+    if (rc)
+        return rc;
+    const float *logits = attrib_result_logits(res, NULL, NULL);
+    for (int k = 0; o->target >= 0 && k < a->n; k++) {
+        double score = logits[(size_t)k * m->classes + o->target];
+        a->image_objective[k] += score;
+        *value += score / a->n;
+    }
+    note_probability(o, m, a, logits);
+    if (grad)
+        memcpy(a->grad, attrib_result_input_grad(res, NULL), a->len * sizeof *a->grad);
+    return EXIT_OK;
+}
+
 int ascent_layer_pass(const struct ascent_params *o, struct model *m, struct ascent *a,
                       const float *input, int grad, double *value)
 {
@@ -193,22 +217,67 @@ int ascent_layer_pass(const struct ascent_params *o, struct model *m, struct asc
                                                    grad ? g->logit_w : NULL, &res);
     if (st != ATTRIB_OK)
         return model_error(st, m->path);
-    int rc = model_check_logits(m, res, a->n);
+    int rc = layer_weights(o, a, attrib_result_layer(res, NULL), 0, value);
     if (rc == EXIT_OK)
-        rc = layer_weights(o, a, attrib_result_layer(res, NULL), !grad && goal_nonlinear(g), value);
-    if (rc == EXIT_OK) {
-        const float *logits = attrib_result_logits(res, NULL, NULL);
-        for (int k = 0; o->target >= 0 && k < a->n; k++) {
-            double score = logits[(size_t)k * m->classes + o->target];
-            a->image_objective[k] += score;
-            *value += score / a->n;
-        }
-        note_probability(o, m, a, logits);
-        if (grad)
-            memcpy(a->grad, attrib_result_input_grad(res, NULL), a->len * sizeof *a->grad);
-    }
+        rc = finish_layer_pass(o, m, a, res, grad, value);
     attrib_result_free(res);
     return rc;
+}
+
+/* What the shim's weighted pass hands the weights' maker. */
+struct weighing {
+    const struct ascent_params *o;
+    struct ascent *a;
+    double value;
+    int rc;
+};
+
+/* The weights of this pass's maps (DeepDream's and the diversity term's
+ * depend on them). */
+static attrib_status weigh_maps(void *ctx, const float *map, const int64_t shape[4],
+                                float *weights)
+{
+    struct weighing *w = ctx;
+    struct layer_goal *g = w->a->goal;
+    if (shape[0] != w->a->n || shape[1] != g->c || shape[2] != g->h || shape[3] != g->w) {
+        w->rc = fail(EXIT_MODEL, "layer '%s' changed shape between passes", g->path);
+        return ATTRIB_E_MODEL;
+    }
+    w->rc = layer_weights(w->o, w->a, map, 1, &w->value);
+    if (w->rc)
+        return ATTRIB_E_MODEL;
+    memcpy(weights, g->weights, (size_t)w->a->n * g->c * g->h * g->w * sizeof *weights);
+    return ATTRIB_OK;
+}
+
+/* One pass for an objective whose weights depend on the maps: forward,
+ * weights from the maps, backward. */
+static int weighted_layer_pass(const struct ascent_params *o, struct model *m, struct ascent *a,
+                               double *value)
+{
+    struct layer_goal *g = a->goal;
+    const int64_t shape[4] = { a->n, 3, a->h, a->w };
+    struct weighing w = { o, a, 0, EXIT_OK };
+    attrib_result *res;
+    attrib_status st = attrib_layer_weighted_gradient(m->handle, a->input, shape, g->path,
+                                                      &g->view, weigh_maps, &w, g->logit_w, &res);
+    if (st != ATTRIB_OK)
+        return w.rc ? w.rc : model_error(st, m->path);
+    *value = w.value;
+    int rc = finish_layer_pass(o, m, a, res, 1, value);
+    attrib_result_free(res);
+    return rc;
+}
+
+/* The objective's gradient at a->input into a->grad, its value in *score. */
+static int objective_gradient(const struct ascent_params *o, struct model *m, struct ascent *a,
+                              double *score)
+{
+    if (!a->goal)
+        return class_gradient(o, m, a, score);
+    if (goal_nonlinear(a->goal))
+        return weighted_layer_pass(o, m, a, score);
+    return ascent_layer_pass(o, m, a, a->input, 1, score);
 }
 
 int ascent_goal_ready(const struct ascent_params *o, const struct model *m, struct ascent *a)
@@ -230,18 +299,6 @@ int ascent_goal_ready(const struct ascent_params *o, const struct model *m, stru
     int rc = layer_weights(o, a, zeros, 1, &value);
     free(zeros);
     return rc;
-}
-
-/* The objective's gradient at a->input into a->grad, its value in *score. */
-static int objective_gradient(const struct ascent_params *o, struct model *m, struct ascent *a,
-                              double *score)
-{
-    if (!a->goal)
-        return class_gradient(o, m, a, score);
-    int rc = EXIT_OK;
-    if (goal_nonlinear(a->goal))
-        rc = ascent_layer_pass(o, m, a, a->input, 0, score);
-    return rc ? rc : ascent_layer_pass(o, m, a, a->input, 1, score);
 }
 
 /* Multiplies (or with divide, divides) each image's channel c by std[c]. */

@@ -92,10 +92,10 @@ void ascent_images(struct ascent *a, const struct model *m);
 int ascent_step(const struct ascent_params *o, struct model *m, struct ascent *a, struct rng *r,
                 int t, double *score);
 
-/* One pass with a->goal's layer tapped at input [a->n, 3, h, w]: with grad,
- * the gradient of the objective into a->grad; its value in *value, each
- * image's in a->image_objective, the diversity term in a->diversity;
- * without grad, the weights from this map where they depend on it. */
+/* One pass with a->goal's layer tapped at input [a->n, 3, h, w], its
+ * weights as they are (a channel's, a neuron's): with grad, the gradient
+ * of the objective into a->grad; its value in *value, each image's in
+ * a->image_objective, the diversity term in a->diversity. */
 int ascent_layer_pass(const struct ascent_params *o, struct model *m, struct ascent *a,
                       const float *input, int grad, double *value);
 

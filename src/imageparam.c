@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "fft.h"
+#include "parallel.h"
 
 /* Lucid's colour_correlation_svd_sqrt: rows are output channels. */
 static const double colour_sqrt[3][3] = {
@@ -64,23 +65,26 @@ static void fft_tables(struct image_param *p)
 }
 
 int image_param_init(struct image_param *p, int n, int h, int w, int fft, int decorrelate,
-                     struct rng *r, double sd)
+                     int workers, struct rng *r, double sd)
 {
+    workers = workers < 1 ? 1 : workers > PARALLEL_MAX_WORKERS ? PARALLEL_MAX_WORKERS : workers;
     *p = (struct image_param){ .n = n, .h = h, .w = w, .kw = w / 2 + 1, .fft = fft,
-                               .decorrelate = decorrelate };
+                               .decorrelate = decorrelate, .workers = workers };
     size_t bins = (size_t)h * p->kw;
     p->count = fft ? 2 * 3 * bins : 3 * (size_t)h * w;
     p->params = malloc((size_t)n * p->count * sizeof *p->params);
-    p->pre = malloc(3 * (size_t)h * w * sizeof *p->pre);
+    p->pre = malloc((size_t)n * 3 * h * w * sizeof *p->pre);
     int ok = p->params && p->pre;
     if (ok && fft) {
         size_t line = (size_t)(h > w ? h : w);
         p->scale = malloc(bins * sizeof *p->scale);
-        p->zre = malloc(2 * bins * sizeof *p->zre);
+        p->zre = malloc((size_t)workers * 2 * bins * sizeof *p->zre);
         p->wx = malloc(p->kw * sizeof *p->wx);
-        p->line = malloc(4 * line * sizeof *p->line);
-        ok = p->scale && p->zre && p->wx && p->line && fft_plan_init(&p->along_y, h) == EXIT_OK &&
-             fft_plan_init(&p->along_x, w) == EXIT_OK;
+        p->line = malloc((size_t)workers * 4 * line * sizeof *p->line);
+        ok = p->scale && p->zre && p->wx && p->line;
+        for (int t = 0; ok && t < workers; t++)
+            ok = fft_plan_init(&p->plans_y[t], h) == EXIT_OK &&
+                 fft_plan_init(&p->plans_x[t], w) == EXIT_OK;
         clear_error(); /* the only failure is memory: reported below */
     }
     if (!ok) {
@@ -90,10 +94,8 @@ int image_param_init(struct image_param *p, int n, int h, int w, int fft, int de
     rng_normals(r, p->params, (size_t)n * p->count);
     for (size_t i = 0; i < (size_t)n * p->count; i++)
         p->params[i] *= (float)sd;
-    if (fft) {
-        p->zim = p->zre + bins;
+    if (fft)
         fft_tables(p);
-    }
     return EXIT_OK;
 }
 
@@ -102,41 +104,57 @@ void image_param_free(struct image_param *p)
     free(p->params);
     free(p->scale);
     free(p->line);
-    fft_plan_free(&p->along_y);
-    fft_plan_free(&p->along_x);
+    for (int t = 0; t < PARALLEL_MAX_WORKERS; t++) {
+        fft_plan_free(&p->plans_y[t]);
+        fft_plan_free(&p->plans_x[t]);
+    }
     free(p->zre);
     free(p->wx);
     free(p->pre);
     *p = (struct image_param){ 0 };
 }
 
+/* One worker's scratch: a row or column in and out, the spectrum along y. */
+struct scratch {
+    double *ar, *ai, *br, *bi, *zre, *zim;
+    struct fft_plan along_y, along_x; /* the shared tables, this worker's butterfly space */
+};
+
+static struct scratch scratch_of(struct image_param *p, int worker)
+{
+    size_t line = (size_t)(p->h > p->w ? p->h : p->w), bins = (size_t)p->h * p->kw;
+    double *l = p->line + (size_t)worker * 4 * line, *z = p->zre + (size_t)worker * 2 * bins;
+    return (struct scratch){ l, l + line, l + 2 * line, l + 3 * line, z, z + bins,
+                             p->plans_y[worker], p->plans_x[worker] };
+}
+
 /* One channel's image (before the colour mix) from its spectrum: along y
  * the inverse complex transform of each (scaled) column; along x, of each
  * row's frequencies weighted by wx, whose real part is the C2R result. */
-static void inverse(struct image_param *p, const float *spec, double *out)
+static void inverse(struct image_param *p, const float *spec, double *out, int worker)
 {
     const int h = p->h, w = p->w, kw = p->kw;
     const double norm = 1.0 / (sqrt((double)h * w) * SPECTRUM_MAGIC);
-    double *ar = p->line, *ai = ar + (h > w ? h : w), *br = ai + (h > w ? h : w);
-    double *bi = br + (h > w ? h : w);
+    struct scratch t = scratch_of(p, worker);
+    double *ar = t.ar, *ai = t.ai, *br = t.br, *bi = t.bi, *zre = t.zre, *zim = t.zim;
     for (int k = 0; k < kw; k++) { /* Z[y, k] = sum_ky S[ky, k] e^(2 pi i ky y / h) */
         for (int ky = 0; ky < h; ky++) {
             const float *v = spec + ((size_t)ky * kw + k) * 2;
             double s = p->scale[(size_t)ky * kw + k];
             ar[ky] = s * v[0], ai[ky] = s * v[1];
         }
-        fft_run(&p->along_y, ar, ai, 1, br, bi, +1);
+        fft_run(&t.along_y, ar, ai, 1, br, bi, +1);
         for (int y = 0; y < h; y++)
-            p->zre[(size_t)y * kw + k] = br[y], p->zim[(size_t)y * kw + k] = bi[y];
+            zre[(size_t)y * kw + k] = br[y], zim[(size_t)y * kw + k] = bi[y];
     }
     for (int y = 0; y < h; y++) { /* x[y, n] = Re sum_k wx_k Z[y, k] e^(2 pi i k n / w) */
-        const double *zr = p->zre + (size_t)y * kw, *zi = p->zim + (size_t)y * kw;
+        const double *zr = zre + (size_t)y * kw, *zi = zim + (size_t)y * kw;
         for (int k = 0; k < w; k++) {
             int real_only = k < kw && p->wx[k] == 1.0;
             ar[k] = k < kw ? p->wx[k] * zr[k] : 0;
             ai[k] = k < kw && !real_only ? p->wx[k] * zi[k] : 0;
         }
-        fft_run(&p->along_x, ar, ai, 1, br, bi, +1);
+        fft_run(&t.along_x, ar, ai, 1, br, bi, +1);
         for (int n = 0; n < w; n++)
             out[(size_t)y * w + n] = br[n] * norm;
     }
@@ -144,23 +162,23 @@ static void inverse(struct image_param *p, const float *spec, double *out)
 
 /* The transpose of inverse(): spectrum gradient from the image's, forward
  * transforms in the reverse order. */
-static void inverse_backward(struct image_param *p, const double *dout, float *dspec)
+static void inverse_backward(struct image_param *p, const double *dout, float *dspec, int worker)
 {
     const int h = p->h, w = p->w, kw = p->kw;
     const double norm = 1.0 / (sqrt((double)h * w) * SPECTRUM_MAGIC);
-    double *ar = p->line, *ai = ar + (h > w ? h : w), *br = ai + (h > w ? h : w);
-    double *bi = br + (h > w ? h : w);
+    struct scratch t = scratch_of(p, worker);
+    double *ar = t.ar, *ai = t.ai, *br = t.br, *bi = t.bi, *zre = t.zre, *zim = t.zim;
     for (int y = 0; y < h; y++) { /* dZ[y, k] = wx_k sum_n g[y, n] e^(-2 pi i k n / w) */
         for (int n = 0; n < w; n++)
             ar[n] = dout[(size_t)y * w + n] * norm, ai[n] = 0;
-        fft_run(&p->along_x, ar, ai, 1, br, bi, -1);
+        fft_run(&t.along_x, ar, ai, 1, br, bi, -1);
         for (int k = 0; k < kw; k++) {
-            p->zre[(size_t)y * kw + k] = p->wx[k] * br[k];
-            p->zim[(size_t)y * kw + k] = p->wx[k] == 1.0 ? 0 : p->wx[k] * bi[k];
+            zre[(size_t)y * kw + k] = p->wx[k] * br[k];
+            zim[(size_t)y * kw + k] = p->wx[k] == 1.0 ? 0 : p->wx[k] * bi[k];
         }
     }
     for (int k = 0; k < kw; k++) { /* dS[ky, k] = scale sum_y dZ[y, k] e^(-2 pi i ky y / h) */
-        fft_run(&p->along_y, p->zre + k, p->zim + k, (size_t)kw, br, bi, -1);
+        fft_run(&t.along_y, zre + k, zim + k, (size_t)kw, br, bi, -1);
         for (int ky = 0; ky < h; ky++) {
             float *v = dspec + ((size_t)ky * kw + k) * 2;
             double s = p->scale[(size_t)ky * kw + k];
@@ -169,57 +187,94 @@ static void inverse_backward(struct image_param *p, const double *dout, float *d
     }
 }
 
-/* One image's planes before the colour mix, from its parameters. */
-static void pre_image(struct image_param *p, const float *params, double *pre)
+/* A pass over the images: item (image, channel) or image. */
+struct param_job {
+    struct image_param *p;
+    const float *pix, *grad_pix;
+    float *out;
+};
+
+/* Channel c of image k before the colour mix, into p->pre. */
+static void pre_channel(void *ctx, int item, int worker)
 {
+    struct param_job *j = ctx;
+    struct image_param *p = j->p;
+    int k = item / 3, c = item % 3;
     size_t plane = (size_t)p->h * p->w, bins = (size_t)p->h * p->kw;
-    for (int c = 0; c < 3; c++) {
-        if (p->fft)
-            inverse(p, params + (size_t)c * bins * 2, pre + c * plane);
-        else
-            for (size_t i = 0; i < plane; i++)
-                pre[c * plane + i] = params[c * plane + i];
-    }
+    const float *params = p->params + (size_t)k * p->count;
+    double *pre = p->pre + ((size_t)k * 3 + c) * plane;
+    if (p->fft)
+        inverse(p, params + (size_t)c * bins * 2, pre, worker);
+    else
+        for (size_t i = 0; i < plane; i++)
+            pre[i] = params[c * plane + i];
+}
+
+/* Image k: the colour mix and the sigmoid. */
+static void colour_image(void *ctx, int k, int worker)
+{
+    (void)worker;
+    struct param_job *j = ctx;
+    struct image_param *p = j->p;
+    size_t plane = (size_t)p->h * p->w;
+    const double *pre = p->pre + (size_t)k * 3 * plane;
+    float *out = j->out + (size_t)k * 3 * plane;
+    double m[3][3];
+    colour_matrix(m, p->decorrelate);
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) {
+            double v = m[c][0] * pre[i] + m[c][1] * pre[plane + i] + m[c][2] * pre[2 * plane + i];
+            out[c * plane + i] = (float)(1.0 / (1.0 + exp(-v)));
+        }
 }
 
 void image_param_image(struct image_param *p, float *pix)
 {
+    struct param_job j = { p, NULL, NULL, pix };
+    parallel_for(p->n * 3, p->workers, pre_channel, &j);
+    parallel_for(p->n, p->workers, colour_image, &j);
+}
+
+/* Image k: the gradient back through the sigmoid and the colour mix, into
+ * p->pre. */
+static void colour_backward(void *ctx, int k, int worker)
+{
+    (void)worker;
+    struct param_job *j = ctx;
+    struct image_param *p = j->p;
     size_t plane = (size_t)p->h * p->w;
-    double m[3][3], *pre = p->pre;
+    const float *s = j->pix + (size_t)k * 3 * plane, *g = j->grad_pix + (size_t)k * 3 * plane;
+    double *dpre = p->pre + (size_t)k * 3 * plane, m[3][3];
     colour_matrix(m, p->decorrelate);
-    for (int k = 0; k < p->n; k++) {
-        float *out = pix + (size_t)k * 3 * plane;
-        pre_image(p, p->params + (size_t)k * p->count, pre);
-        for (size_t i = 0; i < plane; i++)
-            for (int c = 0; c < 3; c++) {
-                double v = m[c][0] * pre[i] + m[c][1] * pre[plane + i] + m[c][2] * pre[2 * plane + i];
-                out[c * plane + i] = (float)(1.0 / (1.0 + exp(-v)));
-            }
+    for (size_t i = 0; i < plane; i++) {
+        double dv[3];
+        for (int c = 0; c < 3; c++) /* through the sigmoid */
+            dv[c] = g[c * plane + i] * s[c * plane + i] * (1 - s[c * plane + i]);
+        for (int d = 0; d < 3; d++) /* through the colour mix: its transpose */
+            dpre[d * plane + i] = m[0][d] * dv[0] + m[1][d] * dv[1] + m[2][d] * dv[2];
     }
+}
+
+/* Channel c of image k: the parameters' gradient from p->pre's. */
+static void channel_backward(void *ctx, int item, int worker)
+{
+    struct param_job *j = ctx;
+    struct image_param *p = j->p;
+    int k = item / 3, c = item % 3;
+    size_t plane = (size_t)p->h * p->w, bins = (size_t)p->h * p->kw;
+    const double *dpre = p->pre + ((size_t)k * 3 + c) * plane;
+    float *out = j->out + (size_t)k * p->count;
+    if (p->fft)
+        inverse_backward(p, dpre, out + (size_t)c * bins * 2, worker);
+    else
+        for (size_t i = 0; i < plane; i++)
+            out[c * plane + i] = (float)dpre[i];
 }
 
 void image_param_backward(struct image_param *p, const float *pix, const float *grad_pix,
                           float *grad)
 {
-    size_t plane = (size_t)p->h * p->w, bins = (size_t)p->h * p->kw;
-    double m[3][3], *dpre = p->pre;
-    colour_matrix(m, p->decorrelate);
-    for (int k = 0; k < p->n; k++) {
-        const float *s = pix + (size_t)k * 3 * plane, *g = grad_pix + (size_t)k * 3 * plane;
-        float *out = grad + (size_t)k * p->count;
-        for (size_t i = 0; i < plane; i++) {
-            double dv[3];
-            for (int c = 0; c < 3; c++) /* through the sigmoid */
-                dv[c] = g[c * plane + i] * s[c * plane + i] * (1 - s[c * plane + i]);
-            for (int d = 0; d < 3; d++) /* through the colour mix: its transpose */
-                dpre[d * plane + i] = m[0][d] * dv[0] + m[1][d] * dv[1] + m[2][d] * dv[2];
-        }
-        for (int c = 0; c < 3; c++) {
-            if (p->fft)
-                inverse_backward(p, dpre + c * plane, out + (size_t)c * bins * 2);
-            else
-                for (size_t i = 0; i < plane; i++)
-                    out[c * plane + i] = (float)dpre[c * plane + i];
-        }
-    }
+    struct param_job j = { p, pix, grad_pix, grad };
+    parallel_for(p->n, p->workers, colour_backward, &j);
+    parallel_for(p->n * 3, p->workers, channel_backward, &j);
 }

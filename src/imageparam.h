@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "fft.h"
+#include "parallel.h"
 #include "rng.h"
 
 struct image_param {
@@ -24,17 +25,20 @@ struct image_param {
                           imaginary, per bin), pixels 3 * h * w */
     float *params;     /* n * count, the optimised values */
     float *scale;      /* fft: h * kw: 1 / max(frequency, 1 / max(h, w)) */
-    struct fft_plan along_y, along_x; /* fft: lengths h and w */
+    int workers;       /* threads over images and channels */
+    struct fft_plan plans_y[PARALLEL_MAX_WORKERS], plans_x[PARALLEL_MAX_WORKERS];
+                       /* fft: lengths h and w, one each per worker */
     double *wx;        /* fft: kw: how much frequency kx counts (1 at 0 and w / 2, else 2) */
-    double *zre, *zim; /* scratch: h * kw, the spectrum transformed along y */
-    double *line;      /* scratch: 4 * max(h, w), a row or column in and out */
-    double *pre;       /* scratch: 3 * h * w, an image before the colour mix */
+    double *zre;       /* fft: per worker 2 * h * kw, the spectrum transformed along y */
+    double *line;      /* fft: per worker 4 * max(h, w), a row or column in and out */
+    double *pre;       /* n * 3 * h * w: the images before the colour mix */
 };
 
-/* n images' parameters drawn N(0, sd^2) from r (Lucent's init: sd 0.01).
- * EXIT_OK or EXIT_INTERNAL (out of memory). */
+/* n images' parameters drawn N(0, sd^2) from r (Lucent's init: sd 0.01);
+ * the images and gradients made on up to workers threads (the same for any
+ * number). EXIT_OK or EXIT_INTERNAL (out of memory). */
 int image_param_init(struct image_param *p, int n, int h, int w, int fft, int decorrelate,
-                     struct rng *r, double sd);
+                     int workers, struct rng *r, double sd);
 void image_param_free(struct image_param *p);
 
 /* The images [n, 3, h, w] in (0, 1) of the parameters. */

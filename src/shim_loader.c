@@ -58,6 +58,11 @@ static const char *const search[] = { "", "../lib/attrib/" };
        const float *logit_weights, attrib_result **out),                                      \
       (model, x, shape, layer, view, layer_weights, layer_weights_len, logit_weights, out),  \
       ATTRIB_E_MODEL)                                                                         \
+    X(attrib_status, attrib_layer_weighted_gradient,                                          \
+      (attrib_model *model, const float *x, const int64_t shape[4], const char *layer,       \
+       const attrib_layer_view *view, attrib_weigh_fn weigh, void *ctx,                      \
+       const float *logit_weights, attrib_result **out),                                      \
+      (model, x, shape, layer, view, weigh, ctx, logit_weights, out), ATTRIB_E_MODEL)         \
     X(attrib_status, attrib_modified_gradient,                                                \
       (attrib_model *model, attrib_backward_rule rule, const float *x,                       \
        const int64_t shape[4], const int64_t *target, attrib_result **out),                  \

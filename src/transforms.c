@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "parallel.h"
 
 #define SCALE_CHOICES 11      /* 1 + (i - 5) / 50 for i in 0..10 */
 #define ANGLE_RANGE 10        /* -10 .. 10 degrees ... */
@@ -98,17 +99,50 @@ static float *stage(struct transform_chain *c, int i, int planes, float *last)
     return c->scratch + offset;
 }
 
+/* One plane through the warps (forward) or their transposes (backward). */
+struct chain_job {
+    struct transform_chain *c;
+    const float *from;
+    float *to;
+    int planes;
+};
+
+static void forward_plane(void *ctx, int p, int worker)
+{
+    (void)worker;
+    struct chain_job *j = ctx;
+    struct transform_chain *c = j->c;
+    const float *src = j->from + (size_t)p * c->warp[0].in_h * c->warp[0].in_w;
+    for (int i = 0; i < c->count; i++) {
+        const struct warp *w = &c->warp[i];
+        float *dst = stage(c, i, j->planes, j->to) + (size_t)p * w->out_h * w->out_w;
+        warp_forward(w, src, dst);
+        src = dst;
+    }
+}
+
+static void backward_plane(void *ctx, int p, int worker)
+{
+    (void)worker;
+    struct chain_job *j = ctx;
+    struct transform_chain *c = j->c;
+    const struct warp *last = &c->warp[c->count - 1];
+    const float *g = j->from + (size_t)p * last->out_h * last->out_w;
+    for (int i = c->count - 1; i >= 0; i--) {
+        const struct warp *w = &c->warp[i];
+        float *dst = (i == 0 ? j->to : stage(c, i - 1, j->planes, NULL)) +
+                     (size_t)p * w->in_h * w->in_w;
+        warp_backward(w, g, dst);
+        g = dst;
+    }
+}
+
 int transform_chain_forward(struct transform_chain *c, const float *in, int planes, float *out)
 {
     int rc = reserve(c, planes);
-    const float *src = in;
-    for (int i = 0; rc == EXIT_OK && i < c->count; i++) {
-        const struct warp *w = &c->warp[i];
-        float *dst = stage(c, i, planes, out);
-        for (int p = 0; p < planes; p++)
-            warp_forward(w, src + (size_t)p * w->in_h * w->in_w, dst + (size_t)p * w->out_h * w->out_w);
-        src = dst;
-    }
+    struct chain_job j = { c, in, out, planes };
+    if (rc == EXIT_OK)
+        parallel_for(planes, c->workers, forward_plane, &j);
     return rc;
 }
 
@@ -116,16 +150,25 @@ int transform_chain_backward(struct transform_chain *c, const float *grad_out, i
                              float *grad_in)
 {
     /* Each stage's gradient overwrites that stage's forward image: the
-     * forward images are not needed backwards (the warps are linear). */
+     * forward images are not needed backwards (the warps are linear). A
+     * plane reads its part of grad_out first and writes its part of
+     * grad_in last, so in place is safe when the parts are the same size;
+     * otherwise grad_out is copied first. */
     int rc = reserve(c, planes);
-    const float *g = grad_out;
-    for (int i = c->count - 1; rc == EXIT_OK && i >= 0; i--) {
-        const struct warp *w = &c->warp[i];
-        float *dst = i == 0 ? grad_in : stage(c, i - 1, planes, NULL);
-        for (int p = 0; p < planes; p++)
-            warp_backward(w, g + (size_t)p * w->out_h * w->out_w, dst + (size_t)p * w->in_h * w->in_w);
-        g = dst;
+    const struct warp *first = &c->warp[0], *last = &c->warp[c->count - 1];
+    size_t in = (size_t)first->in_h * first->in_w, out = (size_t)last->out_h * last->out_w;
+    float *copy = NULL;
+    if (rc == EXIT_OK && grad_in == grad_out && in != out) {
+        copy = malloc((size_t)planes * out * sizeof *copy);
+        if (!copy)
+            rc = fail(EXIT_INTERNAL, "out of memory");
+        else
+            memcpy(copy, grad_out, (size_t)planes * out * sizeof *copy);
     }
+    struct chain_job j = { c, copy ? copy : grad_out, grad_in, planes };
+    if (rc == EXIT_OK)
+        parallel_for(planes, c->workers, backward_plane, &j);
+    free(copy);
     return rc;
 }
 
@@ -135,10 +178,11 @@ void transform_chain_free(struct transform_chain *c)
     c->scratch = NULL, c->scratch_len = 0;
 }
 
-/* The four neighbours of source point (x, y) and their weights. */
+/* Where output pixel (u, v) reads: the neighbour at (x0, y0) and the
+ * weights of x0 + 1 and y0 + 1. */
 struct taps {
     int x0, y0;
-    double wx, wy; /* the weights of x0 + 1 and y0 + 1 */
+    double wx, wy;
 };
 
 static struct taps taps_at(const struct warp *w, int u, int v)
@@ -148,9 +192,21 @@ static struct taps taps_at(const struct warp *w, int u, int v)
     return (struct taps){ (int)fx, (int)fy, x - fx, y - fy };
 }
 
+/* Whether all four neighbours lie inside the source (the common case:
+ * then no tap needs the fill). */
+static int all_inside(const struct warp *w, struct taps t)
+{
+    return t.x0 >= 0 && t.y0 >= 0 && t.x0 + 1 < w->in_w && t.y0 + 1 < w->in_h;
+}
+
 static int inside(const struct warp *w, int x, int y)
 {
     return x >= 0 && y >= 0 && x < w->in_w && y < w->in_h;
+}
+
+static double tap_weight(struct taps t, int k)
+{
+    return ((k & 1) ? t.wx : 1 - t.wx) * ((k >> 1) ? t.wy : 1 - t.wy);
 }
 
 void warp_forward(const struct warp *w, const float *in, float *out)
@@ -159,11 +215,18 @@ void warp_forward(const struct warp *w, const float *in, float *out)
         for (int u = 0; u < w->out_w; u++) {
             struct taps t = taps_at(w, u, v);
             double sum = 0;
-            for (int k = 0; k < 4; k++) {
-                int x = t.x0 + (k & 1), y = t.y0 + (k >> 1);
-                double weight = ((k & 1) ? t.wx : 1 - t.wx) * ((k >> 1) ? t.wy : 1 - t.wy);
-                if (weight != 0)
-                    sum += weight * (inside(w, x, y) ? in[(size_t)y * w->in_w + x] : w->fill);
+            if (all_inside(w, t)) {
+                const float *p = in + (size_t)t.y0 * w->in_w + t.x0;
+                double top = p[0] + t.wx * (p[1] - p[0]);
+                double bottom = p[w->in_w] + t.wx * (p[w->in_w + 1] - p[w->in_w]);
+                sum = top + t.wy * (bottom - top);
+            } else {
+                for (int k = 0; k < 4; k++) {
+                    int x = t.x0 + (k & 1), y = t.y0 + (k >> 1);
+                    double weight = tap_weight(t, k);
+                    if (weight != 0)
+                        sum += weight * (inside(w, x, y) ? in[(size_t)y * w->in_w + x] : w->fill);
+                }
             }
             out[(size_t)v * w->out_w + u] = (float)sum;
         }
@@ -176,9 +239,16 @@ void warp_backward(const struct warp *w, const float *grad_out, float *grad_in)
         for (int u = 0; u < w->out_w; u++) {
             struct taps t = taps_at(w, u, v);
             double g = grad_out[(size_t)v * w->out_w + u];
+            if (all_inside(w, t)) {
+                float *p = grad_in + (size_t)t.y0 * w->in_w + t.x0;
+                double gt = g * (1 - t.wy), gb = g * t.wy;
+                p[0] += (float)(gt * (1 - t.wx)), p[1] += (float)(gt * t.wx);
+                p[w->in_w] += (float)(gb * (1 - t.wx)), p[w->in_w + 1] += (float)(gb * t.wx);
+                continue;
+            }
             for (int k = 0; k < 4; k++) {
                 int x = t.x0 + (k & 1), y = t.y0 + (k >> 1);
-                double weight = ((k & 1) ? t.wx : 1 - t.wx) * ((k >> 1) ? t.wy : 1 - t.wy);
+                double weight = tap_weight(t, k);
                 if (weight != 0 && inside(w, x, y))
                     grad_in[(size_t)y * w->in_w + x] += (float)(weight * g);
             }

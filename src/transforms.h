@@ -48,6 +48,7 @@ struct warp {
 enum { TRANSFORM_MAX_WARPS = 3 };
 
 struct transform_chain {
+    int workers; /* threads for the planes (0 or 1: the caller's alone) */
     int count;
     struct warp warp[TRANSFORM_MAX_WARPS];
     float *scratch; /* the intermediate images, planes each */
@@ -65,7 +66,7 @@ int transform_chain_forward(struct transform_chain *c, const float *in, int plan
 
 /* The gradient of in (planes * h * w, overwritten) from that of out: the
  * transposes of the warps in reverse order. grad_in may be grad_out's
- * buffer when it is big enough for both. EXIT_OK or EXIT_INTERNAL. */
+ * buffer. EXIT_OK or EXIT_INTERNAL. */
 int transform_chain_backward(struct transform_chain *c, const float *grad_out, int planes,
                              float *grad_in);
 

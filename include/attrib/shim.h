@@ -143,6 +143,22 @@ attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
                                           const float *layer_weights, size_t layer_weights_len,
                                           const float *logit_weights, attrib_result **out);
 
+/* Makes a layer objective's weights from the map [N, C, h, w] (shape) of
+ * the pass under way: weights has the map's size. A status other than
+ * ATTRIB_OK stops the pass. */
+typedef attrib_status (*attrib_weigh_fn)(void *ctx, const float *map, const int64_t shape[4],
+                                         float *weights);
+
+/* attrib_layer_input_gradient for objectives whose weights depend on the
+ * activations (DeepDream's, a diversity term's): one forward pass, then
+ * weigh(ctx, map, shape, weights), then the backward pass of
+ * sum(map * weights) + sum(logits * logit_weights). */
+attrib_status attrib_layer_weighted_gradient(attrib_model *model, const float *x,
+                                             const int64_t shape[4], const char *layer,
+                                             const attrib_layer_view *view, attrib_weigh_fn weigh,
+                                             void *ctx, const float *logit_weights,
+                                             attrib_result **out);
+
 /* Forward pass that keeps the activation of one layer, and backward pass from
  * sum_i logits[i, target[i]] down to that layer only: the activation and its
  * gradient (attrib_result_layer*), both as [N, C, h, w] through view (NULL:

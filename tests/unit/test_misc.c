@@ -258,7 +258,7 @@ static void check_param_gradient(int n, int fft, int decorrelate)
     struct image_param p;
     struct rng r;
     rng_seed(&r, 11);
-    CHECK(image_param_init(&p, n, H, W, fft, decorrelate, &r, 0.5) == EXIT_OK);
+    CHECK(image_param_init(&p, n, H, W, fft, decorrelate, n, &r, 0.5) == EXIT_OK); /* n threads */
     size_t all = (size_t)n * p.count;
     float g[2 * 3 * H * W], pix[2 * 3 * H * W], *grad = malloc(all * sizeof *grad);
     for (int i = 0; i < n * 3 * H * W; i++)
@@ -332,7 +332,7 @@ void fft_matches_the_plain_dft(void)
 void transform_chain_backward_is_its_transpose(void)
 {
     enum { H = 20, W = 17, OH = 15, OW = 18, PLANES = 2 };
-    struct transform_chain c = { 0 };
+    struct transform_chain c = { .workers = 2 };
     struct rng r;
     rng_seed(&r, 5);
     struct transform_draw d = { 3, 8, 1.06, -7, 4, 1 };
