@@ -147,16 +147,36 @@ static void inverse(struct image_param *p, const float *spec, double *out, int w
         for (int y = 0; y < h; y++)
             zre[(size_t)y * kw + k] = br[y], zim[(size_t)y * kw + k] = bi[y];
     }
-    for (int y = 0; y < h; y++) { /* x[y, n] = Re sum_k wx_k Z[y, k] e^(2 pi i k n / w) */
-        const double *zr = zre + (size_t)y * kw, *zi = zim + (size_t)y * kw;
-        for (int k = 0; k < w; k++) {
-            int real_only = k < kw && p->wx[k] == 1.0;
-            ar[k] = k < kw ? p->wx[k] * zr[k] : 0;
-            ai[k] = k < kw && !real_only ? p->wx[k] * zi[k] : 0;
+    /* x[y, n] = Re sum_k wx_k Z[y, k] e^(2 pi i k n / w): the row's Hermitian
+     * spectrum (imaginary parts of the real-only bins dropped) transforms to
+     * real values, so two rows go through one transform, the second as the
+     * imaginary part */
+    for (int y = 0; y < h; y += 2) {
+        for (int k = 0; k < w; k++)
+            ar[k] = ai[k] = 0;
+        for (int row = 0; row < 2 && y + row < h; row++) {
+            const double *zr = zre + (size_t)(y + row) * kw, *zi = zim + (size_t)(y + row) * kw;
+            for (int k = 0; k < kw; k++) {
+                double re = zr[k], im = p->wx[k] == 1.0 ? 0 : zi[k]; /* H[k] = Z[k] */
+                int mirror = (w - k) % w;                            /* H[w - k] = conj Z[k] */
+                /* F = H1 + i H2: (re + i im) times 1 or i */
+                if (row == 0) {
+                    ar[k] += re, ai[k] += im;
+                    if (mirror != k)
+                        ar[mirror] += re, ai[mirror] -= im;
+                } else {
+                    ar[k] -= im, ai[k] += re;
+                    if (mirror != k)
+                        ar[mirror] += im, ai[mirror] += re;
+                }
+            }
         }
         fft_run(&t.along_x, ar, ai, 1, br, bi, +1);
-        for (int n = 0; n < w; n++)
+        for (int n = 0; n < w; n++) {
             out[(size_t)y * w + n] = br[n] * norm;
+            if (y + 1 < h)
+                out[(size_t)(y + 1) * w + n] = bi[n] * norm;
+        }
     }
 }
 
@@ -168,13 +188,25 @@ static void inverse_backward(struct image_param *p, const double *dout, float *d
     const double norm = 1.0 / (sqrt((double)h * w) * SPECTRUM_MAGIC);
     struct scratch t = scratch_of(p, worker);
     double *ar = t.ar, *ai = t.ai, *br = t.br, *bi = t.bi, *zre = t.zre, *zim = t.zim;
-    for (int y = 0; y < h; y++) { /* dZ[y, k] = wx_k sum_n g[y, n] e^(-2 pi i k n / w) */
-        for (int n = 0; n < w; n++)
-            ar[n] = dout[(size_t)y * w + n] * norm, ai[n] = 0;
+    /* dZ[y, k] = wx_k sum_n g[y, n] e^(-2 pi i k n / w), two real rows per
+     * transform: A = FFT(g1 + i g2), G1[k] = (A[k] + conj A[-k]) / 2,
+     * G2[k] = (A[k] - conj A[-k]) / 2i */
+    for (int y = 0; y < h; y += 2) {
+        for (int n = 0; n < w; n++) {
+            ar[n] = dout[(size_t)y * w + n] * norm;
+            ai[n] = y + 1 < h ? dout[(size_t)(y + 1) * w + n] * norm : 0;
+        }
         fft_run(&t.along_x, ar, ai, 1, br, bi, -1);
         for (int k = 0; k < kw; k++) {
-            zre[(size_t)y * kw + k] = p->wx[k] * br[k];
-            zim[(size_t)y * kw + k] = p->wx[k] == 1.0 ? 0 : p->wx[k] * bi[k];
+            int mirror = (w - k) % w;
+            double g1r = (br[k] + br[mirror]) / 2, g1i = (bi[k] - bi[mirror]) / 2;
+            double g2r = (bi[k] + bi[mirror]) / 2, g2i = (br[mirror] - br[k]) / 2;
+            zre[(size_t)y * kw + k] = p->wx[k] * g1r;
+            zim[(size_t)y * kw + k] = p->wx[k] == 1.0 ? 0 : p->wx[k] * g1i;
+            if (y + 1 < h) {
+                zre[(size_t)(y + 1) * kw + k] = p->wx[k] * g2r;
+                zim[(size_t)(y + 1) * kw + k] = p->wx[k] == 1.0 ? 0 : p->wx[k] * g2i;
+            }
         }
     }
     for (int k = 0; k < kw; k++) { /* dS[ky, k] = scale sum_y dZ[y, k] e^(-2 pi i ky y / h) */
