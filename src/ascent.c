@@ -177,8 +177,8 @@ static int layer_weights(const struct ascent_params *o, struct ascent *a, const 
     return rc;
 }
 
-/* Whether the layer's weights depend on the map (a pass before the
- * gradient's). */
+/* Whether the layer's weights depend on the map (then they are made during
+ * the pass, attrib_layer_weighted_gradient). */
 static int goal_nonlinear(const struct layer_goal *g)
 {
     return g->diversity || layer_objective_nonlinear(&g->term);

@@ -362,15 +362,12 @@ static void add_draws(cJSON *curve, const struct classviz_opts *o, const struct 
     cJSON *list = cJSON_AddArrayToObject(curve, "transforms");
     for (long t = 0; t < o->iters; t++) {
         const struct transform_draw *d = &a->draws[t];
+        const int crop[2] = { d->crop1_x, d->crop1_y }, crop2[2] = { d->crop2_x, d->crop2_y };
         cJSON *e = cJSON_CreateObject();
-        cJSON *c = cJSON_AddArrayToObject(e, "crop");
-        cJSON_AddItemToArray(c, cJSON_CreateNumber(d->crop1_x));
-        cJSON_AddItemToArray(c, cJSON_CreateNumber(d->crop1_y));
+        cJSON_AddItemToObject(e, "crop", cJSON_CreateIntArray(crop, 2));
         cJSON_AddNumberToObject(e, "scale", d->scale);
         cJSON_AddNumberToObject(e, "angle", d->angle);
-        c = cJSON_AddArrayToObject(e, "crop2");
-        cJSON_AddItemToArray(c, cJSON_CreateNumber(d->crop2_x));
-        cJSON_AddItemToArray(c, cJSON_CreateNumber(d->crop2_y));
+        cJSON_AddItemToObject(e, "crop2", cJSON_CreateIntArray(crop2, 2));
         cJSON_AddItemToArray(list, e);
     }
 }
