@@ -86,6 +86,12 @@ static void normalise_batch(const struct ascent *a, const struct model *m, const
     }
 }
 
+void ascent_normalise(const struct ascent *a, const struct model *m, const float *pix,
+                      float *out)
+{
+    normalise_batch(a, m, pix, out, 0);
+}
+
 void ascent_images(struct ascent *a, const struct model *m)
 {
     if (a->lucid)

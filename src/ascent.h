@@ -69,12 +69,14 @@ struct ascent {
     double last_prob;      /* the class's mean probability at the last pass */
 };
 
-/* Buffers for n images of the model's input size and iters steps, and the
- * start: seeded noise, or Lucid's parameters (lucid given, fft or not,
- * decorrelated colour or not). EXIT_OK or EXIT_INTERNAL. */
+/* Which parameterisation a run optimises: the pixels (use 0), or Lucid's,
+ * spectrum or pixels, with decorrelated colour or not. */
 struct lucid_choice {
     int use, fft, decorrelate;
 };
+
+/* Buffers for n images of the model's input size and iters steps, and the
+ * start: seeded noise, or Lucid's parameters. EXIT_OK or EXIT_INTERNAL. */
 int ascent_init(struct ascent *a, const struct model *m, int n, long iters,
                 struct lucid_choice lucid, struct rng *r);
 void ascent_free(struct ascent *a);
@@ -98,6 +100,10 @@ int ascent_step(const struct ascent_params *o, struct model *m, struct ascent *a
  * a->image_objective, the diversity term in a->diversity. */
 int ascent_layer_pass(const struct ascent_params *o, struct model *m, struct ascent *a,
                       const float *input, int grad, double *value);
+
+/* Images in [0, 1] -> the model's normalised input, a->n of them. */
+void ascent_normalise(const struct ascent *a, const struct model *m, const float *pix,
+                      float *out);
 
 /* Lays out n images [n, 3, h, w] side by side: [3, h, n * w]. */
 void ascent_grid(const float *images, int n, int h, int w, float *grid);

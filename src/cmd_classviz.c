@@ -224,10 +224,7 @@ static int final_scores(const struct classviz_opts *o, struct model *m, struct a
 {
     ascent_images(a, m);
     quantise_pixels(a->pix, a->len);
-    for (int k = 0; k < a->n; k++) {
-        size_t at = (size_t)k * 3 * a->h * a->w;
-        normalise_planes(a->pix + at, a->input + at, a->h, a->w, m->card.mean, m->card.std);
-    }
+    ascent_normalise(a, m, a->pix, a->input);
     const int64_t shape[4] = { a->n, 3, a->h, a->w };
     attrib_result *res;
     attrib_status st = attrib_forward(m->handle, a->input, shape, &res);
