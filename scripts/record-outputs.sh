@@ -23,11 +23,12 @@ photos=("$SHARED"/images/*.bmp "$SHARED"/images/*.jpg)
 scratch=/tmp/attrib-record-outputs
 rm -rf "$scratch"
 
-run() { # NAME ARGS...: attrib ARGS -o scratch, then into out/NAME
+run() { # NAME ARGS...: attrib ARGS -o scratch --json, then into out/NAME
     local name=$1
     shift
     rm -rf "$scratch"
-    "$attrib" "$@" -o "$scratch" --json > "$scratch.stdout" 2> "$scratch.stderr" ||
+    [ "$1" = predict ] || set -- "$@" -o "$scratch" # predict writes no files
+    "$attrib" "$@" --json > "$scratch.stdout" 2> "$scratch.stderr" ||
         { echo "record: attrib $* failed:" >&2; cat "$scratch.stderr" >&2; return 1; }
     mkdir -p "$out/$name"
     [ -d "$scratch" ] && cp -r "$scratch"/. "$out/$name/"

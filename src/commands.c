@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "explain.h"
-#include "methods.h"
+#include "explain/explain.h"
+#include "explain/spec.h"
+#include "methods/methods.h"
 
 #define METHOD(nm, m, h) { .name = nm, .method = &m, .help = h }
 #define COMMAND(nm, s, h) { .name = nm, .spec = &s, .help = h }

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "error.h"
-#include "explain.h"
+#include "explain/explain.h"
 #include "fsutil.h"
 #include "shim_loader.h"
 

@@ -6,9 +6,11 @@
 #ifndef ATTRIB_PICTURES_H
 #define ATTRIB_PICTURES_H
 
+#include "attribution.h"
 #include "colormap.h"
-#include "explain.h"
 #include "fsutil.h"
+#include "image.h"
+#include "summary.h"
 
 struct picture_job {
     const struct image *img;        /* the original, for the overlay */

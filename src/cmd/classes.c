@@ -18,7 +18,7 @@
 
 #include "canvas.h"
 #include "colormap.h"
-#include "commands.h"
+#include "command.h"
 #include "compare.h"
 #include "error.h"
 #include "fsutil.h"

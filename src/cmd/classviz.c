@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "classify.h"
-#include "commands.h"
+#include "command.h"
 #include "ascent.h"
 #include "error.h"
 #include "fsutil.h"

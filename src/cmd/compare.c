@@ -1,6 +1,6 @@
 /* cmd_compare.c - `attrib compare`: do two heatmaps (or two folders of
  * them) agree? For CI jobs that guard explanations against drift. */
-#include "commands.h"
+#include "command.h"
 #include "compare.h"
 #include "error.h"
 

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "classify.h"
-#include "commands.h"
+#include "command.h"
 #include "compare.h"
 #include "error.h"
-#include "explain.h"
+#include "explain/explain.h"
 #include "fsutil.h"
 #include "heatmap.h"
 #include "html.h"

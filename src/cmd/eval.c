@@ -7,8 +7,8 @@
 
 #include "baseline.h"
 #include "classify.h"
-#include "commands.h"
-#include "explain.h"
+#include "command.h"
+#include "explain/explain.h"
 #include "curves.h"
 #include "error.h"
 #include "fsutil.h"
@@ -17,11 +17,11 @@
 #include "inputs.h"
 #include "localisation.h"
 #include "methodlist.h"
-#include "methods.h"
+#include "methods/methods.h"
 #include "rng.h"
 #include "plot.h"
 #include "progress.h"
-#include "sampling.h"
+#include "methods/sampling.h"
 
 #define DEFAULT_CURVE_STEPS 50
 #define MAX_CURVE_STEPS 1000

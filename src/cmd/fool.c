@@ -11,7 +11,7 @@
 
 #include "attacks.h"
 #include "classify.h"
-#include "commands.h"
+#include "command.h"
 #include "error.h"
 #include "fsutil.h"
 #include "inputs.h"

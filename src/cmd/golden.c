@@ -25,7 +25,7 @@
 #include "compare.h"
 #include "diffpic.h"
 #include "error.h"
-#include "explain.h"
+#include "explain/explain.h"
 #include "fsutil.h"
 #include "goldvalues.h"
 #include "verdicts.h"

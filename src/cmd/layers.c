@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "command.h"
 #include "error.h"
 #include "layers.h"
 #include "model.h"

@@ -8,7 +8,7 @@
 
 #include <cJSON.h>
 
-#include "commands.h"
+#include "command.h"
 #include "error.h"
 #include "fsutil.h"
 #include "report.h"

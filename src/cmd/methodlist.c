@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "methods.h"
+#include "methods/methods.h"
 
 int method_list_parse(struct method_list *l, const char *arg, const char *option,
                       const char *extra)

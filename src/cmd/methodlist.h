@@ -3,7 +3,7 @@
 #ifndef ATTRIB_METHODLIST_H
 #define ATTRIB_METHODLIST_H
 
-#include "explain.h"
+#include "explain/explain.h"
 
 #define METHOD_LIST_MAX 32
 #define METHOD_LIST_TEXT 1024

@@ -4,7 +4,7 @@
 
 #include "classify.h"
 #include "batch.h"
-#include "commands.h"
+#include "command.h"
 #include "inputs.h"
 #include "error.h"
 #include "model.h"

@@ -12,9 +12,9 @@
 #include "canvas.h"
 #include "classify.h"
 #include "colormap.h"
-#include "commands.h"
+#include "command.h"
 #include "error.h"
-#include "explain.h"
+#include "explain/explain.h"
 #include "fsutil.h"
 #include "inputs.h"
 #include "methodlist.h"
@@ -650,26 +650,16 @@ static int chunk_alloc(struct sanity *s, struct chunk *c, int size)
 {
     const size_t plane = (size_t)s->h * s->w;
     memset(c, 0, sizeof *c);
-    c->x = malloc((size_t)size * 3 * plane * sizeof(float));
-    int ok = c->x != NULL;
-    for (int i = 0; ok && i < size; i++) {
-        c->a[i].map = malloc(plane * sizeof(float));
-        c->a[i].chw = malloc(3 * plane * sizeof(float));
-        ok = c->a[i].map && c->a[i].chw;
-    }
-    for (int k = 0; ok && k < s->ml.n; k++)
-        ok = (c->orig[k] = malloc((size_t)size * plane * sizeof(float))) != NULL;
-    return ok ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    int rc = attributions_alloc(&c->x, c->a, size, plane);
+    for (int k = 0; rc == EXIT_OK && k < s->ml.n; k++)
+        if (!(c->orig[k] = malloc((size_t)size * plane * sizeof(float))))
+            rc = fail(EXIT_INTERNAL, "out of memory");
+    return rc;
 }
 
 static void chunk_free(struct chunk *c, int size)
 {
-    free(c->x);
-    for (int i = 0; i < size; i++) {
-        attribution_reset(&c->a[i]);
-        free(c->a[i].map);
-        free(c->a[i].chw);
-    }
+    attributions_free(c->x, c->a, size);
     for (int k = 0; k < METHOD_LIST_MAX; k++)
         free(c->orig[k]);
 }

@@ -1,197 +1,26 @@
-/* explain.c - the attribution subcommands' shared driver: options, model,
- * per-image loop, and the files and summary made from a map. */
+/* explain/explain.c - the attribution commands' driver: inputs, model and
+ * layer, mini-batches through the method's compute, each image's outputs
+ * (outputs.c) or its serving from an earlier run or the cache (serving.c),
+ * the run's report. */
 #include "explain.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "commands.h"
 #include "error.h"
 #include "fsutil.h"
 #include "inputs.h"
+#include "outputs.h"
 #include "progress.h"
 #include "report.h"
-#include "layers.h"
-#include "pictures.h"
-#include "rawfile.h"
 #include "resume.h"
+#include "serving.h"
 #include "shim_loader.h"
+#include "spec.h"
 #include "stages.h"
 #include "timer.h"
-
-/* The options every attribution subcommand shares; destinations in
- * struct explain_opts. */
-static const struct opt class_options[] = {
-    CLASS_OPTION('c', "class", struct explain_opts, target, "class to explain",
-                 "the predicted class"),
-    OPT_END,
-};
-
-/* --objective, one table per default (a method's is in its --help). */
-#define OBJECTIVE_ROW(def)                                                                   \
-    OPT_ENUM(0, "objective", struct explain_opts, objective.kind, objective_names, def,      \
-             "what is explained: the class's logit (its unnormalised score), its "           \
-             "probability (softmax) or its log-probability")
-static const struct opt objective_options[][2] = {
-    [OBJECTIVE_LOGIT] = { OBJECTIVE_ROW(OBJECTIVE_LOGIT), OPT_END },
-    [OBJECTIVE_PROBABILITY] = { OBJECTIVE_ROW(OBJECTIVE_PROBABILITY), OPT_END },
-    [OBJECTIVE_LOG_PROBABILITY] = { OBJECTIVE_ROW(OBJECTIVE_LOG_PROBABILITY), OPT_END },
-};
-
-static const struct opt target_options[] = {
-    CLASS_OPTION(0, "versus", struct explain_opts, objective.versus,
-                 "a contrast: explain the class's objective minus class N's (why the class "
-                 "rather than N)", "no contrast"),
-    OPT_PATH(0, "class-file", struct explain_opts, class_file, NULL, "TSV",
-             "per-image classes: lines PATH<TAB>CLASS (images not in it: --class)"),
-    OPT_FLAG(0, "class-from-folder", struct explain_opts, class_from_folder,
-             "each image's class is the name of its folder, as torchvision's ImageFolder: a "
-             "class number or a label of the model's card (a labelled data set; see 'attrib "
-             "classes')"),
-    OPT_END,
-};
-
-/* --sign, one table per default: each method's default is in its --help. */
-#define SIGN_ROW(def)                                                                        \
-    OPT_ENUM(0, "sign", struct explain_opts, sign, map_sign_names, def,                     \
-             "which part of the signed map to show: |map|, evidence for the class, against "  \
-             "it, or both (drawn with a diverging colour map centred on 0)")
-static const struct opt sign_options[][2] = {
-    [SIGN_ABSOLUTE] = { SIGN_ROW(SIGN_ABSOLUTE), OPT_END },
-    [SIGN_POSITIVE] = { SIGN_ROW(SIGN_POSITIVE), OPT_END },
-    [SIGN_NEGATIVE] = { SIGN_ROW(SIGN_NEGATIVE), OPT_END },
-    [SIGN_SIGNED] = { SIGN_ROW(SIGN_SIGNED), OPT_END },
-};
-
-static const struct opt layer_options[] = {
-    { .kind = OPTK_STRING, .name = "layer", .offset = OPT_FIELD(struct explain_opts, layer,
-                                                                const char *),
-      .metavar = "PATH", .default_text = "the last feature map, see 'attrib layers'",
-      .help = "layer to explain, as PyTorch names it (features.18, layer4.1)" },
-    OPT_END,
-};
-
-static const struct opt output_options[] = {
-    { .kind = OPTK_PATH, .letter = 'o', .name = "output",
-      .offset = OPT_FIELD(struct explain_opts, out_dir, const char *), .def_str = ".",
-      .metavar = "DIR", .flags = OPT_COMPLETE_DIR | OPT_NOT_RESULT,
-      .help = "where to write the files (created if missing); images from a directory keep "
-              "their subfolders there" },
-    OPT_FLAG(0, "save-raw", struct explain_opts, save_raw,
-             "also write NAME.METHOD.npy (the exact map) for every image"),
-    OPT_PATH(0, "raw", struct explain_opts, raw, NULL, "FILE",
-             "also write the exact values: NumPy .npy if FILE ends in .npy, else raw "
-             "little-endian float32 (one image only)"),
-    OPT_ENUM(0, "cmap", struct explain_opts, cmap, colormap_names, CMAP_AUTO,
-             "colour map; auto: inferno, or the diverging rdbu (blue < 0 < red) for --sign "
-             "signed"),
-    { .kind = OPTK_CUSTOM, .name = "scale", .offset = offsetof(struct explain_opts, scale),
-      .parse = parse_display_scale, .format = format_display_scale, .words = display_scale_words,
-      .metavar = "image|batch|VMIN:VMAX",
-      .help = "values at the colour map's ends: each image's own range (default), one range "
-              "covering every image of the run (computes the maps twice), or fixed numbers, "
-              "so pictures compare across images and runs" },
-    OPT_FLAG(0, "colorbar", struct explain_opts, colorbar,
-             "draw a labelled colour bar beside the overlay (and on the contact sheet)"),
-    OPT_REAL(0, "alpha", struct explain_opts, alpha, 0, 1, 0.5, "A",
-             "weight of the heatmap in the overlay"),
-    OPT_REAL(0, "clip", struct explain_opts, clip, 0, 50, 1, "PCT",
-             "draw the hottest PCT% of pixels saturated, so a few outliers do not darken the "
-             "picture; 0: none"),
-    OPT_RUN_FLAG(0, "json", struct explain_opts, json,
-                 "print the JSON summary on stdout (one line per image)"),
-    OPT_RUN_FLAG('q', "quiet", struct explain_opts, quiet, "print nothing on success"),
-    OPT_RUN_FLAG(0, "timings", struct explain_opts, timings,
-                 "print where the time went (model load, decode, network, PNG, ...) on stderr "
-                 "at the end"),
-    OPT_END,
-};
-
-static const struct opt batch_options[] = {
-    OPT_RUN_FLAG('r', "recursive", struct explain_opts, recursive,
-                 "also take images in subdirectories of directory inputs"),
-    { .kind = OPTK_INT, .name = "batch-size",
-      .offset = OPT_FIELD(struct explain_opts, batch_size, long), .min = 1,
-      .max = MAX_BATCH_SIZE, .def = DEFAULT_BATCH_SIZE, .metavar = "N",
-      .flags = OPT_NOT_RESULT, .help = "images per pass through the network" },
-    { .kind = OPTK_CUSTOM, .name = "shard", .offset = offsetof(struct explain_opts, shard),
-      .parse = parse_shard, .metavar = "K/N", .flags = OPT_NOT_RESULT,
-      .help = "process only the K-th of N interleaved slices of the inputs (names as in a "
-              "single run; merge with 'attrib merge')" },
-    OPT_RUN_FLAG(0, "resume", struct explain_opts, resume,
-                 "skip every image whose outputs are already complete for this model, method, "
-                 "options and image bytes (a run killed or failed half-way goes on where it "
-                 "stopped); the report covers all"),
-    { .kind = OPTK_PATH, .name = "cache", .offset = OPT_FIELD(struct explain_opts, cache, const char *),
-      .metavar = "DIR", .flags = OPT_COMPLETE_DIR | OPT_NOT_RESULT,
-      .help = "keep each image's outputs in DIR by model, method, options and image bytes, and "
-              "copy them from there when a run asks for the same again (a CI cache: only what "
-              "changed is computed)" },
-    { .kind = OPTK_REAL, .name = "log-every", .offset = OPT_FIELD(struct explain_opts, log_every,
-                                                                    double),
-      .min = 0.01, .max = 86400, .def = 60, .metavar = "SECONDS", .flags = OPT_NOT_RESULT,
-      .help = "when stderr is not a terminal (a log), a progress line this often" },
-    OPT_RUN_FLAG(0, "no-report", struct explain_opts, no_report,
-                 "no summary.json/.csv/index.html for a batch"),
-    { .kind = OPTK_PATH, .name = "sheet", .offset = OPT_FIELD(struct explain_opts, sheet, const char *),
-      .metavar = "FILE.png", .flags = OPT_COMPLETE_FILE | OPT_NOT_RESULT,
-      .help = "also draw a contact sheet of the batch" },
-    OPT_END,
-};
-
-void explain_spec(const struct method *m, struct command_spec *spec, struct opt *rows)
-{
-    int n = 0;
-    if (m->options)
-        rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, params, m->options);
-    if (m->signed_map)
-        rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, sign_options[m->sign]);
-    rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, class_options);
-    rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts,
-                                      objective_options[m->objective]);
-    rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, target_options);
-    if (m->uses_layer)
-        rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, layer_options);
-    rows[n++] = (struct opt)OPT_GROUP("Output options", struct explain_run, opts, output_options);
-    rows[n++] = (struct opt)OPT_GROUP("Batch options", struct explain_run, opts, batch_options);
-    rows[n++] = (struct opt)OPT_GROUP("Model options", struct explain_run, opts.model,
-                                      model_options);
-    rows[n] = (struct opt)OPT_END;
-    *spec = (struct command_spec){ .synopsis = m->synopsis, .description = m->description,
-                                   .options = rows, .opts_size = sizeof(struct explain_run),
-                                   .operands = OPERANDS_IMAGES };
-}
-
-int explain_shim_error(struct explain_run *run, attrib_status st)
-{
-    if (st == ATTRIB_E_TARGET)
-        return fail(EXIT_USAGE, "--class: %s", attrib_last_error());
-    return model_error(st, run->model.path);
-}
-
-void batch_shape(const struct batch *b, int64_t shape[4])
-{
-    shape[0] = b->n, shape[1] = 3, shape[2] = b->h, shape[3] = b->w;
-}
-
-int explain_signed(const struct explain_run *run)
-{
-    return run->method->signed_map && run->opts.sign == SIGN_SIGNED;
-}
-
-static enum colormap explain_colormap(const struct explain_run *run)
-{
-    return colormap_resolve((enum colormap)run->opts.cmap, explain_signed(run));
-}
-
-void explain_sign_map(const struct explain_run *run, float *map, size_t n)
-{
-    map_sign_apply((enum map_sign)run->opts.sign, map, n);
-}
 
 /* Methods without --sign compute with their own choice (CAMs: positive). */
 static void settle_sign(struct explain_run *run)
@@ -200,158 +29,6 @@ static void settle_sign(struct explain_run *run)
         run->opts.sign = run->method->sign;
 }
 
-/* The class scores the summary reports, from row `row` of the result. */
-static void set_scores(const struct explain_run *run, const attrib_result *res, int row,
-                       struct summary *s)
-{
-    const struct model *m = &run->model;
-    const struct objective *o = &run->opts.objective;
-    char (*buf)[SUMMARY_LABEL] = s->labels; /* the labels live in the summary */
-    const float *logits = attrib_result_logits(res, NULL, NULL) + (size_t)row * m->classes;
-    long target = attrib_result_targets(res)[row];
-    int n = m->classes, idx[SUMMARY_TOP];
-    float *probs = malloc((size_t)n * sizeof *probs);
-    if (probs)
-        class_probabilities(&m->card, logits, n, probs);
-    s->ntop = top_k(logits, n, SUMMARY_TOP, idx);
-    for (int i = 0; i < s->ntop; i++)
-        s->top[i] = (struct class_score){ idx[i], card_label(&m->card, idx[i], buf[i], SUMMARY_LABEL),
-                                          logits[idx[i]], probs ? probs[idx[i]] : 0 };
-    s->target = (struct class_score){ target,
-                                      card_label(&m->card, target, buf[SUMMARY_TOP], SUMMARY_LABEL),
-                                      logits[target], probs ? probs[target] : 0 };
-    s->objective = objective_names[o->kind];
-    s->objective_value = explain_objective(run, logits, n, target);
-    if ((s->has_versus = o->versus >= 0))
-        s->versus = (struct class_score){
-            o->versus, card_label(&m->card, (int)o->versus, buf[SUMMARY_TOP + 1], SUMMARY_LABEL),
-            logits[o->versus], probs ? probs[o->versus] : 0 };
-    free(probs);
-}
-
-static int add_output(struct summary *s, const char *kind, const char *dir, const char *name,
-                      const char *suffix, char *path, size_t size)
-{
-    char tail[128];
-    snprintf(tail, sizeof tail, ".%s%s", s->method, suffix);
-    int rc = output_path(dir, name, tail, path, size);
-    if (rc == EXIT_OK)
-        s->outputs[s->noutputs++] = (struct output_file){ kind, path };
-    return rc;
-}
-
-/* An image's summary j to its file at path, then to stdout: one JSON line
- * (--json) or its text (unless -q). */
-static int publish_summary(const struct explain_opts *o, const cJSON *j, const char *path)
-{
-    int rc = summary_emit(j, path, o->json);
-    if (rc == EXIT_OK && !o->json && !o->quiet)
-        summary_print_text(j);
-    return rc;
-}
-
-/* Writes the image's summary JSON; *json keeps it (the report's record is
- * made from it), or NULL. */
-static int write_summary(const struct explain_opts *o, struct summary *s, const char *path,
-                         cJSON **json)
-{
-    cJSON *j = summary_json(s);
-    int rc = publish_summary(o, j, path);
-    if (rc == EXIT_OK && json)
-        *json = j;
-    else
-        cJSON_Delete(j);
-    return rc;
-}
-
-/* Each image's output files, in its batch buffers' paths. */
-enum { OUT_HEAT, OUT_RGB, OUT_OVERLAY, OUT_JSON, OUT_NPY, OUT_SEGMENTS, OUTPUT_PATHS };
-
-/* An image's statistics, display range and output paths, named name (which
- * may have subfolders) in the output directory; the paths are kept in
- * paths, which must outlive s (s->outputs points there). Its pictures are
- * encoded next (pictures_encode), then write_outputs writes the files. */
-static int prepare_outputs(const struct explain_run *run, const struct attribution *a,
-                           struct summary *s, const char *name, char (*paths)[PATH_MAX])
-{
-    const struct explain_opts *o = &run->opts;
-    size_t n = (size_t)s->map_w * s->map_h;
-    double t0 = now_ms();
-    int rc = heatmap_stats(a->map, s->map_w, s->map_h, HEATMAP_TOP_FRACTION, &s->stats);
-    if (rc)
-        return rc;
-    if (s->stats.nonfinite)
-        return fail(EXIT_MODEL, "%s: the %s map has %zu NaN or infinite values; nothing written",
-                    s->image, s->method, s->stats.nonfinite);
-    if (s->stats.max == s->stats.min) {
-        /* Nothing to show, and worth knowing: a saturated class, or a dead
-         * layer, gives a zero gradient everywhere. */
-        s->warning = "the map is flat (one value everywhere): the class score does not "
-                     "change with the input here";
-        report_warning(s->method, "%s: %s", s->image, s->warning);
-    }
-    s->clip = o->clip;
-    if (run->method->signed_map) {
-        s->sign = map_sign_names[o->sign];
-        s->sign_convention = map_sign_convention((enum map_sign)o->sign);
-    }
-    s->scale = display_scale_name(o->scale.kind);
-    if (o->scale.kind == SCALE_FIXED)
-        s->display_lo = (float)o->scale.lo, s->display_hi = (float)o->scale.hi;
-    else if (o->scale.kind == SCALE_BATCH && run->batch_range.seen)
-        s->display_lo = run->batch_range.lo, s->display_hi = run->batch_range.hi;
-    else
-        rc = display_range(a->map, n, explain_signed(run), o->clip, &s->display_lo,
-                           &s->display_hi);
-    stage_add(STAGE_STATS, now_ms() - t0);
-    s->noutputs = 0;
-    if (rc == EXIT_OK)
-        rc = add_output(s, "heatmap", o->out_dir, name, ".png", paths[OUT_HEAT], PATH_MAX);
-    if (rc == EXIT_OK && a->has_chw)
-        rc = add_output(s, "rgb", o->out_dir, name, ".rgb.png", paths[OUT_RGB], PATH_MAX);
-    if (rc == EXIT_OK)
-        rc = add_output(s, "overlay", o->out_dir, name, ".overlay.png", paths[OUT_OVERLAY],
-                        PATH_MAX);
-    if (rc == EXIT_OK)
-        rc = add_output(s, "summary", o->out_dir, name, ".json", paths[OUT_JSON], PATH_MAX);
-    if (rc == EXIT_OK && o->save_raw)
-        rc = add_output(s, "raw", o->out_dir, name, ".npy", paths[OUT_NPY], PATH_MAX);
-    if (rc == EXIT_OK && a->segments && (o->save_raw || o->raw))
-        rc = add_output(s, "segments", o->out_dir, name, SEGMENTS_SUFFIX, paths[OUT_SEGMENTS],
-                        PATH_MAX);
-    return rc;
-}
-
-/* The encoded pictures, the raw files and the summary of one image. */
-static int write_outputs(const struct explain_opts *o, const struct picture_job *pic,
-                         struct summary *s, char (*paths)[PATH_MAX], cJSON **json)
-{
-    const struct attribution *a = pic->a;
-    if (pic->failed)
-        return fail(EXIT_INTERNAL, "%s: out of memory drawing the pictures", s->image);
-    double t0 = now_ms();
-    int rc = write_file_atomic(paths[OUT_HEAT], pic->heat.data, pic->heat.len);
-    if (rc == EXIT_OK && a->has_chw)
-        rc = write_file_atomic(paths[OUT_RGB], pic->rgb.data, pic->rgb.len);
-    if (rc == EXIT_OK)
-        rc = write_file_atomic(paths[OUT_OVERLAY], pic->overlay.data, pic->overlay.len);
-    double t1 = now_ms();
-    stage_add(STAGE_PICTURES, t1 - t0);
-    size_t dims[3] = { 3, (size_t)s->map_h, (size_t)s->map_w };
-    if (rc == EXIT_OK && o->save_raw)
-        rc = a->has_chw ? raw_write(paths[OUT_NPY], a->chw, dims, 3)
-                        : raw_write(paths[OUT_NPY], a->map, dims + 1, 2);
-    if (rc == EXIT_OK && o->raw) {
-        rc = a->has_chw ? raw_write(o->raw, a->chw, dims, 3) : raw_write(o->raw, a->map, dims + 1, 2);
-        s->outputs[s->noutputs++] = (struct output_file){ "raw", o->raw };
-    }
-    if (rc == EXIT_OK && a->segments && (o->save_raw || o->raw))
-        rc = raw_write(paths[OUT_SEGMENTS], a->segments, dims + 1, 2);
-    if (rc == EXIT_OK)
-        rc = write_summary(o, s, paths[OUT_JSON], json);
-    stage_add(STAGE_FILES, now_ms() - t1);
-    return rc;
-}
 
 /* Buffers of one mini-batch. */
 struct batch_buffers {
@@ -367,25 +44,14 @@ struct batch_buffers {
 static int batch_alloc(struct batch_buffers *bb, int size, size_t plane)
 {
     memset(bb, 0, sizeof *bb);
-    bb->x = malloc((size_t)size * 3 * plane * sizeof(float));
-    int ok = bb->x != NULL;
-    for (int i = 0; ok && i < size; i++) {
-        bb->a[i].map = malloc(plane * sizeof(float));
-        bb->a[i].chw = malloc(3 * plane * sizeof(float));
-        ok = bb->a[i].map && bb->a[i].chw;
-    }
-    return ok ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory for a batch of %d", size);
+    return attributions_alloc(&bb->x, bb->a, size, plane);
 }
 
 static void batch_release(struct batch_buffers *bb, int size)
 {
-    for (int i = 0; i < size; i++) {
-        free(bb->a[i].map);
-        free(bb->a[i].chw);
-        attribution_reset(&bb->a[i]);
+    attributions_free(bb->x, bb->a, size);
+    for (int i = 0; i < size; i++)
         image_free(&bb->img[i]);
-    }
-    free(bb->x);
 }
 
 /* An image whose --class-file line names a class the model does not have
@@ -415,98 +81,6 @@ static void report_failed_input(struct explain_run *run, struct report *rep,
     clear_error();
 }
 
-/* --resume: the input's summary from an earlier run, if its outputs are
- * complete for this run, goes into the report (and on stdout with --json):
- * 1, or 0 when it must be computed, or -EXIT_* on an error. */
-static int resume_image(struct explain_run *run, const struct input *it, struct report *rep)
-{
-    char path[PATH_MAX], tail[128];
-    snprintf(tail, sizeof tail, ".%s.json", run->method->name);
-    cJSON *j;
-    if (output_path(run->opts.out_dir, it->name, tail, path, sizeof path) ||
-        !resume_done(run->run_key, it->path, it->target, path, &j)) {
-        clear_error();
-        return 0;
-    }
-    int rc = rep->root ? report_add(rep, it->index, it->name, j, run->opts.out_dir) : EXIT_OK;
-    if (rc == EXIT_OK && run->opts.json) {
-        char *line = cJSON_PrintUnformatted(j);
-        if (line)
-            puts(line);
-        cJSON_free(line);
-    }
-    cJSON_Delete(j);
-    run->resumed++;
-    return rc ? -rc : 1;
-}
-
-/* The cache key of an image of SHA-256 sha in this run: --scale batch's
- * pictures also depend on the run's range. */
-static void image_cache_key(const struct explain_run *run, const char *sha, long target,
-                            char key[CACHE_KEY_HEX])
-{
-    char range[80] = "";
-    if (run->opts.scale.kind == SCALE_BATCH && run->batch_range.seen)
-        snprintf(range, sizeof range, "range %a %a\n", run->batch_range.lo, run->batch_range.hi);
-    cache_key(run->run_key, sha, target, range, key);
-}
-
-static struct cache_dest cache_dest(const struct explain_run *run, const struct input *it)
-{
-    return (struct cache_dest){ .out_dir = run->opts.out_dir, .name = it->name,
-                                .image_path = it->path, .raw = run->opts.raw };
-}
-
-/* --cache: the input's outputs copied from the cache, its summary written
- * and reported as a computed one's would be: 1, or 0 when it must be
- * computed, or -EXIT_* on an error (a full disk). */
-static int cache_image(struct explain_run *run, const struct input *it, struct report *rep)
-{
-    char sha[65], key[CACHE_KEY_HEX], path[PATH_MAX], tail[128];
-    /* the file's bytes, not the decoded image: a hit costs no decoding, a
-     * miss reads the file twice (the second read comes from the page cache) */
-    if (image_file_sha256(it->path, sha) != 0)
-        return 0; /* unreadable: loading it says why */
-    image_cache_key(run, sha, it->target, key);
-    struct cache_dest d = cache_dest(run, it);
-    cJSON *j;
-    int got = cache_fetch(&run->cache, key, &d, &j);
-    if (got <= 0)
-        return got;
-    snprintf(tail, sizeof tail, ".%s.json", run->method->name);
-    int rc = output_path(run->opts.out_dir, it->name, tail, path, sizeof path);
-    if (rc == EXIT_OK)
-        rc = publish_summary(&run->opts, j, path);
-    if (rc == EXIT_OK && rep->root)
-        rc = report_add(rep, it->index, it->name, j, run->opts.out_dir);
-    cJSON_Delete(j);
-    return rc ? -rc : 1;
-}
-
-/* An input served without computing: kept from an earlier run (--resume)
- * or copied from --cache. 1, 0 (compute it) or -EXIT_*. */
-static int serve_input(struct explain_run *run, const struct input *it, struct report *rep)
-{
-    int done = run->opts.resume ? resume_image(run, it, rep) : 0;
-    return done == 0 && run->cache.dir[0] ? cache_image(run, it, rep) : done;
-}
-
-/* Inputs served without computing (--resume, --cache), one bit each: a
- * batch redone in smaller pieces (out of memory) must not serve them twice. */
-struct served {
-    unsigned char *bits;
-};
-
-static int served_get(const struct served *sv, size_t k)
-{
-    return sv->bits && (sv->bits[k / 8] >> (k % 8) & 1);
-}
-
-static void served_set(struct served *sv, size_t k)
-{
-    if (sv->bits)
-        sv->bits[k / 8] |= (unsigned char)(1u << (k % 8));
-}
 
 /* Loads and preprocesses inputs [first, first + count) into the batch;
  * images that fail are reported (unless before reported_until: a batch
@@ -594,9 +168,9 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
         struct summary *s = &bb->s[i];
         s->pass_ms = per_image;
         s->model = model_info(m);
-        set_scores(run, res, i, s);
+        output_scores(run, res, i, s);
         s->total_ms = now_ms() - run->t_start;
-        rc = prepare_outputs(run, &bb->a[i], s, in->items[bb->index[i]].name, bb->paths[i]);
+        rc = output_prepare(run, &bb->a[i], s, in->items[bb->index[i]].name, bb->paths[i]);
         jobs[ready++] = (struct picture_job){ .img = &bb->img[i], .a = &bb->a[i], .s = s };
     }
     int failed = rc, good = rc == EXIT_OK ? ready : ready - 1;
@@ -610,14 +184,14 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
         int i = first + k;
         const struct input *it = &in->items[bb->index[i]];
         cJSON *json = NULL;
-        rc = write_outputs(&run->opts, &jobs[k], &bb->s[i], bb->paths[i], keep_json ? &json : NULL);
+        rc = output_write(&run->opts, &jobs[k], &bb->s[i], bb->paths[i], keep_json ? &json : NULL);
         double t1 = now_ms();
         run->explained += rc == EXIT_OK;
         if (rc == EXIT_OK && rep->root)
             rc = report_add(rep, it->index, it->name, json, run->opts.out_dir);
         if (rc == EXIT_OK && run->cache.dir[0]) {
             char key[CACHE_KEY_HEX];
-            struct cache_dest d = cache_dest(run, it);
+            struct cache_dest d = image_cache_dest(run, it);
             image_cache_key(run, bb->s[i].image_sha256, it->target, key);
             cache_store(&run->cache, key, json, &d);
         }
@@ -926,52 +500,6 @@ void explain_run_close(struct explain_run *run)
         run->method->release(run);
     free((char *)run->layer);
     run->layer = NULL;
-}
-
-void attribution_reset(struct attribution *a)
-{
-    free(a->cam);
-    free(a->segments);
-    *a = (struct attribution){ .map = a->map, .chw = a->chw };
-}
-
-int explain_compute(struct explain_run *run, struct batch *b)
-{
-    const struct objective *o = &run->opts.objective;
-    const int sigmoid = run->model.card.output == CARD_SIGMOID;
-    attrib_objective kind = o->kind == OBJECTIVE_PROBABILITY ? (sigmoid ? ATTRIB_SIGMOID : ATTRIB_PROB)
-                            : o->kind == OBJECTIVE_LOG_PROBABILITY
-                                ? (sigmoid ? ATTRIB_LOG_SIGMOID : ATTRIB_LOG_PROB)
-                                : ATTRIB_SCORE;
-    attrib_status st = attrib_model_set_objective(run->model.handle, kind, o->versus);
-    return st == ATTRIB_OK ? run->method->compute(run, b) : explain_shim_error(run, st);
-}
-
-int explain_reference_pass(struct explain_run *run, struct batch *b)
-{
-    int64_t shape[4];
-    batch_shape(b, shape);
-    attrib_status st = attrib_input_gradient(run->model.handle, b->x, shape, b->targets, &b->res);
-    return st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
-}
-
-int64_t explain_target(const struct batch *b, int i)
-{
-    return attrib_result_targets(b->res)[i];
-}
-
-double explain_objective(const struct explain_run *run, const float *logits, int64_t classes,
-                         int64_t target)
-{
-    return objective_value(&run->opts.objective, run->model.card.output == CARD_SIGMOID, logits,
-                           classes, target);
-}
-
-double explain_target_score(const struct explain_run *run, const struct batch *b, int i)
-{
-    int64_t classes;
-    const float *logits = attrib_result_logits(b->res, NULL, &classes);
-    return explain_objective(run, logits + i * classes, classes, explain_target(b, i));
 }
 
 /* The report's "display": the colour map, and the one range every picture

@@ -1,139 +1,13 @@
-/* explain.h - the driver every attribution subcommand runs on: options,
- * model, inputs (files, directories, stdin), mini-batches, and turning maps
- * into heatmap, overlay, raw file and summary, per image and for the run.
- * A method only computes its maps (struct method). */
+/* explain/explain.h - the driver every attribution command runs on: inputs
+ * (files, directories, stdin), model, layer, mini-batches through the
+ * method's compute (method.h), each image's files and the run's report.
+ * Commands that run methods themselves (eval, sanity, drift) open runs
+ * here and call explain_compute. */
 #ifndef ATTRIB_EXPLAIN_H
 #define ATTRIB_EXPLAIN_H
 
-#include <stddef.h>
-
-#include "cache.h"
-#include "cli.h"
-#include "colormap.h"
-#include "display.h"
-#include "mapsign.h"
-#include "model.h"
-#include "objective.h"
-#include "summary.h"
-
-#define DEFAULT_BATCH_SIZE 2 /* measured: no gain above 2 (docs/BENCHMARKS.md) */
-#define MAX_BATCH_SIZE 256
-
-#include "inputs.h"
-
-struct explain_opts {
-    struct model_opts model;
-    long target;            /* --class; -1: the predicted class */
-    struct objective objective; /* --objective, --versus */
-    const char *class_file; /* --class-file TSV */
-    const char *layer;      /* --layer; NULL: the method's default */
-    const char *out_dir;    /* -o */
-    int sign;               /* --sign: an enum map_sign (the method's default without
-                               the option) */
-    int cmap;               /* --cmap: an enum colormap (auto: by the map's sign) */
-    struct display_scale scale; /* --scale */
-    int colorbar;           /* --colorbar: a labelled colour bar on the overlay */
-    double alpha;           /* --alpha: weight of the heatmap in the overlay */
-    double clip;            /* --clip: percent of hottest pixels drawn saturated */
-    const char *raw;        /* --raw FILE (one image) */
-    int save_raw;           /* --save-raw: NAME.METHOD.npy for every image */
-    long batch_size;        /* --batch-size */
-    struct shard shard;     /* --shard K/N; 0/0: all */
-    int recursive, json, quiet, no_report, resume;
-    int class_from_folder;  /* --class-from-folder: ImageFolder's classes */
-    int timings;            /* --timings: per-stage times on stderr at the end */
-    double log_every;       /* --log-every: seconds between progress lines in a log */
-    const char *sheet;      /* --sheet FILE.png */
-    const char *cache;      /* --cache DIR; NULL: none */
-};
-
-/* What a method computes for one image, at the model's input size H x W. */
-struct attribution {
-    float *map;  /* H x W, always: the heatmap */
-    float *chw;  /* 3 x H x W, for methods with per-channel values */
-    int has_chw; /* set by the method when chw holds its result */
-    float *cam;  /* layer methods: the low-resolution map (owned) */
-    float *segments; /* superpixel methods: each pixel's segment, H x W (owned);
-                        written as NAME.METHOD.segments.npy beside a raw map */
-};
-
-/* The superpixels' file beside a raw map: NAME.METHOD.segments.npy. Not a
- * map: goldens leave it out (the map depends on it and is checked). */
-#define SEGMENTS_SUFFIX ".segments.npy"
-
-/* Frees what a method left in a beside map and chw (cam, segments): the
- * attribution is ready for the next image. */
-void attribution_reset(struct attribution *a);
-
-/* A mini-batch of n preprocessed images. */
-struct batch {
-    int n, h, w;
-    const float *x;          /* [n, 3, h, w], normalised */
-    const int64_t *targets;  /* n classes; -1: the top-1 */
-    struct attribution *a;   /* n */
-    struct summary *s;       /* n */
-    attrib_result *res;      /* set by compute: the pass whose logits and
-                                classes the summaries report */
-};
-
-struct explain_run;
-
-/* The most bytes a method's parameters (its options) may take. */
-#define METHOD_PARAMS_MAX 256
-
-struct method {
-    const char *name;        /* subcommand and file-name suffix: "saliency" */
-    const char *synopsis;    /* usage line(s) for --help and the man page */
-    const char *description; /* what it computes and writes */
-    int uses_layer;          /* accepts --layer (default: the Grad-CAM layer) */
-    int signed_map;          /* its map has a sign: accepts --sign */
-    int sign;                /* enum map_sign: the --sign default (or, without
-                                signed_map, what compute is given) */
-    int in_eval;             /* in eval's default list */
-    int objective;           /* enum objective_kind: the --objective default */
-    /* The method's own options: rows whose destinations are in its
-     * parameters (run->params, a struct of the method's). Optional. */
-    const struct opt *options;
-    /* The method that runs with these parameters (gradcam's --variant
-     * picks gradcam++, ...). Optional. */
-    const struct method *(*resolve)(const struct explain_run *run);
-    /* Called once the model is open, before any image (e.g. to load a
-     * baseline image). Optional. */
-    int (*prepare)(struct explain_run *run);
-    /* Frees what prepare made. Optional. */
-    void (*release)(struct explain_run *run);
-    /* Computes every b->a[i]; sets b->res and, for layer methods, the layer
-     * fields of b->s[i]. */
-    int (*compute)(struct explain_run *run, struct batch *b);
-};
-
-/* State of one invocation, shared with the method's compute(). */
-struct explain_run {
-    const struct method *method;
-    struct explain_opts opts;
-    struct model model;
-    const char *layer; /* the layer in use (layer methods) */
-    attrib_layer_view layer_view; /* how its output reads as [N, C, h, w] */
-    double t_start;
-    /* --scale batch: a first pass over every image measures the range
-     * (measuring set, outputs skipped); the second draws with it. */
-    struct { int measuring, seen; float lo, hi; } batch_range;
-    char run_key[65];  /* resume.h: in every summary; "" for eval's runs */
-    size_t resumed;    /* --resume: images whose earlier outputs were kept */
-    struct cache cache; /* --cache (cache.h): its hits and misses */
-    size_t explained, failed; /* images of this run so far */
-    _Alignas(max_align_t) unsigned char params[METHOD_PARAMS_MAX];
-};
-
-/* The method's parameters in run, as its own struct type. */
-#define METHOD_PARAMS(type, run)                                                          \
-    ((type *)(void *)(run)->params +                                                      \
-     0 * sizeof(char[sizeof(type) <= METHOD_PARAMS_MAX ? 1 : -1]))
-
-/* The command spec of method m: its synopsis and description, and its option
- * table (m's rows, then the shared groups) in rows (COMMAND_SPEC_ROWS). */
-struct command_spec;
-void explain_spec(const struct method *m, struct command_spec *spec, struct opt *rows);
+#include "method.h"
+#include "options.h"
 
 /* `attrib NAME INPUT... [options]`: run holds the parsed options of
  * method m's table (explain_spec). */
@@ -151,41 +25,5 @@ void explain_run_close(struct explain_run *run);
 /* Parses settings as explain_run_open would, into a scratch run: for
  * checking eval's --methods before any model is open. */
 int explain_check_settings(const struct method *m, const char *settings, const char *what);
-
-
-
-/* The method's compute on batch b, with the run's objective set on the
- * model (which runs of eval, sanity and drift share). */
-int explain_compute(struct explain_run *run, struct batch *b);
-
-/* A failed shim call during compute(): an out-of-range class is a usage
- * error (targets are checked per image before compute, so only a class no
- * check caught gets here), everything else is the model's. */
-int explain_shim_error(struct explain_run *run, attrib_status st);
-
-/* Forward and backward pass over the batch as it is, for the summaries'
- * classes and scores (top-1 targets resolved): b->res. Methods whose own
- * passes are over other inputs (noisy, interpolated, occluded) start here. */
-int explain_reference_pass(struct explain_run *run, struct batch *b);
-
-/* Image i's class (resolved) and the objective's value for it in b->res
- * (--objective, --versus: what the method explains). */
-int64_t explain_target(const struct batch *b, int i);
-double explain_target_score(const struct explain_run *run, const struct batch *b, int i);
-
-/* The objective's value for target on one row of logits (a forward-only
- * method's own passes). */
-double explain_objective(const struct explain_run *run, const float *logits, int64_t classes,
-                         int64_t target);
-
-/* Applies --sign to a signed map of n values (a method's compute calls
- * this once it has the map, at whatever resolution the sign belongs to). */
-void explain_sign_map(const struct explain_run *run, float *map, size_t n);
-
-/* Whether the run's maps are drawn signed (--sign signed on a signed map). */
-int explain_signed(const struct explain_run *run);
-
-/* Shape of the batch for the shim: {n, 3, h, w}. */
-void batch_shape(const struct batch *b, int64_t shape[4]);
 
 #endif

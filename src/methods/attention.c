@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "image.h"
 #include "layers.h"
 #include "methods.h"

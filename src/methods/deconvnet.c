@@ -1,7 +1,7 @@
 /* cmd_deconvnet.c - `attrib deconvnet`: Zeiler & Fergus 2013: the input
  * gradient with every rectifier passing back only the positive part of the
  * gradient, whatever its forward input was. */
-#include "explain.h"
+#include "explain/method.h"
 #include "guided.h"
 #include "methods.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "heatmap.h"
 #include "methods.h"
 #include "sampling.h"

@@ -14,7 +14,7 @@
 #include "augment.h"
 #include "cam.h"
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "gradcam.h"
 #include "image.h"
 #include "methods.h"

@@ -3,7 +3,7 @@
 #ifndef ATTRIB_GRADCAM_H
 #define ATTRIB_GRADCAM_H
 
-#include "explain.h"
+#include "explain/method.h"
 
 enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM, CAM_HIRESCAM,
                    CAM_LAYERCAM, CAM_XGRADCAM, CAM_EIGENGRADCAM, CAM_ABLATIONCAM };

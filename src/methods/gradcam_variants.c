@@ -3,7 +3,7 @@
  * upsampled bilinearly to the input size; --variant picks another
  * weighting: Grad-CAM++, Score-CAM or Eigen-CAM (cam.h). */
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "gradcam.h"
 #include "methods.h"
 #include "sampling.h"

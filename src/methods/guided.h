@@ -3,7 +3,7 @@
 #ifndef ATTRIB_GUIDED_H
 #define ATTRIB_GUIDED_H
 
-#include "explain.h"
+#include "explain/method.h"
 
 /* The guided gradient of every image into a->chw (3xHxW, has_chw set) and
  * its |max over channels| into a->map; b->res holds the pass. */

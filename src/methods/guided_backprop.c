@@ -1,7 +1,7 @@
 /* cmd_guided_backprop.c - `attrib guided-backprop`: Springenberg et al.
  * 2015, "Striving for Simplicity": the input gradient with every rectifier
  * passing back only positive gradients where its input was positive. */
-#include "explain.h"
+#include "explain/method.h"
 #include "guided.h"
 #include "methods.h"
 

@@ -2,7 +2,7 @@
  * times the upsampled Grad-CAM map, pointwise (Selvaraju et al. 2016). */
 #include <string.h>
 
-#include "explain.h"
+#include "explain/method.h"
 #include "gradcam.h"
 #include "guided.h"
 #include "heatmap.h"

@@ -1,7 +1,7 @@
 /* cmd_input_x_gradient.c - `attrib input-x-gradient`: the input times its
  * gradient, pointwise (Shrikumar et al. 2016): a first-order estimate of
  * each pixel's contribution to the score. */
-#include "explain.h"
+#include "explain/method.h"
 #include "heatmap.h"
 #include "methods.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "heatmap.h"
 #include "methods.h"
 #include "quadrature.h"

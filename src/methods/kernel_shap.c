@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "methods.h"
 #include "superpixels.h"
 #include "surrogate.h"

@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "methods.h"
 #include "superpixels.h"
 #include "surrogate.h"

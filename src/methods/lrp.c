@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "heatmap.h"
 #include "methods.h"
 

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "explain.h"
+#include "explain/method.h"
 
 extern const struct method method_saliency, method_gradcam, method_gradcam_pp,
     method_scorecam, method_eigencam, method_hirescam, method_layercam, method_xgradcam,

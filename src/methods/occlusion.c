@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "explain.h"
+#include "explain/method.h"
 #include "methods.h"
 #include "sampling.h"
 

@@ -1,6 +1,6 @@
 /* cmd_saliency.c - `attrib saliency`: Simonyan et al. 2014, "Deep Inside
  * Convolutional Networks": |d score_c / d input|, max over colour channels. */
-#include "explain.h"
+#include "explain/method.h"
 #include "heatmap.h"
 #include "methods.h"
 

@@ -5,7 +5,7 @@
 #define ATTRIB_SAMPLING_H
 
 #include "baseline.h"
-#include "explain.h"
+#include "explain/method.h"
 
 /* Inputs per pass, chosen by bench/captum.sh (docs/BENCHMARKS.md, "Many
  * passes per image"): forward+backward passes are fastest at 8 on 2 cores

@@ -5,7 +5,7 @@
 #ifndef ATTRIB_SUPERPIXELS_H
 #define ATTRIB_SUPERPIXELS_H
 
-#include "explain.h"
+#include "explain/method.h"
 #include "rng.h"
 #include "sampling.h"
 
