@@ -1,4 +1,4 @@
-/* cmd_classes.c - `attrib classes DIR`: where the model looks, class by
+/* classes.c - `attrib classes DIR`: where the model looks, class by
  * class, over a run on a labelled data set: the mean map of each given
  * class's images, of those it got right and of those it got wrong, side by
  * side.

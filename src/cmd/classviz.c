@@ -1,4 +1,4 @@
-/* cmd_classviz.c - `attrib classviz`: images the model sees as a class,
+/* classviz.c - `attrib classviz`: images the model sees as a class,
  * or that excite a channel, a neuron or a whole layer (layerobjective.c),
  * by gradient ascent from seeded noise (ascent.c): the pixels' own, with the
  * implicit regularisers of Yosinski et al. 2015, or Lucid's parameterisations

@@ -1,4 +1,4 @@
-/* cmd_compare.c - `attrib compare`: do two heatmaps (or two folders of
+/* compare.c - `attrib compare`: do two heatmaps (or two folders of
  * them) agree? For CI jobs that guard explanations against drift. */
 #include "command.h"
 #include "compare.h"

@@ -1,4 +1,4 @@
-/* cmd_completion.c - `attrib completion bash|zsh|fish`: a completion
+/* completion.c - `attrib completion bash|zsh|fish`: a completion
  * script for the shell, generated from the command and option tables
  * (commands, options, their values' words, files where a value or operand
  * is a path). */

@@ -1,4 +1,4 @@
-/* cmd_drift.c - `attrib drift`: the same images under two models (a model
+/* drift.c - `attrib drift`: the same images under two models (a model
  * and its retrained successor), ranked by how far one method's map moved
  * and whether the prediction changed: the check before shipping a
  * retrained model. */

@@ -1,4 +1,4 @@
-/* cmd_eval.c - `attrib eval`: how faithful each method's map is to the
+/* eval.c - `attrib eval`: how faithful each method's map is to the
  * model, by deletion and insertion curves (Petsiuk et al. 2018, RISE). */
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* cmd_fool.c - `attrib fool`: adversarial images. The classic targeted
+/* fool.c - `attrib fool`: adversarial images. The classic targeted
  * iterative attack (Szegedy et al. 2014, as in CS231n); FGSM and PGD within
  * an L-infinity or L2 budget; Carlini-Wagner L2 and DeepFool; each targeted
  * or not (attacks.c). Success is judged on the saved 8-bit PNG, read back

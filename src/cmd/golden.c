@@ -1,4 +1,4 @@
-/* cmd_golden.c - `attrib golden update|check`: regression goldens in two
+/* golden.c - `attrib golden update|check`: regression goldens in two
  * commands. update runs an attribution command and keeps its exact maps
  * (.npy), or predict, eval or sanity and keeps their numbers (values.json),
  * with the command, in DIR; check runs the same command again and compares,

@@ -1,4 +1,4 @@
-/* cmd_help.c - `attrib help`: a command's --help, the manual page (roff,
+/* help.c - `attrib help`: a command's --help, the manual page (roff,
  * made at build time into attrib.1) and the option tables as JSON, all
  * from the command and option tables. */
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* cmd_layers.c - `attrib layers`: the layers a model offers to layer-based
+/* layers.c - `attrib layers`: the layers a model offers to layer-based
  * methods, with their output shapes, and the default Grad-CAM layer. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* cmd_merge.c - `attrib merge`: one report (summary.json, summary.csv,
+/* merge.c - `attrib merge`: one report (summary.json, summary.csv,
  * index.html) from the reports of several runs or shards. */
 #include <dirent.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-/* cmd_predict.c - `attrib predict`: the top-K classes of each image. */
+/* predict.c - `attrib predict`: the top-K classes of each image. */
 #include <stdio.h>
 #include <stdlib.h>
 

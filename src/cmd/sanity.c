@@ -1,4 +1,4 @@
-/* cmd_sanity.c - `attrib sanity`: does a method's map depend on what the
+/* sanity.c - `attrib sanity`: does a method's map depend on what the
  * model learned? (Adebayo et al. 2018, "Sanity Checks for Saliency Maps";
  * Sixt et al. 2020 for the random-logit test.) The model's weights are
  * re-drawn block by block from the logits down (cascading) or one block at

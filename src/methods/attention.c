@@ -1,4 +1,4 @@
-/* cmd_attention.c - `attrib attention-rollout` and `attrib attention-relevance`:
+/* attention.c - `attrib attention-rollout` and `attrib attention-relevance`:
  * maps of a vision transformer read from its attention probabilities, the
  * class token's row of a relevance matrix over the tokens, on the patch grid.
  *

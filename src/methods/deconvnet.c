@@ -1,4 +1,4 @@
-/* cmd_deconvnet.c - `attrib deconvnet`: Zeiler & Fergus 2013: the input
+/* deconvnet.c - `attrib deconvnet`: Zeiler & Fergus 2013: the input
  * gradient with every rectifier passing back only the positive part of the
  * gradient, whatever its forward input was. */
 #include "explain/method.h"

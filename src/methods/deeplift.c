@@ -1,4 +1,4 @@
-/* cmd_deeplift.c - `attrib deeplift`: Shrikumar et al. 2017, "Learning
+/* deeplift.c - `attrib deeplift`: Shrikumar et al. 2017, "Learning
  * Important Features Through Propagating Activation Differences", with the
  * rescale rule, as Captum's DeepLift: the image and its baseline go through
  * the network together, every rectifier's gradient is replaced by the

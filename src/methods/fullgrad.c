@@ -1,4 +1,4 @@
-/* cmd_fullgrad.c - `attrib fullgrad`: Srinivas & Fleuret 2019, "Full-Gradient
+/* fullgrad.c - `attrib fullgrad`: Srinivas & Fleuret 2019, "Full-Gradient
  * Representation for Neural-Network Visualization". For a network whose
  * pieces are linear with biases, the score is the input times its gradient
  * plus, over every bias, the bias times the gradient at the layer that adds

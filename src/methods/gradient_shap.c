@@ -1,4 +1,4 @@
-/* cmd_gradient_shap.c - `attrib gradient-shap`: GradientSHAP (Lundberg &
+/* gradient_shap.c - `attrib gradient-shap`: GradientSHAP (Lundberg &
  * Lee 2017's expected gradients, as Captum defines GradientShap): the
  * gradient at a random point between a baseline drawn from a set and the
  * (optionally noisy) image, times the image minus that baseline, averaged

@@ -1,4 +1,4 @@
-/* cmd_guided_backprop.c - `attrib guided-backprop`: Springenberg et al.
+/* guided_backprop.c - `attrib guided-backprop`: Springenberg et al.
  * 2015, "Striving for Simplicity": the input gradient with every rectifier
  * passing back only positive gradients where its input was positive. */
 #include "explain/method.h"

@@ -1,4 +1,4 @@
-/* cmd_guided_gradcam.c - `attrib guided-gradcam`: guided backpropagation
+/* guided_gradcam.c - `attrib guided-gradcam`: guided backpropagation
  * times the upsampled Grad-CAM map, pointwise (Selvaraju et al. 2016). */
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* cmd_input_x_gradient.c - `attrib input-x-gradient`: the input times its
+/* input_x_gradient.c - `attrib input-x-gradient`: the input times its
  * gradient, pointwise (Shrikumar et al. 2016): a first-order estimate of
  * each pixel's contribution to the score. */
 #include "explain/method.h"

@@ -1,4 +1,4 @@
-/* cmd_integrated_gradients.c - `attrib integrated-gradients`: Sundararajan
+/* integrated_gradients.c - `attrib integrated-gradients`: Sundararajan
  * et al. 2017, "Axiomatic Attribution for Deep Networks": (x - x') times the
  * gradient integrated along the straight path from the baseline x' to x. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* cmd_kernel_shap.c - `attrib kernel-shap`: Lundberg & Lee 2017's
+/* kernel_shap.c - `attrib kernel-shap`: Lundberg & Lee 2017's
  * KernelSHAP, as Captum's KernelShap: coalitions of SLIC superpixels drawn
  * from the Shapley kernel's distribution of sizes, the all-kept and
  * none-kept copies weighted 10^6 so the fit meets them, and a weighted

@@ -1,4 +1,4 @@
-/* cmd_lime.c - `attrib lime`: Ribeiro et al. 2016, "Why Should I Trust
+/* lime.c - `attrib lime`: Ribeiro et al. 2016, "Why Should I Trust
  * You?", as Captum's Lime defines it for images: copies keeping a random
  * half of the SLIC superpixels (the rest from the baseline), weighted by an
  * exponential kernel of their cosine distance to the image, and a

@@ -1,4 +1,4 @@
-/* cmd_lrp.c - `attrib lrp`: layer-wise relevance propagation (Bach et al.
+/* lrp.c - `attrib lrp`: layer-wise relevance propagation (Bach et al.
  * 2015) with the composites Zennit defines (Anders et al. 2021): the class's
  * relevance is handed back layer by layer, each layer type with its own
  * rule, down to the input. The shim rewrites the frozen graph (batch norms

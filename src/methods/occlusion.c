@@ -1,4 +1,4 @@
-/* cmd_occlusion.c - `attrib occlusion`: Zeiler & Fergus 2013, "Visualizing
+/* occlusion.c - `attrib occlusion`: Zeiler & Fergus 2013, "Visualizing
  * and Understanding Convolutional Networks": slide a patch of the baseline
  * over the image and record how much the class score drops. */
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* cmd_rise.c - `attrib rise`: Petsiuk et al. 2018, "RISE: Randomized Input
+/* rise.c - `attrib rise`: Petsiuk et al. 2018, "RISE: Randomized Input
  * Sampling for Explanation of Black-box Models": the class's probability on
  * copies of the image seen through random smooth masks, each mask weighted
  * by it; forward passes only, so it explains any model. */

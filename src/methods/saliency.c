@@ -1,4 +1,4 @@
-/* cmd_saliency.c - `attrib saliency`: Simonyan et al. 2014, "Deep Inside
+/* saliency.c - `attrib saliency`: Simonyan et al. 2014, "Deep Inside
  * Convolutional Networks": |d score_c / d input|, max over colour channels. */
 #include "explain/method.h"
 #include "heatmap.h"

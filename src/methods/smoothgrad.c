@@ -1,4 +1,4 @@
-/* cmd_smoothgrad.c - `attrib smoothgrad`: Smilkov et al. 2017,
+/* smoothgrad.c - `attrib smoothgrad`: Smilkov et al. 2017,
  * "SmoothGrad: removing noise by adding noise": the gradient averaged over
  * noisy copies of the image; also its squared form and VarGrad (Adebayo et
  * al. 2018), the variance of those gradients. */
