@@ -1,6 +1,7 @@
 /* commands.c - the command table: the map of the program. One row per
- * subcommand, one file per row (cmd_<name>.c); attribution methods are
- * struct methods run by the shared driver (explain.c). */
+ * command, one file per row (src/cmd/NAME.c); the attribution methods
+ * (src/methods/, listed in methods.c) take the METHODS row's place, each
+ * run by the driver (explain/explain.c). */
 #include "commands.h"
 
 #include <string.h>
@@ -10,39 +11,14 @@
 #include "explain/spec.h"
 #include "methods/methods.h"
 
-#define METHOD(nm, m, h) { .name = nm, .method = &m, .help = h }
 #define COMMAND(nm, s, h) { .name = nm, .spec = &s, .help = h }
+/* Where the attribution methods go: every one with a summary line, in
+ * methods.c's order (the one list of methods). */
+#define METHODS { .name = NULL }
 
-const struct command commands[] = {
+static const struct command table[] = {
     COMMAND("predict", predict_spec, "print the top classes of each image"),
-    METHOD("saliency", method_saliency, "gradient saliency map (Simonyan et al. 2014)"),
-    METHOD("gradcam", method_gradcam, "Grad-CAM of a layer and its variants (--variant)"),
-    METHOD("fullgrad", method_fullgrad,
-           "FullGrad: input and every bias times its gradient (Srinivas & Fleuret 2019)"),
-    METHOD("guided-backprop", method_guided_backprop,
-           "guided backpropagation (Springenberg et al. 2015)"),
-    METHOD("deconvnet", method_deconvnet, "deconvnet backward rule (Zeiler & Fergus 2013)"),
-    METHOD("guided-gradcam", method_guided_gradcam, "guided backprop times Grad-CAM"),
-    METHOD("integrated-gradients", method_integrated_gradients,
-           "integrated gradients from a baseline (Sundararajan et al. 2017)"),
-    METHOD("smoothgrad", method_smoothgrad,
-           "gradient averaged over noisy copies (Smilkov et al. 2017)"),
-    METHOD("input-x-gradient", method_input_x_gradient, "input times its gradient"),
-    METHOD("deeplift", method_deeplift, "DeepLIFT, rescale rule (Shrikumar et al. 2017)"),
-    METHOD("lrp", method_lrp,
-           "layer-wise relevance propagation with Zennit's composites (Bach et al. 2015)"),
-    METHOD("gradient-shap", method_gradient_shap,
-           "GradientSHAP: expected gradients from a set of baselines"),
-    METHOD("lime", method_lime, "LIME: a Lasso on which superpixels a copy keeps"),
-    METHOD("kernel-shap", method_kernel_shap,
-           "KernelSHAP: Shapley values of superpixels by weighted least squares"),
-    METHOD("rise", method_rise, "RISE: random masks weighted by the class's probability"),
-    METHOD("occlusion", method_occlusion,
-           "score drop when a sliding patch hides the image (Zeiler & Fergus)"),
-    METHOD("attention-rollout", method_attention_rollout,
-           "a transformer's attention rolled out over its layers (Abnar & Zuidema 2020)"),
-    METHOD("attention-relevance", method_attention_relevance,
-           "gradient-weighted attention relevance (Chefer et al. 2021)"),
+    METHODS,
     COMMAND("eval", eval_spec, "deletion/insertion faithfulness of methods (Petsiuk et al. 2018)"),
     COMMAND("sanity", sanity_spec,
             "do maps change when the weights are re-drawn? (Adebayo et al. 2018)"),
@@ -60,13 +36,45 @@ const struct command commands[] = {
     COMMAND("help", help_spec, "show a command's help, or the manual page"),
 };
 
-const int ncommands = (int)(sizeof commands / sizeof commands[0]);
+/* Room for every command: 13 and the 18 methods with a summary now. */
+#define MAX_COMMANDS 64
+
+/* The table with the methods in place, made on first use. */
+static struct command all[MAX_COMMANDS];
+static int nall;
+
+static void fill(void)
+{
+    static int filled;
+    for (size_t r = 0; !filled && r < sizeof table / sizeof table[0]; r++) {
+        if (table[r].name)
+            all[nall++] = table[r];
+        for (int i = 0; !table[r].name && i < nmethods; i++)
+            if (method_at(i)->summary)
+                all[nall++] = (struct command){ .name = method_at(i)->name,
+                                                .method = method_at(i),
+                                                .help = method_at(i)->summary };
+    }
+    filled = 1;
+}
+
+int command_count(void)
+{
+    fill();
+    return nall;
+}
+
+const struct command *command_at(int i)
+{
+    fill();
+    return i >= 0 && i < nall ? &all[i] : NULL;
+}
 
 const struct command *command_find(const char *name)
 {
-    for (int i = 0; i < ncommands; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
+    for (int i = 0; i < command_count(); i++)
+        if (strcmp(command_at(i)->name, name) == 0)
+            return command_at(i);
     return NULL;
 }
 
@@ -83,8 +91,8 @@ void commands_usage(FILE *f)
     fputs("usage: attrib [--version] [--help] COMMAND [ARGS]\n\n"
           "Shows what an image classifier looks at, from the command line.\n\n"
           "Commands:\n", f);
-    for (int i = 0; i < ncommands; i++)
-        fprintf(f, "  %-21s %s\n", commands[i].name, commands[i].help);
+    for (int i = 0; i < command_count(); i++)
+        fprintf(f, "  %-21s %s\n", command_at(i)->name, command_at(i)->help);
     fputs("\nRun 'attrib COMMAND --help' for a command's options, 'attrib help --man' for\n"
           "the manual. Environment: ATTRIB_MODEL is the model used when --model is not\n"
           "given.\n\n", f);

@@ -17,8 +17,10 @@ struct command {
     const char *help;                /* one line for 'attrib --help' */
 };
 
-extern const struct command commands[];
-extern const int ncommands;
+/* The commands in 'attrib --help' order: command_at(i) for i below
+ * command_count() (NULL past it). */
+int command_count(void);
+const struct command *command_at(int i);
 
 /* The command called name, or NULL. */
 const struct command *command_find(const char *name);

@@ -34,13 +34,13 @@ static void commands_with(const char *name, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < ncommands && used < size; i++) {
+    for (int i = 0; i < command_count() && used < size; i++) {
         struct command_spec spec;
         struct opt rows[COMMAND_SPEC_ROWS];
-        command_spec_of(&commands[i], &spec, rows);
+        command_spec_of(command_at(i), &spec, rows);
         if (opts_find(spec.options, name, NULL))
             used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
-                                     commands[i].name);
+                                     command_at(i)->name);
     }
 }
 
@@ -124,10 +124,10 @@ int main(int argc, char **argv)
     const struct command *cmd = command_find(arg);
     if (!cmd) {
         const char *names[64];
-        for (int i = 0; i < ncommands && i < 64; i++)
-            names[i] = commands[i].name;
+        for (int i = 0; i < command_count() && i < 64; i++)
+            names[i] = command_at(i)->name;
         int best = -1, dist = 3;
-        for (int i = 0; i < ncommands && i < 64 && arg[0] != '-'; i++) {
+        for (int i = 0; i < command_count() && i < 64 && arg[0] != '-'; i++) {
             int d = edit_distance(arg, names[i], 2);
             if (d < dist)
                 dist = d, best = i;

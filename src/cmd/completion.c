@@ -35,8 +35,8 @@ static void words(FILE *f, const char *const *w, const char *sep)
 
 static void command_names(FILE *f, const char *sep)
 {
-    for (int i = 0; i < ncommands; i++)
-        fprintf(f, "%s%s", i ? sep : "", commands[i].name);
+    for (int i = 0; i < command_count(); i++)
+        fprintf(f, "%s%s", i ? sep : "", command_at(i)->name);
 }
 
 /* The help line cut at its first clause, without the characters the
@@ -55,9 +55,9 @@ static void short_help(FILE *f, const char *help)
 static void described_commands(FILE *f, const char *before, const char *between,
                                const char *after)
 {
-    for (int c = 0; c < ncommands; c++) {
-        fprintf(f, "%s%s%s", before, commands[c].name, between);
-        short_help(f, commands[c].help);
+    for (int c = 0; c < command_count(); c++) {
+        fprintf(f, "%s%s%s", before, command_at(c)->name, between);
+        short_help(f, command_at(c)->help);
         fputs(after, f);
     }
 }
@@ -118,9 +118,9 @@ static void bash(FILE *f)
           "        COMPREPLY=($(compgen -W \"", f);
     command_names(f, " ");
     fputs(" --help --version\" -- \"$cur\"))\n        return\n    fi\n    case \"$cmd\" in\n", f);
-    for (int c = 0; c < ncommands; c++) {
+    for (int c = 0; c < command_count(); c++) {
         struct cmd_rows r;
-        rows_of(&commands[c], &r);
+        rows_of(command_at(c), &r);
         fprintf(f, "    %s)\n        case \"$prev\" in\n", r.cmd->name);
         for (int i = 0; i < r.n; i++) {
             const struct opt *o = r.rows[i].o;
@@ -191,9 +191,9 @@ static void zsh(FILE *f)
           "  shift words\n"
           "  (( CURRENT-- ))\n"
           "  case $cmd in\n", f);
-    for (int c = 0; c < ncommands; c++) {
+    for (int c = 0; c < command_count(); c++) {
         struct cmd_rows r;
-        rows_of(&commands[c], &r);
+        rows_of(command_at(c), &r);
         fprintf(f, "    %s)\n      _arguments -s \\\n      '(- *)'{-h,--help}'[show this help]' \\\n",
                 r.cmd->name);
         for (int i = 0; i < r.n; i++)
@@ -225,9 +225,9 @@ static void fish(FILE *f)
           "complete -c attrib -n __fish_use_subcommand -l help -d 'show the help'\n"
           "complete -c attrib -n __fish_use_subcommand -l version -d 'show the version'\n", f);
     described_commands(f, "complete -c attrib -n __fish_use_subcommand -a ", " -d '", "'\n");
-    for (int c = 0; c < ncommands; c++) {
+    for (int c = 0; c < command_count(); c++) {
         struct cmd_rows r;
-        rows_of(&commands[c], &r);
+        rows_of(command_at(c), &r);
         const char *name = r.cmd->name;
         for (int i = 0; i < r.n; i++) {
             const struct opt *o = r.rows[i].o;

@@ -110,8 +110,8 @@ static void man_page(FILE *f)
           "gradient, occlusion), their faithfulness, adversarial images and class "
           "visualisations. It reads images, directories of them or paths on standard input, "
           "and writes PNG heatmaps and JSON summaries.\n.SH COMMANDS\n", f);
-    for (int i = 0; i < ncommands; i++) {
-        const struct command *cmd = &commands[i];
+    for (int i = 0; i < command_count(); i++) {
+        const struct command *cmd = command_at(i);
         struct command_spec spec;
         struct opt rows[COMMAND_SPEC_ROWS];
         command_spec_of(cmd, &spec, rows);
@@ -176,15 +176,15 @@ static int tables_json(FILE *f)
 {
     cJSON *root = cJSON_CreateObject(), *cmds = cJSON_AddArrayToObject(root, "commands");
     cJSON_AddStringToObject(root, "version", ATTRIB_VERSION);
-    for (int i = 0; i < ncommands; i++) {
+    for (int i = 0; i < command_count(); i++) {
         struct command_spec spec;
         struct opt rows[COMMAND_SPEC_ROWS];
         struct opt_row flat[OPT_MAX_ROWS];
-        command_spec_of(&commands[i], &spec, rows);
+        command_spec_of(command_at(i), &spec, rows);
         cJSON *c = cJSON_CreateObject(), *os;
         cJSON_AddItemToArray(cmds, c);
-        cJSON_AddStringToObject(c, "name", commands[i].name);
-        cJSON_AddStringToObject(c, "help", commands[i].help);
+        cJSON_AddStringToObject(c, "name", command_at(i)->name);
+        cJSON_AddStringToObject(c, "help", command_at(i)->help);
         cJSON_AddStringToObject(c, "operands", operand_names[spec.operands]);
         if (spec.operand_words) {
             cJSON *w = cJSON_AddArrayToObject(c, "operand_words");

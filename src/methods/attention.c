@@ -126,6 +126,7 @@ static int relevance(struct explain_run *run, struct batch *b)
 
 const struct method method_attention_rollout = {
     .name = "attention-rollout",
+    .summary = "a transformer's attention rolled out over its layers (Abnar & Zuidema 2020)",
     .synopsis = "attrib attention-rollout IMAGE|DIR|-... [-o DIR] [options]",
     .description =
         "Attention rollout (Abnar & Zuidema 2020) of a vision transformer: the\n"
@@ -140,6 +141,7 @@ const struct method method_attention_rollout = {
 
 const struct method method_attention_relevance = {
     .name = "attention-relevance",
+    .summary = "gradient-weighted attention relevance (Chefer et al. 2021)",
     .synopsis = "attrib attention-relevance IMAGE|DIR|-... [--class N] [-o DIR] [options]",
     .description =
         "Gradient-weighted attention relevance (Chefer, Gur & Wolf 2021, \"Generic\n"

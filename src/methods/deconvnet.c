@@ -12,6 +12,7 @@ static int deconvnet(struct explain_run *run, struct batch *b)
 
 const struct method method_deconvnet = {
     .name = "deconvnet",
+    .summary = "deconvnet backward rule (Zeiler & Fergus 2013)",
     .synopsis =
         "attrib deconvnet IMAGE|DIR|-... [--class N] [-o DIR] [options]",
     .description =

@@ -108,6 +108,7 @@ static int deeplift(struct explain_run *run, struct batch *b)
 
 const struct method method_deeplift = {
     .name = "deeplift",
+    .summary = "DeepLIFT, rescale rule (Shrikumar et al. 2017)",
     .synopsis = "attrib deeplift IMAGE|DIR|-... [--class N] [--baseline zeros|black|blur|noise|FILE]\n"
                 "                       [options]",
     .description =

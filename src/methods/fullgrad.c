@@ -200,6 +200,7 @@ static int fullgrad(struct explain_run *run, struct batch *b)
 
 const struct method method_fullgrad = {
     .name = "fullgrad",
+    .summary = "FullGrad: input and every bias times its gradient (Srinivas & Fleuret 2019)",
     .synopsis = "attrib fullgrad IMAGE|DIR|-... [--class N] [-o DIR] [options]",
     .description =
         "FullGrad (Srinivas & Fleuret 2019): the input times its gradient plus, for every\n"

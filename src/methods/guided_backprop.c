@@ -7,6 +7,7 @@
 
 const struct method method_guided_backprop = {
     .name = "guided-backprop",
+    .summary = "guided backpropagation (Springenberg et al. 2015)",
     .synopsis =
         "attrib guided-backprop IMAGE|DIR|-... [--class N] [-o DIR] [options]",
     .description =

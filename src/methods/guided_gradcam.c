@@ -34,6 +34,7 @@ static int guided_gradcam(struct explain_run *run, struct batch *b)
 
 const struct method method_guided_gradcam = {
     .name = "guided-gradcam",
+    .summary = "guided backprop times Grad-CAM",
     .synopsis =
         "attrib guided-gradcam IMAGE|DIR|-... [--class N] [--layer PATH] [-o DIR] [options]",
     .description =

@@ -25,6 +25,7 @@ static int input_x_gradient(struct explain_run *run, struct batch *b)
 
 const struct method method_input_x_gradient = {
     .name = "input-x-gradient",
+    .summary = "input times its gradient",
     .synopsis =
         "attrib input-x-gradient IMAGE|DIR|-... [--class N] [-o DIR] [options]",
     .description =

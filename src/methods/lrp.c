@@ -108,6 +108,7 @@ static int lrp(struct explain_run *run, struct batch *b)
 
 const struct method method_lrp = {
     .name = "lrp",
+    .summary = "layer-wise relevance propagation with Zennit's composites (Bach et al. 2015)",
     .synopsis = "attrib lrp IMAGE|DIR|-... [--class N] [--composite NAME] [-o DIR] [options]",
     .description =
         "Layer-wise relevance propagation (Bach et al. 2015) with Zennit's composites: the\n"

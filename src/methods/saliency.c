@@ -22,6 +22,7 @@ static int saliency(struct explain_run *run, struct batch *b)
 
 const struct method method_saliency = {
     .name = "saliency",
+    .summary = "gradient saliency map (Simonyan et al. 2014)",
     .synopsis =
         "attrib saliency IMAGE|DIR|-... [--class N] [-o DIR] [options]",
     .description =

@@ -162,6 +162,7 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
 
 const struct method method_smoothgrad = {
     .name = "smoothgrad",
+    .summary = "gradient averaged over noisy copies (Smilkov et al. 2017)",
     .synopsis =
         "attrib smoothgrad IMAGE|DIR|-... [--class N] [--samples 50] [--noise 0.15]\n"
         "                         [--variant smoothgrad|squared|vargrad] [options]",
