@@ -381,7 +381,5 @@ int report_write(struct report *r, const char *dir, const char *base, double sec
     snprintf(name, sizeof name, "%s.csv", base);
     if (rc == EXIT_OK)
         rc = write_table(r, dir, name, 1);
-    if (rc == EXIT_OK && strcmp(base, "summary") == 0)
-        rc = report_write_html(r, dir);
     return rc;
 }

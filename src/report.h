@@ -10,7 +10,6 @@
 
 #include <cJSON.h>
 
-#include "colormap.h"
 
 #include "summary.h"
 
@@ -69,18 +68,10 @@ typedef int (*report_record_fn)(struct report *r, const cJSON *record, void *ctx
 int report_each(struct report *r, report_record_fn fn, void *ctx);
 
 /* Puts the records in input order (an image in two reports: EXIT_INPUT) and
- * writes BASE.json, BASE.csv and (BASE is "summary") index.html with its
- * data into dir, each streamed from the records, with totals. BASE:
- * "summary" or "summary.shard-K-of-N"; seconds: the run's wall time. */
+ * writes BASE.json and BASE.csv into dir, each streamed from the records,
+ * with totals. BASE: "summary" or "summary.shard-K-of-N" (a summary also
+ * gets its page, gallery.h); seconds: the run's wall time. */
 int report_write(struct report *r, const char *dir, const char *base, double seconds);
 
-/* Writes the page for the records into dir/index.html (html.c). */
-int report_write_html(struct report *r, const char *dir);
-
-/* Draws a contact sheet of the records into file (relative to dir unless
- * absolute): overlay and heatmap of each image with its label, and with
- * colorbar a colour bar of colour map cm under each heatmap. */
-int report_write_sheet(struct report *r, const char *dir, const char *file, int colorbar,
-                       enum colormap cm);
 
 #endif

@@ -1,5 +1,7 @@
 /* sheet.c - a contact sheet PNG of a batch: per image its overlay and
  * heatmap, labelled with stb_easy_font's bitmap font. */
+#include "sheet.h"
+
 #include <math.h>
 #include <limits.h>
 #include <stdio.h>

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "error.h"
 #include "fsutil.h"
+#include "gallery.h"
 #include "report.h"
 
 struct merge_opts {
@@ -142,6 +143,8 @@ static int cmd_merge(void *opts, const operands *ops)
         rc = read_dir(ops->args[i], &m);
     if (rc == EXIT_OK)
         rc = report_write(&m.r, m.out, "summary", m.seconds);
+    if (rc == EXIT_OK)
+        rc = report_write_html(&m.r, m.out);
     if (rc == EXIT_OK)
         printf("merged %d report%s, %zu images, into %s/summary.json\n", m.reports,
                m.reports == 1 ? "" : "s", m.r.n, m.out);

@@ -11,12 +11,14 @@
 
 #include "error.h"
 #include "fsutil.h"
+#include "gallery.h"
 #include "inputs.h"
 #include "outputs.h"
 #include "progress.h"
 #include "report.h"
 #include "resume.h"
 #include "serving.h"
+#include "sheet.h"
 #include "shim_loader.h"
 #include "spec.h"
 #include "stages.h"
@@ -434,6 +436,8 @@ static int finish_report(struct explain_run *run, struct report *rep)
     rep->cache_hits = run->cache.hits;
     rep->cache_misses = run->cache.misses;
     int rc = report_write(rep, run->opts.out_dir, base, (now_ms() - rep->t_start) / 1e3);
+    if (rc == EXIT_OK && !run->opts.shard.n) /* a shard's page comes with the merge */
+        rc = report_write_html(rep, run->opts.out_dir);
     if (rc == EXIT_OK && run->opts.sheet)
         rc = report_write_sheet(rep, run->opts.out_dir, run->opts.sheet,
                                 run->opts.colorbar, explain_colormap(run));
