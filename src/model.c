@@ -215,6 +215,22 @@ int model_input(const struct model *m, enum resize_mode mode, const struct image
                            m->card.std, chw);
 }
 
+int model_read_input(const struct model *m, enum resize_mode mode, const char *path,
+                     struct image *keep, struct rect *region, float *chw, double ms[2])
+{
+    struct image local = { 0 }, *img = keep ? keep : &local;
+    struct rect whole;
+    double t0 = now_ms();
+    int rc = image_load(path, img);
+    double t1 = now_ms();
+    if (rc == EXIT_OK)
+        rc = model_input(m, mode, img, region ? region : &whole, chw);
+    if (ms)
+        ms[0] = t1 - t0, ms[1] = now_ms() - t1;
+    image_free(&local);
+    return rc;
+}
+
 int model_class_score(const struct model *m, const float *logits, int classes, long want,
                       struct class_score *out, char *label, size_t size)
 {

@@ -50,6 +50,14 @@ int model_check_logits(struct model *m, const attrib_result *res, int n);
 int model_input(const struct model *m, enum resize_mode mode, const struct image *img,
                 struct rect *region, float *chw);
 
+/* The image file at path as the model's input: decoded (image_load), then
+ * model_input into chw (region: the part used, or NULL). keep: where the
+ * decoded image stays for the caller (who frees it, also on failure), or
+ * NULL to free it here. ms: the milliseconds of the two steps (decoding,
+ * preprocessing), or NULL. */
+int model_read_input(const struct model *m, enum resize_mode mode, const char *path,
+                     struct image *keep, struct rect *region, float *chw, double ms[2]);
+
 /* The model's layers (submodule outputs) and their shapes for one input of
  * the card's size; one forward pass. */
 int model_layers(struct model *m, struct layer_list *out);

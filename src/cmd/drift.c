@@ -240,9 +240,10 @@ static int drift_image(struct drift *d, const struct input *it, size_t i, float 
     *r = (struct record){ .it = it };
     struct image img = { 0 };
     struct rect region;
-    int rc = image_load(it->path, &img);
-    for (int k = 0; rc == EXIT_OK && k < 2; k++)
-        rc = model_input(&d->side[k].model, d->o.model.resize, &img, &region, d->side[k].x);
+    int rc = model_read_input(&d->side[0].model, d->o.model.resize, it->path, &img, &region,
+                              d->side[0].x, NULL);
+    if (rc == EXIT_OK) /* the same decoded image for the new model */
+        rc = model_input(&d->side[1].model, d->o.model.resize, &img, &region, d->side[1].x);
     image_free(&img);
     for (int k = 0; rc == EXIT_OK && k < 2; k++)
         rc = predict(&d->side[k], &r->pred[k], r->labels[k], SUMMARY_LABEL);
@@ -294,9 +295,9 @@ static int write_overlays(struct drift *d, const struct record *r, char (*paths)
     static const char *const tails[2] = { ".drift-old.png", ".drift-new.png" };
     struct image img = { 0 };
     struct rect region;
-    int rc = image_load(r->it->path, &img);
-    if (rc == EXIT_OK) /* the old model's region of the image */
-        rc = model_input(&d->side[0].model, d->o.model.resize, &img, &region, d->side[0].x);
+    /* the old model's region of the image */
+    int rc = model_read_input(&d->side[0].model, d->o.model.resize, r->it->path, &img,
+                              &region, d->side[0].x, NULL);
     unsigned char *px = rc == EXIT_OK ? malloc((size_t)img.width * img.height * 3) : NULL;
     if (rc == EXIT_OK && !px)
         rc = fail(EXIT_INTERNAL, "out of memory");

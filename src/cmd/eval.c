@@ -361,9 +361,7 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
     double *buf = malloc((size_t)e->ml.n * 2 * points * sizeof *buf);
     int rc = x && map && chw && order && buf ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK)
-        rc = image_load(it->path, &img);
-    if (rc == EXIT_OK)
-        rc = model_input(&e->model, e->o.model.resize, &img, &region, x);
+        rc = model_read_input(&e->model, e->o.model.resize, it->path, &img, &region, x, NULL);
     struct class_score cls;
     char label[64];
     if (rc == EXIT_OK)

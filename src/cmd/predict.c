@@ -93,14 +93,11 @@ static int predict_one(void *ctx, const char *path)
     struct model *m = run->m;
     const struct predict_opts *o = run->o;
     const int in_w = m->card.input_w, in_h = m->card.input_h;
-    struct image img = { 0 };
-    struct rect region;
     attrib_result *res = NULL;
     float *x = malloc((size_t)3 * in_w * in_h * sizeof *x), *probs = NULL;
     int *idx = NULL;
-    int rc = x ? image_load(path, &img) : fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK)
-        rc = model_input(m, o->model.resize, &img, &region, x);
+    int rc = x ? model_read_input(m, o->model.resize, path, NULL, NULL, x, NULL)
+               : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK) {
         const int64_t shape[4] = { 1, 3, in_h, in_w };
         attrib_status st = attrib_forward(m->handle, x, shape, &res);
@@ -124,7 +121,6 @@ static int predict_one(void *ctx, const char *path)
     free(idx);
     free(probs);
     attrib_result_free(res);
-    image_free(&img);
     free(x);
     return rc;
 }

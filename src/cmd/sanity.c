@@ -623,14 +623,10 @@ static int fill_chunk(struct sanity *s, struct input_list *in, size_t first, siz
     const size_t n = (size_t)3 * s->h * s->w;
     c->n = 0;
     for (size_t k = first; k < first + count; k++) {
-        struct image img = { 0 };
-        struct rect region;
         struct image_result *r = &results[c->n];
         r->it = &in->items[k];
-        int rc = image_load(r->it->path, &img);
-        if (rc == EXIT_OK)
-            rc = model_input(&s->model, s->o.model.resize, &img, &region, c->x + c->n * n);
-        image_free(&img);
+        int rc = model_read_input(&s->model, s->o.model.resize, r->it->path, NULL, NULL,
+                                  c->x + c->n * n, NULL);
         if (rc == EXIT_INPUT) {
             report_error("sanity", error_message());
             clear_error();

@@ -122,19 +122,16 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
             .target_was_predicted = it->target < 0,
             .resize = run->opts.model.resize == RESIZE_CROP ? "crop" : "stretch",
         };
-        double t0 = now_ms();
+        double ms[2] = { 0, 0 };
         int rc = check_class(run, it);
         if (rc == EXIT_OK)
-            rc = image_load(it->path, img);
-        double t1 = now_ms();
-        if (rc == EXIT_OK) {
-            s->image_w = img->width;
-            s->image_h = img->height;
-            s->image_sha256 = img->sha256;
-            rc = model_input(m, run->opts.model.resize, img, &s->region, bb->x + (size_t)n * 3 * plane);
-        }
-        stage_add(STAGE_DECODE, t1 - t0);
-        stage_add(STAGE_PREPROCESS, now_ms() - t1);
+            rc = model_read_input(m, run->opts.model.resize, it->path, img, &s->region,
+                                  bb->x + (size_t)n * 3 * plane, ms);
+        stage_add(STAGE_DECODE, ms[0]);
+        stage_add(STAGE_PREPROCESS, ms[1]);
+        s->image_w = img->width;
+        s->image_h = img->height;
+        s->image_sha256 = img->sha256;
         if (rc == EXIT_INPUT && k < reported_until) {
             clear_error();
             continue;

@@ -18,6 +18,7 @@
 struct deeplift_params {
     struct sampling sampling; /* the baseline (and --seed for noise) */
 };
+SAMPLING_FIRST(struct deeplift_params, sampling);
 
 static const struct opt options[] = {
     BASELINE_OPTION(struct deeplift_params, sampling.baseline, "zeros"),
@@ -52,11 +53,6 @@ static int prepare(struct explain_run *run)
     attrib_result_free(res);
     free(probe);
     return rc;
-}
-
-static void release(struct explain_run *run)
-{
-    sampling_release(&METHOD_PARAMS(struct deeplift_params, run)->sampling);
 }
 
 static int deeplift(struct explain_run *run, struct batch *b)
@@ -126,6 +122,6 @@ const struct method method_deeplift = {
     .sign = SIGN_ABSOLUTE,
     .options = options,
     .prepare = prepare,
-    .release = release,
+    .release = sampling_method_release,
     .compute = deeplift,
 };

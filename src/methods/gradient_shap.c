@@ -24,6 +24,7 @@ struct gshap_params {
     double stdev;
     const char *baselines; /* comma-separated baseline keywords */
 };
+SAMPLING_FIRST(struct gshap_params, sampling);
 
 static const struct opt options[] = {
     OPT_INT(0, "samples", struct gshap_params, samples, 1, MAX_SAMPLES, DEFAULT_SAMPLES, "N",
@@ -50,11 +51,6 @@ static int prepare(struct explain_run *run)
         return fail(EXIT_USAGE, "--baselines: at most %d baselines, got %d", MAX_BASELINES,
                     count);
     return sampling_prepare(&p->sampling, run);
-}
-
-static void release(struct explain_run *run)
-{
-    sampling_release(&METHOD_PARAMS(struct gshap_params, run)->sampling);
 }
 
 /* The listed baselines for input x into bases [k][n]; their count. */
@@ -176,6 +172,6 @@ const struct method method_gradient_shap = {
     .sign = SIGN_ABSOLUTE,
     .options = options,
     .prepare = prepare,
-    .release = release,
+    .release = sampling_method_release,
     .compute = gradient_shap,
 };

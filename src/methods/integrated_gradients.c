@@ -23,6 +23,7 @@ struct ig_params {
     int quad;         /* enum quadrature */
     double max_error; /* > 0: double the steps until the relative error is within */
 };
+SAMPLING_FIRST(struct ig_params, sampling);
 
 static const struct opt options[] = {
     OPT_INT(0, "steps", struct ig_params, steps, 1, MAX_STEPS, DEFAULT_STEPS, "N",
@@ -38,16 +39,6 @@ static const struct opt options[] = {
     SAMPLING_OPTIONS(struct ig_params, sampling, gradient),
     OPT_END,
 };
-
-static int prepare(struct explain_run *run)
-{
-    return sampling_prepare(&METHOD_PARAMS(struct ig_params, run)->sampling, run);
-}
-
-static void release(struct explain_run *run)
-{
-    sampling_release(&METHOD_PARAMS(struct ig_params, run)->sampling);
-}
 
 /* Sum over the path nodes of weight * gradient at baseline + alpha (x - baseline),
  * into acc (3 x h x w, double). */
@@ -178,7 +169,7 @@ const struct method method_integrated_gradients = {
     .signed_map = 1,
     .sign = SIGN_ABSOLUTE,
     .options = options,
-    .prepare = prepare,
-    .release = release,
+    .prepare = sampling_method_prepare,
+    .release = sampling_method_release,
     .compute = integrated_gradients,
 };

@@ -18,21 +18,12 @@
 struct kshap_params {
     struct superpixel_params sp;
 };
+SAMPLING_FIRST(struct kshap_params, sp.sampling);
 
 static const struct opt options[] = {
     SUPERPIXEL_OPTIONS(struct kshap_params, sp),
     OPT_END,
 };
-
-static int prepare(struct explain_run *run)
-{
-    return superpixels_prepare(&METHOD_PARAMS(struct kshap_params, run)->sp, run);
-}
-
-static void release(struct explain_run *run)
-{
-    sampling_release(&METHOD_PARAMS(struct kshap_params, run)->sp.sampling);
-}
 
 /* All kept, none kept, then per sample: a size k in 1 .. m - 1 drawn with
  * probability proportional to 1 / (k (m - k)) (one uniform, by the CDF),
@@ -118,7 +109,7 @@ const struct method method_kernel_shap = {
     .signed_map = 1,
     .sign = SIGN_SIGNED,
     .options = options,
-    .prepare = prepare,
-    .release = release,
+    .prepare = superpixels_method_prepare,
+    .release = sampling_method_release,
     .compute = kernel_shap,
 };

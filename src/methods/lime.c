@@ -20,6 +20,7 @@ struct lime_params {
     struct superpixel_params sp;
     double kernel_width, alpha;
 };
+SAMPLING_FIRST(struct lime_params, sp.sampling);
 
 static const struct opt options[] = {
     OPT_REAL(0, "kernel-width", struct lime_params, kernel_width, 1e-6, 1e6,
@@ -31,16 +32,6 @@ static const struct opt options[] = {
     SUPERPIXEL_OPTIONS(struct lime_params, sp),
     OPT_END,
 };
-
-static int prepare(struct explain_run *run)
-{
-    return superpixels_prepare(&METHOD_PARAMS(struct lime_params, run)->sp, run);
-}
-
-static void release(struct explain_run *run)
-{
-    sampling_release(&METHOD_PARAMS(struct lime_params, run)->sp.sampling);
-}
 
 static int draw(struct rng *r, int m, int n, unsigned char *z)
 {
@@ -99,7 +90,7 @@ const struct method method_lime = {
     .signed_map = 1,
     .sign = SIGN_SIGNED,
     .options = options,
-    .prepare = prepare,
-    .release = release,
+    .prepare = superpixels_method_prepare,
+    .release = sampling_method_release,
     .compute = lime,
 };

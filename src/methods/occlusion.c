@@ -17,6 +17,7 @@ struct occlusion_params {
     struct sampling sampling;
     long window, stride;
 };
+SAMPLING_FIRST(struct occlusion_params, sampling);
 
 static const struct opt options[] = {
     OPT_INT(0, "window", struct occlusion_params, window, 1, MAX_WINDOW, DEFAULT_WINDOW, "N",
@@ -36,11 +37,6 @@ static int prepare(struct explain_run *run)
         return fail(EXIT_USAGE, "--window %ld is larger than the model's input (%dx%d)",
                     p->window, c->input_w, c->input_h);
     return sampling_prepare(&p->sampling, run);
-}
-
-static void release(struct explain_run *run)
-{
-    sampling_release(&METHOD_PARAMS(struct occlusion_params, run)->sampling);
 }
 
 /* Window positions along a side of n pixels: 0, stride, ... while the
@@ -145,6 +141,6 @@ const struct method method_occlusion = {
     .sign = SIGN_SIGNED,
     .options = options,
     .prepare = prepare,
-    .release = release,
+    .release = sampling_method_release,
     .compute = occlusion,
 };

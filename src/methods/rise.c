@@ -22,6 +22,7 @@ struct rise_params {
     long masks, grid;
     double keep;
 };
+SAMPLING_FIRST(struct rise_params, sampling);
 
 static const struct opt options[] = {
     OPT_INT(0, "masks", struct rise_params, masks, 1, MAX_MASKS, DEFAULT_MASKS, "N",
@@ -34,16 +35,6 @@ static const struct opt options[] = {
     SAMPLING_OPTIONS(struct rise_params, sampling, forward),
     OPT_END,
 };
-
-static int prepare(struct explain_run *run)
-{
-    return sampling_prepare(&METHOD_PARAMS(struct rise_params, run)->sampling, run);
-}
-
-static void release(struct explain_run *run)
-{
-    sampling_release(&METHOD_PARAMS(struct rise_params, run)->sampling);
-}
 
 /* map = sum_i f(base + M_i (x - base)) M_i / (N keep), over the same masks
  * for every image (the generator restarts at --seed). */
@@ -125,7 +116,7 @@ const struct method method_rise = {
     .objective = OBJECTIVE_PROBABILITY,
     .sign = SIGN_POSITIVE, /* an expected probability: no sign */
     .options = options,
-    .prepare = prepare,
-    .release = release,
+    .prepare = sampling_method_prepare,
+    .release = sampling_method_release,
     .compute = rise,
 };

@@ -112,16 +112,12 @@ int sampling_prepare(struct sampling *s, struct explain_run *run)
     if (s->baseline.kind != BASELINE_FILE)
         return EXIT_OK;
     const struct card *c = &run->model.card;
-    struct image img = { 0 };
-    struct rect region;
     free(s->baseline_file);
     s->baseline_file = malloc((size_t)3 * c->input_w * c->input_h * sizeof(float));
     if (!s->baseline_file)
         return fail(EXIT_INTERNAL, "out of memory");
-    int rc = image_load(s->baseline.file, &img);
-    if (rc == EXIT_OK)
-        rc = model_input(&run->model, run->opts.model.resize, &img, &region, s->baseline_file);
-    image_free(&img);
+    int rc = model_read_input(&run->model, run->opts.model.resize, s->baseline.file, NULL, NULL,
+                              s->baseline_file, NULL);
     if (rc) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", error_message());
@@ -173,4 +169,14 @@ int sampling_each_image(struct explain_run *run, struct batch *b, const struct s
     }
     free(base);
     return rc;
+}
+
+int sampling_method_prepare(struct explain_run *run)
+{
+    return sampling_prepare(METHOD_PARAMS(struct sampling, run), run);
+}
+
+void sampling_method_release(struct explain_run *run)
+{
+    sampling_release(METHOD_PARAMS(struct sampling, run));
 }

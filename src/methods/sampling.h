@@ -4,6 +4,8 @@
 #ifndef ATTRIB_SAMPLING_H
 #define ATTRIB_SAMPLING_H
 
+#include <stddef.h>
+
 #include "baseline.h"
 #include "explain/method.h"
 
@@ -70,6 +72,14 @@ int sampling_prepare(struct sampling *s, struct explain_run *run);
 int sampling_fit_memory(long *internal_batch, long max_memory, struct explain_run *run);
 /* Frees what sampling_prepare made. */
 void sampling_release(struct sampling *s);
+
+/* The prepare and release of a method whose parameters start with their
+ * struct sampling (SAMPLING_FIRST checks it) and need nothing more. */
+int sampling_method_prepare(struct explain_run *run);
+void sampling_method_release(struct explain_run *run);
+#define SAMPLING_FIRST(type, member)                                                        \
+    _Static_assert(offsetof(type, member) == 0,                                            \
+                   #type "." #member " must come first: sampling_method_release frees it")
 
 /* The baseline for input x (3 x h x w), into out. */
 int sampling_baseline(const struct sampling *s, const struct explain_run *run, const float *x,

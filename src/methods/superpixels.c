@@ -164,3 +164,8 @@ int superpixels_compute(struct explain_run *run, struct batch *b,
                          &b->a[i], &b->s[i]);
     return rc;
 }
+
+int superpixels_method_prepare(struct explain_run *run)
+{
+    return superpixels_prepare(METHOD_PARAMS(struct superpixel_params, run), run);
+}

@@ -29,6 +29,10 @@ extern const struct opt superpixel_options[];
 /* --segments against the model's input (EXIT_USAGE: more segments than
  * pixels), then sampling_prepare. */
 int superpixels_prepare(struct superpixel_params *p, struct explain_run *run);
+/* superpixels_prepare as a method's prepare, for parameters that start
+ * with their struct superpixel_params (SAMPLING_FIRST(type, sp.sampling));
+ * the release is sampling_method_release. */
+int superpixels_method_prepare(struct explain_run *run);
 
 /* The superpixels of normalised input x [3][h][w] into a->segments (as
  * float labels 0 .. *count - 1), and as ints into labels. */
