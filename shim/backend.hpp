@@ -31,6 +31,8 @@ struct Rewrite {
     std::string layer;       // TAP, LEAF, SCALED
     int rule = 0;            // RECTIFIERS
     attrib_lrp_params lrp{}; // LRP
+
+    Rewrite(Kind k, std::string l = {}) : kind(k), layer(std::move(l)) {}
 };
 
 struct Outputs {

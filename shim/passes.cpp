@@ -107,6 +107,30 @@ attrib_status program_input_gradient(attrib_model *model, Program &p, const floa
     return st;
 }
 
+// The gradient through program p of one pass over [inputs; references]
+// (the rescale rule pairs row i with row N + i), each reference explained
+// for its input's class: the inputs' gradient and targets, every row's logits.
+attrib_status reference_gradient(attrib_model *model, Program &p, const float *x,
+                                 const float *references, const int64_t shape[4],
+                                 const int64_t *target, attrib_result **out) {
+    const int64_t n = shape[0];
+    at::Tensor both = at::cat({input_tensor(model, x, shape), input_tensor(model, references, shape)})
+                          .requires_grad_(true);
+    at::Tensor logits = model->backend->run(p, both).logits;
+    auto res = std::make_unique<attrib_result>();
+    attrib_status st = resolve_targets(model, logits.narrow(0, 0, n), target, res->targets);
+    if (st != ATTRIB_OK) return st;
+    std::vector<int64_t> twice(res->targets);
+    twice.insert(twice.end(), res->targets.begin(), res->targets.end());
+    at::Tensor score = objective_score(model, logits, twice);
+    if (!score.requires_grad())
+        return fail(ATTRIB_E_MODEL, "the model's output does not depend on its input");
+    res->input_grad = host(torch::autograd::grad({score}, {both})[0].narrow(0, 0, n));
+    res->logits = host(logits);
+    *out = res.release();
+    return ATTRIB_OK;
+}
+
 // Why layer output t cannot be read through view ("" if it can).
 std::string view_misfit(const at::Tensor &t, const attrib_layer_view *view) {
     attrib_layout layout = view ? view->layout : ATTRIB_LAYOUT_NCHW;
@@ -161,29 +185,33 @@ at::Tensor weights_tensor(const float *w, const at::Tensor &t) {
     return torch::from_blob(const_cast<float *>(w), t.sizes(), torch::kFloat).to(t.device());
 }
 
-// Where a layer objective's weights come from: given (fixed) or made from
-// the map during the pass (weigh); neither for a forward pass only.
-struct layer_weighting {
-    const float *given;
-    size_t given_len;
-    attrib_weigh_fn weigh;
-    void *ctx;
-};
+}  // namespace
 
-attrib_status layer_objective_gradient(attrib_model *model, const float *x,
-                                       const int64_t shape[4], const char *layer,
-                                       const attrib_layer_view *view,
-                                       const layer_weighting &lw, const float *logit_weights,
-                                       attrib_result **out) {
-    if (!model || !x || !shape || !layer || !out) return fail(ATTRIB_E_ARG, "null argument");
+extern "C" {
+
+attrib_layer_objective_params attrib_layer_objective_default_params(void) {
+    attrib_layer_objective_params p{};
+    p.view.layout = ATTRIB_LAYOUT_NCHW;
+    return p;
+}
+
+attrib_status attrib_layer_objective_gradient(attrib_model *model, const float *x,
+                                              const int64_t shape[4],
+                                              const attrib_layer_objective_params *params,
+                                              attrib_result **out) {
+    if (!model || !x || !shape || !params || !params->layer || !out)
+        return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    const attrib_layer_objective_params &lw = *params;
+    const attrib_layer_view *view = &lw.view;
+    const float *logit_weights = lw.logit_weights;
     return guarded(ATTRIB_E_MODEL, [&] {
-        std::string path = layer;
+        std::string path = lw.layer;
         // The layer's output returned beside the logits, the model untouched:
         // the backward pass goes through the layer to the input.
         Program *fn = layer_program(model, Rewrite::TAP, path);
         if (!fn) return ATTRIB_E_ARG;
-        bool backward = lw.given || lw.weigh || logit_weights;
+        bool backward = lw.layer_weights || lw.weigh || logit_weights;
         std::unique_ptr<torch::NoGradGuard> no_grad;
         if (!backward) no_grad = std::make_unique<torch::NoGradGuard>();
         auto res = std::make_unique<attrib_result>();
@@ -193,9 +221,10 @@ attrib_status layer_objective_gradient(attrib_model *model, const float *x,
         if (st != ATTRIB_OK) return st;
         at::Tensor map = as_map(act, view);
         res->layer = host(map.detach());
-        if (lw.given && (size_t)map.numel() != lw.given_len)
+        if (lw.layer_weights && (size_t)map.numel() != lw.layer_weights_len)
             return fail(ATTRIB_E_ARG, "layer '" + path + "' reads as " + shape_str(map.sizes()) +
-                                          ", not " + std::to_string(lw.given_len) + " values");
+                                          ", not " + std::to_string(lw.layer_weights_len) +
+                                          " values");
         at::Tensor made;
         if (lw.weigh) {  // the caller's weights of this very map
             made = torch::empty_like(res->layer);
@@ -205,8 +234,8 @@ attrib_status layer_objective_gradient(attrib_model *model, const float *x,
         }
         if (backward) {
             at::Tensor objective = torch::zeros({}, logits.options());
-            if (lw.given)
-                objective = objective + (map * weights_tensor(lw.given, map)).sum();
+            if (lw.layer_weights)
+                objective = objective + (map * weights_tensor(lw.layer_weights, map)).sum();
             if (lw.weigh)
                 objective = objective + (map * made.to(map.device())).sum();
             if (logit_weights)
@@ -220,10 +249,6 @@ attrib_status layer_objective_gradient(attrib_model *model, const float *x,
         return ATTRIB_OK;
     });
 }
-
-}  // namespace
-
-extern "C" {
 
 attrib_status attrib_forward(attrib_model *model, const float *x,
                              const int64_t shape[4], attrib_result **out) {
@@ -254,13 +279,21 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
     });
 }
 
-attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule rule,
+attrib_backward_params attrib_backward_default_params(void) {
+    return attrib_backward_params{ATTRIB_GUIDED, nullptr};
+}
+
+attrib_status attrib_modified_gradient(attrib_model *model, const attrib_backward_params *params,
                                        const float *x, const int64_t shape[4],
                                        const int64_t *target, attrib_result **out) {
-    if (!model || !x || !shape || !target || !out)
+    if (!model || !params || !x || !shape || !target || !out)
         return fail(ATTRIB_E_ARG, "null argument");
+    const attrib_backward_rule rule = params->rule;
     if (rule != ATTRIB_GUIDED && rule != ATTRIB_DECONVNET && rule != ATTRIB_DEEPLIFT)
         return fail(ATTRIB_E_ARG, "unknown backward rule");
+    if ((rule == ATTRIB_DEEPLIFT) != (params->references != nullptr))
+        return fail(ATTRIB_E_ARG, rule == ATTRIB_DEEPLIFT ? "DeepLIFT needs references"
+                                                          : "only DeepLIFT takes references");
     *out = nullptr;
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string uncovered;
@@ -271,7 +304,8 @@ attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule
             return fail(ATTRIB_E_ARG, "DeepLIFT's rescale rule covers rectifiers (relu, relu6, "
                                       "hardtanh, leaky_relu) and gelu, silu, hardswish; the model "
                                       "also has " + uncovered + ", which it does not");
-        return program_input_gradient(model, *p, x, shape, target, out);
+        if (!params->references) return program_input_gradient(model, *p, x, shape, target, out);
+        return reference_gradient(model, *p, x, params->references, shape, target, out);
     });
 }
 
@@ -333,25 +367,6 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
     });
 }
 
-attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
-                                          const int64_t shape[4], const char *layer,
-                                          const attrib_layer_view *view,
-                                          const float *layer_weights, size_t layer_weights_len,
-                                          const float *logit_weights, attrib_result **out) {
-    layer_weighting lw = { layer_weights, layer_weights_len, nullptr, nullptr };
-    return layer_objective_gradient(model, x, shape, layer, view, lw, logit_weights, out);
-}
-
-attrib_status attrib_layer_weighted_gradient(attrib_model *model, const float *x,
-                                             const int64_t shape[4], const char *layer,
-                                             const attrib_layer_view *view, attrib_weigh_fn weigh,
-                                             void *ctx, const float *logit_weights,
-                                             attrib_result **out) {
-    if (!weigh) return fail(ATTRIB_E_ARG, "null argument");
-    layer_weighting lw = { nullptr, 0, weigh, ctx };
-    return layer_objective_gradient(model, x, shape, layer, view, lw, logit_weights, out);
-}
-
 attrib_status attrib_attention(attrib_model *model, const float *x, const int64_t shape[4],
                                const int64_t *target, int with_grad, attrib_result **out) {
     if (!model || !x || !shape || !target || !out) return fail(ATTRIB_E_ARG, "null argument");
@@ -397,6 +412,14 @@ attrib_status attrib_attention(attrib_model *model, const float *x, const int64_
         *out = res.release();
         return ATTRIB_OK;
     });
+}
+
+attrib_lrp_params attrib_lrp_default_params(void) {
+    attrib_lrp_params p{};
+    p.composite = ATTRIB_LRP_EPSILON_PLUS_FLAT;
+    p.epsilon = 1e-6, p.gamma = 0.25;  // Zennit's
+    for (int c = 0; c < 3; c++) p.low[c] = 0, p.high[c] = 1;
+    return p;
 }
 
 attrib_status attrib_lrp(attrib_model *model, const attrib_lrp_params *params, const float *x,

@@ -7,40 +7,46 @@
 
 using namespace attrib_shim;
 
+namespace {
+
+// Tensor i of kind in res, or nullptr.
+const at::Tensor *tensor_of(const attrib_result *res, attrib_output kind, size_t i) {
+    const at::Tensor *one = nullptr;
+    const std::vector<at::Tensor> *many = nullptr;
+    switch (kind) {
+    case ATTRIB_OUT_LOGITS: one = &res->logits; break;
+    case ATTRIB_OUT_INPUT_GRAD: one = &res->input_grad; break;
+    case ATTRIB_OUT_LAYER: one = &res->layer; break;
+    case ATTRIB_OUT_LAYER_GRAD: one = &res->layer_grad; break;
+    case ATTRIB_OUT_ATTENTION: many = &res->attention; break;
+    case ATTRIB_OUT_ATTENTION_GRAD: many = &res->attention_grad; break;
+    case ATTRIB_OUT_BIAS_GRAD: many = &res->bias_grad; break;
+    case ATTRIB_OUT_BIAS: many = &res->bias; break;
+    default: return nullptr;
+    }
+    if (many) return i < many->size() ? &(*many)[i] : nullptr;
+    return i == 0 && one->defined() ? one : nullptr;
+}
+
+}  // namespace
+
 extern "C" {
 
-size_t attrib_result_bias_count(const attrib_result *res) { return res ? res->bias.size() : 0; }
+size_t attrib_result_count(const attrib_result *res, attrib_output kind) {
+    size_t n = 0;
+    while (res && tensor_of(res, kind, n)) n++;
+    return n;
+}
 
-const float *attrib_result_bias_grad(const attrib_result *res, size_t i, int64_t shape[4]) {
-    if (!res || i >= res->bias_grad.size()) return nullptr;
+const float *attrib_result_get(const attrib_result *res, attrib_output kind, size_t i,
+                               int64_t *shape, int *ndim) {
+    const at::Tensor *t = res ? tensor_of(res, kind, i) : nullptr;
+    if (!t) return nullptr;
+    int n = (int)std::min<int64_t>(t->dim(), ATTRIB_MAX_DIMS);
     if (shape)
-        for (int d = 0; d < 4; d++) shape[d] = res->bias_grad[i].size(d);
-    return res->bias_grad[i].data_ptr<float>();
-}
-
-const float *attrib_result_bias(const attrib_result *res, size_t i, int64_t *channels) {
-    if (!res || i >= res->bias.size()) return nullptr;
-    if (channels) *channels = res->bias[i].numel();
-    return res->bias[i].data_ptr<float>();
-}
-
-size_t attrib_result_attention_count(const attrib_result *res) {
-    return res ? res->attention.size() : 0;
-}
-
-const float *attrib_result_attention(const attrib_result *res, size_t i, int64_t shape[4]) {
-    if (!res || i >= res->attention.size()) return nullptr;
-    if (shape)
-        for (int d = 0; d < 4; d++) shape[d] = res->attention[i].size(d);
-    return res->attention[i].data_ptr<float>();
-}
-
-const float *attrib_result_attention_grad(const attrib_result *res, size_t i,
-                                          int64_t shape[4]) {
-    if (!res || i >= res->attention_grad.size()) return nullptr;
-    if (shape)
-        for (int d = 0; d < 4; d++) shape[d] = res->attention_grad[i].size(d);
-    return res->attention_grad[i].data_ptr<float>();
+        for (int d = 0; d < n; d++) shape[d] = t->size(d);
+    if (ndim) *ndim = n;
+    return t->data_ptr<float>();
 }
 
 size_t attrib_layers_count(const attrib_layers *layers) {
@@ -78,34 +84,6 @@ attrib_status attrib_params_get(const attrib_params *params, size_t i, const cha
 }
 
 void attrib_params_free(attrib_params *params) { delete params; }
-
-const float *attrib_result_logits(const attrib_result *res, int64_t *n, int64_t *classes) {
-    if (!res) return nullptr;
-    if (n) *n = res->logits.size(0);
-    if (classes) *classes = res->logits.size(1);
-    return res->logits.data_ptr<float>();
-}
-
-const float *attrib_result_input_grad(const attrib_result *res, int64_t shape[4]) {
-    if (!res || !res->input_grad.defined()) return nullptr;
-    if (shape)
-        for (int i = 0; i < 4; i++) shape[i] = res->input_grad.size(i);
-    return res->input_grad.data_ptr<float>();
-}
-
-const float *attrib_result_layer(const attrib_result *res, int64_t shape[4]) {
-    if (!res || !res->layer.defined()) return nullptr;
-    if (shape)
-        for (int i = 0; i < 4; i++) shape[i] = res->layer.size(i);
-    return res->layer.data_ptr<float>();
-}
-
-const float *attrib_result_layer_grad(const attrib_result *res, int64_t shape[4]) {
-    if (!res || !res->layer_grad.defined()) return nullptr;
-    if (shape)
-        for (int i = 0; i < 4; i++) shape[i] = res->layer_grad.size(i);
-    return res->layer_grad.data_ptr<float>();
-}
 
 const int64_t *attrib_result_targets(const attrib_result *res) {
     return res && !res->targets.empty() ? res->targets.data() : nullptr;

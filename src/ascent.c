@@ -143,8 +143,8 @@ static int class_gradient(const struct ascent_params *o, struct model *m, struct
                                   : model_error(st, m->path);
     int rc = model_check_logits(m, res, a->n);
     if (rc == EXIT_OK) {
-        const float *g = attrib_result_input_grad(res, NULL);
-        const float *logits = attrib_result_logits(res, NULL, NULL);
+        const float *g = attrib_result_get(res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
+        const float *logits = result_logits(res, NULL, NULL);
         for (size_t i = 0; i < a->len; i++)
             a->grad[i] = g[i] / a->n;
         *score = 0;
@@ -184,7 +184,7 @@ static int layer_weights(const struct ascent_params *o, struct ascent *a, const 
 }
 
 /* Whether the layer's weights depend on the map (then they are made during
- * the pass, attrib_layer_weighted_gradient). */
+ * the pass: attrib_layer_objective_params' weigh). */
 static int goal_nonlinear(const struct layer_goal *g)
 {
     return g->diversity || layer_objective_nonlinear(&g->term);
@@ -199,7 +199,7 @@ static int finish_layer_pass(const struct ascent_params *o, struct model *m, str
     int rc = model_check_logits(m, res, a->n);
     if (rc)
         return rc;
-    const float *logits = attrib_result_logits(res, NULL, NULL);
+    const float *logits = result_logits(res, NULL, NULL);
     for (int k = 0; o->target >= 0 && k < a->n; k++) {
         double score = logits[(size_t)k * m->classes + o->target];
         a->image_objective[k] += score;
@@ -207,7 +207,8 @@ static int finish_layer_pass(const struct ascent_params *o, struct model *m, str
     }
     note_probability(o, m, a, logits);
     if (grad)
-        memcpy(a->grad, attrib_result_input_grad(res, NULL), a->len * sizeof *a->grad);
+        memcpy(a->grad, attrib_result_get(res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL),
+               a->len * sizeof *a->grad);
     return EXIT_OK;
 }
 
@@ -218,12 +219,15 @@ int ascent_layer_pass(const struct ascent_params *o, struct model *m, struct asc
     const int64_t shape[4] = { a->n, 3, a->h, a->w };
     size_t len = (size_t)a->n * g->c * g->h * g->w;
     attrib_result *res;
-    attrib_status st = attrib_layer_input_gradient(m->handle, input, shape, g->path, &g->view,
-                                                   grad ? g->weights : NULL, len,
-                                                   grad ? g->logit_w : NULL, &res);
+    attrib_layer_objective_params q = attrib_layer_objective_default_params();
+    q.layer = g->path, q.view = g->view;
+    q.layer_weights = grad ? g->weights : NULL, q.layer_weights_len = len;
+    q.logit_weights = grad ? g->logit_w : NULL;
+    attrib_status st = attrib_layer_objective_gradient(m->handle, input, shape, &q, &res);
     if (st != ATTRIB_OK)
         return model_error(st, m->path);
-    int rc = layer_weights(o, a, attrib_result_layer(res, NULL), 0, value);
+    int rc = layer_weights(o, a, attrib_result_get(res, ATTRIB_OUT_LAYER, 0, NULL, NULL), 0,
+                           value);
     if (rc == EXIT_OK)
         rc = finish_layer_pass(o, m, a, res, grad, value);
     attrib_result_free(res);
@@ -265,8 +269,11 @@ static int weighted_layer_pass(const struct ascent_params *o, struct model *m, s
     const int64_t shape[4] = { a->n, 3, a->h, a->w };
     struct weighing w = { o, a, 0, EXIT_OK };
     attrib_result *res;
-    attrib_status st = attrib_layer_weighted_gradient(m->handle, a->input, shape, g->path,
-                                                      &g->view, weigh_maps, &w, g->logit_w, &res);
+    attrib_layer_objective_params q = attrib_layer_objective_default_params();
+    q.layer = g->path, q.view = g->view;
+    q.weigh = weigh_maps, q.ctx = &w;
+    q.logit_weights = g->logit_w;
+    attrib_status st = attrib_layer_objective_gradient(m->handle, a->input, shape, &q, &res);
     if (st != ATTRIB_OK)
         return w.rc ? w.rc : model_error(st, m->path);
     *value = w.value;

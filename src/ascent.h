@@ -4,7 +4,7 @@
  * transform, a random roll, or Lucid's standard transforms, transforms.c),
  * the objective's gradient there (a class's score through the shim's input
  * gradient, a --layer term and Lucid's diversity term through
- * attrib_layer_input_gradient, or their sum), carried back through the
+ * attrib_layer_objective_gradient, or their sum), carried back through the
  * view, and a step: along the L2-normalised gradient for the pixels, Adam's
  * for a parameterisation. */
 #ifndef ATTRIB_ASCENT_H

@@ -107,8 +107,8 @@ static int gradients(struct attack_state *a, const float *x, int rows, const int
         return model_error(st, m->path);
     int rc = model_check_logits(m, res, rows);
     if (rc == EXIT_OK) {
-        memcpy(logits, attrib_result_logits(res, NULL, NULL), (size_t)m->classes * sizeof *logits);
-        const float *g = attrib_result_input_grad(res, NULL);
+        memcpy(logits, result_logits(res, NULL, NULL), (size_t)m->classes * sizeof *logits);
+        const float *g = attrib_result_get(res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
         size_t plane = (size_t)a->h * a->w;
         for (size_t i = 0; i < (size_t)rows * a->n; i++)
             grad[i] = g[i] / m->card.std[(i / plane) % 3];
@@ -145,7 +145,7 @@ int attack_classify(struct attack_state *a, const float *x, float *logits, long 
         return model_error(st, m->path);
     int rc = model_check_logits(m, res, 1);
     if (rc == EXIT_OK) {
-        memcpy(logits, attrib_result_logits(res, NULL, NULL), (size_t)m->classes * sizeof *logits);
+        memcpy(logits, result_logits(res, NULL, NULL), (size_t)m->classes * sizeof *logits);
         *top = argmax_except(logits, m->classes, -1);
     }
     attrib_result_free(res);

@@ -178,7 +178,7 @@ void model_close(struct model *m)
 int model_check_logits(struct model *m, const attrib_result *res, int n)
 {
     int64_t rows, classes;
-    const float *logits = attrib_result_logits(res, &rows, &classes);
+    const float *logits = result_logits(res, &rows, &classes);
     if (rows != n || classes < 1 || classes > CARD_MAX_LABELS)
         return fail(EXIT_MODEL, "'%s': model returned %lld x %lld logits for %d images",
                     m->path, (long long)rows, (long long)classes, n);
@@ -213,6 +213,17 @@ int model_input(const struct model *m, enum resize_mode mode, const struct image
     *region = model_region(img->width, img->height, m->card.input_w, m->card.input_h, mode);
     return image_to_tensor(img, *region, m->card.input_w, m->card.input_h, m->card.mean,
                            m->card.std, chw);
+}
+
+const float *result_logits(const attrib_result *res, int64_t *rows, int64_t *classes)
+{
+    int64_t shape[2] = { 0, 0 };
+    const float *logits = attrib_result_get(res, ATTRIB_OUT_LOGITS, 0, shape, NULL);
+    if (rows)
+        *rows = shape[0];
+    if (classes)
+        *classes = shape[1];
+    return logits;
 }
 
 int model_read_input(const struct model *m, enum resize_mode mode, const char *path,

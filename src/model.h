@@ -32,6 +32,10 @@ struct model {
 int model_open(const struct model_opts *opts, struct model *m);
 void model_close(struct model *m);
 
+/* A result's logits [rows, classes] (attrib_result_get's, its two numbers
+ * into rows and classes, either NULL). */
+const float *result_logits(const attrib_result *res, int64_t *rows, int64_t *classes);
+
 /* Maps a failed shim call to an exit code and message. */
 int model_error(attrib_status st, const char *what);
 /* Whether the last failure model_error mapped was the device (or host)

@@ -21,109 +21,13 @@
  * beside it (the build tree), then the installed layout. */
 static const char *const search[] = { "", "../lib/attrib/" };
 
-/* The API: return type, name, parameters, argument names, and what the
- * call returns when the library cannot be loaded. */
-#define SHIM_FUNCTIONS(X)                                                                      \
-    X(attrib_status, attrib_runtime_init, (int threads), (threads), ATTRIB_E_MODEL)           \
-    X(int, attrib_runtime_threads, (void), (), 0)                                             \
-    X(const char *, attrib_libtorch_version, (void), (), "unknown")                           \
-    X(int, attrib_cuda_compiled, (void), (), 0)                                               \
-    X(int, attrib_cuda_device_count, (void), (), 0)                                           \
-    X(attrib_status, attrib_model_load,                                                       \
-      (const void *data, size_t len, int device, attrib_model **out), (data, len, device, out), \
-      ATTRIB_E_MODEL)                                                                         \
-    X(const char *, attrib_model_card, (const attrib_model *model, size_t *len),             \
-      (model, len), NULL)                                                                     \
-    X(attrib_status, attrib_forward,                                                          \
-      (attrib_model *model, const float *x, const int64_t shape[4], attrib_result **out),    \
-      (model, x, shape, out), ATTRIB_E_MODEL)                                                 \
-    X(attrib_status, attrib_input_gradient,                                                   \
-      (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
-       attrib_result **out),                                                                  \
-      (model, x, shape, target, out), ATTRIB_E_MODEL)                                         \
-    X(attrib_status, attrib_model_set_objective,                                              \
-      (attrib_model *model, attrib_objective objective, int64_t versus),                     \
-      (model, objective, versus), ATTRIB_E_MODEL)                                             \
-    X(attrib_status, attrib_layer_scaled_forward,                                             \
-      (attrib_model *model, const float *x, const int64_t shape[4], const char *layer,       \
-       const float *scale, int64_t channels, attrib_result **out),                           \
-      (model, x, shape, layer, scale, channels, out), ATTRIB_E_MODEL)                         \
-    X(attrib_status, attrib_layer_gradient,                                                   \
-      (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
-       const char *layer, const attrib_layer_view *view, attrib_result **out),               \
-      (model, x, shape, target, layer, view, out), ATTRIB_E_MODEL)                            \
-    X(attrib_status, attrib_layer_input_gradient,                                             \
-      (attrib_model *model, const float *x, const int64_t shape[4], const char *layer,       \
-       const attrib_layer_view *view, const float *layer_weights, size_t layer_weights_len,  \
-       const float *logit_weights, attrib_result **out),                                      \
-      (model, x, shape, layer, view, layer_weights, layer_weights_len, logit_weights, out),  \
-      ATTRIB_E_MODEL)                                                                         \
-    X(attrib_status, attrib_layer_weighted_gradient,                                          \
-      (attrib_model *model, const float *x, const int64_t shape[4], const char *layer,       \
-       const attrib_layer_view *view, attrib_weigh_fn weigh, void *ctx,                      \
-       const float *logit_weights, attrib_result **out),                                      \
-      (model, x, shape, layer, view, weigh, ctx, logit_weights, out), ATTRIB_E_MODEL)         \
-    X(attrib_status, attrib_modified_gradient,                                                \
-      (attrib_model *model, attrib_backward_rule rule, const float *x,                       \
-       const int64_t shape[4], const int64_t *target, attrib_result **out),                  \
-      (model, rule, x, shape, target, out), ATTRIB_E_MODEL)                                   \
-    X(attrib_status, attrib_model_layers,                                                     \
-      (attrib_model *model, const int64_t input_shape[4], attrib_layers **out),              \
-      (model, input_shape, out), ATTRIB_E_MODEL)                                              \
-    X(size_t, attrib_layers_count, (const attrib_layers *layers), (layers), 0)                \
-    X(attrib_status, attrib_layers_get,                                                       \
-      (const attrib_layers *layers, size_t i, const char **path, const char **op,            \
-       int64_t *value_id, int64_t shape[8], int *ndim),                                       \
-      (layers, i, path, op, value_id, shape, ndim), ATTRIB_E_MODEL)                          \
-    X(const float *, attrib_result_logits,                                                    \
-      (const attrib_result *res, int64_t *n, int64_t *classes), (res, n, classes), NULL)     \
-    X(const float *, attrib_result_input_grad, (const attrib_result *res, int64_t shape[4]), \
-      (res, shape), NULL)                                                                     \
-    X(const float *, attrib_result_layer, (const attrib_result *res, int64_t shape[4]),      \
-      (res, shape), NULL)                                                                     \
-    X(const float *, attrib_result_layer_grad, (const attrib_result *res, int64_t shape[4]), \
-      (res, shape), NULL)                                                                     \
-    X(const int64_t *, attrib_result_targets, (const attrib_result *res), (res), NULL)       \
-    X(attrib_status, attrib_attention,                                                        \
-      (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
-       int with_grad, attrib_result **out),                                                   \
-      (model, x, shape, target, with_grad, out), ATTRIB_E_MODEL)                              \
-    X(size_t, attrib_result_attention_count, (const attrib_result *res), (res), 0)            \
-    X(const float *, attrib_result_attention,                                                 \
-      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
-    X(const float *, attrib_result_attention_grad,                                            \
-      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
-    X(attrib_status, attrib_lrp,                                                              \
-      (attrib_model *model, const attrib_lrp_params *params, const float *x,                 \
-       const int64_t shape[4], const int64_t *target, attrib_result **out),                  \
-      (model, params, x, shape, target, out), ATTRIB_E_MODEL)                                 \
-    X(attrib_status, attrib_bias_gradients,                                                   \
-      (attrib_model *model, const float *x, const int64_t shape[4], const int64_t *target,   \
-       attrib_result **out),                                                                  \
-      (model, x, shape, target, out), ATTRIB_E_MODEL)                                         \
-    X(size_t, attrib_result_bias_count, (const attrib_result *res), (res), 0)                 \
-    X(const float *, attrib_result_bias_grad,                                                 \
-      (const attrib_result *res, size_t i, int64_t shape[4]), (res, i, shape), NULL)         \
-    X(const float *, attrib_result_bias,                                                      \
-      (const attrib_result *res, size_t i, int64_t *channels), (res, i, channels), NULL)     \
-    X(attrib_status, attrib_model_parameters, (attrib_model *model, attrib_params **out),     \
-      (model, out), ATTRIB_E_MODEL)                                                           \
-    X(size_t, attrib_params_count, (const attrib_params *params), (params), 0)                \
-    X(attrib_status, attrib_params_get,                                                       \
-      (const attrib_params *params, size_t i, const char **name, const float **values,       \
-       int64_t *numel),                                                                        \
-      (params, i, name, values, numel), ATTRIB_E_MODEL)                                       \
-    X(attrib_status, attrib_model_set_parameter,                                              \
-      (attrib_model *model, const char *name, const float *values, int64_t numel),           \
-      (model, name, values, numel), ATTRIB_E_MODEL)
-
-/* Functions that free or only read a handle: before the library is loaded
- * there is no handle, so they do nothing. */
-#define SHIM_RELEASERS(X)                                                         \
-    X(attrib_model_free, attrib_model *model, model)                              \
-    X(attrib_result_free, attrib_result *res, res)                                \
-    X(attrib_layers_free, attrib_layers *layers, layers)                          \
-    X(attrib_params_free, attrib_params *params, params)
+/* The API, made from attrib/shim.h at build time (tools/shim_list.c):
+ * SHIM_FUNCTIONS(X) holds X(return type, name, parameters, argument names,
+ * what the call returns when the library cannot be loaded) for every
+ * function; SHIM_RELEASERS(X) holds X(name, parameter, argument) for those
+ * that free a handle: before the library is loaded there is no handle, so
+ * they do nothing. */
+#include "shim_list.h"
 
 static struct {
     void *handle;

@@ -9,6 +9,7 @@
  *
  * Ownership: every load/create call has a matching free call; pointers returned
  * by getters are owned by the handle they came from and live as long as it.
+ * A pass's tensors are read one way: attrib_result_get (kind, index, shape).
  */
 #ifndef ATTRIB_SHIM_H
 #define ATTRIB_SHIM_H
@@ -84,17 +85,14 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
                                     attrib_result **out);
 
 /* The attention probabilities of every self-attention of the model, in
- * graph order, as [N, heads, T, T] each (attrib_result_attention), and with
- * with_grad their gradients from sum_i logits[i, target[i]]
- * (attrib_result_attention_grad; zeros for an attention the score does not
+ * graph order, as [N, heads, T, T] each, and with with_grad their gradients
+ * from sum_i logits[i, target[i]] (zeros for an attention the score does not
  * depend on). PyTorch 2.x's fused scaled_dot_product_attention is rewritten
- * into softmax(q k^T * scale) v to expose them. ATTRIB_E_ARG if the model
- * has none, or uses masked or causal attention. */
+ * into softmax(q k^T * scale) v to expose them (ATTRIB_OUT_ATTENTION,
+ * ATTRIB_OUT_ATTENTION_GRAD). ATTRIB_E_ARG if the model has none, or uses
+ * masked or causal attention. */
 attrib_status attrib_attention(attrib_model *model, const float *x, const int64_t shape[4],
                                const int64_t *target, int with_grad, attrib_result **out);
-size_t attrib_result_attention_count(const attrib_result *res);
-const float *attrib_result_attention(const attrib_result *res, size_t i, int64_t shape[4]);
-const float *attrib_result_attention_grad(const attrib_result *res, size_t i, int64_t shape[4]);
 
 /* What every gradient (input, modified, layer, attention) is of, per row
  * i: f(logits[i])[target[i]], minus f(logits[i])[versus] when versus >= 0
@@ -128,40 +126,44 @@ typedef struct attrib_layer_view {
     int64_t skip_tokens, h, w; /* ATTRIB_LAYOUT_TOKENS */
 } attrib_layer_view;
 
-/* The gradient with respect to x of sum(map * layer_weights) + sum(logits *
- * logit_weights), map being the layer's output read as a feature map
- * [N, C, h, w] through view (NULL: as it is), for objectives on a layer's
- * activations (feature visualisation: a channel, a neuron, DeepDream). The
- * backward pass goes through the layer to x. Either weights may be NULL;
- * both NULL: a forward pass only. layer_weights holds layer_weights_len
- * values, which must be the map's size (learn it from a pass without
- * weights; ATTRIB_E_ARG otherwise). The result holds the map
- * (attrib_result_layer), the logits and, with weights, the input gradient. */
-attrib_status attrib_layer_input_gradient(attrib_model *model, const float *x,
-                                          const int64_t shape[4], const char *layer,
-                                          const attrib_layer_view *view,
-                                          const float *layer_weights, size_t layer_weights_len,
-                                          const float *logit_weights, attrib_result **out);
-
 /* Makes a layer objective's weights from the map [N, C, h, w] (shape) of
  * the pass under way: weights has the map's size. A status other than
  * ATTRIB_OK stops the pass. */
 typedef attrib_status (*attrib_weigh_fn)(void *ctx, const float *map, const int64_t shape[4],
                                          float *weights);
 
-/* attrib_layer_input_gradient for objectives whose weights depend on the
- * activations (DeepDream's, a diversity term's): one forward pass, then
- * weigh(ctx, map, shape, weights), then the backward pass of
- * sum(map * weights) + sum(logits * logit_weights). */
-attrib_status attrib_layer_weighted_gradient(attrib_model *model, const float *x,
-                                             const int64_t shape[4], const char *layer,
-                                             const attrib_layer_view *view, attrib_weigh_fn weigh,
-                                             void *ctx, const float *logit_weights,
-                                             attrib_result **out);
+/* An objective on a layer's activations (feature visualisation: a channel,
+ * a neuron, DeepDream, a diversity term): sum(map * W) + sum(logits *
+ * logit_weights), map being the layer's output read as [N, C, h, w]
+ * through view. W is layer_weights (layer_weights_len values, the map's
+ * size: learn it from a pass without weights) and/or the weights weigh
+ * makes from this very pass's map (for objectives whose weights depend on
+ * the activations). All weights NULL: a forward pass only. */
+typedef struct attrib_layer_objective_params {
+    const char *layer;          /* module path ("features.10"); required */
+    attrib_layer_view view;     /* default: NCHW, the output as it is */
+    const float *layer_weights; /* default NULL */
+    size_t layer_weights_len;
+    attrib_weigh_fn weigh;      /* default NULL; called with ctx */
+    void *ctx;
+    const float *logit_weights; /* [N, classes] or NULL (default) */
+} attrib_layer_objective_params;
+
+attrib_layer_objective_params attrib_layer_objective_default_params(void);
+
+/* The gradient of the objective with respect to x; the backward pass goes
+ * through the layer to x. The result holds the map (ATTRIB_OUT_LAYER), the
+ * logits and, with weights, the input gradient. ATTRIB_E_ARG: unknown
+ * layer, one whose output does not fit the view, or layer_weights_len not
+ * the map's size. */
+attrib_status attrib_layer_objective_gradient(attrib_model *model, const float *x,
+                                              const int64_t shape[4],
+                                              const attrib_layer_objective_params *params,
+                                              attrib_result **out);
 
 /* Forward pass that keeps the activation of one layer, and backward pass from
  * sum_i logits[i, target[i]] down to that layer only: the activation and its
- * gradient (attrib_result_layer*), both as [N, C, h, w] through view (NULL:
+ * gradient (ATTRIB_OUT_LAYER, _LAYER_GRAD), both as [N, C, h, w] through view (NULL:
  * NCHW). layer is a module path as PyTorch names it ("features.18",
  * "layer4.1"); see attrib_model_layers. ATTRIB_E_ARG for an unknown layer or
  * one whose output does not fit the view. */
@@ -170,12 +172,10 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
                                     const char *layer, const attrib_layer_view *view,
                                     attrib_result **out);
 
-/* How modified_gradient treats every rectifier (ReLU, ReLU6/hardtanh,
- * leaky ReLU) on the way back; the forward pass is unchanged. */
 /* Forward passes (no autograd) over x [N, 3, H, W] with the output of
  * layer, a feature map [N, C, h, w], multiplied channel by channel by
  * scale [N, C] (row i for image i): the logits of each
- * (attrib_result_logits). Ablation-CAM zeroes one channel per row.
+ * (ATTRIB_OUT_LOGITS). Ablation-CAM zeroes one channel per row.
  * ATTRIB_E_ARG: unknown layer, or its output is not [N, C, h, w] with C
  * channels. */
 attrib_status attrib_layer_scaled_forward(attrib_model *model, const float *x,
@@ -183,6 +183,8 @@ attrib_status attrib_layer_scaled_forward(attrib_model *model, const float *x,
                                           const float *scale, int64_t channels,
                                           attrib_result **out);
 
+/* How attrib_modified_gradient treats every rectifier (ReLU, ReLU6/hardtanh,
+ * leaky ReLU) on the way back; the forward pass is unchanged. */
 typedef enum attrib_backward_rule {
     ATTRIB_GUIDED = 0,   /* Springenberg et al.: pass the gradient only where
                             the forward input was inside the linear range
@@ -190,16 +192,27 @@ typedef enum attrib_backward_rule {
     ATTRIB_DECONVNET = 1, /* Zeiler & Fergus: pass only positive gradients,
                             whatever the forward input */
     ATTRIB_DEEPLIFT = 2  /* Shrikumar et al.'s rescale rule, as Captum's
-                            DeepLift: x holds N inputs followed by their N
-                            references (2N rows); each unit's gradient is
-                            scaled by (f(x) - f(x_ref)) / (x - x_ref). A model
-                            with a nonlinearity the rule does not cover (max
+                            DeepLift: each unit's gradient is scaled by
+                            (f(x) - f(x_ref)) / (x - x_ref), x_ref each
+                            input's reference (references). A model with a
+                            nonlinearity the rule does not cover (max
                             pooling, sigmoid, tanh, softmax, layer norm, ...)
                             fails with ATTRIB_E_ARG naming it */
 } attrib_backward_rule;
 
-/* Like attrib_input_gradient, with every rectifier's backward replaced. */
-attrib_status attrib_modified_gradient(attrib_model *model, attrib_backward_rule rule,
+typedef struct attrib_backward_params {
+    attrib_backward_rule rule;  /* default ATTRIB_GUIDED */
+    const float *references;    /* ATTRIB_DEEPLIFT: one reference per input,
+                                   shaped as x (required); else NULL (default) */
+} attrib_backward_params;
+
+attrib_backward_params attrib_backward_default_params(void);
+
+/* Like attrib_input_gradient, with every rectifier's backward replaced.
+ * With references, the one pass runs over the N inputs and then their N
+ * references: the logits have 2N rows (the inputs', then the references'),
+ * the input gradient and the targets the inputs' N. */
+attrib_status attrib_modified_gradient(attrib_model *model, const attrib_backward_params *params,
                                        const float *x, const int64_t shape[4],
                                        const int64_t *target, attrib_result **out);
 
@@ -216,33 +229,33 @@ typedef enum attrib_lrp_composite {
 } attrib_lrp_composite;
 
 typedef struct attrib_lrp_params {
-    attrib_lrp_composite composite;
-    double epsilon;          /* the linear layers' epsilon (Zennit: 1e-6) */
-    double gamma;            /* the gamma rule's (Zennit: 0.25) */
-    float low[3], high[3];   /* the z-box rule's bounds of each input channel */
+    attrib_lrp_composite composite; /* default ATTRIB_LRP_EPSILON_PLUS_FLAT */
+    double epsilon;          /* the linear layers' epsilon (default Zennit's 1e-6) */
+    double gamma;            /* the gamma rule's (default Zennit's 0.25) */
+    float low[3], high[3];   /* the z-box rule's bounds of each input channel, in
+                                the model's input units (default 0 and 1) */
 } attrib_lrp_params;
+
+attrib_lrp_params attrib_lrp_default_params(void);
 
 /* The relevance of every input value for sum_i f(logits[i])[target[i]]
  * (the model's objective, see attrib_model_set_objective: its gradient at
  * the logits is the relevance that starts the backward pass), as
- * attrib_result_input_grad. ATTRIB_E_ARG naming the op if the model has one
+ * ATTRIB_OUT_INPUT_GRAD. ATTRIB_E_ARG naming the op if the model has one
  * no rule covers (a batch norm not after a convolution, sigmoid, softmax,
  * layer norm, attention, a product of two activations, ...). */
 attrib_status attrib_lrp(attrib_model *model, const attrib_lrp_params *params, const float *x,
                          const int64_t shape[4], const int64_t *target, attrib_result **out);
 
-/* FullGrad's pass (Srinivas & Fleuret 2019): the input gradient
- * (attrib_result_input_grad) and, for every layer that adds a bias per
- * channel of a feature map (a convolution with a bias; a batch norm, whose
- * bias is beta - mean * gamma / sqrt(var + eps)), in graph order, the
- * gradient at its output [N, C, h, w] and its bias [C]
- * (attrib_result_bias*). Layers whose output is not 4-D are left out. */
+/* FullGrad's pass (Srinivas & Fleuret 2019): the input gradient and, for
+ * every layer that adds a bias per channel of a feature map (a convolution
+ * with a bias; a batch norm, whose bias is beta - mean * gamma / sqrt(var +
+ * eps)), in graph order, the gradient at its output [N, C, h, w]
+ * (ATTRIB_OUT_BIAS_GRAD) and its bias [C] (ATTRIB_OUT_BIAS). Layers whose
+ * output is not 4-D are left out. */
 attrib_status attrib_bias_gradients(attrib_model *model, const float *x,
                                     const int64_t shape[4], const int64_t *target,
                                     attrib_result **out);
-size_t attrib_result_bias_count(const attrib_result *res);
-const float *attrib_result_bias_grad(const attrib_result *res, size_t i, int64_t shape[4]);
-const float *attrib_result_bias(const attrib_result *res, size_t i, int64_t *channels);
 
 /* The outputs of the model's submodules, found on its TorchScript graph,
  * with their shapes for an input of shape input_shape. */
@@ -274,17 +287,28 @@ void attrib_params_free(attrib_params *params);
 attrib_status attrib_model_set_parameter(attrib_model *model, const char *name,
                                          const float *values, int64_t numel);
 
-/* Logits [n, classes], row-major. */
-const float *attrib_result_logits(const attrib_result *res, int64_t *n,
-                                  int64_t *classes);
-/* Gradient with respect to the input, same shape as x; NULL after a plain
- * forward pass. */
-const float *attrib_result_input_grad(const attrib_result *res,
-                                      int64_t shape[4]);
-/* The layer's activation and the gradient of the target scores with respect
- * to it, [N, C, h, w] (after attrib_layer_gradient; NULL otherwise). */
-const float *attrib_result_layer(const attrib_result *res, int64_t shape[4]);
-const float *attrib_result_layer_grad(const attrib_result *res, int64_t shape[4]);
+/* What a result holds, each kind zero or more tensors, all contiguous
+ * float32 in host memory, row-major, owned by the result. */
+typedef enum attrib_output {
+    ATTRIB_OUT_LOGITS = 0,     /* [N, classes]: every pass's */
+    ATTRIB_OUT_INPUT_GRAD,     /* [N, C, H, W]: the gradient with respect to the input */
+    ATTRIB_OUT_LAYER,          /* [N, C, h, w]: a layer's output read as a map */
+    ATTRIB_OUT_LAYER_GRAD,     /* [N, C, h, w]: the gradient there (attrib_layer_gradient) */
+    ATTRIB_OUT_ATTENTION,      /* one per attention: [N, heads, T, T] (attrib_attention) */
+    ATTRIB_OUT_ATTENTION_GRAD, /* their gradients, with with_grad */
+    ATTRIB_OUT_BIAS_GRAD,      /* one per bias layer: [N, C, h, w] (attrib_bias_gradients) */
+    ATTRIB_OUT_BIAS            /* its bias [C] */
+} attrib_output;
+
+#define ATTRIB_MAX_DIMS 8
+
+/* How many tensors of kind res holds. */
+size_t attrib_result_count(const attrib_result *res, attrib_output kind);
+/* Tensor i of kind, its shape into shape (room for its dimensions, at most
+ * ATTRIB_MAX_DIMS) and their number into *ndim; shape and ndim may be NULL.
+ * NULL (nothing written) when res has no such tensor. */
+const float *attrib_result_get(const attrib_result *res, attrib_output kind, size_t i,
+                               int64_t *shape, int *ndim);
 /* The class each row's gradient was taken for (NULL after a forward). */
 const int64_t *attrib_result_targets(const attrib_result *res);
 void attrib_result_free(attrib_result *res);

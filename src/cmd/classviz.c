@@ -233,7 +233,7 @@ static int final_scores(const struct classviz_opts *o, struct model *m, struct a
     int rc = model_check_logits(m, res, a->n);
     *objective = 0;
     for (int k = 0; rc == EXIT_OK && k < a->n; k++) {
-        const float *logits = attrib_result_logits(res, NULL, NULL) + (size_t)k * m->classes;
+        const float *logits = result_logits(res, NULL, NULL) + (size_t)k * m->classes;
         float *probs = a->probs + (size_t)k * m->classes;
         int idx;
         class_probabilities(&m->card, logits, m->classes, probs);
@@ -661,16 +661,17 @@ static int goal_open(const struct classviz_opts *o, struct model *m, struct laye
     attrib_result *res = NULL;
     if (rc == EXIT_OK && !x)
         rc = fail(EXIT_INTERNAL, "out of memory");
-    if (rc == EXIT_OK) {
-        attrib_status st = attrib_layer_input_gradient(m->handle, x, shape, g->path, &g->view,
-                                                       NULL, 0, NULL, &res);
+    if (rc == EXIT_OK) { /* no weights: a forward pass, for the map's shape */
+        attrib_layer_objective_params q = attrib_layer_objective_default_params();
+        q.layer = g->path, q.view = g->view;
+        attrib_status st = attrib_layer_objective_gradient(m->handle, x, shape, &q, &res);
         rc = st == ATTRIB_OK ? EXIT_OK
              : st == ATTRIB_E_ARG ? fail(EXIT_USAGE, "--layer: %s", attrib_last_error())
                                   : model_error(st, m->path);
     }
     if (rc == EXIT_OK) {
         int64_t map[4];
-        attrib_result_layer(res, map);
+        attrib_result_get(res, ATTRIB_OUT_LAYER, 0, map, NULL);
         g->c = map[1], g->h = map[2], g->w = map[3];
         rc = layer_objective_check(&g->term, g->path, g->c, g->h, g->w);
     }

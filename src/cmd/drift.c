@@ -183,7 +183,7 @@ static int predict(struct side *s, struct class_score *cs, char *label, size_t s
     attrib_status st = attrib_forward(s->model.handle, s->x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(&s->model, res, 1)
                              : model_error(st, s->model.path);
-    const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+    const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
     if (rc == EXIT_OK)
         rc = model_class_score(&s->model, logits, (int)classes, -1, cs, label, size);
     attrib_result_free(res);

@@ -151,7 +151,7 @@ static int probabilities(struct eval *e, const float *xs, int count, int64_t tar
         int64_t shape[4] = { m, 3, c->input_h, c->input_w }, classes;
         attrib_status st = attrib_forward(e->model.handle, xs + first * n, shape, &res);
         rc = st == ATTRIB_OK ? model_check_logits(&e->model, res, m) : model_error(st, e->model.path);
-        const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
         if (rc == EXIT_OK && !probs && !(probs = malloc((size_t)classes * sizeof *probs)))
             rc = fail(EXIT_INTERNAL, "out of memory");
         for (int k = 0; rc == EXIT_OK && k < m; k++) {
@@ -336,7 +336,7 @@ static int classify_input(struct eval *e, const float *x, long want, struct clas
     int64_t shape[4] = { 1, 3, c->input_h, c->input_w }, classes;
     attrib_status st = attrib_forward(e->model.handle, x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(&e->model, res, 1) : model_error(st, e->model.path);
-    const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+    const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
     if (rc == EXIT_OK && want >= classes)
         rc = fail(EXIT_USAGE, "--class: class %ld is out of range (the model has %ld classes)",
                   want, (long)classes);

@@ -104,7 +104,7 @@ static int predict_one(void *ctx, const char *path)
         rc = st == ATTRIB_OK ? model_check_logits(m, res, 1) : model_error(st, m->path);
     }
     if (rc == EXIT_OK) {
-        const float *logits = attrib_result_logits(res, NULL, NULL);
+        const float *logits = result_logits(res, NULL, NULL);
         probs = malloc((size_t)m->classes * sizeof *probs);
         idx = malloc((size_t)m->classes * sizeof *idx);
         if (!probs || !idx) {

@@ -579,7 +579,7 @@ static int classify_chunk(struct sanity *s, struct chunk *c)
     attrib_status st = attrib_forward(s->model.handle, c->x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(&s->model, res, c->n)
                              : model_error(st, s->model.path);
-    const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+    const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
     for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
         struct image_result *r = c->res[i];
         rc = model_class_score(&s->model, logits + (size_t)i * classes, (int)classes,

@@ -62,6 +62,6 @@ double explain_objective(const struct explain_run *run, const float *logits, int
 double explain_target_score(const struct explain_run *run, const struct batch *b, int i)
 {
     int64_t classes;
-    const float *logits = attrib_result_logits(b->res, NULL, &classes);
+    const float *logits = result_logits(b->res, NULL, &classes);
     return explain_objective(run, logits + i * classes, classes, explain_target(b, i));
 }

@@ -24,7 +24,7 @@ void output_scores(const struct explain_run *run, const attrib_result *res, int 
     const struct model *m = &run->model;
     const struct objective *o = &run->opts.objective;
     char (*buf)[SUMMARY_LABEL] = s->labels; /* the labels live in the summary */
-    const float *logits = attrib_result_logits(res, NULL, NULL) + (size_t)row * m->classes;
+    const float *logits = result_logits(res, NULL, NULL) + (size_t)row * m->classes;
     long target = attrib_result_targets(res)[row];
     int n = m->classes, idx[SUMMARY_TOP];
     float *probs = malloc((size_t)n * sizeof *probs);

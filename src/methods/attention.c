@@ -32,8 +32,9 @@ static void row_times(const double *v, const double *a, double *dst, int64_t t)
 static void layer_matrix(const attrib_result *res, size_t l, int i, int relevance, double *m)
 {
     int64_t s[4];
-    const float *a = attrib_result_attention(res, l, s);
-    const float *g = relevance ? attrib_result_attention_grad(res, l, NULL) : NULL;
+    const float *a = attrib_result_get(res, ATTRIB_OUT_ATTENTION, l, s, NULL);
+    const float *g =
+        relevance ? attrib_result_get(res, ATTRIB_OUT_ATTENTION_GRAD, l, NULL, NULL) : NULL;
     const int64_t heads = s[1], t = s[2], per = t * t;
     a += (size_t)i * heads * per;
     if (g)
@@ -58,12 +59,12 @@ static int attention_map(struct explain_run *run, struct batch *b, int relevance
                                         &b->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(run, st);
-    size_t layers = attrib_result_attention_count(b->res);
+    size_t layers = attrib_result_count(b->res, ATTRIB_OUT_ATTENTION);
     int64_t s[4];
-    attrib_result_attention(b->res, 0, s);
+    attrib_result_get(b->res, ATTRIB_OUT_ATTENTION, 0, s, NULL);
     const int64_t t = s[2];
     for (size_t l = 1; l < layers; l++) {
-        attrib_result_attention(b->res, l, s);
+        attrib_result_get(b->res, ATTRIB_OUT_ATTENTION, l, s, NULL);
         if (s[2] != t)
             return fail(EXIT_MODEL, "'%s': its attentions are over %lld and %lld tokens: not "
                         "one token sequence", run->model.path, (long long)t, (long long)s[2]);

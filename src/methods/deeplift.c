@@ -26,15 +26,18 @@ static const struct opt options[] = {
     OPT_END,
 };
 
-/* One modified pass over [x; base] (2 rows per image): whether the rule
- * covers this model's nonlinearities is known from the graph before any
- * image (a model it does not is refused here, in one line). */
-static int pass(struct explain_run *run, const float *xs, int n, int h, int w,
+/* One modified pass over the n inputs x and their references base (the
+ * logits: n rows each): whether the rule covers this model's
+ * nonlinearities is known from the graph before any image (a model it does
+ * not is refused here, in one line). */
+static int pass(struct explain_run *run, const float *x, const float *base, int n, int h, int w,
                 const int64_t *targets, attrib_result **res)
 {
-    const int64_t shape[4] = { 2 * n, 3, h, w };
-    attrib_status st = attrib_modified_gradient(run->model.handle, ATTRIB_DEEPLIFT, xs, shape,
-                                                targets, res);
+    const int64_t shape[4] = { n, 3, h, w };
+    attrib_backward_params q = attrib_backward_default_params();
+    q.rule = ATTRIB_DEEPLIFT;
+    q.references = base;
+    attrib_status st = attrib_modified_gradient(run->model.handle, &q, x, shape, targets, res);
     if (st == ATTRIB_E_ARG)
         return fail(EXIT_USAGE, "deeplift: %s: %s", run->model.path, attrib_last_error());
     return st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
@@ -46,10 +49,11 @@ static int prepare(struct explain_run *run)
     int rc = sampling_prepare(&p->sampling, run);
     const int h = run->model.card.input_h, w = run->model.card.input_w;
     float *probe = rc == EXIT_OK ? calloc((size_t)2 * 3 * h * w, sizeof *probe) : NULL;
-    const int64_t targets[2] = { 0, 0 };
+    const int64_t target = 0;
     attrib_result *res = NULL;
     if (rc == EXIT_OK)
-        rc = probe ? pass(run, probe, 1, h, w, targets, &res) : fail(EXIT_INTERNAL, "out of memory");
+        rc = probe ? pass(run, probe, probe + (size_t)3 * h * w, 1, h, w, &target, &res)
+                   : fail(EXIT_INTERNAL, "out of memory");
     attrib_result_free(res);
     free(probe);
     return rc;
@@ -62,23 +66,23 @@ static int deeplift(struct explain_run *run, struct batch *b)
     if (rc)
         return rc;
     const size_t n = (size_t)3 * b->h * b->w;
-    float *xs = malloc((size_t)2 * b->n * n * sizeof *xs);
-    int64_t targets[2 * MAX_BATCH_SIZE];
+    float *bases = malloc((size_t)b->n * n * sizeof *bases);
+    int64_t targets[MAX_BATCH_SIZE];
     attrib_result *res = NULL;
-    rc = xs ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    for (int i = 0; rc == EXIT_OK && i < b->n; i++) { /* inputs, then their baselines */
-        memcpy(xs + i * n, b->x + i * n, n * sizeof *xs);
-        rc = sampling_baseline(&p->sampling, run, b->x + i * n, xs + (b->n + i) * n);
-        targets[i] = targets[b->n + i] = explain_target(b, i);
+    rc = bases ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
+        rc = sampling_baseline(&p->sampling, run, b->x + i * n, bases + i * n);
+        targets[i] = explain_target(b, i);
     }
     if (rc == EXIT_OK)
-        rc = pass(run, xs, b->n, b->h, b->w, targets, &res);
+        rc = pass(run, b->x, bases, b->n, b->h, b->w, targets, &res);
     int64_t classes;
-    const float *g = rc == EXIT_OK ? attrib_result_input_grad(res, NULL) : NULL;
-    const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+    const float *g = rc == EXIT_OK ? attrib_result_get(res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL)
+                                   : NULL;
+    const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
     for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
         struct attribution *a = &b->a[i];
-        const float *x = xs + i * n, *base = xs + (b->n + i) * n;
+        const float *x = b->x + i * n, *base = bases + i * n;
         double total = 0;
         for (size_t j = 0; j < n; j++) {
             a->chw[j] = (float)((double)(x[j] - base[j]) * g[i * n + j]);
@@ -98,7 +102,7 @@ static int deeplift(struct explain_run *run, struct batch *b)
         summary_detail_number(s, "completeness_error", fabs(total - delta));
     }
     attrib_result_free(res);
-    free(xs);
+    free(bases);
     return rc;
 }
 

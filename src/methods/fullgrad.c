@@ -61,8 +61,9 @@ static int fullgrad_terms(const struct batch *b, int i, float *acc, float *up, f
 {
     const size_t plane = (size_t)b->h * b->w;
     const float *x = b->x + (size_t)i * 3 * plane;
-    const float *g = attrib_result_input_grad(b->res, NULL) + (size_t)i * 3 * plane;
-    const size_t layers = attrib_result_bias_count(b->res);
+    const float *g =
+        attrib_result_get(b->res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL) + (size_t)i * 3 * plane;
+    const size_t layers = attrib_result_count(b->res, ATTRIB_OUT_BIAS);
     for (size_t j = 0; j < plane; j++)
         map[j] = 0;
     for (size_t k = 0; k < 3 + layers; k++) {
@@ -75,8 +76,8 @@ static int fullgrad_terms(const struct batch *b, int i, float *acc, float *up, f
             add_rescaled(up, 1.0f, plane, acc);
         } else {
             int64_t shape[4], ch;
-            const float *gl = attrib_result_bias_grad(b->res, k - 3, shape);
-            const float *bias = attrib_result_bias(b->res, k - 3, &ch);
+            const float *gl = attrib_result_get(b->res, ATTRIB_OUT_BIAS_GRAD, k - 3, shape, NULL);
+            const float *bias = attrib_result_get(b->res, ATTRIB_OUT_BIAS, k - 3, &ch, NULL);
             const int w = (int)shape[3], h = (int)shape[2];
             const size_t n = (size_t)w * h;
             for (size_t j = 0; j < n; j++)
@@ -106,9 +107,9 @@ static int fullgrad_terms(const struct batch *b, int i, float *acc, float *up, f
 static long term_count(const struct batch *b)
 {
     long terms = 3;
-    for (size_t l = 0; l < attrib_result_bias_count(b->res); l++) {
+    for (size_t l = 0; l < attrib_result_count(b->res, ATTRIB_OUT_BIAS); l++) {
         int64_t ch;
-        attrib_result_bias(b->res, l, &ch);
+        attrib_result_get(b->res, ATTRIB_OUT_BIAS, l, &ch, NULL);
         terms += (long)ch;
     }
     return terms;
@@ -119,11 +120,11 @@ static long term_count(const struct batch *b)
  * 3 + L term maps as channels, as pytorch-grad-cam's eigen_smooth). */
 static int fullgrad_maps(const struct batch *b, int eigen_smooth, float *maps)
 {
-    const size_t plane = (size_t)b->h * b->w, maps_per_image = 3 + attrib_result_bias_count(b->res);
+    const size_t plane = (size_t)b->h * b->w, maps_per_image = 3 + attrib_result_count(b->res, ATTRIB_OUT_BIAS);
     size_t largest = plane; /* the largest layer plane, for acc */
-    for (size_t l = 0; l < attrib_result_bias_count(b->res); l++) {
+    for (size_t l = 0; l < attrib_result_count(b->res, ATTRIB_OUT_BIAS); l++) {
         int64_t s[4];
-        attrib_result_bias_grad(b->res, l, s);
+        attrib_result_get(b->res, ATTRIB_OUT_BIAS_GRAD, l, s, NULL);
         if ((size_t)(s[2] * s[3]) > largest)
             largest = (size_t)(s[2] * s[3]);
     }
@@ -188,7 +189,7 @@ static int fullgrad(struct explain_run *run, struct batch *b)
     free(maps);
     for (int i = 0; rc == EXIT_OK && i < b->n; i++) {
         struct summary *s = &b->s[i];
-        summary_detail_number(s, "bias_layers", (double)attrib_result_bias_count(b->res));
+        summary_detail_number(s, "bias_layers", (double)attrib_result_count(b->res, ATTRIB_OUT_BIAS));
         summary_detail_number(s, "terms", (double)term_count(b));
         if (p->aug_smooth)
             summary_detail_number(s, "augmentations", AUG_COUNT);

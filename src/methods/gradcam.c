@@ -138,8 +138,8 @@ static int variant_maps(void *ctx, struct batch *aug, float **out, int *h, int *
                                              vp->run->layer, &vp->run->layer_view, &aug->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(vp->run, st);
-    const float *act = attrib_result_layer(aug->res, ls);
-    const float *grad = attrib_result_layer_grad(aug->res, NULL);
+    const float *act = attrib_result_get(aug->res, ATTRIB_OUT_LAYER, 0, ls, NULL);
+    const float *grad = attrib_result_get(aug->res, ATTRIB_OUT_LAYER_GRAD, 0, NULL, NULL);
     const int ch = (int)ls[1];
     *h = (int)ls[2], *w = (int)ls[3];
     const size_t per_image = (size_t)ch * *h * *w, plane = (size_t)*h * *w;
@@ -174,9 +174,9 @@ int cam_compute(struct explain_run *run, struct batch *b, const int64_t *targets
         if (st != ATTRIB_OK)
             return explain_shim_error(run, st);
     }
-    attrib_result_layer(b->res, ls); /* the unaugmented pass's */
-    const float *act = attrib_result_layer(b->res, NULL);
-    const float *grad = attrib_result_layer_grad(b->res, NULL);
+    attrib_result_get(b->res, ATTRIB_OUT_LAYER, 0, ls, NULL); /* the unaugmented pass's */
+    const float *act = attrib_result_get(b->res, ATTRIB_OUT_LAYER, 0, NULL, NULL);
+    const float *grad = attrib_result_get(b->res, ATTRIB_OUT_LAYER_GRAD, 0, NULL, NULL);
     const int64_t *used = attrib_result_targets(b->res);
     const int ch = (int)ls[1], h = (int)ls[2], w = (int)ls[3];
     const size_t per_image = (size_t)ch * h * w, plane = (size_t)h * w;
@@ -243,7 +243,7 @@ static int score_cam(struct explain_run *run, struct batch *b, int i, const floa
         attrib_result *res = NULL;
         rc = sampling_pass(run, 0, xs, m, b->h, b->w, target, &res);
         int64_t classes;
-        const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
         for (int j = 0; rc == EXIT_OK && j < m; j++)
             scores[channel[j]] = explain_objective(run, logits + j * classes, classes, target);
         passes += m;
@@ -278,7 +278,7 @@ static int ablation_cam(struct explain_run *run, struct batch *b, int i, const f
     const size_t plane = (size_t)b->h * b->w, n = 3 * plane, np = (size_t)h * w;
     const int chunk = (int)METHOD_PARAMS(struct cam_params, run)->internal_batch;
     int64_t classes;
-    const float *logits = attrib_result_logits(b->res, NULL, &classes);
+    const float *logits = result_logits(b->res, NULL, &classes);
     const double s = explain_objective(run, logits + i * classes, classes, target);
     const double denominator = s != 0 ? s : 1; /* the peer divides by s as it is */
     float *xs = malloc((size_t)chunk * n * sizeof *xs), *scale = malloc((size_t)chunk * ch * sizeof *scale);
@@ -305,7 +305,7 @@ static int ablation_cam(struct explain_run *run, struct batch *b, int i, const f
         attrib_status st = attrib_layer_scaled_forward(run->model.handle, xs, shape, run->layer,
                                                        scale, ch, &res);
         rc = st == ATTRIB_OK ? EXIT_OK : explain_shim_error(run, st);
-        const float *ablated = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        const float *ablated = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
         for (int j = 0; rc == EXIT_OK && j < m; j++)
             weight[channel[j]] =
                 (s - explain_objective(run, ablated + j * classes, classes, target)) / denominator;

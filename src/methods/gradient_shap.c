@@ -102,7 +102,8 @@ static int expected_gradients(struct explain_run *run, const float *x, const flo
         }
         attrib_result *res = NULL;
         rc = sampling_pass(run, 1, xs, count, h, w, target, &res);
-        const float *g = rc == EXIT_OK ? attrib_result_input_grad(res, NULL) : NULL;
+        const float *g =
+            rc == EXIT_OK ? attrib_result_get(res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL) : NULL;
         for (size_t j = 0; rc == EXIT_OK && j < (size_t)count * n; j++)
             sum[j % n] += (double)g[j] * diff[j];
         attrib_result_free(res);

@@ -12,11 +12,13 @@ int modified_backward_compute(struct explain_run *run, struct batch *b,
 {
     int64_t shape[4];
     batch_shape(b, shape);
-    attrib_status st = attrib_modified_gradient(run->model.handle, rule, b->x, shape,
-                                                b->targets, &b->res);
+    attrib_backward_params q = attrib_backward_default_params();
+    q.rule = rule;
+    attrib_status st = attrib_modified_gradient(run->model.handle, &q, b->x, shape, b->targets,
+                                                &b->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(run, st);
-    const float *grad = attrib_result_input_grad(b->res, NULL);
+    const float *grad = attrib_result_get(b->res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
     size_t per_image = (size_t)3 * b->h * b->w;
     for (int i = 0; i < b->n; i++) {
         memcpy(b->a[i].chw, grad + i * per_image, per_image * sizeof(float));

@@ -10,7 +10,7 @@ static int input_x_gradient(struct explain_run *run, struct batch *b)
     int rc = explain_reference_pass(run, b);
     if (rc)
         return rc;
-    const float *grad = attrib_result_input_grad(b->res, NULL);
+    const float *grad = attrib_result_get(b->res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
     const size_t n = (size_t)3 * b->h * b->w;
     for (int i = 0; i < b->n; i++) {
         struct attribution *a = &b->a[i];

@@ -58,7 +58,7 @@ static int path_integral(struct explain_run *run, const float *x, const float *b
         attrib_result *res = NULL;
         rc = sampling_pass(run, 1, xs, count, h, w, target, &res);
         if (rc == EXIT_OK) {
-            const float *g = attrib_result_input_grad(res, NULL);
+            const float *g = attrib_result_get(res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
             for (int k = 0; k < count; k++)
                 for (size_t j = 0; j < n; j++)
                     acc[j] += weight[first + k] * g[k * n + j];
@@ -77,7 +77,7 @@ static int baseline_score(struct explain_run *run, const float *base, int h, int
     int rc = sampling_pass(run, 0, base, 1, h, w, target, &res);
     if (rc == EXIT_OK) {
         int64_t classes;
-        const float *logits = attrib_result_logits(res, NULL, &classes);
+        const float *logits = result_logits(res, NULL, &classes);
         *score = explain_objective(run, logits, classes, target);
     }
     attrib_result_free(res);

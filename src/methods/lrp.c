@@ -48,8 +48,9 @@ static const struct opt options[] = {
 static attrib_lrp_params rule_params(const struct explain_run *run)
 {
     const struct lrp_params *p = METHOD_PARAMS(struct lrp_params, run);
-    attrib_lrp_params q = { .composite = (attrib_lrp_composite)p->composite,
-                            .epsilon = p->epsilon, .gamma = p->gamma };
+    attrib_lrp_params q = attrib_lrp_default_params();
+    q.composite = (attrib_lrp_composite)p->composite;
+    q.epsilon = p->epsilon, q.gamma = p->gamma;
     const struct card *card = &run->model.card;
     for (int c = 0; c < 3; c++) {
         q.low[c] = (0.0f - card->mean[c]) / card->std[c];
@@ -88,7 +89,7 @@ static int lrp(struct explain_run *run, struct batch *b)
     int rc = pass(run, b->x, shape, b->targets, &b->res);
     if (rc)
         return rc;
-    const float *r = attrib_result_input_grad(b->res, NULL);
+    const float *r = attrib_result_get(b->res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
     const char *composite = composite_names[METHOD_PARAMS(struct lrp_params, run)->composite];
     const size_t n = (size_t)3 * b->h * b->w;
     for (int i = 0; i < b->n; i++) {

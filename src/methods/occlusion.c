@@ -81,7 +81,7 @@ static int occlusion_map(struct explain_run *run, const float *x, const float *b
         attrib_result *res = NULL;
         rc = sampling_pass(run, 0, xs, m, h, w, target, &res);
         int64_t classes;
-        const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
         for (k = 0; rc == EXIT_OK && k < m; k++) {
             int p = first + k, px = p % nx * (int)op->stride, py = p / nx * (int)op->stride;
             double drop = score - explain_objective(run, logits + k * classes, classes, target);

@@ -63,7 +63,7 @@ static int rise_map(struct explain_run *run, const float *x, const float *base, 
         attrib_result *res = NULL;
         rc = sampling_pass(run, 0, xs, m, h, w, target, &res);
         int64_t classes;
-        const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
         for (int k = 0; rc == EXIT_OK && k < m; k++) {
             double score = explain_objective(run, logits + k * classes, classes, target);
             for (size_t j = 0; j < plane; j++)

@@ -11,7 +11,7 @@ static int saliency(struct explain_run *run, struct batch *b)
     attrib_status st = attrib_input_gradient(run->model.handle, b->x, shape, b->targets, &b->res);
     if (st != ATTRIB_OK)
         return explain_shim_error(run, st);
-    const float *grad = attrib_result_input_grad(b->res, NULL);
+    const float *grad = attrib_result_get(b->res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
     size_t per_image = (size_t)3 * b->h * b->w;
     for (int i = 0; i < b->n; i++) {
         heatmap_channel_max_magnitude(grad + i * per_image, 3, b->h, b->w, b->a[i].map);

@@ -99,7 +99,7 @@ static int noisy_gradients(struct explain_run *run, const float *x, int h, int w
         attrib_result *res = NULL;
         rc = sampling_pass(run, 1, xs, count, h, w, target, &res);
         if (rc == EXIT_OK) {
-            const float *g = attrib_result_input_grad(res, NULL);
+            const float *g = attrib_result_get(res, ATTRIB_OUT_INPUT_GRAD, 0, NULL, NULL);
             for (int k = 0; k < count; k++, g += n)
                 for (size_t j = 0; j < n; j++) {
                     sum[j] += g[j];

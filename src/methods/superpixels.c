@@ -86,7 +86,7 @@ int superpixels_scores(const struct superpixel_params *p, struct explain_run *ru
         attrib_result *res = NULL;
         rc = sampling_pass(run, 0, xs, count, h, w, target, &res);
         int64_t classes;
-        const float *logits = rc == EXIT_OK ? attrib_result_logits(res, NULL, &classes) : NULL;
+        const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
         for (int k = 0; rc == EXIT_OK && k < count; k++)
             y[first + k] = explain_objective(run, logits + k * classes, classes, target);
         attrib_result_free(res);
