@@ -3,6 +3,7 @@ and helpers that run attrib the way a user's script does."""
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -93,3 +94,13 @@ def expected():
             rows[r["image"]] = {"v2": (int(r["v2_top1"]), float(r["v2_prob"])),
                                 "v1": (int(r["v1_top1"]), float(r["v1_prob"]))}
     return rows
+
+
+@pytest.fixture
+def photos(request, tmp_path):
+    """A folder of the shared photos that the test module names in PHOTOS."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in request.module.PHOTOS:
+        shutil.copy(IMAGES / name, folder / name)
+    return folder

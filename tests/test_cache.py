@@ -16,15 +16,6 @@ PHOTOS = ["cat.bmp", "hot_dog.jpg", "bird.bmp"]
 
 
 @pytest.fixture
-def photos(tmp_path):
-    d = tmp_path / "photos"
-    d.mkdir()
-    for name in PHOTOS:
-        shutil.copy(IMAGES / name, d / name)
-    return d
-
-
-@pytest.fixture
 def tiny(test_models):
     return test_models / "tiny.pt"
 

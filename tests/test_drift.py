@@ -16,15 +16,6 @@ THREADS = 2
 PHOTOS = ("cat.bmp", "bird.bmp", "parrot.jpg", "sunflower.bmp", "dragonfly.bmp")
 
 
-@pytest.fixture
-def photos(tmp_path):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for p in PHOTOS:
-        shutil.copy(IMAGES / p, folder / p)
-    return folder
-
-
 def retrained(test_models, path, scale=0.3, seed=3):
     """tiny.pt with its classifier's weights moved, its card kept: a stand-in
     for a retrained model."""
