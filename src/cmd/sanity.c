@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "canvas.h"
 #include "classify.h"
 #include "colormap.h"
 #include "command.h"
@@ -18,39 +17,18 @@
 #include "fsutil.h"
 #include "inputs.h"
 #include "methodlist.h"
-#include "plot.h"
-#include "png.h"
 #include "progress.h"
 #include "redraw.h"
 #include "rng.h"
 #include "shim_loader.h"
 #include "similarity.h"
+#include "sanity.h"
 
 #define DEFAULT_METHODS "saliency,guided-backprop,gradcam"
 #define DEFAULT_CHUNK 4 /* images explained together between two re-draws */
-#define MAX_CHUNK 64
-#define MAX_BLOCKS 256
-#define THUMB 72    /* the strip's tiles */
-#define THUMB_GAP 4
-#define STRIP_LABEL_W 130
-#define STRIP_HEAD_H 16
 
-enum metric { METRIC_SPEARMAN_ABS, METRIC_SPEARMAN, METRIC_SSIM, METRICS };
-static const char *const metric_names[] = { "spearman_abs", "spearman", "ssim", NULL };
+const char *const sanity_metric_names[] = { "spearman_abs", "spearman", "ssim", NULL };
 static const char *const metric_words[] = { "spearman-abs", "spearman", "ssim", NULL };
-
-struct sanity_opts {
-    struct model_opts model;
-    long target;
-    const char *methods;
-    int independent, random_logit;
-    long seed, chunk;
-    double max_similarity; /* NaN: no check */
-    long check_blocks;     /* judged with this many blocks re-drawn; 0: all */
-    int metric;            /* enum metric the check uses */
-    const char *out_dir;
-    int recursive, json, quiet;
-};
 
 static int check_methods(const struct opt *o, const char *arg, void *unused)
 {
@@ -99,48 +77,8 @@ static const struct opt options[] = {
     OPT_END,
 };
 
-/* Similarity of a map to the trained model's. */
-struct sim {
-    double v[METRICS];
-};
 
-/* One image's results: per method, the cascading and independent steps,
- * the random-logit comparison and the strip's tiles. */
-struct image_result {
-    const struct input *it;
-    int ok;
-    struct class_score cls;
-    char label[SUMMARY_LABEL];
-    long other;             /* the random-logit class */
-    struct sim *cascade;    /* [method][block] */
-    struct sim *independent;
-    struct sim *random;     /* [method] */
-    unsigned char *tiles;   /* [method][1 + block][THUMB * THUMB * 3] */
-};
-
-struct sanity {
-    struct sanity_opts o;
-    struct model model;
-    struct method_list ml;
-    struct explain_run runs[METHOD_LIST_MAX];
-    int opened[METHOD_LIST_MAX];
-    attrib_params *params;  /* the trained values */
-    size_t nparams, largest;
-    int *param_block;       /* block of each parameter */
-    int nblocks;            /* blocks, in the module's order; re-drawn from the last */
-    char (*blocks)[REDRAW_BLOCK_NAME];
-    int *drawn;             /* per parameter: currently re-drawn */
-    float *scratch;         /* a parameter's worth of floats */
-    int h, w;
-    /* per method and step, over the images that worked: sums for mean and SD */
-    double (*sum)[METRICS], (*sum_sq)[METRICS];
-    size_t (*count)[METRICS]; /* [method][column]: columns are cascade, independent, random */
-    size_t images_ok;
-    int failed_check;       /* images x methods above --max-similarity */
-    int worst;
-};
-
-static int columns(const struct sanity *s)
+int sanity_columns(const struct sanity *s)
 {
     return 2 * s->nblocks + 1; /* cascade steps, independent steps, random logit */
 }
@@ -213,7 +151,7 @@ static int restore_all(struct sanity *s)
 }
 
 /* The block re-drawn at step k (0-based): the logits' first. */
-static int block_at(const struct sanity *s, int k)
+int sanity_block_at(const struct sanity *s, int k)
 {
     return s->nblocks - 1 - k;
 }
@@ -274,7 +212,7 @@ static int tile(const float *map, int w, int h, float *buf, unsigned char *out)
     return rc;
 }
 
-static unsigned char *tile_at(const struct sanity *s, struct image_result *r, int k, int step)
+unsigned char *sanity_tile_at(const struct sanity *s, struct image_result *r, int k, int step)
 {
     return r->tiles + ((size_t)k * (s->nblocks + 1) + step) * THUMB * THUMB * 3;
 }
@@ -292,7 +230,7 @@ static int step_maps(struct sanity *s, struct chunk *c, int independent, int j, 
                                         s->h, buf);
             (independent ? r->independent : r->cascade)[(size_t)k * s->nblocks + j] = v;
             if (step_tile >= 0)
-                rc = tile(c->a[i].map, s->w, s->h, buf, tile_at(s, r, k, step_tile));
+                rc = tile(c->a[i].map, s->w, s->h, buf, sanity_tile_at(s, r, k, step_tile));
         }
         if (rc)
             return rc;
@@ -311,7 +249,7 @@ static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
         rc = maps(s, k, c, c->targets);
         for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
             memcpy(c->orig[k] + i * plane, c->a[i].map, plane * sizeof(float));
-            rc = tile(c->a[i].map, s->w, s->h, buf, tile_at(s, c->res[i], k, 0));
+            rc = tile(c->a[i].map, s->w, s->h, buf, sanity_tile_at(s, c->res[i], k, 0));
         }
     }
     if (rc == EXIT_OK && s->o.random_logit) {
@@ -326,248 +264,23 @@ static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
         }
     }
     for (int j = 0; rc == EXIT_OK && j < s->nblocks; j++) { /* cascading: the weights stay drawn */
-        rc = set_block(s, block_at(s, j), 1);
+        rc = set_block(s, sanity_block_at(s, j), 1);
         if (rc == EXIT_OK)
             rc = step_maps(s, c, 0, j, j + 1, buf);
     }
     if (rc == EXIT_OK)
         rc = restore_all(s);
     for (int j = 0; rc == EXIT_OK && s->o.independent && j < s->nblocks; j++) {
-        rc = set_block(s, block_at(s, j), 1);
+        rc = set_block(s, sanity_block_at(s, j), 1);
         if (rc == EXIT_OK)
             rc = step_maps(s, c, 1, j, -1, buf);
         if (rc == EXIT_OK)
-            rc = set_block(s, block_at(s, j), 0);
+            rc = set_block(s, sanity_block_at(s, j), 0);
     }
     return rc;
 }
 
 /* ---- outputs ---------------------------------------------------------- */
-
-static cJSON *number_or_null(double v)
-{
-    return isfinite(v) ? cJSON_CreateNumber(round(v * 1e6) / 1e6) : cJSON_CreateNull();
-}
-
-static cJSON *sim_json(const struct sim *v, const char *block)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (block)
-        cJSON_AddStringToObject(o, "randomized", block);
-    for (int m = 0; m < METRICS; m++)
-        cJSON_AddItemToObject(o, metric_names[m], number_or_null(v->v[m]));
-    return o;
-}
-
-static cJSON *sanity_json(const struct sanity *s)
-{
-    struct model_info mi = model_info(&s->model);
-    cJSON *j = summary_header("sanity", &mi);
-    cJSON_AddNumberToObject(j, "seed", (double)s->o.seed);
-    cJSON_AddStringToObject(j, "randomization",
-                            "each parameter tensor re-drawn from a Gaussian with its own mean and "
-                            "standard deviation, block by block from the logits down");
-    cJSON_AddStringToObject(j, "compared",
-                            "signed maps (CAMs before their ReLU); spearman_abs: of |map|; "
-                            "ssim: of |map| / its 99th percentile, clipped to 1");
-    cJSON *b = cJSON_AddArrayToObject(j, "blocks"); /* in the order they are re-drawn */
-    for (int k = 0; k < s->nblocks; k++)
-        cJSON_AddItemToArray(b, cJSON_CreateString(s->blocks[block_at(s, k)]));
-    return j;
-}
-
-/* How many blocks are re-drawn when --max-similarity judges. */
-static int check_step(const struct sanity *s)
-{
-    return s->o.check_blocks && s->o.check_blocks < s->nblocks ? (int)s->o.check_blocks
-                                                                : s->nblocks;
-}
-
-/* The value --max-similarity judges. */
-static double final_value(const struct sanity *s, const struct image_result *r, int k)
-{
-    return r->cascade[(size_t)k * s->nblocks + check_step(s) - 1].v[s->o.metric];
-}
-
-static int checked(const struct sanity *s)
-{
-    return !isnan(s->o.max_similarity);
-}
-
-static int above(const struct sanity *s, double v)
-{
-    return checked(s) && isfinite(v) && v > s->o.max_similarity;
-}
-
-/* The chart: similarity against the number of blocks re-drawn, a panel
- * per metric, a curve per method (the paper's Figure 4). */
-static int write_chart(const struct sanity *s, const char *path, const char *title,
-                       double *const *series)
-{
-    static const char *const titles[METRICS] = { "rank correlation of |map|",
-                                                 "rank correlation (signed)", "SSIM of |map|" };
-    const int points = s->nblocks + 1;
-    struct plot_panel panels[METRICS];
-    const double *y[METRICS][METHOD_LIST_MAX];
-    char x_label[96];
-    snprintf(x_label, sizeof x_label, "blocks re-drawn from the logits down (of %d)", s->nblocks);
-    for (int m = 0; m < METRICS; m++) {
-        for (int k = 0; k < s->ml.n; k++)
-            y[m][k] = series[m * s->ml.n + k];
-        panels[m] = (struct plot_panel){ .title = titles[m], .x_label = x_label, .y = y[m],
-                                         .points = points, .y_label = "similarity to the trained "
-                                         "model's map", .y_min = -1, .y_max = 1 };
-    }
-    return plot_write(path, title, panels, METRICS, s->ml.names, s->ml.n);
-}
-
-/* The strip: a row per method, the trained model's map then each
- * cascading step's. */
-static int write_strip(const struct sanity *s, struct image_result *r, const char *path)
-{
-    static const unsigned char white[3] = { 255, 255, 255 }, black[3] = { 0, 0, 0 };
-    const int cols = s->nblocks + 1, cell = THUMB + THUMB_GAP;
-    struct canvas c;
-    if (canvas_create(&c, STRIP_LABEL_W + cols * cell, STRIP_HEAD_H + s->ml.n * cell, white))
-        return fail(EXIT_INTERNAL, "out of memory for the strip");
-    for (int j = 0; j < cols; j++)
-        canvas_text(&c, STRIP_LABEL_W + j * cell, 3, j ? s->blocks[block_at(s, j - 1)] : "trained",
-                    THUMB, black);
-    for (int k = 0; k < s->ml.n; k++) {
-        int y = STRIP_HEAD_H + k * cell;
-        canvas_text(&c, 4, y + THUMB / 2 - 4, s->ml.names[k], STRIP_LABEL_W - 8, black);
-        for (int j = 0; j < cols; j++) {
-            const unsigned char *t = tile_at(s, r, k, j);
-            for (int row = 0; row < THUMB; row++)
-                memcpy(c.px + 3 * ((size_t)(y + row) * c.w + STRIP_LABEL_W + j * cell),
-                       t + (size_t)row * THUMB * 3, THUMB * 3);
-        }
-    }
-    int rc = png_write(path, c.w, c.h, 3, c.px);
-    canvas_free(&c);
-    return rc;
-}
-
-static void add_stats(struct sanity *s, int k, int col, const struct sim *v)
-{
-    size_t at = (size_t)k * columns(s) + col;
-    for (int m = 0; m < METRICS; m++)
-        if (isfinite(v->v[m])) { /* a constant map has no rank correlation */
-            s->sum[at][m] += v->v[m];
-            s->sum_sq[at][m] += v->v[m] * v->v[m];
-            s->count[at][m]++;
-        }
-}
-
-static void print_image(const struct sanity *s, const struct image_result *r)
-{
-    printf("%s: %s %ld \"%s\" (p=%.4f)\n", r->it->path, s->o.target >= 0 ? "class" : "predicted",
-           r->cls.index, r->cls.label, r->cls.probability);
-    printf("  similarity to the trained model's map with all %d blocks re-drawn:\n", s->nblocks);
-    int wd = method_list_width(&s->ml, 16);
-    printf("  %-*s %8s %8s %8s", wd, "method", "|rank|", "rank", "SSIM");
-    if (s->o.random_logit)
-        printf("   class %ld instead: |rank|", r->other);
-    printf("\n");
-    for (int k = 0; k < s->ml.n; k++) {
-        const struct sim *v = &r->cascade[(size_t)k * s->nblocks + s->nblocks - 1];
-        printf("  %-*s %8.4f %8.4f %8.4f", wd, s->ml.names[k], v->v[0], v->v[1], v->v[2]);
-        if (s->o.random_logit)
-            printf("   %25.4f", r->random[k].v[METRIC_SPEARMAN_ABS]);
-        if (above(s, final_value(s, r, k)))
-            printf("  %s %.4f > --max-similarity after %s", metric_names[s->o.metric],
-                   final_value(s, r, k), s->blocks[block_at(s, check_step(s) - 1)]);
-        printf("\n");
-    }
-}
-
-/* NAME.sanity.json, .png (chart) and .strip.png of one image. */
-static int write_image(struct sanity *s, struct image_result *r)
-{
-    char json_path[PATH_MAX], png_path[PATH_MAX], strip_path[PATH_MAX];
-    const char *name = r->it->name;
-    int rc = output_path(s->o.out_dir, name, ".sanity.json", json_path, sizeof json_path);
-    if (rc == EXIT_OK)
-        rc = output_path(s->o.out_dir, name, ".sanity.png", png_path, sizeof png_path);
-    if (rc == EXIT_OK)
-        rc = output_path(s->o.out_dir, name, ".sanity.strip.png", strip_path, sizeof strip_path);
-    if (rc)
-        return rc;
-    const int points = s->nblocks + 1;
-    double *series = malloc((size_t)METRICS * s->ml.n * points * sizeof *series);
-    double *rows[METRICS * METHOD_LIST_MAX];
-    if (!series)
-        return fail(EXIT_INTERNAL, "out of memory");
-    cJSON *j = sanity_json(s);
-    cJSON_AddStringToObject(j, "image", r->it->path);
-    cJSON_AddItemToObject(j, "target", class_score_json(&r->cls));
-    cJSON *ms = cJSON_AddObjectToObject(j, "methods");
-    cJSON *failed = cJSON_CreateArray();
-    for (int k = 0; k < s->ml.n; k++) {
-        cJSON *m = cJSON_AddObjectToObject(ms, s->ml.names[k]);
-        cJSON *cas = cJSON_AddArrayToObject(m, "cascading");
-        for (int mt = 0; mt < METRICS; mt++) {
-            rows[mt * s->ml.n + k] = series + ((size_t)mt * s->ml.n + k) * points;
-            rows[mt * s->ml.n + k][0] = 1.0; /* a map is itself */
-        }
-        for (int b = 0; b < s->nblocks; b++) {
-            const struct sim *v = &r->cascade[(size_t)k * s->nblocks + b];
-            cJSON_AddItemToArray(cas, sim_json(v, s->blocks[block_at(s, b)]));
-            for (int mt = 0; mt < METRICS; mt++)
-                rows[mt * s->ml.n + k][b + 1] = v->v[mt];
-            add_stats(s, k, b, v);
-        }
-        if (s->o.independent) {
-            cJSON *ind = cJSON_AddArrayToObject(m, "independent");
-            for (int b = 0; b < s->nblocks; b++) {
-                const struct sim *v = &r->independent[(size_t)k * s->nblocks + b];
-                cJSON_AddItemToArray(ind, sim_json(v, s->blocks[block_at(s, b)]));
-                add_stats(s, k, s->nblocks + b, v);
-            }
-        }
-        if (s->o.random_logit) {
-            cJSON *rl = sim_json(&r->random[k], NULL);
-            cJSON_AddNumberToObject(rl, "class", (double)r->other);
-            cJSON_AddItemToObject(m, "random_logit", rl);
-            add_stats(s, k, 2 * s->nblocks, &r->random[k]);
-        }
-        if (above(s, final_value(s, r, k))) {
-            cJSON_AddItemToArray(failed, cJSON_CreateString(s->ml.names[k]));
-            s->failed_check++;
-        }
-    }
-    if (checked(s)) {
-        cJSON *ck = cJSON_AddObjectToObject(j, "check");
-        cJSON_AddStringToObject(ck, "metric", metric_names[s->o.metric]);
-        cJSON_AddNumberToObject(ck, "max_similarity", s->o.max_similarity);
-        cJSON_AddNumberToObject(ck, "blocks", check_step(s));
-        cJSON_AddStringToObject(ck, "after", s->blocks[block_at(s, check_step(s) - 1)]);
-        cJSON_AddItemToObject(ck, "above", failed);
-    } else {
-        cJSON_Delete(failed);
-    }
-    cJSON *out = cJSON_AddObjectToObject(j, "outputs");
-    cJSON_AddStringToObject(out, "summary", json_path);
-    cJSON_AddStringToObject(out, "chart", png_path);
-    cJSON_AddStringToObject(out, "strip", strip_path);
-    char title[PATH_MAX + 96];
-    snprintf(title, sizeof title, "%s: class %ld \"%s\", cascading randomisation", r->it->path,
-             r->cls.index, r->cls.label);
-    rc = write_chart(s, png_path, title, rows);
-    if (rc == EXIT_OK)
-        rc = write_strip(s, r, strip_path);
-    if (rc == EXIT_OK)
-        rc = summary_emit(j, json_path, s->o.json);
-    cJSON_Delete(j);
-    free(series);
-    if (rc == EXIT_OK && !s->o.json && !s->o.quiet) {
-        print_image(s, r);
-        printf("  wrote %s\n  wrote %s\n  wrote %s\n", json_path, png_path, strip_path);
-    }
-    return rc;
-}
-
-/* ---- the run ----------------------------------------------------------- */
 
 /* The class of each image (--class or the top-1), its probability, and the
  * random-logit class: seeded per image, so alone or in a folder it is the
@@ -680,7 +393,7 @@ static int sanity_all(struct sanity *s, struct input_list *in)
         if (rc == EXIT_OK && c->n > 0)
             rc = run_chunk(s, c, buf);
         for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
-            rc = write_image(s, c->res[i]);
+            rc = sanity_write_image(s, c->res[i]);
             s->images_ok += rc == EXIT_OK;
         }
         for (int i = 0; i < size; i++)
@@ -696,72 +409,6 @@ static int sanity_all(struct sanity *s, struct input_list *in)
     return rc;
 }
 
-/* sanity-summary.json and .png: mean and SD per method and step. */
-static int write_summary(struct sanity *s)
-{
-    char json_path[PATH_MAX], png_path[PATH_MAX];
-    int rc = path_join(json_path, sizeof json_path, s->o.out_dir, "sanity-summary.json");
-    if (rc == EXIT_OK)
-        rc = path_join(png_path, sizeof png_path, s->o.out_dir, "sanity-summary.png");
-    if (rc)
-        return rc;
-    const int points = s->nblocks + 1, cols = columns(s);
-    double *series = malloc((size_t)METRICS * s->ml.n * points * sizeof *series);
-    double *rows[METRICS * METHOD_LIST_MAX];
-    if (!series)
-        return fail(EXIT_INTERNAL, "out of memory");
-    cJSON *j = sanity_json(s);
-    cJSON_AddNumberToObject(j, "images", (double)s->images_ok);
-    cJSON *ms = cJSON_AddObjectToObject(j, "methods");
-    static const char *const parts[3] = { "cascading", "independent", "random_logit" };
-    for (int k = 0; k < s->ml.n; k++) {
-        cJSON *m = cJSON_AddObjectToObject(ms, s->ml.names[k]);
-        cJSON *arr[3] = { cJSON_AddArrayToObject(m, parts[0]), NULL, NULL };
-        if (s->o.independent)
-            arr[1] = cJSON_AddArrayToObject(m, parts[1]);
-        for (int mt = 0; mt < METRICS; mt++) {
-            rows[mt * s->ml.n + k] = series + ((size_t)mt * s->ml.n + k) * points;
-            rows[mt * s->ml.n + k][0] = 1.0;
-        }
-        for (int col = 0; col < cols; col++) {
-            int part = col < s->nblocks ? 0 : col < 2 * s->nblocks ? 1 : 2;
-            if ((part == 1 && !s->o.independent) || (part == 2 && !s->o.random_logit))
-                continue;
-            size_t at = (size_t)k * cols + col;
-            cJSON *o = cJSON_CreateObject();
-            if (part < 2)
-                cJSON_AddStringToObject(o, "randomized", s->blocks[block_at(s, col % s->nblocks)]);
-            for (int mt = 0; mt < METRICS; mt++) {
-                size_t n = s->count[at][mt];
-                double mean = n ? s->sum[at][mt] / n : NAN;
-                double var = n > 1 ? (s->sum_sq[at][mt] - n * mean * mean) / (n - 1) : 0;
-                char key[32];
-                snprintf(key, sizeof key, "%s_mean", metric_names[mt]);
-                cJSON_AddItemToObject(o, key, number_or_null(mean));
-                snprintf(key, sizeof key, "%s_sd", metric_names[mt]);
-                cJSON_AddItemToObject(o, key, number_or_null(var > 0 ? sqrt(var) : 0));
-                if (part == 0)
-                    rows[mt * s->ml.n + k][col + 1] = mean;
-            }
-            if (part == 2)
-                cJSON_AddItemToObject(m, parts[2], o);
-            else
-                cJSON_AddItemToArray(arr[part], o);
-        }
-    }
-    char title[160];
-    snprintf(title, sizeof title, "%zu images: mean similarity, cascading randomisation",
-             s->images_ok);
-    rc = write_chart(s, png_path, title, rows);
-    if (rc == EXIT_OK)
-        rc = summary_emit(j, json_path, 0);
-    if (rc == EXIT_OK && !s->o.json && !s->o.quiet)
-        printf("%zu images: wrote %s\n  wrote %s\n", s->images_ok, json_path, png_path);
-    cJSON_Delete(j);
-    free(series);
-    return rc;
-}
-
 static int open_run(struct sanity *s)
 {
     int rc = read_params(s);
@@ -771,7 +418,7 @@ static int open_run(struct sanity *s)
     for (int k = 0; rc == EXIT_OK && k < s->ml.n; k++)
         if (s->runs[k].method->signed_map)
             s->runs[k].opts.sign = SIGN_SIGNED;
-    const size_t cells = (size_t)s->ml.n * columns(s);
+    const size_t cells = (size_t)s->ml.n * sanity_columns(s);
     if (rc == EXIT_OK) {
         s->sum = calloc(cells, sizeof *s->sum);
         s->sum_sq = calloc(cells, sizeof *s->sum_sq);
@@ -828,12 +475,12 @@ static int cmd_sanity(void *opts, const operands *ops)
     if (rc == EXIT_OK)
         rc = restore_all(s);
     if (rc == EXIT_OK && in.n > 1 && s->images_ok > 0)
-        rc = write_summary(s);
+        rc = sanity_write_summary(s);
     if (rc == EXIT_OK && s->failed_check)
         rc = fail(EXIT_INPUT, "sanity check failed: %d map%s (image x method) still above "
                   "--max-similarity %g by %s with %d of %d blocks re-drawn", s->failed_check,
                   s->failed_check == 1 ? "" : "s", s->o.max_similarity,
-                  metric_names[s->o.metric], check_step(s), s->nblocks);
+                  sanity_metric_names[s->o.metric], sanity_check_step(s), s->nblocks);
     rc = rc ? rc : s->worst;
     close_run(s);
     inputs_free(&in);
