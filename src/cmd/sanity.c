@@ -22,12 +22,11 @@
 #include "rng.h"
 #include "shim_loader.h"
 #include "similarity.h"
-#include "sanity.h"
+#include "sanity_report.h"
 
 #define DEFAULT_METHODS "saliency,guided-backprop,gradcam"
 #define DEFAULT_CHUNK 4 /* images explained together between two re-draws */
 
-const char *const sanity_metric_names[] = { "spearman_abs", "spearman", "ssim", NULL };
 static const char *const metric_words[] = { "spearman-abs", "spearman", "ssim", NULL };
 
 static int check_methods(const struct opt *o, const char *arg, void *unused)
@@ -78,10 +77,6 @@ static const struct opt options[] = {
 };
 
 
-int sanity_columns(const struct sanity *s)
-{
-    return 2 * s->nblocks + 1; /* cascade steps, independent steps, random logit */
-}
 
 /* ---- the weights ---------------------------------------------------- */
 
@@ -150,11 +145,6 @@ static int restore_all(struct sanity *s)
     return rc;
 }
 
-/* The block re-drawn at step k (0-based): the logits' first. */
-int sanity_block_at(const struct sanity *s, int k)
-{
-    return s->nblocks - 1 - k;
-}
 
 /* ---- maps and their similarity -------------------------------------- */
 
@@ -212,10 +202,6 @@ static int tile(const float *map, int w, int h, float *buf, unsigned char *out)
     return rc;
 }
 
-unsigned char *sanity_tile_at(const struct sanity *s, struct image_result *r, int k, int step)
-{
-    return r->tiles + ((size_t)k * (s->nblocks + 1) + step) * THUMB * THUMB * 3;
-}
 
 /* Every method's maps at the current weights, compared with the trained
  * ones: into column col (a struct sim array per method) at index j. */

@@ -2,7 +2,7 @@
  * method's similarity at every step), a chart of similarity against the
  * blocks re-drawn and a strip of the maps, its text; then the run's
  * summary, mean and SD per method and step. */
-#include "sanity.h"
+#include "sanity_report.h"
 
 #include <limits.h>
 #include <math.h>
@@ -16,6 +16,8 @@
 #include "plot.h"
 #include "png.h"
 #include "summary.h"
+
+const char *const sanity_metric_names[] = { "spearman_abs", "spearman", "ssim", NULL };
 
 static cJSON *number_or_null(double v)
 {

@@ -1,8 +1,8 @@
-/* sanity.h - what attrib sanity's run (sanity.c: the weights re-drawn,
- * the methods re-run, the maps compared) hands its report (sanity_report.c:
- * each image's JSON, chart and strip, and the summary). */
-#ifndef ATTRIB_CMD_SANITY_H
-#define ATTRIB_CMD_SANITY_H
+/* sanity_report.h - attrib sanity's files (sanity_report.c: each image's
+ * JSON, chart and strip, and the summary) and what its run (sanity.c: the
+ * weights re-drawn, the methods re-run, the maps compared) hands them. */
+#ifndef ATTRIB_CMD_SANITY_REPORT_H
+#define ATTRIB_CMD_SANITY_REPORT_H
 
 #include "attrib/shim.h"
 #include "classify.h"
@@ -73,14 +73,27 @@ struct sanity {
     int worst;
 };
 
+/* The metrics' names in the JSON (enum metric order). */
 extern const char *const sanity_metric_names[];
 
 /* The steps a method's row has: cascade, independent, random logit. */
-int sanity_columns(const struct sanity *s);
+static inline int sanity_columns(const struct sanity *s)
+{
+    return 2 * s->nblocks + 1;
+}
+
 /* The block re-drawn at step k (0-based): the logits' first. */
-int sanity_block_at(const struct sanity *s, int k);
+static inline int sanity_block_at(const struct sanity *s, int k)
+{
+    return s->nblocks - 1 - k;
+}
+
 /* Image r's strip tile of method k after step (0: the trained model). */
-unsigned char *sanity_tile_at(const struct sanity *s, struct image_result *r, int k, int step);
+static inline unsigned char *sanity_tile_at(const struct sanity *s, struct image_result *r,
+                                            int k, int step)
+{
+    return r->tiles + ((size_t)k * (s->nblocks + 1) + step) * THUMB * THUMB * 3;
+}
 
 /* How many blocks are re-drawn when --max-similarity judges. */
 int sanity_check_step(const struct sanity *s);
