@@ -50,10 +50,16 @@ run saliency-signed saliency "${photos[@]:0:3}" --model "$model" --save-raw --si
     --scale batch --colorbar --class 285
 run gradcam-aug gradcam "${photos[@]:0:2}" --model "$model" --save-raw --aug-smooth --eigen-smooth
 
-# The attention methods need a transformer: the tests' seeded ViT.
-vit=$(cd "$ROOT/tests" && "${ATTRIB_RECORD_PYTHON:-/usr/bin/python3}" -c \
-      'import tvmodels, shutil, sys; p = tvmodels.torchvision_model("vit_small")[1]; shutil.copy(p, sys.argv[1])' \
-      "$scratch.vit.pt" && echo "$scratch.vit.pt")
+# The attention methods need a transformer: the tests' seeded ViT, made once
+# and kept (a TorchScript file saved again differs in its bytes, so its hash
+# and the run key would).
+vit=${ATTRIB_RECORD_VIT:-${XDG_CACHE_HOME:-$HOME/.cache}/attrib/record-vit.pt}
+if [ ! -f "$vit" ]; then
+    mkdir -p "$(dirname "$vit")"
+    (cd "$ROOT/tests" && "${ATTRIB_RECORD_PYTHON:-/usr/bin/python3}" -c \
+        'import tvmodels, shutil, sys; shutil.copy(tvmodels.torchvision_model("vit_small")[1], sys.argv[1])' \
+        "$vit")
+fi
 for m in attention-rollout attention-relevance; do
     echo "record: $m" >&2
     run "$m" "$m" "${photos[@]}" --model "$vit" --save-raw
@@ -73,7 +79,8 @@ find "$out" -name '*.json' -o -name '*.jsonl' | while read -r f; do
     python3 - "$f" <<'PY'
 import json, sys
 path = sys.argv[1]
-VARYING = {"timings_ms", "load_ms", "seconds", "elapsed_s", "rate", "images_per_s", "created"}
+VARYING = {"timings_ms", "load_ms", "pass_ms", "total_ms", "seconds", "elapsed_s", "rate",
+           "images_per_second", "created"}
 def clean(v):
     if isinstance(v, dict):
         return {k: clean(x) for k, x in v.items() if k not in VARYING}

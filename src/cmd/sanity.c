@@ -76,8 +76,6 @@ static const struct opt options[] = {
     OPT_END,
 };
 
-
-
 /* ---- the weights ---------------------------------------------------- */
 
 static int read_params(struct sanity *s)
@@ -145,7 +143,6 @@ static int restore_all(struct sanity *s)
     return rc;
 }
 
-
 /* ---- maps and their similarity -------------------------------------- */
 
 struct chunk {
@@ -201,7 +198,6 @@ static int tile(const float *map, int w, int h, float *buf, unsigned char *out)
         colormap_apply(CMAP_INFERNO, small[i], out + 3 * i);
     return rc;
 }
-
 
 /* Every method's maps at the current weights, compared with the trained
  * ones: into column col (a struct sim array per method) at index j. */

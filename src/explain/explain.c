@@ -31,7 +31,6 @@ static void settle_sign(struct explain_run *run)
         run->opts.sign = run->method->sign;
 }
 
-
 /* Buffers of one mini-batch. */
 struct batch_buffers {
     float *x;                 /* [B, 3, H, W] */
@@ -82,7 +81,6 @@ static void report_failed_input(struct explain_run *run, struct report *rep,
         report_add_failure(rep, it->index, it->path, it->name, error_message());
     clear_error();
 }
-
 
 /* Loads and preprocesses inputs [first, first + count) into the batch;
  * images that fail are reported (unless before reported_until: a batch
@@ -301,7 +299,6 @@ static int out_of_memory(struct explain_run *run, struct input_list *in, struct 
     report_failed_input(run, rep, it);
     return EXIT_INPUT;
 }
-
 
 /* Every input, batch by batch; the run report if one is wanted. */
 static int explain_all(struct explain_run *run, struct input_list *in, struct report *rep)

@@ -266,7 +266,6 @@ static int score_cam(struct explain_run *run, struct batch *b, int i, const floa
     return rc;
 }
 
-
 /* Ablation-CAM (Desai & Ramaswamy 2020), as pytorch-grad-cam: w_k =
  * (s - s_k) / s, s the class's score and s_k its score with channel k of
  * the layer zeroed (one forward pass per channel, --internal-batch at a
