@@ -61,6 +61,7 @@ int main(int argc, char **argv)
     long def = strcmp(argv[3], "gradcam") == 0 ? layer_default_cam(&layers, m.card.input_h, m.card.input_w) : -1;
     const int64_t shape[4] = { batch, 3, m.card.input_h, m.card.input_w };
     const char *method = argv[3];
+    attrib_backward_params guided = attrib_backward_default_params(); /* ATTRIB_GUIDED */
     double *ms = malloc((size_t)(reps + 3) * sizeof *ms);
     for (int i = 0; i < reps + 3; i++) { /* 3 warm-up passes */
         attrib_result *res = NULL;
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
             : strcmp(method, "saliency") == 0 ? attrib_input_gradient(m.handle, x, shape, targets, &res)
             : strcmp(method, "gradcam") == 0
                 ? attrib_layer_gradient(m.handle, x, shape, targets, layers.items[def].path, NULL, &res)
-                : attrib_modified_gradient(m.handle, ATTRIB_GUIDED, x, shape, targets, &res);
+                : attrib_modified_gradient(m.handle, &guided, x, shape, targets, &res);
         ms[i] = (now_ms() - t0) / batch;
         attrib_result_free(res);
         if (st != ATTRIB_OK) {
