@@ -40,8 +40,14 @@ struct Outputs {
     std::vector<at::Tensor> extra; // as the rewrite says
 };
 
-// A rewritten model, built on first use and kept by its backend.
-struct Program;
+// A rewritten model, built on first use and kept by its backend (each
+// backend derives its own).
+struct Program {
+    virtual ~Program() = default;
+};
+
+// The name a backend caches r's program under: equal names, equal programs.
+std::string rewrite_key(const Rewrite &r);
 
 struct LayerInfo {
     std::string path, op; // "features.18", "hardtanh"

@@ -6,6 +6,7 @@
 // outside M uses is what M returned.
 
 #include "graph.hpp"
+#include "op_names.hpp"
 #include "rules.hpp"
 
 #include <map>
@@ -86,13 +87,9 @@ namespace {
 
 // Collects rectifier nodes in g, including those inside blocks.
 void find_rectifiers(torch::jit::Block *b, std::vector<Node *> &found) {
-    static const std::set<std::string> kinds = {
-        "aten::relu", "aten::relu_", "aten::relu6", "aten::relu6_", "aten::hardtanh",
-        "aten::hardtanh_", "aten::leaky_relu", "aten::leaky_relu_", "aten::gelu", "aten::gelu_",
-        "aten::silu", "aten::silu_", "aten::hardswish", "aten::hardswish_"};
     for (Node *n : b->nodes()) {
         for (auto *sub : n->blocks()) find_rectifiers(sub, found);
-        if (kinds.count(n->kind().toQualString()) && n->inputs().size() >= 1 &&
+        if (RECTIFIER_OPS.count(n->kind().toQualString()) && n->inputs().size() >= 1 &&
             is_tensor(n->input(0)))
             found.push_back(n);
     }
@@ -103,18 +100,10 @@ void find_rectifiers(torch::jit::Block *b, std::vector<Node *> &found) {
 namespace {
 
 void find_uncovered(torch::jit::Block *b, std::string &first) {
-    static const std::set<std::string> kinds = {
-        "aten::max_pool1d", "aten::max_pool2d", "aten::max_pool3d",
-        "aten::max_pool2d_with_indices", "aten::adaptive_max_pool2d", "aten::sigmoid",
-        "aten::sigmoid_", "aten::tanh", "aten::tanh_", "aten::softmax", "aten::log_softmax",
-        "aten::hardsigmoid", "aten::hardsigmoid_", "aten::elu", "aten::elu_", "aten::selu",
-        "aten::softplus", "aten::layer_norm", "aten::group_norm", "aten::instance_norm",
-        "aten::scaled_dot_product_attention", "aten::amax", "aten::max", "aten::exp",
-        "aten::mish", "aten::prelu", "aten::celu"};
     for (Node *n : b->nodes()) {
         if (!first.empty()) return;
         for (auto *sub : n->blocks()) find_uncovered(sub, first);
-        if (first.empty() && kinds.count(n->kind().toQualString()))
+        if (first.empty() && DEEPLIFT_UNCOVERED_OPS.count(n->kind().toQualString()))
             first = n->kind().toQualString();
     }
 }
@@ -333,25 +322,6 @@ bool kind_in(const Node *n, const std::set<std::string> &kinds) {
     return kinds.count(n->kind().toQualString()) > 0;
 }
 
-const std::set<std::string> LRP_RECTIFIERS = {
-    "aten::relu", "aten::relu_", "aten::relu6", "aten::relu6_", "aten::hardtanh",
-    "aten::hardtanh_", "aten::leaky_relu", "aten::leaky_relu_", "aten::gelu", "aten::gelu_",
-    "aten::silu", "aten::silu_", "aten::hardswish", "aten::hardswish_"};
-const std::set<std::string> LRP_POOLS = {
-    "aten::avg_pool1d", "aten::avg_pool2d", "aten::avg_pool3d", "aten::adaptive_avg_pool1d",
-    "aten::adaptive_avg_pool2d", "aten::adaptive_avg_pool3d", "aten::mean"};
-// Ops whose gradient is what LRP keeps (as Zennit, which hooks no rule on them).
-const std::set<std::string> LRP_GRADIENT = {
-    "aten::flatten", "aten::view", "aten::reshape", "aten::contiguous", "aten::dropout",
-    "aten::dropout_", "aten::feature_dropout", "aten::feature_dropout_", "aten::alpha_dropout",
-    "aten::permute", "aten::transpose", "aten::squeeze", "aten::unsqueeze", "aten::cat",
-    "aten::slice", "aten::select", "aten::narrow", "aten::clone", "aten::to", "aten::detach",
-    "aten::pad", "aten::constant_pad_nd", "aten::max_pool1d", "aten::max_pool2d",
-    "aten::max_pool3d", "aten::max_pool2d_with_indices", "aten::adaptive_max_pool2d",
-    "aten::chunk", "aten::split", "aten::expand", "aten::expand_as"};
-const std::set<std::string> LRP_ELEMENTWISE = {
-    "aten::add", "aten::add_", "aten::sub", "aten::sub_", "aten::mul", "aten::mul_",
-    "aten::div", "aten::div_"};
 
 int tensor_inputs(const Node *n) {
     int k = 0;
@@ -453,16 +423,16 @@ std::string rewrite_lrp(torch::jit::Graph &g, const LrpSpec &spec) {
     std::vector<Node *> layers, norms;
     for (Node *n : g.nodes()) {
         if (computes_in_blocks(n)) return n->kind().toQualString();  // control flow
-        if (n->kind().is_prim() || !has_tensor_output(n) || kind_in(n, LRP_RECTIFIERS) ||
-            kind_in(n, LRP_GRADIENT))
+        if (n->kind().is_prim() || !has_tensor_output(n) || kind_in(n, RECTIFIER_OPS) ||
+            kind_in(n, LRP_GRADIENT_OPS))
             continue;
         if (is_conv(n) || is_dense(n)) {
             std::string misfit = layer_misfit(n);
             if (!misfit.empty()) return misfit;
             layers.push_back(n);
-        } else if (kind_in(n, LRP_POOLS) || is_residual(n)) {
+        } else if (kind_in(n, LRP_POOL_OPS) || is_residual(n)) {
             norms.push_back(n);
-        } else if (!(kind_in(n, LRP_ELEMENTWISE) && tensor_inputs(n) <= 1)) {
+        } else if (!(kind_in(n, LRP_ELEMENTWISE_OPS) && tensor_inputs(n) <= 1)) {
             return n->kind().toQualString();
         }
     }

@@ -1,6 +1,7 @@
 // torchscript.cpp - the TorchScript backend (backend.hpp): a module loaded
 // with torch::jit::load, and its rewrites as graph variants of a frozen,
 // inlined copy (graph.cpp's rewrites, ops.cpp's operators).
+#include "archive.hpp"
 #include "compat.hpp"
 #include "graph.hpp"
 #include "internal.hpp"
@@ -22,24 +23,6 @@ namespace attrib_shim {
 namespace {
 
 const char *const CARD_FILE = "attrib.json";
-
-// Serves the .pt bytes to libtorch's zip reader without copying them.
-class MemoryReader : public caffe2::serialize::ReadAdapterInterface {
-  public:
-    MemoryReader(const void *data, size_t len)
-        : data_(static_cast<const char *>(data)), len_(len) {}
-    size_t size() const override { return len_; }
-    size_t read(uint64_t pos, void *buf, size_t n, const char *) const override {
-        if (pos >= len_) return 0;
-        size_t k = std::min<uint64_t>(n, len_ - pos);
-        std::memcpy(buf, data_ + pos, k);
-        return k;
-    }
-
-  private:
-    const char *data_;
-    size_t len_;
-};
 
 // Checks that out holds logits [N, classes] for input x.
 at::Tensor logits_of(const torch::jit::IValue &out, const at::Tensor &x) {
@@ -74,30 +57,10 @@ LrpSpec lrp_spec(const attrib_lrp_params &p, at::Device device) {
     return spec;
 }
 
-// The cache's name of a rewrite: equal names, equal graphs.
-std::string key_of(const Rewrite &r) {
-    static const char *const rules[] = {"guided", "deconvnet", "deeplift"};
-    std::ostringstream name;
-    name.precision(17);
-    switch (r.kind) {
-    case Rewrite::TAP: name << "tap:" << r.layer; break;
-    case Rewrite::LEAF: name << "layer:" << r.layer; break;
-    case Rewrite::SCALED: name << "scaled:" << r.layer; break;
-    case Rewrite::RECTIFIERS: name << rules[r.rule]; break;
-    case Rewrite::ATTENTION: name << "attention"; break;
-    case Rewrite::BIASES: name << "fullgrad"; break;
-    case Rewrite::LRP:
-        name << "lrp:" << r.lrp.composite << ":" << r.lrp.epsilon << ":" << r.lrp.gamma;
-        for (int c = 0; c < 3; c++) name << ":" << r.lrp.low[c] << ":" << r.lrp.high[c];
-        break;
-    }
-    return name.str();
-}
-
 }  // namespace
 
 // A graph variant: the frozen graph rewritten, returning (logits, extra).
-struct Program {
+struct ScriptProgram : Program {
     std::unique_ptr<torch::jit::GraphFunction> fn;
     size_t returned = 0;       // values after the logits: 0 or 1
     bool returns_list = false; // that value is a list of tensors
@@ -115,10 +78,10 @@ class TorchScript : public Backend {
     }
 
     Program *program(const Rewrite &r, std::string *why) override {
-        const std::string key = key_of(r);
+        const std::string key = rewrite_key(r);
         auto &slot = variants_[key];
         if (slot) return slot.get();
-        auto p = std::make_unique<Program>();
+        auto p = std::make_unique<ScriptProgram>();
         auto g = frozen_graph_copy();
         if (!build(r, *g, *p, why)) {
             variants_.erase(key);
@@ -129,7 +92,8 @@ class TorchScript : public Backend {
         return slot.get();
     }
 
-    Outputs run(Program &p, const at::Tensor &x, const std::vector<at::Tensor> &more) override {
+    Outputs run(Program &program, const at::Tensor &x, const std::vector<at::Tensor> &more) override {
+        auto &p = static_cast<ScriptProgram &>(program);
         torch::jit::IValue out = invoke(x, [&] {
             torch::jit::Stack stack{frozen()._ivalue(), x};
             stack.insert(stack.end(), more.begin(), more.end());
@@ -150,7 +114,9 @@ class TorchScript : public Backend {
         return o;
     }
 
-    const std::vector<at::Tensor> &biases(const Program &p) override { return p.biases; }
+    const std::vector<at::Tensor> &biases(const Program &p) override {
+        return static_cast<const ScriptProgram &>(p).biases;
+    }
 
     std::vector<LayerInfo> layers(const at::Tensor &x) override {
         auto g = frozen_graph_copy();
@@ -213,7 +179,7 @@ class TorchScript : public Backend {
     }
 
     // Rewrites g as r says; false: no such layer, or refused (*why).
-    bool build(const Rewrite &r, torch::jit::Graph &g, Program &p, std::string *why) {
+    bool build(const Rewrite &r, torch::jit::Graph &g, ScriptProgram &p, std::string *why) {
         switch (r.kind) {
         case Rewrite::TAP:
         case Rewrite::LEAF:
@@ -250,7 +216,7 @@ class TorchScript : public Backend {
     torch::jit::Module module_;
     at::Device device_;
     c10::optional<torch::jit::Module> frozen_;
-    std::map<std::string, std::unique_ptr<Program>> variants_;
+    std::map<std::string, std::unique_ptr<ScriptProgram>> variants_;
 };
 
 }  // namespace
