@@ -3,8 +3,8 @@
 // model's bytes and gives its forward pass, the model rewritten in the ways
 // the methods need (a layer's output exposed, rectifiers' backward
 // replaced, attention and biases collected, LRP's rules), its layers and
-// its parameters, all as tensors. TorchScript (torchscript.cpp) is the one
-// today; a second format implements this class.
+// its parameters, all as tensors. TorchScript modules (torchscript.cpp) and
+// torch.export programs (exported.cpp) implement it.
 #pragma once
 
 #include "attrib/shim.h"
@@ -12,6 +12,7 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ struct Rewrite {
 struct Outputs {
     at::Tensor logits;             // checked: [N, classes]
     std::vector<at::Tensor> extra; // as the rewrite says
+};
+
+// What a backend throws for a file it reads but does not serve (a newer
+// format version, control flow, a format this libtorch line cannot run):
+// ATTRIB_E_UNSUPPORTED, its message one line.
+struct Unsupported : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 // A rewritten model, built on first use and kept by its backend (each
@@ -74,6 +82,9 @@ class Backend {
     virtual std::vector<std::pair<std::string, at::Tensor>> parameters() = 0;
     // After a parameter changed: programs built from the old values go.
     virtual void parameters_changed() = 0;
+    // The batch size every pass must have (a program exported with static
+    // shapes), or 0 for any.
+    virtual int64_t fixed_batch() const { return 0; }
 };
 
 // A TorchScript module from the bytes of a .pt file onto device: its card
@@ -81,5 +92,13 @@ class Backend {
 // operator in *missing (the backend is then null).
 std::unique_ptr<Backend> load_torchscript(const void *data, size_t len, at::Device device,
                                           std::string *card, std::string *missing);
+
+// A torch.export program from the bytes of a .pt2 file onto device, and its
+// card (extra/attrib.json; "" when none). Throws a one-line std::exception
+// for a malformed file; ATTRIB_E_OPERATOR's operator in *missing when a node
+// names one this libtorch lacks (the backend is then null). On libtorch 1.x
+// (exported_none.cpp) it refuses every program.
+std::unique_ptr<Backend> load_exported(const void *data, size_t len, at::Device device,
+                                       std::string *card, std::string *missing);
 
 }  // namespace attrib_shim

@@ -1,6 +1,7 @@
 // model.cpp - a model's life: loading onto a device (its backend chosen by
-// format), its card, the objective every gradient is of, its layers and its
+// the file's content: TorchScript or a torch.export program), its card, the objective every gradient is of, its layers and its
 // parameters.
+#include "archive.hpp"
 #include "internal.hpp"
 
 #include <torch/torch.h>
@@ -28,7 +29,23 @@ attrib_status attrib_model_load(const void *data, size_t len, int device, attrib
         if (device != ATTRIB_DEVICE_CPU)
             model->device = torch::Device(torch::kCUDA, (c10::DeviceIndex)device);
         std::string missing;
-        model->backend = load_torchscript(data, len, model->device, &model->card, &missing);
+        // Told apart by content: torch.export.save writes an archive_format record.
+        if (names_archive_format(data, len)) {
+            try {
+                model->backend = load_exported(data, len, model->device, &model->card, &missing);
+            } catch (const Unsupported &e) {
+                return fail(ATTRIB_E_UNSUPPORTED, e.what());
+            } catch (const c10::Error &e) {
+                return fail(ATTRIB_E_FORMAT, "torch.export program: " +
+                                                 one_line(e.what_without_backtrace()));
+            } catch (const std::bad_alloc &) {
+                throw;
+            } catch (const std::exception &e) {
+                return fail(ATTRIB_E_FORMAT, std::string("torch.export program: ") + e.what());
+            }
+        } else {
+            model->backend = load_torchscript(data, len, model->device, &model->card, &missing);
+        }
         if (!model->backend)
             return fail(ATTRIB_E_OPERATOR,
                         "the model uses the operator " + missing + ", which libtorch " +

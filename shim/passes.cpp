@@ -180,6 +180,84 @@ attrib_status run_layer_program(attrib_model *model, Program &p, const at::Tenso
     return ATTRIB_OK;
 }
 
+// --- programs exported for one batch size --------------------------------
+//
+// A torch.export program saved with static shapes takes batches of exactly
+// the size it was exported with (1 by export's default). Every pass below
+// is row by row independent, so a batch of another size runs as passes over
+// pieces of that size, their results joined: the C side never sees it.
+
+// Whether a pass over n rows (each pass row a row of the batch) must be cut.
+bool needs_pieces(const attrib_model *model, int64_t n) {
+    int64_t b = model->backend->fixed_batch();
+    return b > 0 && n != b;
+}
+
+// A piece's pass: rows [start, start + count) of every per-row buffer.
+using Piece = std::function<attrib_status(int64_t start, int64_t count, attrib_result **out)>;
+
+void append_rows(at::Tensor &into, const at::Tensor &rows) {
+    into = into.defined() ? at::cat({into, rows}) : rows;
+}
+
+void append_lists(std::vector<at::Tensor> &into, const std::vector<at::Tensor> &rows) {
+    if (into.empty()) {
+        into = rows;
+        return;
+    }
+    for (size_t i = 0; i < into.size() && i < rows.size(); i++) append_rows(into[i], rows[i]);
+}
+
+// The pass over n rows as passes over pieces of the program's batch size
+// (per_piece rows of the caller's each: 1, or half of it for DeepLIFT's
+// pairs), their results joined row-wise (biases, per layer, once).
+attrib_status in_pieces(attrib_model *model, int64_t n, int64_t per_piece, const Piece &pass,
+                        attrib_result **out) {
+    const int64_t b = model->backend->fixed_batch();
+    if (per_piece < 1 || n % per_piece)
+        return fail(ATTRIB_E_ARG, "the program was exported for batches of " + std::to_string(b) +
+                                      ", which " + std::to_string(n) + " rows do not divide into");
+    return guarded(ATTRIB_E_MODEL, [&] {
+        auto joined = std::make_unique<attrib_result>();
+        for (int64_t start = 0; start < n; start += per_piece) {
+            attrib_result *piece = nullptr;
+            attrib_status st = pass(start, per_piece, &piece);
+            std::unique_ptr<attrib_result> p(piece);
+            if (st != ATTRIB_OK) return st;
+            append_rows(joined->logits, p->logits);
+            if (p->input_grad.defined()) append_rows(joined->input_grad, p->input_grad);
+            if (p->layer.defined()) append_rows(joined->layer, p->layer);
+            if (p->layer_grad.defined()) append_rows(joined->layer_grad, p->layer_grad);
+            append_lists(joined->attention, p->attention);
+            append_lists(joined->attention_grad, p->attention_grad);
+            append_lists(joined->bias_grad, p->bias_grad);
+            if (joined->bias.empty()) joined->bias = p->bias;
+            joined->targets.insert(joined->targets.end(), p->targets.begin(), p->targets.end());
+        }
+        *out = joined.release();
+        return ATTRIB_OK;
+    });
+}
+
+// shape with n rows.
+struct Rows {
+    int64_t shape[4];
+    Rows(const int64_t s[4], int64_t n) : shape{n, s[1], s[2], s[3]} {}
+};
+
+int64_t row_size(const int64_t shape[4]) { return shape[1] * shape[2] * shape[3]; }
+
+// Each piece of one row (or per_piece) of a plain pass: f(x, shape, target).
+template <typename F>
+attrib_status pieces_of(attrib_model *model, const float *x, const int64_t shape[4],
+                        const int64_t *target, attrib_result **out, F f) {
+    const int64_t per_piece = model->backend->fixed_batch();
+    return in_pieces(model, shape[0], per_piece, [&](int64_t start, int64_t count, attrib_result **o) {
+        return f(x + start * row_size(shape), Rows(shape, count).shape,
+                 target ? target + start : nullptr, o);
+    }, out);
+}
+
 // A host float buffer shaped like t, on t's device.
 at::Tensor weights_tensor(const float *w, const at::Tensor &t) {
     return torch::from_blob(const_cast<float *>(w), t.sizes(), torch::kFloat).to(t.device());
@@ -202,6 +280,31 @@ attrib_status attrib_layer_objective_gradient(attrib_model *model, const float *
     if (!model || !x || !shape || !params || !params->layer || !out)
         return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (needs_pieces(model, shape[0])) {
+        if (params->weigh)
+            return fail(ATTRIB_E_ARG, "a term over all the images needs them in one pass; the "
+                                      "program was exported for batches of " +
+                                          std::to_string(model->backend->fixed_batch()) +
+                                          " (export it with a dynamic batch)");
+        const int64_t b = model->backend->fixed_batch();
+        const size_t per_row = params->layer_weights_len / (size_t)shape[0];
+        int64_t classes = 0;  // the logit weights' width: the model's, from one piece
+        if (params->logit_weights) {
+            attrib_result *probe = nullptr;
+            attrib_status st = attrib_forward(model, x, Rows(shape, b).shape, &probe);
+            if (st != ATTRIB_OK) return st;
+            classes = probe->logits.size(1);
+            attrib_result_free(probe);
+        }
+        return in_pieces(model, shape[0], b, [&](int64_t start, int64_t count, attrib_result **o) {
+            attrib_layer_objective_params p = *params;
+            if (p.layer_weights)
+                p.layer_weights += start * per_row, p.layer_weights_len = count * per_row;
+            if (p.logit_weights) p.logit_weights += start * classes;
+            return attrib_layer_objective_gradient(model, x + start * row_size(shape),
+                                                   Rows(shape, count).shape, &p, o);
+        }, out);
+    }
     const attrib_layer_objective_params &lw = *params;
     const attrib_layer_view *view = &lw.view;
     const float *logit_weights = lw.logit_weights;
@@ -254,6 +357,10 @@ attrib_status attrib_forward(attrib_model *model, const float *x,
                              const int64_t shape[4], attrib_result **out) {
     if (!model || !x || !shape || !out) return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (needs_pieces(model, shape[0]))
+        return pieces_of(model, x, shape, nullptr, out, [&](auto px, auto ps, auto, auto o) {
+            return attrib_forward(model, px, ps, o);
+        });
     return guarded(ATTRIB_E_MODEL, [&] {
         torch::NoGradGuard no_grad;
         auto res = std::make_unique<attrib_result>();
@@ -269,6 +376,10 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
     if (!model || !x || !shape || !target || !out)
         return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (needs_pieces(model, shape[0]))
+        return pieces_of(model, x, shape, target, out, [&](auto px, auto ps, auto pt, auto o) {
+            return attrib_input_gradient(model, px, ps, pt, o);
+        });
     return guarded(ATTRIB_E_MODEL, [&] {
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
@@ -295,6 +406,21 @@ attrib_status attrib_modified_gradient(attrib_model *model, const attrib_backwar
         return fail(ATTRIB_E_ARG, rule == ATTRIB_DEEPLIFT ? "DeepLIFT needs references"
                                                           : "only DeepLIFT takes references");
     *out = nullptr;
+    const int64_t rows = params->references ? 2 * shape[0] : shape[0];  // one pass of both
+    if (needs_pieces(model, rows)) {
+        const int64_t b = model->backend->fixed_batch();
+        if (params->references && b % 2)
+            return fail(ATTRIB_E_ARG, "DeepLIFT passes each input with its reference in one "
+                                      "batch; the program was exported for batches of " +
+                                          std::to_string(b) + " (export it with a dynamic batch)");
+        const int64_t per_piece = params->references ? b / 2 : b;
+        return in_pieces(model, shape[0], per_piece, [&](int64_t start, int64_t count, attrib_result **o) {
+            attrib_backward_params p = *params;
+            if (p.references) p.references += start * row_size(shape);
+            return attrib_modified_gradient(model, &p, x + start * row_size(shape),
+                                            Rows(shape, count).shape, target + start, o);
+        }, out);
+    }
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string uncovered;
         Rewrite r{Rewrite::RECTIFIERS};
@@ -316,6 +442,12 @@ attrib_status attrib_layer_scaled_forward(attrib_model *model, const float *x,
     if (!model || !x || !shape || !layer || !scale || !out || channels < 1)
         return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (needs_pieces(model, shape[0]))
+        return pieces_of(model, x, shape, nullptr, out, [&](auto px, auto ps, auto, auto o) {
+            return attrib_layer_scaled_forward(model, px, ps, layer,
+                                               scale + (px - x) / row_size(shape) * channels,
+                                               channels, o);
+        });
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string path = layer;
         // the scaled map is returned too: its shape is checked below
@@ -346,6 +478,10 @@ attrib_status attrib_layer_gradient(attrib_model *model, const float *x,
     if (!model || !x || !shape || !target || !layer || !out)
         return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (needs_pieces(model, shape[0]))
+        return pieces_of(model, x, shape, target, out, [&](auto px, auto ps, auto pt, auto o) {
+            return attrib_layer_gradient(model, px, ps, pt, layer, view, o);
+        });
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string path = layer;
         Program *fn = layer_program(model, Rewrite::LEAF, path);
@@ -371,6 +507,10 @@ attrib_status attrib_attention(attrib_model *model, const float *x, const int64_
                                const int64_t *target, int with_grad, attrib_result **out) {
     if (!model || !x || !shape || !target || !out) return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (needs_pieces(model, shape[0]))
+        return pieces_of(model, x, shape, target, out, [&](auto px, auto ps, auto pt, auto o) {
+            return attrib_attention(model, px, ps, pt, with_grad, o);
+        });
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string why;
         Program *fn = model->backend->program({Rewrite::ATTENTION}, &why);
@@ -430,6 +570,10 @@ attrib_status attrib_lrp(attrib_model *model, const attrib_lrp_params *params, c
         params->composite > ATTRIB_LRP_EPSILON_ALPHA2_BETA1)
         return fail(ATTRIB_E_ARG, "unknown LRP composite");
     *out = nullptr;
+    if (needs_pieces(model, shape[0]))
+        return pieces_of(model, x, shape, target, out, [&](auto px, auto ps, auto pt, auto o) {
+            return attrib_lrp(model, params, px, ps, pt, o);
+        });
     return guarded(ATTRIB_E_MODEL, [&] {
         Rewrite r{Rewrite::LRP};
         r.lrp = *params;
@@ -450,6 +594,10 @@ attrib_status attrib_bias_gradients(attrib_model *model, const float *x,
                                     attrib_result **out) {
     if (!model || !x || !shape || !target || !out) return fail(ATTRIB_E_ARG, "null argument");
     *out = nullptr;
+    if (needs_pieces(model, shape[0]))
+        return pieces_of(model, x, shape, target, out, [&](auto px, auto ps, auto pt, auto o) {
+            return attrib_bias_gradients(model, px, ps, pt, o);
+        });
     return guarded(ATTRIB_E_MODEL, [&] {
         std::string why;
         Program *fn = model->backend->program({Rewrite::BIASES}, &why);

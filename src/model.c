@@ -158,11 +158,11 @@ int model_open(const struct model_opts *opts, struct model *m)
     free(job.data);
     if (st == ATTRIB_E_DEVICE) /* the command line asked for what is not here */
         return fail(EXIT_USAGE, "--device %s: %s", m->device, attrib_last_error());
-    if (st == ATTRIB_E_OPERATOR)
+    if (st == ATTRIB_E_OPERATOR || st == ATTRIB_E_UNSUPPORTED)
         return fail(EXIT_MODEL, "'%s': %s", m->path, attrib_last_error());
     if (st != ATTRIB_OK)
         return fail(st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL,
-                    "'%s' is not a loadable TorchScript model: %s", m->path, attrib_last_error());
+                    "'%s' is not a loadable model: %s", m->path, attrib_last_error());
     rc = load_card(m);
     m->load_ms = now_ms() - t0;
     return rc;

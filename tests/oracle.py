@@ -11,10 +11,14 @@ from PIL import Image
 
 
 def load(path):
-    """The module (eval mode) and its card (embedded attrib.json, else {})."""
+    """The module (eval mode) and its card (embedded attrib.json, else {}):
+    a TorchScript file, or a torch.export program (.pt2) as ep.module()."""
     files = {"attrib.json": ""}
-    module = torch.jit.load(str(path), map_location="cpu", _extra_files=files)
-    module.eval()
+    if str(path).endswith(".pt2"):
+        module = torch.export.load(str(path), extra_files=files).module()
+    else:
+        module = torch.jit.load(str(path), map_location="cpu", _extra_files=files)
+        module.eval()
     card = json.loads(files["attrib.json"]) if files["attrib.json"] else {}
     card.setdefault("input_size", [224, 224])
     card.setdefault("mean", [0.485, 0.456, 0.406])

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 import oracle
-from conftest import IMAGES, ok, oracle_is_same_release
+from conftest import IMAGES, attrib_libtorch, ok, oracle_is_same_release
 from tvmodels import torchvision_model
 
 THREADS = 2
@@ -36,7 +36,13 @@ if os.environ.get("ATTRIB_SANITIZED") == "1":
     # SiLU, token sequence, channels last.
     ARCHS = [a for a in ARCHS if a[0] in ("resnet18", "efficientnet_b0", "vit_small",
                                           "swin_small")]
-IDS = [a for a, _ in ARCHS]
+# On the 2.x line, each architecture once more as a torch.export program
+# (tvmodels.export_program, a dynamic batch): its oracle is the program
+# itself, torch.export.load(f) unflattened so that hooks reach its modules.
+PROGRAMS = int(attrib_libtorch().split(".")[0]) >= 2 and int(torch.__version__.split(".")[0]) >= 2
+if PROGRAMS:
+    ARCHS += [(a, "export") for a, _ in ARCHS]
+IDS = [a + ("-pt2" if mode == "export" else "") for a, mode in ARCHS]
 
 
 def close(got, want, tolerance=TOLERANCE):
@@ -50,8 +56,19 @@ def card_of(path):
     return oracle.load(path)[1]
 
 
+@functools.lru_cache(maxsize=None)
+def program_module(path):
+    """The program at path as PyTorch runs it, its modules callable (hooks)."""
+    return torch.export.unflatten(torch.export.load(path))
+
+
 def prepare(arch, mode, tmp_path):
+    """(the oracle's model, attrib's file, default layer, image, input):
+    the oracle runs the eager twin of a TorchScript file, and a program as
+    PyTorch loads it."""
     eager, path, default = torchvision_model(arch, mode)
+    if mode == "export":
+        eager = program_module(path)
     card = card_of(path)
     image = oracle.resized_copy(IMAGES / "parrot.jpg", tmp_path / "input.png", card)
     return eager, path, default, image, oracle.input_tensor(image, card)
@@ -141,6 +158,10 @@ def test_gradcam_at_the_default_layer_matches_forward_hooks(arch, mode, tmp_path
 @pytest.mark.parametrize("arch,mode", ARCHS, ids=IDS)
 def test_guided_and_deconvnet_rules_match_module_swapping(arch, mode, method, tmp_path):
     eager, path, _, image, x = prepare(arch, mode, tmp_path)
+    if mode == "export":
+        # a program has no activation modules to swap: its eager twin (the
+        # module it was exported from, the same weights) does
+        eager = torchvision_model(arch, mode)[0]
     want, _ = oracle.gated_backprop_eager(
         eager, x, "guided" if method == "guided-backprop" else "deconvnet", CLASS, THREADS)
     got, _ = attrib(method, path, image, tmp_path)

@@ -126,10 +126,10 @@ def test_unknown_command_is_a_usage_error():
 
 MODEL_CASES = [
     ("missing", "cannot open"),
-    ("bad_empty", "not a loadable TorchScript model"),
-    ("bad_text", "not a loadable TorchScript model"),
-    ("bad_truncated", "not a loadable TorchScript model"),
-    ("bad_not_torchscript", "not a loadable TorchScript model"),
+    ("bad_empty", "not a loadable model"),
+    ("bad_text", "not a loadable model"),
+    ("bad_truncated", "not a loadable model"),
+    ("bad_not_torchscript", "not a loadable model"),
     ("bad_card", "model card"),
     ("bad_output_4d", "expected [N, classes]"),
     ("bad_output_tuple", "returned a Tuple"),

@@ -123,4 +123,4 @@ def test_guided_backprop_works_on_a_model_without_rectifier_modules(test_models,
 
 def test_layers_of_a_broken_model_is_exit_3(test_models):
     assert_one_line_error(run("layers", test_models / "bad_text.pt"), MODEL,
-                          "not a loadable TorchScript model")
+                          "not a loadable model")

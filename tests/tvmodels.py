@@ -1,5 +1,6 @@
 """torchvision architectures with random weights (fixed seed), saved as
-TorchScript for attrib and kept as eager modules for the hook-based oracles.
+TorchScript or as torch.export programs for attrib and kept as eager modules
+for the hook-based oracles.
 Made once per test process, in a temporary folder removed when the process
 exits (each holds a few hundred MB; left behind, a CI run's suites filled the
 disk before the 2.x test environment could be installed)."""
@@ -96,11 +97,28 @@ def _eager(arch):
     return model.eval()
 
 
+def export_program(eager, path, card, batch="dynamic"):
+    """eager saved as a torch.export program with the card embedded: a
+    dynamic batch (1-1024) as scripts/export-model.py exports, or export's
+    default static shapes (batch 1) with batch="static"."""
+    x = torch.zeros(2 if batch == "dynamic" else 1, 3, 224, 224)
+    shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},) if batch == "dynamic" else None
+    program = torch.export.export(eager, (x,), dynamic_shapes=shapes)
+    torch.export.save(program, path, extra_files={"attrib.json": json.dumps(card)})
+
+
 def torchvision_model(arch, mode="script"):
-    """(eager model, path of its TorchScript file, expected default layer)."""
+    """(eager model, path of its TorchScript file or, mode "export", its
+    torch.export program, expected default layer)."""
     key = (arch, mode)
     if key not in _CACHE:
         eager = _eager(arch)
+        card = {"name": f"{arch}-{mode}", "input_size": [224, 224]}
+        if mode == "export":
+            path = os.path.join(_DIR, f"{arch}.pt2")
+            export_program(eager, path, card)
+            _CACHE[key] = (eager, path)
+            return eager, path, DEFAULT_LAYERS.get(arch)
         if mode == "script":
             scripted = torch.jit.script(eager)
         else:
@@ -109,7 +127,6 @@ def torchvision_model(arch, mode="script"):
             scripted = torch.jit.trace(eager, torch.zeros(1, 3, 224, 224),
                                        check_trace=not arch.startswith("vit"))
         path = os.path.join(_DIR, f"{arch}_{mode}.pt")
-        card = {"name": f"{arch}-{mode}", "input_size": [224, 224]}
         torch.jit.save(scripted, path, _extra_files={"attrib.json": json.dumps(card)})
         _CACHE[key] = (eager, path)
     eager, path = _CACHE[key]

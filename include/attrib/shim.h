@@ -29,12 +29,16 @@ typedef struct attrib_params attrib_params; /* a host copy of a model's paramete
 typedef enum attrib_status {
     ATTRIB_OK = 0,
     ATTRIB_E_ARG,     /* the caller passed something invalid */
-    ATTRIB_E_FORMAT,  /* the bytes are not a loadable TorchScript module */
+    ATTRIB_E_FORMAT,  /* the bytes are not a loadable TorchScript module or
+                         torch.export program */
     ATTRIB_E_MODEL,   /* the model failed or returned something unusable */
     ATTRIB_E_NOMEM,   /* out of memory */
     ATTRIB_E_TARGET,  /* a target class is not one of the model's outputs */
     ATTRIB_E_DEVICE,  /* the device asked for is not in this build or machine */
-    ATTRIB_E_OPERATOR /* the model uses an operator this libtorch lacks */
+    ATTRIB_E_OPERATOR, /* the model uses an operator this libtorch lacks */
+    ATTRIB_E_UNSUPPORTED /* a well-formed file this build does not serve: a
+                            program's newer schema, its control flow, a
+                            program on libtorch 1.x */
 } attrib_status;
 
 /* Where a model runs: the CPU, or CUDA device 0, 1, ... */
@@ -57,11 +61,13 @@ const char *attrib_libtorch_version(void);
 int attrib_cuda_compiled(void);
 int attrib_cuda_device_count(void);
 
-/* Load a TorchScript module from memory (the bytes of a .pt file) onto
- * device (ATTRIB_DEVICE_CPU or a CUDA index). The model is put in eval mode
- * and its parameters stop requiring gradients. Inputs and results stay host
- * float buffers whatever the device. ATTRIB_E_DEVICE: no such device;
- * ATTRIB_E_OPERATOR: the file needs an operator this libtorch lacks. */
+/* Load a model from memory onto device (ATTRIB_DEVICE_CPU or a CUDA index):
+ * a TorchScript module (a .pt file) or a torch.export program (a .pt2 file),
+ * told apart by content. The model is put in eval mode and its parameters
+ * stop requiring gradients. Inputs and results stay host float buffers
+ * whatever the device. ATTRIB_E_DEVICE: no such device; ATTRIB_E_OPERATOR:
+ * the file needs an operator this libtorch lacks; ATTRIB_E_UNSUPPORTED: the
+ * file is well formed but asks for what this build does not serve. */
 attrib_status attrib_model_load(const void *data, size_t len, int device, attrib_model **out);
 void attrib_model_free(attrib_model *model);
 
