@@ -1,5 +1,6 @@
 // backend.cpp - what every model backend shares (backend.hpp).
 #include "backend.hpp"
+#include "rules.hpp"
 
 #include <sstream>
 
@@ -24,5 +25,21 @@ std::string rewrite_key(const Rewrite &r) {
     return name.str();
 }
 
+LrpSpec lrp_spec(const attrib_lrp_params &p, at::Device device) {
+    const double stabilizer = 1e-6;  // Zennit's, for every rule but epsilon
+    LrpSpec spec{-1, LRP_ZPLUS, LRP_EPSILON, false, p.epsilon, stabilizer,
+                 p.gamma, at::Tensor(), at::Tensor()};
+    if (p.composite == ATTRIB_LRP_EPSILON_PLUS_FLAT) spec.first_rule = LRP_FLAT;
+    if (p.composite == ATTRIB_LRP_EPSILON_ALPHA2_BETA1) spec.conv_rule = LRP_ALPHA2BETA1;
+    if (p.composite == ATTRIB_LRP_EPSILON_GAMMA_BOX) {
+        spec.conv_rule = LRP_GAMMA;
+        spec.first_rule = LRP_ZBOX;
+        spec.first_conv_only = true;
+        spec.low = at::tensor(std::vector<float>(p.low, p.low + 3)).view({1, 3, 1, 1}).to(device);
+        spec.high =
+            at::tensor(std::vector<float>(p.high, p.high + 3)).view({1, 3, 1, 1}).to(device);
+    }
+    return spec;
+}
 
 }  // namespace attrib_shim

@@ -1,6 +1,8 @@
 // graph.hpp - analysis and rewrites of TorchScript graphs (internal to the shim).
 #pragma once
 
+#include "rules.hpp"
+
 #include <torch/script.h>
 
 #include <string>
@@ -41,17 +43,6 @@ torch::jit::Value *insert_scale_input(torch::jit::Graph &g, torch::jit::Value *v
 // path) are found too: the list is filled as the graph runs.
 torch::jit::Value *collect_attention(torch::jit::Graph &g);
 
-// How rewrite_lrp treats the layers: a rule (ops.cpp's LrpRule) for the
-// first convolution or linear layer, the other convolutions and the other
-// linear layers, and the rules' constants.
-struct LrpSpec {
-    int64_t first_rule, conv_rule, dense_rule;
-    bool first_conv_only;  // the first layer's rule only if it is a convolution
-    double epsilon;        // the epsilon rule's (dense layers)
-    double stabilizer;     // every other rule's, and Norm's
-    double gamma;
-    at::Tensor low, high;  // the z-box rule's input bounds [1, C, 1, 1]
-};
 // Rewrites g for layer-wise relevance propagation, as a Zennit composite
 // with its canonizer: batch norms folded into the convolution or linear
 // layer before them; convolutions and linear layers -> attrib::lrp_layer;

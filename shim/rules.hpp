@@ -1,6 +1,11 @@
-// rules.hpp - the backward rules the graph rewrites pass to ops.cpp's
-// operators (as their int argument), named once for the whole shim.
+// rules.hpp - the backward rules the rewrites pass to ops.cpp's operators
+// (as their int argument), named once for the whole shim, and an LRP
+// composite as the rewrites apply it.
 #pragma once
+
+#include "attrib/shim.h"
+
+#include <ATen/ATen.h>
 
 #include <cstdint>
 
@@ -20,5 +25,19 @@ enum LrpRule : int64_t {
     LRP_ZBOX = 4,
     LRP_FLAT = 5
 };
+
+// How the LRP rewrites treat the layers: a rule (LrpRule) for the first
+// convolution or linear layer, the other convolutions and the other linear
+// layers, and the rules' constants.
+struct LrpSpec {
+    int64_t first_rule, conv_rule, dense_rule;
+    bool first_conv_only;  // the first layer's rule only if it is a convolution
+    double epsilon;        // the epsilon rule's (dense layers)
+    double stabilizer;     // every other rule's, and Norm's
+    double gamma;
+    at::Tensor low, high;  // the z-box rule's input bounds [1, C, 1, 1]
+};
+// Zennit's composite p as the rewrites' rules, its bounds on device.
+LrpSpec lrp_spec(const attrib_lrp_params &p, at::Device device);
 
 }  // namespace attrib_shim
