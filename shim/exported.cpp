@@ -320,9 +320,7 @@ class Exported : public Backend {
         case Rewrite::RECTIFIERS: return plan_rectifiers(r.rule, p, why);
         case Rewrite::ATTENTION: return plan_attention(p, why);
         case Rewrite::BIASES: return plan_biases(p);
-        case Rewrite::LRP:
-            *why = "LRP's rules on torch.export programs (not supported yet)";
-            return false;
+        case Rewrite::LRP: return plan_lrp(lrp_spec(r.lrp, device_), p, why);
         }
         return false;
     }
@@ -467,6 +465,211 @@ class Exported : public Backend {
                 env.extra.push_back(v);
                 env.v[out] = v.clone();  // in-place ops after it leave v itself as it was
             });
+        }
+        return true;
+    }
+
+    // --- LRP ---------------------------------------------------------------
+    //
+    // As graph.cpp's rewrite_lrp on TorchScript graphs (Zennit's composite
+    // with its canonizer), on the plan: batch norms folded into the layer
+    // before them, convolutions and linear layers as attrib::lrp_layer,
+    // rectifiers passing relevance, pools, means and residual additions
+    // under the Norm rule, reshapes and max pooling keeping their gradient.
+
+    // Whether slot s holds one of the program's weights, buffers or constants.
+    bool is_weight(int s) const {
+        for (const auto &in : g_->inputs)
+            if (in.slot == s) return in.kind != InputKind::USER;
+        return false;
+    }
+
+    bool computed(const Arg &a) const {
+        return a.kind == Arg::VALUE && g_->tensor_slots[a.values[0]] && !is_weight(a.values[0]);
+    }
+
+    int computed_inputs(const Node &n) const {
+        int k = 0;
+        for (const Arg &a : n.args) {
+            if (a.kind == Arg::TENSORS)
+                for (int s : a.values) k += s >= 0 && !is_weight(s);
+            else
+                k += computed(a);
+        }
+        return k;
+    }
+
+    bool has_tensor_output(const Node &n) const {
+        for (int s : n.outputs)
+            if (s >= 0 && g_->tensor_slots[s]) return true;
+        return false;
+    }
+
+    static bool is_conv(const Node &n) {
+        if (n.op == "aten::convolution" || n.op == "aten::_convolution")
+            return n.args.size() > 6 && n.args[6].kind == Arg::CONSTANT && !n.args[6].constant.toBool();
+        return n.op == "aten::conv1d" || n.op == "aten::conv2d" || n.op == "aten::conv3d";
+    }
+    static bool is_dense(const Node &n) { return n.op == "aten::linear"; }
+    static bool is_batch_norm(const Node &n) {
+        return n.op == "aten::batch_norm" || n.op == "aten::_native_batch_norm_legit_no_training";
+    }
+
+    // A convolution's stride, padding, dilation and groups arguments.
+    static std::vector<const Arg *> geometry(const Node &n) {
+        if (n.op == "aten::convolution" || n.op == "aten::_convolution")
+            return {&n.args[3], &n.args[4], &n.args[5], &n.args[8]};
+        return {&n.args[3], &n.args[4], &n.args[5], &n.args[6]};
+    }
+
+    // Why layer n cannot take a rule ("" if it can).
+    std::string layer_misfit(const Node &n) const {
+        const Arg &w = n.args[1], &b = n.args[2];
+        bool no_bias = b.kind == Arg::CONSTANT && b.constant.isNone();
+        if (w.kind != Arg::VALUE || !is_weight(w.values[0]) ||
+            !(no_bias || (b.kind == Arg::VALUE && is_weight(b.values[0]))))
+            return n.op + " with computed weights";
+        if (is_conv(n))
+            for (const Arg *a : geometry(n))
+                if (a->kind != Arg::CONSTANT || !(a->constant.isIntList() || a->constant.isInt()))
+                    return n.op + " with padding given as a string";
+        return "";
+    }
+
+    at::Tensor value_of(const Arg &a) const {
+        return a.kind == Arg::VALUE ? weight_of(a) : at::Tensor();
+    }
+
+    // The node that makes slot s (or -1 for an input).
+    int producer(int s) const {
+        for (size_t i = 0; i < g_->nodes.size(); i++)
+            for (int o : g_->nodes[i].outputs)
+                if (o == s) return (int)i;
+        return -1;
+    }
+
+    // Zennit's MergeBatchNorm: bn folded into the layer before it, which
+    // only bn reads; that layer's weights in *w and *b. False if none.
+    bool fold_batch_norm(const Node &bn, size_t &layer, at::Tensor &w, at::Tensor &b) const {
+        if (!computed(bn.args[0])) return false;
+        int s = bn.args[0].values[0], made_by = producer(s);
+        if (made_by < 0 || users_[s].size() != 1) return false;
+        const Node &l = g_->nodes[made_by];
+        if (!(is_conv(l) || is_dense(l)) || !layer_misfit(l).empty()) return false;
+        const int eps_arg = bn.op == "aten::batch_norm" ? 7 : 6;
+        at::Tensor gamma = value_of(bn.args[1]), beta = value_of(bn.args[2]);
+        at::Tensor mean = value_of(bn.args[3]), var = value_of(bn.args[4]);
+        if (!mean.defined() || !var.defined() || bn.args[eps_arg].kind != Arg::CONSTANT) return false;
+        for (size_t o = 1; o < bn.outputs.size(); o++)  // its saved statistics: read by none
+            if (bn.outputs[o] >= 0 && !users_[bn.outputs[o]].empty()) return false;
+        torch::NoGradGuard no_grad;
+        at::Tensor scale = (var + bn.args[eps_arg].constant.toDouble()).sqrt().reciprocal();
+        if (gamma.defined()) scale = scale * gamma;
+        at::Tensor w0 = value_of(l.args[1]), b0 = value_of(l.args[2]);
+        std::vector<int64_t> per_row(w0.dim(), 1);
+        per_row[0] = -1;
+        w = w0 * scale.view(per_row);
+        b = ((b0.defined() ? b0 : at::zeros_like(mean)) - mean) * scale;
+        if (beta.defined()) b = b + beta;
+        layer = (size_t)made_by;
+        return true;
+    }
+
+    bool is_residual(const Node &n) const {
+        if ((n.op != "aten::add" && n.op != "aten::add_") || n.args.size() < 2 ||
+            !computed(n.args[0]) || !computed(n.args[1]) || computed_inputs(n) != 2)
+            return false;
+        const Arg *alpha = n.args.size() > 2 ? &n.args[2] : nullptr;
+        return !alpha || (alpha->kind == Arg::CONSTANT && alpha->constant.toScalar().toDouble() == 1.0);
+    }
+
+    // Layer n (weights w, b) as attrib::lrp_layer under rule.
+    Action lrp_layer(const Node &n, at::Tensor w, at::Tensor b, int64_t rule, const LrpSpec &spec) const {
+        const bool conv = is_conv(n);
+        std::vector<c10::IValue> geo;
+        if (conv) {
+            for (const Arg *a : geometry(n)) geo.push_back(a->constant);
+        } else {
+            geo = {std::vector<int64_t>{}, std::vector<int64_t>{}, std::vector<int64_t>{}, int64_t(1)};
+        }
+        const bool box = rule == LRP_ZBOX;
+        const double eps = rule == LRP_EPSILON ? spec.epsilon : spec.stabilizer;
+        c10::IValue bias = b.defined() ? c10::IValue(b) : c10::IValue();
+        c10::IValue low = box ? c10::IValue(spec.low) : c10::IValue();
+        c10::IValue high = box ? c10::IValue(spec.high) : c10::IValue();
+        const int in = n.args[0].values.at(0), out = n.outputs.at(0);
+        const double gamma = spec.gamma;
+        return [=](const Node &, Env &env) {
+            env.v[out] = call_attrib("attrib::lrp_layer", {env.v[in], w, bias, conv, geo[0], geo[1],
+                                                           geo[2], geo[3], rule, eps, gamma, low, high});
+        };
+    }
+
+    // The Norm rule on n: its computed inputs times their gradient, its
+    // output's relevance over itself.
+    Action norm_rule(const Node &n, double stabilizer) const {
+        std::vector<bool> wrap;
+        for (const Arg &a : n.args) wrap.push_back(computed(a));
+        const bool inplace = n.op.back() == '_';
+        return [wrap, inplace, stabilizer](const Node &node, Env &env) {
+            torch::jit::Stack stack;
+            for (size_t i = 0; i < node.args.size(); i++) {
+                c10::IValue v = arg_value(node.args[i], env);
+                stack.push_back(wrap[i] ? c10::IValue(call_attrib("attrib::lrp_times_input", {v})) : v);
+            }
+            node.handle->callBoxed(&stack);
+            at::Tensor z = call_attrib("attrib::lrp_over_output", {stack.at(0), stabilizer});
+            env.v[node.outputs[0]] = z;
+            if (inplace) env.v[node.args[0].values[0]] = z;  // what it changed, everything after sees
+        };
+    }
+
+    bool plan_lrp(const LrpSpec &spec, Plan &p, std::string *why) {
+        std::map<size_t, std::pair<at::Tensor, at::Tensor>> folded;  // layer -> its weights
+        for (size_t i = 0; i < g_->nodes.size(); i++) {
+            const Node &n = g_->nodes[i];
+            if (!is_batch_norm(n)) continue;
+            size_t layer;
+            at::Tensor w, b;
+            if (!fold_batch_norm(n, layer, w, b)) {
+                *why = n.op + " that does not follow a convolution or linear layer";
+                return false;
+            }
+            folded[layer] = {w, b};
+            const int from = n.args[0].values[0], to = n.outputs[0];
+            p.instead[i] = [from, to](const Node &, Env &env) { env.v[to] = env.v[from]; };
+        }
+        std::vector<size_t> layers;
+        for (size_t i = 0; i < g_->nodes.size(); i++) {
+            const Node &n = g_->nodes[i];
+            if (n.builtin != Builtin::NONE || !has_tensor_output(n) || is_batch_norm(n) ||
+                LRP_GRADIENT_OPS.count(n.op))
+                continue;
+            if (RECTIFIER_OPS.count(n.op) && computed(n.args[0])) {
+                p.instead[i] = rectifier(n, PASS);
+            } else if (is_conv(n) || is_dense(n)) {
+                std::string misfit = layer_misfit(n);
+                if (!misfit.empty()) {
+                    *why = misfit;
+                    return false;
+                }
+                layers.push_back(i);
+            } else if (LRP_POOL_OPS.count(n.op) || is_residual(n)) {
+                p.instead[i] = norm_rule(n, spec.stabilizer);
+            } else if (!(LRP_ELEMENTWISE_OPS.count(n.op) && computed_inputs(n) <= 1)) {
+                *why = n.op;
+                return false;
+            }
+        }
+        for (size_t k = 0; k < layers.size(); k++) {
+            const Node &n = g_->nodes[layers[k]];
+            const bool dense = is_dense(n);
+            int64_t rule = dense ? spec.dense_rule : spec.conv_rule;
+            if (k == 0 && spec.first_rule >= 0 && !(spec.first_conv_only && dense)) rule = spec.first_rule;
+            auto it = folded.find(layers[k]);
+            at::Tensor w = it != folded.end() ? it->second.first : value_of(n.args[1]);
+            at::Tensor b = it != folded.end() ? it->second.second : value_of(n.args[2]);
+            p.instead[layers[k]] = lrp_layer(n, w, b, rule, spec);
         }
         return true;
     }

@@ -78,6 +78,7 @@ struct Input {
 
 struct Graph {
     std::vector<std::string> value_names;  // an environment slot each
+    std::vector<bool> tensor_slots;        // per slot: holds a tensor (else an int)
     std::vector<Input> inputs;             // in the program's order
     std::vector<Node> nodes;
     int user_input = -1;                   // its slot

@@ -132,6 +132,7 @@ struct Values {
         int slot = (int)g.value_names.size();
         slots[name] = slot;
         g.value_names.push_back(name);
+        g.tensor_slots.push_back(kind == Made::TENSOR);
         made.push_back(kind);
         return slot;
     }

@@ -28,6 +28,13 @@ def attrib_libtorch():
     return p.stdout.splitlines()[1].split()[1].rstrip(",")
 
 
+def programs_supported():
+    """Whether torch.export programs can be made and read here: attrib on
+    libtorch 2.x and the tests' PyTorch 2.x (the 2.x line's suite)."""
+    import torch
+    return int(attrib_libtorch().split(".")[0]) >= 2 and int(torch.__version__.split(".")[0]) >= 2
+
+
 def oracle_is_same_release():
     """Whether the oracles' PyTorch is the very release attrib runs on (Debian's
     1.13 on both sides) or only the same line (2.14 against libtorch 2.13):

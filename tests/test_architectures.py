@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 import oracle
-from conftest import IMAGES, attrib_libtorch, ok, oracle_is_same_release
+from conftest import IMAGES, ok, oracle_is_same_release, programs_supported
 from tvmodels import torchvision_model
 
 THREADS = 2
@@ -39,8 +39,7 @@ if os.environ.get("ATTRIB_SANITIZED") == "1":
 # On the 2.x line, each architecture once more as a torch.export program
 # (tvmodels.export_program, a dynamic batch): its oracle is the program
 # itself, torch.export.load(f) unflattened so that hooks reach its modules.
-PROGRAMS = int(attrib_libtorch().split(".")[0]) >= 2 and int(torch.__version__.split(".")[0]) >= 2
-if PROGRAMS:
+if programs_supported():
     ARCHS += [(a, "export") for a, _ in ARCHS]
 IDS = [a + ("-pt2" if mode == "export" else "") for a, mode in ARCHS]
 

@@ -1,7 +1,8 @@
 """attrib lrp computes what Zennit computes: its composites EpsilonPlusFlat,
 EpsilonGammaBox and EpsilonAlpha2Beta1 with its ResNet canonizer (batch
 norms merged, residual sums under the Norm rule) on the eager twin of the
-same weights; models with a layer no rule covers are refused in one line."""
+same weights, for TorchScript files and torch.export programs alike; models
+with a layer no rule covers are refused in one line."""
 import copy
 import json
 import os
@@ -11,8 +12,8 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, run
-from tvmodels import torchvision_model
+from conftest import IMAGES, V2, assert_one_line_error, ok, programs_supported, run
+from tvmodels import export_program, torchvision_model
 
 THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
@@ -62,15 +63,20 @@ def zennit_relevance(composite_name, eager, x, target, card):
     return relevance[0].double().numpy()
 
 
+# Each model as TorchScript and, on the 2.x line, as a torch.export program.
+FORMATS = ["script"] + (["export"] if programs_supported() else [])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("composite", ["epsilon-gamma-box"] if SANITIZED else COMPOSITES)
-def test_lrp_composites_match_zennits_own_on_resnet18(composite, tmp_path):
+def test_lrp_composites_match_zennits_own_on_resnet18(composite, fmt, tmp_path):
     """ResNet-18 with drawn batch-norm statistics (so that merging them
     matters), its eager twin under Zennit's composite and ResNetCanonizer;
     the relevance of every input value (3 x H x W), seeded with the one-hot
     of the class on both sides. Seen: within 4e-6 of the maximum for all
     three (their batch norms have eps 0: see tvmodels.py)."""
     zennit()
-    eager, path, _ = torchvision_model("resnet18_stats", "script")
+    eager, path, _ = torchvision_model("resnet18_stats", fmt)
     module, card = oracle.load(path)
     image = oracle.resized_copy(IMAGES / "parrot.jpg", tmp_path / "input.png", card)
     x = oracle.input_tensor(image, card)
@@ -99,23 +105,29 @@ class BiasFree(torch.nn.Module):
         return self.head(torch.nn.functional.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-def scripted(module, tmp_path, name="model.pt"):
+def scripted(module, tmp_path, name="model.pt", fmt="script"):
+    """module (seeded) saved as TorchScript, or as a program (fmt "export")."""
     torch.manual_seed(0)
     m = module().eval()
+    card = {"name": name, "input_size": [32, 32]}
+    if fmt == "export":
+        path = tmp_path / (name + "2")
+        export_program(m, str(path), card, size=32)
+        return m, path
     path = tmp_path / name
     torch.jit.save(torch.jit.script(m), str(path),
-                   _extra_files={"attrib.json": json.dumps({"name": name,
-                                                            "input_size": [32, 32]})})
+                   _extra_files={"attrib.json": json.dumps(card)})
     return m, path
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("composite", COMPOSITES)
-def test_relevance_adds_up_to_the_class_when_nothing_absorbs_it(composite, tmp_path):
+def test_relevance_adds_up_to_the_class_when_nothing_absorbs_it(composite, fmt, tmp_path):
     """Flat, z+, alpha-beta (2 - 1), gamma, z-box, Norm (pooling, the
     residual sum), the passed activations and max pooling's gradient all
     conserve relevance: without biases the input's relevance sums to the
     one-hot's 1 (minus what the 1e-6 stabilisers take)."""
-    _, path = scripted(BiasFree, tmp_path)
+    _, path = scripted(BiasFree, tmp_path, fmt=fmt)
     _, s = attrib(path, IMAGES / "cat.bmp", tmp_path, "--composite", composite)
     assert abs(s["details"]["relevance_sum"] - 1) < 1e-4, s["details"]
 
@@ -144,18 +156,20 @@ class Gated(torch.nn.Module):  # squeeze-and-excitation: a product of two activa
         return self.head((f * g[:, :, None, None]).mean([2, 3]))
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("module,op", [
     (NormFirst, "aten::batch_norm that does not follow a convolution or linear layer"),
     (Gated, "aten::sigmoid")])
-def test_a_model_with_a_layer_no_rule_covers_gets_one_line_naming_it(module, op, tmp_path):
-    _, path = scripted(module, tmp_path)
+def test_a_model_with_a_layer_no_rule_covers_gets_one_line_naming_it(module, op, fmt, tmp_path):
+    _, path = scripted(module, tmp_path, fmt=fmt)
     p = run("lrp", IMAGES / "cat.bmp", "--model", path, "-o", tmp_path / "out")
     assert_one_line_error(p, 2, f"the model also has {op}, which they do not")
     assert not (tmp_path / "out").exists()
 
 
-def test_a_vision_transformer_is_refused_at_its_first_layer_norm(tmp_path):
-    _, path, _ = torchvision_model("vit_small", "script")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_vision_transformer_is_refused_at_its_first_layer_norm(fmt, tmp_path):
+    _, path, _ = torchvision_model("vit_small", fmt)
     p = run("lrp", IMAGES / "cat.bmp", "--model", path, "-o", tmp_path / "out")
     assert_one_line_error(p, 2, "the model also has aten::layer_norm")
 

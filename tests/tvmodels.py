@@ -97,11 +97,11 @@ def _eager(arch):
     return model.eval()
 
 
-def export_program(eager, path, card, batch="dynamic"):
+def export_program(eager, path, card, batch="dynamic", size=224):
     """eager saved as a torch.export program with the card embedded: a
     dynamic batch (1-1024) as scripts/export-model.py exports, or export's
     default static shapes (batch 1) with batch="static"."""
-    x = torch.zeros(2 if batch == "dynamic" else 1, 3, 224, 224)
+    x = torch.zeros(2 if batch == "dynamic" else 1, 3, size, size)
     shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},) if batch == "dynamic" else None
     program = torch.export.export(eager, (x,), dynamic_shapes=shapes)
     torch.export.save(program, path, extra_files={"attrib.json": json.dumps(card)})
