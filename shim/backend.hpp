@@ -85,6 +85,7 @@ class Backend {
     // The batch size every pass must have (a program exported with static
     // shapes), or 0 for any.
     virtual int64_t fixed_batch() const { return 0; }
+    virtual attrib_format format() const = 0;
 };
 
 // A TorchScript module from the bytes of a .pt file onto device: its card

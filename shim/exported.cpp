@@ -27,11 +27,21 @@ using exported::Node;
 
 namespace {
 
+// DeepLIFT on a program of a fixed batch b: its rescale rule needs each
+// rectifier's input for the references in the same call as the inputs'
+// (ops.cpp pairs row i with row b + i), which a pass of b rows cannot hold.
+// The references' pass runs first and records those inputs (RECORD); the
+// inputs' pass then calls each rectifier on [its input; the recorded one]
+// and keeps the first half (PAIRED). Everything else runs at batch b.
+enum class Pairing { NONE, RECORD, PAIRED };
+
 // One run's values: the environment's slots and what the plan collects.
 struct Env {
     std::vector<c10::IValue> v;
     std::vector<at::Tensor> extra;
     const std::vector<at::Tensor> *more = nullptr;  // run()'s extra inputs
+    Pairing pairing = Pairing::NONE;
+    std::map<size_t, at::Tensor> *recorded = nullptr;  // per rectifier node
 };
 
 using Action = std::function<void(const Node &, Env &)>;
@@ -39,6 +49,7 @@ using Action = std::function<void(const Node &, Env &)>;
 struct Plan : Program {
     std::vector<Action> instead, after;  // per node; empty: the operator, nothing
     std::vector<at::Tensor> biases;      // BIASES
+    bool paired = false;                 // DeepLIFT on a fixed batch: see Pairing
 };
 
 c10::IValue arg_value(const Arg &a, const Env &env) {
@@ -162,7 +173,11 @@ class Exported : public Backend {
     }
 
     Outputs run(Program &p, const at::Tensor &x, const std::vector<at::Tensor> &more) override {
-        Outputs o = invoke(x, [&] { return execute(static_cast<Plan *>(&p), x, more); });
+        auto *plan = static_cast<Plan *>(&p);
+        Outputs o = invoke(x, [&] {
+            if (plan->paired && x.size(0) == 2 * fixed_batch_) return run_pairs(*plan, x);
+            return execute(plan, x, more);
+        });
         checked_logits(o.logits, x);
         return o;
     }
@@ -194,19 +209,35 @@ class Exported : public Backend {
         return res;
     }
 
+    // A program converted from TorchScript holds its parameters as buffers:
+    // without parameters, the buffers that are not batch-norm statistics.
     std::vector<std::pair<std::string, at::Tensor>> parameters() override {
         std::vector<std::pair<std::string, at::Tensor>> res;
-        for (size_t i = 0; i < g_->inputs.size(); i++)
-            if (g_->inputs[i].kind == InputKind::PARAMETER)
-                res.emplace_back(g_->inputs[i].name, g_->input_values[i]);
+        for (int pass = 0; pass < 2 && res.empty(); pass++)
+            for (size_t i = 0; i < g_->inputs.size(); i++) {
+                const auto &in = g_->inputs[i];
+                bool take = pass == 0 ? in.kind == InputKind::PARAMETER
+                                      : in.kind == InputKind::BUFFER && !is_statistic(in.name);
+                if (take) res.emplace_back(in.name, g_->input_values[i]);
+            }
         return res;
     }
 
     void parameters_changed() override { plans_.clear(); }  // BIASES read the old values
 
     int64_t fixed_batch() const override { return fixed_batch_; }
+    attrib_format format() const override { return ATTRIB_FORMAT_EXPORTED; }
 
   private:
+    static bool is_statistic(const std::string &name) {
+        for (const char *end : {"running_mean", "running_var", "num_batches_tracked"}) {
+            const std::string e = std::string(".") + end;
+            if (name.size() >= e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
+                return true;
+        }
+        return false;
+    }
+
     // --- running ---------------------------------------------------------
 
     void check_input(const at::Tensor &x) const {
@@ -222,7 +253,22 @@ class Exported : public Backend {
                                  shape_str(x.sizes()));
     }
 
-    Outputs execute(Plan *p, const at::Tensor &x, const std::vector<at::Tensor> &more) {
+    // [inputs; references] through a DeepLIFT plan, a fixed batch at a time.
+    Outputs run_pairs(Plan &p, const at::Tensor &x) {
+        const int64_t b = fixed_batch_;
+        std::map<size_t, at::Tensor> recorded;
+        Outputs ref;
+        {
+            torch::NoGradGuard no_grad;
+            ref = execute(&p, x.narrow(0, b, b), {}, Pairing::RECORD, &recorded);
+        }
+        Outputs in = execute(&p, x.narrow(0, 0, b), {}, Pairing::PAIRED, &recorded);
+        return Outputs{at::cat({in.logits, ref.logits}), {}};
+    }
+
+    Outputs execute(Plan *p, const at::Tensor &x, const std::vector<at::Tensor> &more,
+                    Pairing pairing = Pairing::NONE,
+                    std::map<size_t, at::Tensor> *recorded = nullptr) {
         check_input(x);
         if (fixed_batch_ && x.size(0) != fixed_batch_)
             throw std::runtime_error("the program was exported for batches of " +
@@ -231,6 +277,7 @@ class Exported : public Backend {
         Env env;
         env.v.resize(g_->value_names.size());
         env.more = &more;
+        env.pairing = pairing, env.recorded = recorded;
         for (size_t i = 0; i < g_->inputs.size(); i++) {
             const auto &in = g_->inputs[i];
             env.v[in.slot] = in.kind == InputKind::USER ? x : g_->input_values[i];
@@ -341,14 +388,21 @@ class Exported : public Backend {
     }
 
     // The rectifier node n as the attrib operator with the rule's backward.
-    static Action rectifier(const Node &n, int64_t rule) {
+    static Action rectifier(const Node &n, size_t index, int64_t rule) {
         std::string kind = short_name(n.op);
         const bool inplace = kind.back() == '_';
         if (inplace) kind.pop_back();
         const int in = n.args[0].values.at(0);
         const int out = n.outputs.at(0);
-        return [kind, inplace, in, out, rule](const Node &node, Env &env) {
+        return [kind, inplace, in, out, rule, index](const Node &node, Env &env) {
+            if (env.pairing == Pairing::RECORD) {  // the references: as the model computes
+                (*env.recorded)[index] = env.v[in].toTensor().detach().clone();
+                call(node, env);
+                return;
+            }
             c10::IValue x = env.v[in];
+            const int64_t rows = x.toTensor().size(0);
+            if (env.pairing == Pairing::PAIRED) x = at::cat({x.toTensor(), env.recorded->at(index)});
             at::Tensor y;
             auto constant = [&](size_t i) { return node.args.at(i).constant; };
             if (kind == "leaky_relu") {
@@ -365,6 +419,7 @@ class Exported : public Backend {
                                  : c10::IValue(std::numeric_limits<double>::infinity());
                 y = call_attrib("attrib::modified_clamp", {x, lo, hi, rule});
             }
+            if (env.pairing == Pairing::PAIRED) y = y.narrow(0, 0, rows);
             env.v[out] = y;
             if (inplace) env.v[in] = y;  // it changed x for everything after it
         };
@@ -378,8 +433,9 @@ class Exported : public Backend {
                 return false;
             }
             if (RECTIFIER_OPS.count(n.op) && !n.args.empty() && n.args[0].kind == Arg::VALUE)
-                p.instead[i] = rectifier(n, rule);
+                p.instead[i] = rectifier(n, i, rule);
         }
+        p.paired = rule == DEEPLIFT && fixed_batch_ > 0;
         return true;
     }
 
@@ -646,7 +702,7 @@ class Exported : public Backend {
                 LRP_GRADIENT_OPS.count(n.op))
                 continue;
             if (RECTIFIER_OPS.count(n.op) && computed(n.args[0])) {
-                p.instead[i] = rectifier(n, PASS);
+                p.instead[i] = rectifier(n, i, PASS);
             } else if (is_conv(n) || is_dense(n)) {
                 std::string misfit = layer_misfit(n);
                 if (!misfit.empty()) {

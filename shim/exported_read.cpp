@@ -7,6 +7,7 @@
 #include "archive.hpp"
 #include "backend.hpp"
 #include "exported.hpp"
+#include "op_names.hpp"
 
 #include <ATen/ScalarOps.h>
 #include <cJSON.h>
@@ -490,6 +491,45 @@ Node read_node(Json jn, size_t index, Values &values, at::Device device) {
     return n;
 }
 
+// A program without module stacks (one converted from TorchScript: every
+// node's stack is the converter's root): each node reading a weight is
+// placed in the module its name says ("features.0.0.weight" ->
+// features, features.0, features.0.0); an activation or a residual sum in
+// the modules of the latest node it reads from, so that a block's output is
+// what leaves it after its activation, as in the module; the rest (padding,
+// pooling, reshapes) in none.
+void name_modules_by_parameters(Graph &g) {
+    for (const Node &n : g.nodes)
+        if (!n.modules.empty()) return;
+    std::map<int, std::string> weight_names;
+    for (const Input &in : g.inputs)
+        if (in.kind != InputKind::USER) weight_names[in.slot] = in.name;
+    std::map<int, size_t> made_by;  // slot -> node
+    for (size_t i = 0; i < g.nodes.size(); i++) {
+        Node &n = g.nodes[i];
+        for (int o : n.outputs)
+            if (o >= 0) made_by[o] = i;
+        for (const Arg &a : n.args) {
+            if (a.kind != Arg::VALUE || !weight_names.count(a.values[0])) continue;
+            const std::string &name = weight_names[a.values[0]];
+            size_t dot = name.rfind('.');
+            if (dot == std::string::npos) continue;
+            std::string module = name.substr(0, dot);
+            for (size_t at = module.find('.'); at != std::string::npos; at = module.find('.', at + 1))
+                n.modules.push_back(module.substr(0, at));
+            n.modules.push_back(module);
+            break;
+        }
+        if (!n.modules.empty() || !(RECTIFIER_OPS.count(n.op) || LRP_ELEMENTWISE_OPS.count(n.op)))
+            continue;
+        int latest = -1;
+        for (const Arg &a : n.args)
+            for (int v : a.values)
+                if (v >= 0 && made_by.count(v)) latest = std::max(latest, (int)made_by[v]);
+        if (latest >= 0) n.modules = g.nodes[latest].modules;
+    }
+}
+
 // --- archive ----------------------------------------------------------------
 
 struct Archive {
@@ -635,6 +675,8 @@ std::unique_ptr<Graph> read_program(const void *data, size_t len, at::Device dev
     std::vector<Json> nodes = items(member(graph, "nodes", "graph"), "nodes");
     if (nodes.size() > NODES_MAX) bad("the program has more than " + std::to_string(NODES_MAX) + " nodes");
     for (size_t i = 0; i < nodes.size(); i++) g->nodes.push_back(read_node(nodes[i], i, values, device));
+
+    name_modules_by_parameters(*g);
 
     // The one output attrib explains: the user output.
     int user_outputs = 0;

@@ -59,6 +59,13 @@ attrib_status attrib_model_load(const void *data, size_t len, int device, attrib
 
 void attrib_model_free(attrib_model *model) { delete model; }
 
+attrib_status attrib_model_describe(const attrib_model *model, attrib_model_info *out) {
+    if (!model || !out) return fail(ATTRIB_E_ARG, "null argument");
+    out->format = model->backend->format();
+    out->fixed_batch = model->backend->fixed_batch();
+    return ATTRIB_OK;
+}
+
 const char *attrib_model_card(const attrib_model *model, size_t *len) {
     if (!model || !model->has_card) {
         if (len) *len = 0;

@@ -406,14 +406,9 @@ attrib_status attrib_modified_gradient(attrib_model *model, const attrib_backwar
         return fail(ATTRIB_E_ARG, rule == ATTRIB_DEEPLIFT ? "DeepLIFT needs references"
                                                           : "only DeepLIFT takes references");
     *out = nullptr;
-    const int64_t rows = params->references ? 2 * shape[0] : shape[0];  // one pass of both
-    if (needs_pieces(model, rows)) {
-        const int64_t b = model->backend->fixed_batch();
-        if (params->references && b % 2)
-            return fail(ATTRIB_E_ARG, "DeepLIFT passes each input with its reference in one "
-                                      "batch; the program was exported for batches of " +
-                                          std::to_string(b) + " (export it with a dynamic batch)");
-        const int64_t per_piece = params->references ? b / 2 : b;
+    if (needs_pieces(model, shape[0])) {
+        // DeepLIFT: pieces of b pairs, which the backend runs as two passes
+        const int64_t per_piece = model->backend->fixed_batch();
         return in_pieces(model, shape[0], per_piece, [&](int64_t start, int64_t count, attrib_result **o) {
             attrib_backward_params p = *params;
             if (p.references) p.references += start * row_size(shape);

@@ -133,6 +133,8 @@ class TorchScript : public Backend {
         return res;
     }
 
+    attrib_format format() const override { return ATTRIB_FORMAT_TORCHSCRIPT; }
+
     void parameters_changed() override {
         // frozen copies folded the old values into constants
         variants_.clear();

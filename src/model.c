@@ -204,6 +204,11 @@ struct model_info model_info(const struct model *m)
         .device = m->device, .libtorch = attrib_libtorch_version(),
         .output = m->card.output == CARD_SIGMOID ? "sigmoid" : NULL,
     };
+    attrib_model_info about;
+    if (m->handle && attrib_model_describe(m->handle, &about) == ATTRIB_OK) {
+        i.format = about.format == ATTRIB_FORMAT_EXPORTED ? "torch.export" : "torchscript";
+        i.fixed_batch = (long)about.fixed_batch;
+    }
     return i;
 }
 

@@ -62,6 +62,10 @@ cJSON *model_info_json(const struct model_info *m)
         cJSON_AddStringToObject(o, "device", m->device);
     if (m->libtorch)
         cJSON_AddStringToObject(o, "libtorch", m->libtorch);
+    if (m->format)
+        cJSON_AddStringToObject(o, "format", m->format);
+    if (m->fixed_batch) /* passes run in pieces of it */
+        cJSON_AddNumberToObject(o, "fixed_batch", (double)m->fixed_batch);
     return o;
 }
 

@@ -20,6 +20,8 @@ struct model_info {
     const char *device;      /* "cpu", "cuda:0"; NULL: not recorded */
     const char *libtorch;    /* the libtorch version it ran on; NULL: not recorded */
     const char *output;      /* "sigmoid" for a multi-label model; NULL: softmax */
+    const char *format;      /* "torchscript" or "torch.export"; NULL: not recorded */
+    long fixed_batch;        /* a program's static batch; 0: any */
 };
 
 struct class_score {

@@ -71,6 +71,19 @@ int attrib_cuda_device_count(void);
 attrib_status attrib_model_load(const void *data, size_t len, int device, attrib_model **out);
 void attrib_model_free(attrib_model *model);
 
+/* What a loaded model is: its format, and the batch every pass of a
+ * program exported with static shapes has (the calls below take any batch
+ * and run it in pieces of that size). */
+typedef enum attrib_format {
+    ATTRIB_FORMAT_TORCHSCRIPT = 0,
+    ATTRIB_FORMAT_EXPORTED /* a torch.export program */
+} attrib_format;
+typedef struct attrib_model_info {
+    attrib_format format;
+    int64_t fixed_batch; /* 0: any batch */
+} attrib_model_info;
+attrib_status attrib_model_describe(const attrib_model *model, attrib_model_info *out);
+
 /* The embedded extra file "attrib.json" (the model card), or NULL when the
  * file has none. Not NUL-terminated necessarily: use *len. */
 const char *attrib_model_card(const attrib_model *model, size_t *len);
