@@ -442,12 +442,10 @@ class Exported : public Backend {
     // softmax(q k^T * scale) v in place of aten::scaled_dot_product_attention
     // (query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa),
     // its probabilities collected.
+    // A mask (Hugging Face passes one, all true, even to a ViT) is applied
+    // as the fused op applies it: false -> -inf, or added if it is float.
     static bool explicit_attention(const Node &n, Action &act, std::string *why) {
-        if (n.args.size() < 6 || n.args[3].kind != Arg::CONSTANT || !n.args[3].constant.isNone()) {
-            *why = "attention with a mask is not supported yet";
-            return false;
-        }
-        if (n.args[5].kind != Arg::CONSTANT || n.args[5].constant.toBool()) {
+        if (n.args.size() < 6 || n.args[5].kind != Arg::CONSTANT || n.args[5].constant.toBool()) {
             *why = "causal attention has no class-token map";
             return false;
         }
@@ -457,7 +455,15 @@ class Exported : public Backend {
             at::Tensor v = arg_value(node.args[2], env).toTensor();
             c10::IValue s = node.args.size() > 6 ? arg_value(node.args[6], env) : c10::IValue();
             double scale = s.isNone() ? 1.0 / std::sqrt((double)q.size(-1)) : s.toDouble();
-            at::Tensor probs = at::softmax(at::matmul(q, k.transpose(-2, -1)) * scale, -1);
+            at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) * scale;
+            c10::IValue mask = arg_value(node.args[3], env);
+            if (mask.isTensor()) {
+                at::Tensor m = mask.toTensor();
+                scores = m.scalar_type() == at::kBool
+                             ? scores.masked_fill(m.logical_not(), -std::numeric_limits<double>::infinity())
+                             : scores + m;
+            }
+            at::Tensor probs = at::softmax(scores, -1);
             env.extra.push_back(probs);
             env.v[node.outputs[0]] = at::matmul(probs, v);
         };
