@@ -2,12 +2,16 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for
 # SECONDS (default 600) from the seed corpus in tests/fuzz/corpus plus the
 # shared photos. New crashing inputs land in tests/fuzz/crashes/TARGET/.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: image card)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: image card program)
+# "program" is the torch.export reader (C++, built with clang++ against the
+# 2.x libtorch of scripts/setup.sh's venv), seeded with tests/fuzz/corpus/program
+# (small real exports: a convolution/batch-norm net at a static and a dynamic
+# batch, a one-block ViT).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 SECONDS_EACH=${1:-600}
 shift || true
-TARGETS=("${@:-image card}")
+TARGETS=("${@:-image card program}")
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev" >&2; exit 2; }
 out="$BUILD_DIR/fuzz"
 mkdir -p "$out"
@@ -16,12 +20,33 @@ FLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
        $(pkg-config --cflags stb libcjson))
 LIBS=($(pkg-config --libs stb libcjson zlib) -lm)
 CORE=("$ROOT"/src/{error,options,cli,fsutil,image,card}.c)
+# The program reader: the shim's reader files and libtorch (not instrumented).
+build_program() {
+    local torch
+    torch2_venv >/dev/null
+    torch=$("$TORCH2_VENV/bin/python" -c "import os, torch; print(os.path.dirname(torch.__file__))")
+    clang++ -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -fno-sanitize=vptr -std=c++17 -I"$ROOT/include" -I"$torch/include" \
+        -I"$torch/include/torch/csrc/api/include" $(pkg-config --cflags libcjson) \
+        "$ROOT/tests/fuzz/fuzz_program.cpp" "$ROOT"/shim/{exported_read,archive,op_names}.cpp \
+        -L"$torch/lib" -Wl,--no-as-needed -ltorch_cpu -lc10 -Wl,--as-needed \
+        -Wl,-rpath,"$torch/lib" $(pkg-config --libs libcjson) -o "$out/fuzz_program"
+}
 for t in ${TARGETS[*]}; do
-    clang "${FLAGS[@]}" "$ROOT/tests/fuzz/fuzz_$t.c" "${CORE[@]}" "${LIBS[@]}" -o "$out/fuzz_$t"
+    if [ "$t" = program ]; then
+        command -v clang++ >/dev/null || { echo "fuzz: program needs clang++" >&2; exit 2; }
+        build_program
+    else
+        clang "${FLAGS[@]}" "$ROOT/tests/fuzz/fuzz_$t.c" "${CORE[@]}" "${LIBS[@]}" -o "$out/fuzz_$t"
+    fi
     corpus="$out/corpus_$t"
     mkdir -p "$corpus" "$ROOT/tests/fuzz/crashes/$t"
     cp -n "$ROOT"/tests/fuzz/corpus/"$t"/* "$corpus/" 2>/dev/null || true
     if [ "$t" = image ]; then cp -n "$SHARED"/images/*.{bmp,jpg} "$corpus/" 2>/dev/null || true; fi
+    # libtorch's own leaks (its zip reader keeps miniz's state when its
+    # constructor throws, 1.7 KB per refused archive) are suppressed as in
+    # the sanitizer build; a leak in attrib's code still fails.
+    export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitizer/lsan.supp:print_suppressions=0
     echo "== fuzz_$t for ${SECONDS_EACH}s"
     "$out/fuzz_$t" "$corpus" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 \
         -timeout=10 -artifact_prefix="$ROOT/tests/fuzz/crashes/$t/" -print_final_stats=1 2>&1 |

@@ -534,18 +534,30 @@ void name_modules_by_parameters(Graph &g) {
 
 struct Archive {
     caffe2::serialize::PyTorchStreamReader reader;
-    explicit Archive(std::shared_ptr<MemoryReader> r) : reader(std::move(r)) {}
+    size_t len;  // the archive's
+    Archive(std::shared_ptr<MemoryReader> r, size_t n) : reader(std::move(r)), len(n) {}
 
     bool has(const std::string &name) { return reader.hasRecord(name); }
-    std::string text(const std::string &name) {
+    // A record's size as its directory entry claims it, checked before
+    // anything is allocated for it: torch.export.save stores records
+    // uncompressed, so none is larger than the archive (libtorch's reader
+    // would allocate a claimed 4 GB for a 21 KB file).
+    size_t size_of(const std::string &name) {
         if (!has(name)) bad("the archive has no " + name);
-        auto rec = reader.getRecord(name);
-        return std::string(static_cast<const char *>(std::get<0>(rec).get()), std::get<1>(rec));
+        size_t n = reader.getRecordSize(name);
+        if (n > len)
+            bad("the archive's record " + name + " claims " + std::to_string(n) +
+                " bytes, more than the " + std::to_string(len) + " of the archive");
+        return n;
+    }
+    std::string text(const std::string &name) {
+        std::string out(size_of(name), '\0');
+        if (!out.empty()) reader.getRecord(name, &out[0], out.size());
+        return out;
     }
     // The record's bytes in a tensor of its own (aligned for any dtype).
     at::Tensor bytes(const std::string &name) {
-        if (!has(name)) bad("the archive has no " + name);
-        at::Tensor t = at::empty({(int64_t)reader.getRecordSize(name)}, at::kByte);
+        at::Tensor t = at::empty({(int64_t)size_of(name)}, at::kByte);
         if (t.numel()) reader.getRecord(name, t.data_ptr(), (size_t)t.numel());
         return t;
     }
@@ -606,7 +618,7 @@ at::Tensor read_tensor(Archive &a, Json entry, const std::string &folder, const 
 
 std::unique_ptr<Graph> read_program(const void *data, size_t len, at::Device device,
                                     std::string *card) {
-    Archive a(std::make_shared<MemoryReader>(data, len));
+    Archive a(std::make_shared<MemoryReader>(data, len), len);
     for (const auto &name : a.reader.getAllRecords())
         if (!safe_record_name(name)) bad("the archive has a record named '" + name + "'");
     if (a.has("byteorder") && a.text("byteorder") != "little")

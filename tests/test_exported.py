@@ -409,3 +409,13 @@ def test_a_program_on_libtorch_1_says_which_libtorch_it_needs(tmp_path):
     path.write_bytes(buf.getvalue())
     p = run("predict", IMAGES / "cat.bmp", "--model", path)
     assert_one_line_error(p, 3, "needs attrib built on libtorch 2.x")
+
+
+def test_a_record_claiming_more_bytes_than_the_archive_is_refused_before_it_is_read():
+    """Found by fuzzing (scripts/fuzz.sh program): a 21 KB archive whose
+    directory says a record holds 4 GB made libtorch's reader allocate them."""
+    needs_programs()
+    from conftest import ROOT
+    path = ROOT / "tests" / "fuzz" / "corpus" / "program" / "regression_huge_record.pt2"
+    p = run("predict", IMAGES / "cat.bmp", "--model", path)
+    assert_one_line_error(p, 3, "claims 4294967295 bytes, more than the 21217 of the archive")
