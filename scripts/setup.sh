@@ -2,9 +2,11 @@
 # Fresh Debian 12 to a working attrib: dependencies, build, the default
 # model, and a first saliency map of a shared photo (out/demo/).
 #
-#   scripts/setup.sh                    Debian 12's libtorch 1.13 (the default)
-#   scripts/setup.sh --libtorch pip     PyTorch $ATTRIB_TORCH_VERSION (2.13.0) from
-#                                       PyPI, in a venv under .venv/
+#   scripts/setup.sh                    PyTorch $ATTRIB_TORCH_VERSION (2.13.0)'s CPU
+#                                       libtorch from PyPI, in a venv under .venv/
+#                                       (the default; --libtorch pip says the same)
+#   scripts/setup.sh --libtorch debian  Debian 12's libtorch 1.13 (no .pt2 programs,
+#                                       no vision transformers saved by PyTorch 2.x)
 #   scripts/setup.sh --libtorch DIR     an unpacked libtorch (DIR/share/cmake/Torch)
 #                                       or a PyTorch's torch.utils.cmake_prefix_path
 #
@@ -13,9 +15,9 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-usage() { sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '5,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
-libtorch=debian
+libtorch=pip
 while (($#)); do
     case $1 in
         --libtorch) (($# >= 2)) || { echo "setup.sh: --libtorch needs a value" >&2; exit 2; }
