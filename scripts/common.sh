@@ -39,14 +39,14 @@ TEST2_VENV=${ATTRIB_TEST_VENV:-$ROOT/.venv/test-torch2}
 # Zennit for the LRP composites, torchattacks for fool's attacks, Lucent for
 # classviz's parameterisations and objectives; timm and transformers for
 # scripts/export-model.py's sources; their big dependencies are pinned too
-# (idna 2.10: requests 2.25.1, torchattacks' pin, needs it; the hub client's
-# newer wish is for network use, which the tests make none of).
+# (transformers 4.57: 5.x's hub client needs idna >= 3.18, and requests
+# 2.25.1, torchattacks' pin, needs idna < 3: pip cannot install both).
 TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 pytest==8.3.5
                 grad-cam==1.5.7 opencv-python-headless==5.0.0.93 scikit-learn==1.9.1
                 scipy==1.17.1 matplotlib==3.11.2 captum==0.9.0 zennit==0.5.1 click==8.5.1
                 torchattacks==3.5.1 tqdm==4.67.1 requests==2.25.1 decorator==5.2.1
-                timm==1.0.31 transformers==5.25.0 huggingface_hub==2.4.0 safetensors==0.8.0
-                tokenizers==0.23.3 PyYAML==6.0.4 idna==2.10)
+                timm==1.0.31 transformers==4.57.6 huggingface_hub==0.36.2 safetensors==0.8.0
+                tokenizers==0.22.2 PyYAML==6.0.4 regex==2026.12.2 idna==2.10)
 # Lucent (classviz's peer) pins kornia <= 0.4.1, which it imports only for the
 # transforms and renderer the tests do not use: installed without its
 # dependencies (it needs torch, numpy and decorator, above).
