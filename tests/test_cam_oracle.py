@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V1, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, V1, V2, assert_one_line_error, ok, programs_supported, run
 from tvmodels import torchvision_model
 
 THREADS = 2        # same kernels on both sides (see test_saliency_oracle.py)
@@ -178,20 +178,27 @@ def pytorch_grad_cam():
     return pytorch_grad_cam.GradCAM, ClassifierOutputTarget
 
 
+@pytest.mark.parametrize("fmt", ["script", "export"])
 @pytest.mark.parametrize("arch,layer,reshape", [
     ("resnet18", None, None),
     ("vit_small", None, oracle.vit_tokens_to_map),
     ("vit_registers", None, lambda t: oracle.vit_tokens_to_map(t, 5)),
     ("swin_small", "features.3.1.norm1", oracle.channels_last_to_map)])
-def test_gradcam_matches_pytorch_grad_cams_own_gradcam(arch, layer, reshape, tmp_path):
+def test_gradcam_matches_pytorch_grad_cams_own_gradcam(arch, layer, reshape, fmt, tmp_path):
     """The peer itself (grad-cam from PyPI, its hooks and reshape_transform)
-    on the eager twin. It rescales each map to [0, 1] (minus the minimum,
-    over the maximum) and resizes it to a size it is told: the layer's own
-    here, so attrib's layer map is compared before upsampling. (No 1e-7 in
-    the denominator here: the raw maps' maxima are ~1e-4 on these random
-    weights, and the peer rescales twice, which takes its epsilon out.)"""
+    on the eager twin of a TorchScript file, and on a torch.export program as
+    PyTorch loads it (unflattened, so that its hooks reach the layer). It
+    rescales each map to [0, 1] (minus the minimum, over the maximum) and
+    resizes it to a size it is told: the layer's own here, so attrib's layer
+    map is compared before upsampling. (No 1e-7 in the denominator here: the
+    raw maps' maxima are ~1e-4 on these random weights, and the peer
+    rescales twice, which takes its epsilon out.)"""
     GradCAM, ClassifierOutputTarget = pytorch_grad_cam()
-    eager, path, default = torchvision_model(arch, "script")
+    if fmt == "export" and not programs_supported():
+        pytest.skip("torch.export programs need libtorch 2.x")
+    eager, path, default = torchvision_model(arch, fmt)
+    if fmt == "export":
+        eager = torch.export.unflatten(torch.export.load(path))
     _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
     _, s = attrib("gradcam", path, image, tmp_path, *(["--layer", layer] if layer else []))
     got = np.array(s["layer"]["map"], dtype=np.float64)
