@@ -6,12 +6,13 @@
 # "program" is the torch.export reader (C++, built with clang++ against the
 # 2.x libtorch of scripts/setup.sh's venv), seeded with tests/fuzz/corpus/program
 # (small real exports: a convolution/batch-norm net at a static and a dynamic
-# batch, a one-block ViT).
+# batch, a one-block ViT); "program_json" mutates only models/model.json,
+# which the harness puts into a valid archive beside a real export's weights.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 SECONDS_EACH=${1:-600}
 shift || true
-TARGETS=("${@:-image card program}")
+TARGETS=("${@:-image card program program_json}")
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev" >&2; exit 2; }
 out="$BUILD_DIR/fuzz"
 mkdir -p "$out"
@@ -22,20 +23,21 @@ LIBS=($(pkg-config --libs stb libcjson zlib) -lm)
 CORE=("$ROOT"/src/{error,options,cli,fsutil,image,card}.c)
 # The program reader: the shim's reader files and libtorch (not instrumented).
 build_program() {
-    local torch
+    local target=$1 torch
     torch2_venv >/dev/null
     torch=$("$TORCH2_VENV/bin/python" -c "import os, torch; print(os.path.dirname(torch.__file__))")
     clang++ -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -fno-sanitize=vptr -std=c++17 -I"$ROOT/include" -I"$torch/include" \
         -I"$torch/include/torch/csrc/api/include" $(pkg-config --cflags libcjson) \
-        "$ROOT/tests/fuzz/fuzz_program.cpp" "$ROOT"/shim/{exported_read,archive,op_names}.cpp \
+        "$ROOT/tests/fuzz/fuzz_$target.cpp" "$ROOT"/shim/{exported_read,archive,op_names}.cpp \
         -L"$torch/lib" -Wl,--no-as-needed -ltorch_cpu -lc10 -Wl,--as-needed \
-        -Wl,-rpath,"$torch/lib" $(pkg-config --libs libcjson) -o "$out/fuzz_program"
+        -Wl,-rpath,"$torch/lib" $(pkg-config --libs libcjson) -o "$out/fuzz_$target"
 }
 for t in ${TARGETS[*]}; do
-    if [ "$t" = program ]; then
-        command -v clang++ >/dev/null || { echo "fuzz: program needs clang++" >&2; exit 2; }
-        build_program
+    if [ "${t%_json}" = program ]; then
+        command -v clang++ >/dev/null || { echo "fuzz: $t needs clang++" >&2; exit 2; }
+        build_program "$t"
+        export ATTRIB_FUZZ_SEED=$ROOT/tests/fuzz/corpus/program/small_static.pt2
     else
         clang "${FLAGS[@]}" "$ROOT/tests/fuzz/fuzz_$t.c" "${CORE[@]}" "${LIBS[@]}" -o "$out/fuzz_$t"
     fi
