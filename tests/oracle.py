@@ -427,13 +427,16 @@ GATES = (torch.nn.ReLU, torch.nn.GELU, torch.nn.SiLU, torch.nn.Hardswish)
 
 
 def gated_backprop_eager(model, x, rule, target=None, threads=2):
-    """Guided backprop or deconvnet of an eager model with every ReLU, GELU,
-    SiLU and Hardswish module swapped for one with the rule's backward, and
+    """Guided backprop or deconvnet of an eager model with every ReLU, GELU
+    (transformers' GELUActivation too), SiLU and Hardswish module swapped for
+    one with the rule's backward, and
     torch.nn.functional.relu too while it runs (DenseNet's last ReLU is a
     function call in its forward, not a module)."""
     guided = rule == "guided"
 
     def swap(c):
+        if type(c).__name__ == "GELUActivation":  # transformers' (exact) GELU module
+            return _Gated(torch.nn.GELU(), guided)
         if not isinstance(c, GATES):
             return None
         # the swapped module computes out of place (in-place SiLU would

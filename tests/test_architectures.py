@@ -41,6 +41,8 @@ if os.environ.get("ATTRIB_SANITIZED") == "1":
 # itself, torch.export.load(f) unflattened so that hooks reach its modules.
 if programs_supported():
     ARCHS += [(a, "export") for a, _ in ARCHS]
+    # and one timm and one Hugging Face model, as programs only
+    ARCHS += [("timm_resnet18", "export"), ("hf_vit", "export")]
 IDS = [a + ("-pt2" if mode == "export" else "") for a, mode in ARCHS]
 
 
@@ -132,7 +134,7 @@ def test_occlusion_matches_forward_passes(arch, mode, tmp_path):
 
 def token_reshape(arch):
     """pytorch-grad-cam's reshape_transform for the default layer, if any."""
-    extra = {"vit_small": 1, "vit_registers": 5}.get(arch)
+    extra = {"vit_small": 1, "vit_registers": 5, "hf_vit": 1}.get(arch)
     return None if extra is None else lambda t: oracle.vit_tokens_to_map(t, extra)
 
 

@@ -27,7 +27,23 @@ DEFAULT_LAYERS = {"resnet18": "layer4.1", "vgg11": "features.20",
                   "vit_small": "encoder.layers.encoder_layer_1.ln_1",
                   "vit_registers": "blocks.1.ln_1",
                   # Swin's pooled features see every position: the last 4-D map
-                  "swin_small": "permute"}
+                  "swin_small": "permute",
+                  # beyond torchvision (programs only): timm's ResNet-18, and a
+                  # Hugging Face ViT behind a module returning its logits
+                  "timm_resnet18": "layer4.1",
+                  "hf_vit": "model.vit.encoder.layer.1.layernorm_before"}
+
+
+class HFLogits(torch.nn.Module):
+    """A Hugging Face image classifier as a module returning its logits
+    (scripts/export-model.py's wrapper does the same)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(pixel_values=x).logits
 
 
 class RegisterViT(torch.nn.Module):
@@ -63,6 +79,18 @@ def _eager(arch):
             mlp_dim=128, num_classes=10)
         torch.nn.init.normal_(model.heads.head.weight, std=0.5)
         return model.eval()
+    if arch == "timm_resnet18":
+        import timm
+        return timm.create_model("resnet18").eval()
+    if arch == "hf_vit":
+        # transformers' ViT (ViTForImageClassification), two blocks of width
+        # 64 at 224x224 / 16: 1 + 14x14 tokens; its head re-drawn as above
+        from transformers import ViTConfig, ViTForImageClassification
+        config = ViTConfig(image_size=224, patch_size=16, hidden_size=64, num_hidden_layers=2,
+                           num_attention_heads=2, intermediate_size=128, num_labels=10)
+        model = ViTForImageClassification(config)
+        torch.nn.init.normal_(model.classifier.weight, std=0.5)
+        return HFLogits(model).eval()
     if arch == "vit_registers":
         model = RegisterViT()
         torch.nn.init.normal_(model.head.weight, std=0.5)
