@@ -598,10 +598,6 @@ class Exported : public Backend {
         return "";
     }
 
-    at::Tensor value_of(const Arg &a) const {
-        return a.kind == Arg::VALUE ? weight_of(a) : at::Tensor();
-    }
-
     // The node that makes slot s (or -1 for an input).
     int producer(int s) const {
         for (size_t i = 0; i < g_->nodes.size(); i++)
@@ -619,15 +615,15 @@ class Exported : public Backend {
         const Node &l = g_->nodes[made_by];
         if (!(is_conv(l) || is_dense(l)) || !layer_misfit(l).empty()) return false;
         const int eps_arg = bn.op == "aten::batch_norm" ? 7 : 6;
-        at::Tensor gamma = value_of(bn.args[1]), beta = value_of(bn.args[2]);
-        at::Tensor mean = value_of(bn.args[3]), var = value_of(bn.args[4]);
+        at::Tensor gamma = weight_of(bn.args[1]), beta = weight_of(bn.args[2]);
+        at::Tensor mean = weight_of(bn.args[3]), var = weight_of(bn.args[4]);
         if (!mean.defined() || !var.defined() || bn.args[eps_arg].kind != Arg::CONSTANT) return false;
         for (size_t o = 1; o < bn.outputs.size(); o++)  // its saved statistics: read by none
             if (bn.outputs[o] >= 0 && !users_[bn.outputs[o]].empty()) return false;
         torch::NoGradGuard no_grad;
         at::Tensor scale = (var + bn.args[eps_arg].constant.toDouble()).sqrt().reciprocal();
         if (gamma.defined()) scale = scale * gamma;
-        at::Tensor w0 = value_of(l.args[1]), b0 = value_of(l.args[2]);
+        at::Tensor w0 = weight_of(l.args[1]), b0 = weight_of(l.args[2]);
         std::vector<int64_t> per_row(w0.dim(), 1);
         per_row[0] = -1;
         w = w0 * scale.view(per_row);
@@ -729,8 +725,8 @@ class Exported : public Backend {
             int64_t rule = dense ? spec.dense_rule : spec.conv_rule;
             if (k == 0 && spec.first_rule >= 0 && !(spec.first_conv_only && dense)) rule = spec.first_rule;
             auto it = folded.find(layers[k]);
-            at::Tensor w = it != folded.end() ? it->second.first : value_of(n.args[1]);
-            at::Tensor b = it != folded.end() ? it->second.second : value_of(n.args[2]);
+            at::Tensor w = it != folded.end() ? it->second.first : weight_of(n.args[1]);
+            at::Tensor b = it != folded.end() ? it->second.second : weight_of(n.args[2]);
             p.instead[layers[k]] = lrp_layer(n, w, b, rule, spec);
         }
         return true;

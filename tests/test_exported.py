@@ -224,12 +224,11 @@ def test_a_program_converted_from_torchscript_names_layers_by_its_parameters(tmp
     close(got, want)
 
 
-def test_a_programs_embedded_card_gives_labels_and_input_size(tmp_path):
-    needs_programs()
+def three_classes():
+    """A small three-class network (a convolution, relu, a mean, a linear head)."""
     import torch
-    import tvmodels
 
-    class Tiny(torch.nn.Module):
+    class Small(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.conv = torch.nn.Conv2d(3, 4, 3)
@@ -238,12 +237,19 @@ def test_a_programs_embedded_card_gives_labels_and_input_size(tmp_path):
         def forward(self, x):
             return self.head(torch.relu(self.conv(x)).mean([2, 3]))
 
+    return Small().eval()
+
+
+def test_a_programs_embedded_card_gives_labels_and_input_size(tmp_path):
+    needs_programs()
+    import torch
+
     torch.manual_seed(0)
     path = str(tmp_path / "tiny.pt2")
     card = {"name": "tiny", "input_size": [64, 48], "labels": ["ant", "bee", "cow"]}
     x = torch.zeros(2, 3, 64, 48)
     shapes = ({0: torch.export.Dim("batch", min=1, max=1024)},)
-    torch.export.save(torch.export.export(Tiny().eval(), (x,), dynamic_shapes=shapes), path,
+    torch.export.save(torch.export.export(three_classes(), (x,), dynamic_shapes=shapes), path,
                       extra_files={"attrib.json": json.dumps(card)})
     s = json.loads(ok("predict", IMAGES / "cat.bmp", "--model", path, "--json").stdout)
     assert {c["label"] for c in s["top"]} == {"ant", "bee", "cow"} and s["model"] == "tiny"
@@ -260,18 +266,9 @@ def good_archive(tmp_path_factory):
     needs_programs()
     import torch
 
-    class Small(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = torch.nn.Conv2d(3, 4, 3)
-            self.head = torch.nn.Linear(4, 3)
-
-        def forward(self, x):
-            return self.head(torch.relu(self.conv(x)).mean([2, 3]))
-
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("good") / "small.pt2"
-    torch.export.save(torch.export.export(Small().eval(), (torch.zeros(1, 3, 224, 224),)), str(path))
+    torch.export.save(torch.export.export(three_classes(), (torch.zeros(1, 3, 224, 224),)), str(path))
     with zipfile.ZipFile(path) as z:
         return {n: z.read(n) for n in z.namelist()}
 
