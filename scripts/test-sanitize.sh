@@ -15,4 +15,4 @@ export LSAN_OPTIONS=suppressions=$ROOT/tests/sanitizer/lsan.supp:print_suppressi
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ATTRIB_SANITIZED=1 # tests that measure memory skip that part
 cd "$BUILD_DIR"
-"$CTEST" --output-on-failure -E "^bench_" "$@"
+run_ctest -E "^bench_" "$@"

@@ -12,12 +12,9 @@ build
 place_models
 ensure_test_python "$(sed -n 's/^ATTRIB_TEST_PYTHON:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt")"
 cd "$BUILD_DIR"
-# Serial on purpose: every test process runs libtorch on all cores, and two
-# at once oversubscribe them (OpenMP threads spin) - measured 156 s serial
-# against 355 s with -j2 on 2 cores.
 if [ "${1:-}" = "--quick" ]; then
     shift
     export ATTRIB_QUICK=1
     set -- -L quick "$@"
 fi
-"$CTEST" --output-on-failure "$@"
+run_ctest "$@"

@@ -20,7 +20,8 @@ const char exit_codes_help[] =
     "  3  model file missing, unreadable or not a usable classifier\n"
     "  4  an output file or standard output could not be written\n"
     "  5  internal failure (e.g. out of memory)\n"
-    "  130/143  interrupted by SIGINT/SIGTERM (no partial files are left)\n";
+    "  130/143  interrupted by SIGINT/SIGTERM (no partial files are left)\n"
+    "  141  standard output's reader went away (attrib ... | head), quietly\n";
 
 static const char *const resize_words[] = { "stretch", "crop", NULL };
 static const char *const device_words[] = { "auto", "cpu", "cuda", NULL };
@@ -51,7 +52,7 @@ const struct opt model_run_options[] = {
     { .kind = OPTK_INT, .name = "threads", .offset = OPT_FIELD(struct model_opts, threads, long),
       .min = 1, .max = MAX_THREADS, .metavar = "N", .help = "intra-op threads",
       .flags = OPT_NOT_RESULT,
-      .default_text = "all available cores" },
+      .default_text = "$ATTRIB_THREADS, then $OMP_NUM_THREADS, then the cores available" },
     OPT_ENUM(0, "resize", struct model_opts, resize, resize_words, RESIZE_STRETCH,
              "stretch: resize straight to the model's input; crop: scale the shorter side "
              "to fit, then centre-crop"),

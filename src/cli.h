@@ -26,7 +26,7 @@ struct device_choice {
 /* Options every subcommand that runs a model accepts. */
 struct model_opts {
     const char *model_path; /* --model; NULL: $ATTRIB_MODEL, then the default */
-    long threads;           /* --threads; 0: all available cores */
+    long threads;           /* --threads; 0: not given (threads.h chooses) */
     int resize;             /* --resize: an enum resize_mode */
     struct device_choice device; /* --device */
 };

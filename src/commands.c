@@ -95,7 +95,8 @@ void commands_usage(FILE *f)
         fprintf(f, "  %-21s %s\n", command_at(i)->name, command_at(i)->help);
     fputs("\nRun 'attrib COMMAND --help' for a command's options, 'attrib help --man' for\n"
           "the manual. Environment: ATTRIB_MODEL is the model used when --model is not\n"
-          "given.\n\n", f);
+          "given; ATTRIB_THREADS, else OMP_NUM_THREADS, the threads when --threads is\n"
+          "not.\n\n", f);
     fputs(exit_codes_help, f);
 }
 

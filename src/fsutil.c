@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,26 @@ void install_signal_cleanup(void)
     /* Past a file-size limit (ulimit -f) a write then fails with EFBIG, which
      * is reported, instead of the process dying of SIGXFSZ. */
     signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Whether standard output is a pipe or socket whose reader has gone. */
+static int stdout_reader_gone(void)
+{
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return 0;
+    struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+void die_if_stdout_reader_gone(void)
+{
+    if (!stdout_reader_gone())
+        return;
+    if (pending_set)
+        unlink(pending);
+    signal(SIGPIPE, SIG_DFL);
+    raise(SIGPIPE);
 }
 
 /* Outputs get the usual 0666 & ~umask, not mkstemp's 0600. */

@@ -21,6 +21,14 @@ int write_file_atomic(const char *path, const void *data, size_t len);
  * it over path, or removes it and fails (EXIT_OUTPUT, with the first write
  * error: a full disk shows here) - atomic_close(a, 0) just removes it. One
  * may be open at a time (the signal handler knows one temporary file). */
+/* A reader that went away (`attrib help | head -1`) is not a failure of
+ * attrib's: as git and coreutils do, the process then dies of SIGPIPE,
+ * quietly (status 141 in a shell), instead of reporting a write error. A
+ * no-op while standard output has a reader or is not a pipe. SIGPIPE is
+ * otherwise ignored (install_signal_cleanup), so that writes fail with
+ * EPIPE and this is called where they are checked. */
+void die_if_stdout_reader_gone(void);
+
 struct atomic_file {
     FILE *f;
     char path[PATH_MAX], tmp[PATH_MAX];

@@ -20,6 +20,7 @@ static int check_stdout(void)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
         int e = errno;
+        die_if_stdout_reader_gone();
         fclose(stdout);
         return fail(EXIT_OUTPUT, "cannot write standard output: %s",
                     e ? strerror(e) : "write error");

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "sha256.h"
+#include "threads.h"
 
 static int exists(const char *path)
 {
@@ -138,7 +139,11 @@ int model_open(const struct model_opts *opts, struct model *m)
     int rc = resolve_path(opts, m->path, sizeof m->path);
     if (rc)
         return rc;
-    attrib_status st = attrib_runtime_init(opts->threads);
+    struct thread_choice threads;
+    rc = threads_choose(opts->threads, &threads);
+    if (rc)
+        return rc;
+    attrib_status st = attrib_runtime_init(threads.count);
     if (st != ATTRIB_OK)
         return model_error(st, "setting up libtorch");
 

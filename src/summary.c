@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "fsutil.h"
+#include "threads.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -201,7 +202,7 @@ cJSON *summary_json(const struct summary *s)
     add_num(t, "load", s->load_ms);
     add_num(t, "forward_backward", s->pass_ms);
     add_num(t, "total", s->total_ms);
-    cJSON_AddNumberToObject(o, "threads", s->threads);
+    summary_add_threads(o);
     cJSON *w = cJSON_AddArrayToObject(o, "warnings");
     if (s->warning)
         cJSON_AddItemToArray(w, cJSON_CreateString(s->warning));
@@ -231,6 +232,13 @@ void summary_detail_text(struct summary *s, const char *key, const char *text)
     set_detail(s, (struct detail){ key, text, 0 });
 }
 
+void summary_add_threads(cJSON *o)
+{
+    struct thread_choice t = threads_chosen();
+    cJSON_AddNumberToObject(o, "threads", t.count);
+    cJSON_AddStringToObject(o, "threads_from", thread_source_name(t.source));
+}
+
 int summary_emit(const cJSON *j, const char *path, int line)
 {
     char *pretty = j ? cJSON_Print(j) : NULL;
@@ -241,8 +249,12 @@ int summary_emit(const cJSON *j, const char *path, int line)
         pretty[n] = '\n'; /* replaces the NUL: the file ends in a newline */
         rc = write_file_atomic(path, pretty, n + 1);
     }
-    if (rc == EXIT_OK && line)
+    if (rc == EXIT_OK && line) {
+        /* a line per record as it is made, for the reader at the pipe's end */
         puts(compact);
+        if (fflush(stdout) != 0)
+            die_if_stdout_reader_gone();
+    }
     cJSON_free(pretty);
     cJSON_free(compact);
     return rc;

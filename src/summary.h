@@ -81,7 +81,6 @@ struct summary {
     struct output_file outputs[SUMMARY_MAX_OUTPUTS];
     int noutputs;
     double load_ms, pass_ms, total_ms;
-    int threads;
     const char *warning; /* e.g. a flat (all-zero) map; NULL if none */
     struct detail details[SUMMARY_MAX_DETAILS]; /* "details" in the JSON */
     int ndetails;
@@ -100,6 +99,9 @@ cJSON *summary_header(const char *method, const struct model_info *model);
 cJSON *summary_json(const struct summary *s);
 cJSON *model_info_json(const struct model_info *m);
 cJSON *class_score_json(const struct class_score *c);
+/* "threads": the network's thread count, "threads_from": what chose it
+ * (threads.h), as every command's summary has them. */
+void summary_add_threads(cJSON *o);
 
 /* Writes j pretty-printed (ending in a newline) to path, atomically; with
  * line, also prints it compact as one line on stdout (--json). EXIT_OK,

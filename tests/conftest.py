@@ -17,6 +17,11 @@ MODELS = SHARED / "models"
 V2 = MODELS / "mobilenet_v2_1.0_224.pt"
 V1 = MODELS / "mobilenet_v1_0.75_192.pt"
 
+# Threads for attrib and for the oracles' PyTorch alike, so that both run
+# the same kernels (oneDNN's blocking depends on the count).
+# scripts/test.sh sets ATTRIB_TEST_THREADS=1 when it runs suites side by side.
+THREADS = int(os.environ.get("ATTRIB_TEST_THREADS", "2"))
+
 # Marks of a crash or of libtorch leaking onto the terminal.
 LEAKS = ("Traceback", "frame #", "Exception raised from", "terminate called",
          "Segmentation", "Aborted", "[W ", "[E ")
@@ -46,11 +51,15 @@ def oracle_is_same_release():
 
 def run(*args, env=None, stdout=subprocess.PIPE, **kw):
     """Runs attrib with args; returns the CompletedProcess (text mode).
-    ATTRIB_MODEL is cleared unless env sets it."""
+    ATTRIB_MODEL is cleared unless env sets it; a variable env sets to None
+    is removed."""
     full_env = dict(os.environ)
     full_env.pop("ATTRIB_MODEL", None)
-    if env:
-        full_env.update(env)
+    for name, value in (env or {}).items():
+        if value is None:
+            full_env.pop(name, None)
+        else:
+            full_env[name] = value
     return subprocess.run([BIN, *map(str, args)], stdout=stdout, stderr=subprocess.PIPE,
                           text=True, env=full_env, stdin=subprocess.DEVNULL, timeout=300, **kw)
 

@@ -15,10 +15,9 @@ import torch
 from PIL import Image
 
 import oracle
-from conftest import IMAGES, ok, oracle_is_same_release, programs_supported
+from conftest import IMAGES, THREADS, ok, oracle_is_same_release, programs_supported
 from tvmodels import torchvision_model
 
-THREADS = 2
 TOLERANCE = 1e-4
 CLASS = 3
 

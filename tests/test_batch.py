@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import BIN, IMAGES, V2, json_lines, ok, run
+from conftest import BIN, IMAGES, THREADS, V2, json_lines, ok, run
 
 PHOTOS = sorted(p.name for p in IMAGES.iterdir() if p.suffix in (".bmp", ".jpg"))
 
@@ -139,11 +139,11 @@ def test_a_class_the_model_lacks_given_with_class_is_a_usage_error(tmp_path):
 
 def test_batches_give_the_maps_single_images_give(tmp_path):
     ok("saliency", IMAGES, "--model", V2, "-o", tmp_path / "b", "--save-raw", "-q",
-       "--batch-size", 4, "--threads", 2)
+       "--batch-size", 4, "--threads", THREADS)
     for name in ["cat", "parrot", "sunflower"]:
         photo = next(IMAGES.glob(name + ".*"))
         ok("saliency", photo, "--model", V2, "-o", tmp_path / "s", "--raw",
-           tmp_path / f"{name}.npy", "-q", "--threads", 2)
+           tmp_path / f"{name}.npy", "-q", "--threads", THREADS)
         single = np.load(tmp_path / f"{name}.npy")
         batched = np.load(tmp_path / "b" / f"{name}.saliency.npy")
         # Batched convolutions round differently in the last bits.

@@ -9,9 +9,8 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V1, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V1, V2, assert_one_line_error, ok, run
 
-THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
 # Under the sanitizers (C code checked, libtorch not) the real-model cases
 # add passes, not code paths: the test model's cases cover them.

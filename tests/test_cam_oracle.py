@@ -9,10 +9,9 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V1, V2, assert_one_line_error, ok, programs_supported, run
+from conftest import IMAGES, THREADS, V1, V2, assert_one_line_error, ok, programs_supported, run
 from tvmodels import torchvision_model
 
-THREADS = 2        # same kernels on both sides (see test_saliency_oracle.py)
 TOLERANCE = 1e-4   # max abs difference, as a fraction of the map's max |value|
 
 

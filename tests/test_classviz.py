@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import oracle
-from conftest import BIN, V2, assert_one_line_error, ok, run
+from conftest import BIN, THREADS, V2, assert_one_line_error, ok, run
 
 USAGE = 2
 
@@ -40,7 +40,7 @@ def test_default_settings_make_an_image_the_model_calls_the_class(cls, tmp_path)
 
 def test_same_seed_same_image_other_seed_other_image(tmp_path):
     for name, seed in [("a", 3), ("b", 3), ("c", 4)]:
-        classviz(tmp_path / name, "--class", 19, "--iters", 20, "--seed", seed, "--threads", 2)
+        classviz(tmp_path / name, "--class", 19, "--iters", 20, "--seed", seed, "--threads", THREADS)
     a, b, c = (Image.open(tmp_path / n / "class19.classviz.png") for n in "abc")
     assert np.array_equal(np.asarray(a), np.asarray(b))
     assert not np.array_equal(np.asarray(a), np.asarray(c))

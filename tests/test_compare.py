@@ -9,14 +9,14 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import IMAGES, ROOT, V1, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, ROOT, THREADS, V1, V2, assert_one_line_error, ok, run
 
 GOLDEN = ROOT / "tests" / "golden"
 
 
 def maps(out, *args, method="gradcam"):
     ok(method, IMAGES / "cat.bmp", IMAGES / "bird.bmp", "--model", V2, "-o", out, "-q",
-       "--save-raw", "--threads", 2, *args)
+       "--save-raw", "--threads", THREADS, *args)
     return out
 
 

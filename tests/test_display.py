@@ -13,9 +13,8 @@ import torch
 from PIL import Image
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
 
-THREADS = 2
 COLORBAR_STRIP_W = 84  # src/colorbar.h
 
 

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
 
-THREADS = 2
 PHOTOS = ("cat.bmp", "bird.bmp", "parrot.jpg", "sunflower.bmp", "dragonfly.bmp")
 
 

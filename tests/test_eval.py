@@ -8,9 +8,8 @@ import pytest
 from PIL import Image
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
 
-THREADS = 2
 
 
 def test_curves_match_pytorch_on_the_same_map(tmp_path):

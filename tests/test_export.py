@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import oracle
-from conftest import IMAGES, ROOT, json_lines, ok
+from conftest import IMAGES, ROOT, THREADS, json_lines, ok
 
 EXPORT = ROOT / "scripts" / "export_torchvision.py"
 
@@ -35,9 +35,9 @@ def test_saliency_on_exported_resnet_matches_pytorch(resnet18, tmp_path):
     module, card = oracle.load(resnet18)
     assert card["input_size"] == [224, 224] and card["mean"] == [0.485, 0.456, 0.406]
     image = oracle.resized_copy(IMAGES / "parrot.jpg", tmp_path / "in.png", card)
-    want, _, target = oracle.saliency(module, oracle.input_tensor(image, card), None, 2)
+    want, _, target = oracle.saliency(module, oracle.input_tensor(image, card), None, THREADS)
     s = json.loads(ok("saliency", image, "--model", resnet18, "-o", tmp_path, "--json",
-                      "--raw", tmp_path / "m.npy", "--threads", 2).stdout)
+                      "--raw", tmp_path / "m.npy", "--threads", THREADS).stdout)
     assert s["target"]["index"] == target
     got = np.load(tmp_path / "m.npy")
     assert np.abs(got - want).max() <= 1e-4 * want.max()

@@ -14,10 +14,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import IMAGES, assert_one_line_error, attrib_libtorch, ok, programs_supported, run
+from conftest import (IMAGES, THREADS, assert_one_line_error, attrib_libtorch, ok, programs_supported, run)
 
 PROGRAMS = programs_supported()
-THREADS = 2
 TOLERANCE = 1e-4
 CLASS = 3
 SMALL_LAYER = "features.3"  # MobileNetV2's 24-channel block

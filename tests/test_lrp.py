@@ -12,10 +12,9 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, programs_supported, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, programs_supported, run
 from tvmodels import export_program, torchvision_model
 
-THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
 # Under the sanitizers the ResNet-18 comparison runs for one composite (the
 # z-box and gamma rules, the most code); the small network's tests run all.

@@ -8,9 +8,8 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
 
-THREADS = 2
 TOLERANCE = 1e-4
 
 

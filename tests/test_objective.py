@@ -10,9 +10,8 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
 
-THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
 CAT, TABBY = 285, 281  # cat.bmp: Egyptian cat (p 0.78) against tabby (p 0.11)
 

@@ -1,9 +1,11 @@
 """What attrib runs on: the libtorch line it was built against (--version,
-the summary JSON), the device it runs the model on (--device), and a model
-file that needs an operator this libtorch lacks."""
+the summary JSON), the threads and device it runs the model on (--threads
+and the variables, --device), and a model file that needs an operator this
+libtorch lacks."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import zipfile
 
@@ -41,6 +43,69 @@ def test_summary_json_records_libtorch_version_and_device(version, tmp_path):
     assert r["model"]["device"] == "cpu"
     on_disk = json.loads((tmp_path / "cat.saliency.json").read_text())
     assert on_disk["model"]["device"] == "cpu"
+
+
+# No thread variable set: what a user's shell has unless they set one.
+NO_THREAD_VARIABLES = {"ATTRIB_THREADS": None, "OMP_NUM_THREADS": None}
+
+
+def threads_of(tmp_path, *args, env=None, command=("saliency", CAT)):
+    p = ok(*command, "--model", V2, "-o", tmp_path, "--json", *args,
+           env={**NO_THREAD_VARIABLES, **(env or {})})
+    s = json.loads(p.stdout.splitlines()[-1])
+    return s["threads"], s["threads_from"], p.stderr
+
+
+@pytest.mark.parametrize("env,args,want", [
+    ({}, ("--threads", 1), (1, "--threads")),
+    ({"ATTRIB_THREADS": "1"}, (), (1, "ATTRIB_THREADS")),
+    ({"OMP_NUM_THREADS": "1"}, (), (1, "OMP_NUM_THREADS")),
+    ({"OMP_NUM_THREADS": "1,1"}, (), (1, "OMP_NUM_THREADS")),  # OpenMP's nesting list
+    ({"ATTRIB_THREADS": "1", "OMP_NUM_THREADS": "3"}, (), (1, "ATTRIB_THREADS")),
+    ({"ATTRIB_THREADS": "3", "OMP_NUM_THREADS": "3"}, ("--threads", 1), (1, "--threads"))])
+def test_thread_count_is_the_option_then_attrib_threads_then_omp_num_threads(env, args, want,
+                                                                             tmp_path):
+    got = threads_of(tmp_path, *args, env=env)
+    assert got[:2] == want
+    assert got[2] == ""
+
+
+def test_default_threads_are_the_cores_this_process_may_use(tmp_path):
+    count, source, _ = threads_of(tmp_path)
+    assert source == "default"
+    assert 1 <= count <= len(os.sched_getaffinity(0))
+    if len(os.sched_getaffinity(0)) > 1 and shutil.which("taskset"):
+        env = {k: v for k, v in os.environ.items() if k not in NO_THREAD_VARIABLES}
+        p = subprocess.run(["taskset", "-c", "0", BIN, "saliency", str(CAT), "--model", str(V2),
+                            "-o", str(tmp_path), "--json"], capture_output=True, text=True,
+                           env=env, check=True)
+        assert json.loads(p.stdout)["threads"] == 1
+
+
+@pytest.mark.parametrize("command", [("fool", CAT, "--attack", "fgsm", "--target", 291),
+                                     ("classviz", "--class", 1, "--iters", 2)])
+def test_every_command_reports_its_threads_and_what_chose_them(command, tmp_path):
+    assert threads_of(tmp_path, env={"ATTRIB_THREADS": "1"}, command=command)[:2] == \
+        (1, "ATTRIB_THREADS")
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-3", "2.5", "100000"])
+def test_a_bad_attrib_threads_is_a_usage_error_before_any_image(value, tmp_path):
+    p = run("saliency", CAT, "--model", V2, "-o", tmp_path / "out",
+            env={"ATTRIB_THREADS": value, "OMP_NUM_THREADS": None})
+    assert_one_line_error(p, 2, f"ATTRIB_THREADS='{value}'", "thread count")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_omp_num_threads_is_passed_over_with_one_warning(tmp_path):
+    count, source, err = threads_of(tmp_path, env={"OMP_NUM_THREADS": "lots"})
+    assert source == "default" and count >= 1
+    lines = err.strip().splitlines()
+    if os.environ.get("ATTRIB_SANITIZED") == "1":
+        # the sanitizer build loads libtorch (and libgomp, which reads the
+        # variable) at exec, before attrib sees it (CMakeLists.txt)
+        lines = [line for line in lines if line and not line.startswith("libgomp:")]
+    assert lines == ["attrib: warning: OMP_NUM_THREADS='lots' is not a thread count; ignored"]
 
 
 def test_auto_device_is_the_cpu_without_a_visible_gpu(version, tmp_path):
@@ -197,7 +262,11 @@ def test_max_memory_keeps_the_peak_within_the_bound_with_the_same_map(tmp_path):
     chosen = json.loads(out)["details"]["internal_batch"]
     assert 1 <= chosen < 16
     a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
-    assert np.abs(a - b).max() <= 1e-4 * np.abs(a).max()
+    # The same path in smaller batches: oneDNN blocks them otherwise, and a
+    # few of MobileNetV2's ReLU6 units on their kinks flip (test_methods_
+    # oracle.kinked_tolerance): 1.6e-3 of the max seen at one thread, below
+    # 1e-4 at two. A wrong batching would be off by the map's size.
+    assert np.abs(a - b).max() <= 2.5e-3 * np.abs(a).max()
 
 
 @pytest.mark.parametrize("method", [["smoothgrad"], ["gradcam", "--variant", "scorecam"]])

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 
 import oracle
-from conftest import IMAGES, V1, V2, ok
+from conftest import IMAGES, THREADS, V1, V2, ok
 
 # Both sides run libtorch with the same intra-op thread count: oneDNN picks
 # its convolution kernels by thread count, and on MobileNetV1 a different
 # kernel's rounding flips ReLU6 units at their edges (~1% of the map's max).
-THREADS = 2
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the map's max
 
 

@@ -11,9 +11,8 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
 
-THREADS = 2
 METRICS = ("spearman_abs", "spearman", "ssim")
 
 

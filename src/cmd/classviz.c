@@ -460,7 +460,7 @@ static int report(const struct classviz_opts *o, struct model *m, const struct a
     cJSON_AddNumberToObject(t, "ascent", round(ms * 1e3) / 1e3);
     cJSON_AddNumberToObject(t, "per_step", round(ms / o->iters * 1e3) / 1e3);
     cJSON_AddNumberToObject(t, "total", round((now_ms() - t_start) * 1e3) / 1e3);
-    cJSON_AddNumberToObject(j, "threads", attrib_runtime_threads());
+    summary_add_threads(j);
 
     int rc = summary_emit(j, paths->json, o->json);
     if (rc == EXIT_OK && !o->json && !o->quiet)

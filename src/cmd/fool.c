@@ -334,7 +334,7 @@ static int report(struct fool_run *run, const struct attack_state *a, const stru
     cJSON_AddNumberToObject(t, "load", rounded(run->m.load_ms, 1e-3));
     cJSON_AddNumberToObject(t, "attack", rounded(v->attack_ms, 1e-3));
     cJSON_AddNumberToObject(t, "total", rounded(now_ms() - run->t_start, 1e-3));
-    cJSON_AddNumberToObject(j, "threads", attrib_runtime_threads());
+    summary_add_threads(j);
 
     int rc = summary_emit(j, v->paths[OUT_SUMMARY], run->o.json);
     if (rc == EXIT_OK && !run->o.json && !run->o.quiet)

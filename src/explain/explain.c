@@ -113,7 +113,7 @@ static int fill_batch(struct explain_run *run, struct input_list *in, size_t fir
         image_free(img);
         attribution_reset(&bb->a[n]);
         *s = (struct summary){
-            .method = run->method->name, .image = it->path, .threads = attrib_runtime_threads(),
+            .method = run->method->name, .image = it->path,
             .run_key = run->run_key[0] ? run->run_key : NULL,
             .cache = run->cache.dir[0] ? "miss" : NULL,
             .load_ms = m->load_ms, .map_w = m->card.input_w, .map_h = m->card.input_h,

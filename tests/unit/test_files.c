@@ -108,7 +108,7 @@ void summary_json_has_the_fields_scripts_read(void)
         .top = { { 285, "Egyptian cat", 11.5, 0.78 } }, .map_w = 224, .map_h = 224,
         .stats = { .min = 0, .max = 2, .mean = 0.5f, .top_box = { 1, 2, 3, 4 } },
         .outputs = { { "heatmap", "out/cat.saliency.png" } }, .noutputs = 1,
-        .load_ms = 10, .pass_ms = 20, .total_ms = 40, .threads = 2,
+        .load_ms = 10, .pass_ms = 20, .total_ms = 40,
     };
     cJSON *j = summary_json(&s);
     CHECK(j != NULL);

@@ -87,7 +87,10 @@
     X(warps_shift_rotate_and_resize_exactly) \
     X(diversity_term_value_and_gradient) \
     X(layer_objectives_value_and_gradient) \
-    X(adam_steps_like_torch_optim_adam)
+    X(adam_steps_like_torch_optim_adam) \
+    X(thread_count_comes_from_the_option_then_attrib_threads_then_omp) \
+    X(bad_thread_variables_are_refused_or_passed_over) \
+    X(a_container_cpu_quota_caps_the_default_thread_count)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)
