@@ -28,7 +28,13 @@ while (($#)); do
     esac
 done
 
-"$ROOT/scripts/install-deps.sh"
+# The shared models and photos first: without them there is no default
+# model and no demo, so stop before anything is installed or built.
+if ! ls "$SHARED"/models/*.pt >/dev/null 2>&1 || [ ! -d "$SHARED/images" ]; then
+    echo "setup.sh: no shared data in '$SHARED' (models/*.pt and images/); set ATTRIB_SHARED to the folder that holds them" >&2
+    exit 2
+fi
+"$ROOT/scripts/install-deps.sh" build $([ "$libtorch" = debian ] && echo debian)
 case $libtorch in
     debian) configure_libtorch "$DEBIAN_TORCH_DIR" ;;
     pip) configure_libtorch "$(torch2_venv)" ;;
@@ -39,3 +45,12 @@ build
 place_models
 "$BUILD_DIR/attrib" --version
 "$BUILD_DIR/attrib" saliency "$SHARED/images/cat.bmp" --class 285 -o "$ROOT/out/demo"
+cat <<EOF
+
+attrib is built: $BUILD_DIR/attrib. To type 'attrib' as the README does, either
+  export PATH="$BUILD_DIR:\$PATH"
+or install it, with its man page, shell completions and default model:
+  scripts/install.sh                  # into ~/.local (~/.local/bin is on most PATHs)
+  scripts/install.sh /usr/local       # or any prefix
+The tests: scripts/test.sh (it installs what they need first, and says what).
+EOF

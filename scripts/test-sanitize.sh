@@ -4,6 +4,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 BUILD_DIR=${ATTRIB_SAN_BUILD_DIR:-$ROOT/build-asan}
+"$ROOT/scripts/install-deps.sh" build debian
+"$ROOT/scripts/install-deps.sh" test
 "${CMAKE[@]}" -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_SANITIZE=ON >/dev/null
 "${CMAKE[0]}" --build "$BUILD_DIR" -j"$(nproc)"
 place_models

@@ -10,6 +10,7 @@ set -euo pipefail
 
 build
 place_models
+"$ROOT/scripts/install-deps.sh" test
 ensure_test_python "$(sed -n 's/^ATTRIB_TEST_PYTHON:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt")"
 cd "$BUILD_DIR"
 if [ "${1:-}" = "--quick" ]; then

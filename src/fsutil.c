@@ -230,6 +230,56 @@ int make_dirs(const char *path)
     return EXIT_OK;
 }
 
+int prepare_output_file(const char *path)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return fail(EXIT_OUTPUT, "output path too long: '%s'", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0'; /* "/file" */
+    else
+        *slash = '\0';
+    int rc = make_dirs(dir);
+    if (rc == EXIT_OK && access(dir, W_OK | X_OK) != 0)
+        rc = fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(errno));
+    return rc;
+}
+
+int path_relative(const char *from, const char *to, char *out, size_t size)
+{
+    /* the common folders: whole components only ("/a/bc" is not in "/a/b") */
+    size_t common = 0;
+    for (size_t i = 0;; i++) {
+        int end_from = from[i] == '\0' || from[i] == '/', end_to = to[i] == '\0' || to[i] == '/';
+        if (end_from && end_to)
+            common = i;
+        if (from[i] != to[i] || from[i] == '\0')
+            break;
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = from + common; *p; p++) /* one ".." per folder left in from */
+        if (*p == '/' && p[1]) {
+            int n = snprintf(out + used, size - used, "%s..", used ? "/" : "");
+            if (n < 0 || (size_t)n >= size - used)
+                return fail(EXIT_OUTPUT, "path too long");
+            used += (size_t)n;
+        }
+    const char *rest = to + common + (to[common] == '/');
+    if (*rest) {
+        int n = snprintf(out + used, size - used, "%s%s", used ? "/" : "", rest);
+        if (n < 0 || (size_t)n >= size - used)
+            return fail(EXIT_OUTPUT, "path too long");
+        used += (size_t)n;
+    }
+    if (!used)
+        snprintf(out, size, ".");
+    return EXIT_OK;
+}
+
 void path_stem(const char *path, char *out, size_t size)
 {
     const char *base = strrchr(path, '/');

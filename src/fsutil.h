@@ -43,6 +43,10 @@ void install_signal_cleanup(void);
 /* mkdir -p. EXIT_OUTPUT with a message when it cannot. */
 int make_dirs(const char *path);
 
+/* For an output file named on the command line, before any work: its
+ * folder made (mkdir -p) and writable, or EXIT_OUTPUT naming the file. */
+int prepare_output_file(const char *path);
+
 /* mkdir -p of root/sub, where root exists and sub comes from input names:
  * a symbolic link met below root is refused (EXIT_OUTPUT), so outputs
  * never land outside the output directory. */
@@ -56,6 +60,11 @@ int output_path(const char *out_dir, const char *name, const char *suffix, char 
 
 /* "dir/photos/cat.jpg" -> "cat". out holds at least size bytes. */
 void path_stem(const char *path, char *out, size_t size);
+
+/* out = the path from the folder from to the folder to, both as realpath
+ * gives them ("/a/b/c", "/a/d" -> "../../d"; the same folder -> ".").
+ * EXIT_OUTPUT if it does not fit. */
+int path_relative(const char *from, const char *to, char *out, size_t size);
 
 /* out = dir + "/" + name; EXIT_OUTPUT if it does not fit. */
 int path_join(char *out, size_t size, const char *dir, const char *name);

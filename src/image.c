@@ -102,6 +102,23 @@ static int png_dimensions(const unsigned char *d, size_t len, uint32_t *w, uint3
     return 1;
 }
 
+/* The format a file's first bytes name, or NULL: so that a file stb_image
+ * cannot even size is still called what it is ("a JPEG, cut short"), not
+ * "unknown image type". */
+static const char *format_by_magic(const unsigned char *d, size_t len)
+{
+    static const unsigned char png[4] = { 0x89, 'P', 'N', 'G' };
+    if (len >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff)
+        return "JPEG";
+    if (len >= 4 && memcmp(d, png, 4) == 0)
+        return "PNG";
+    if (len >= 3 && memcmp(d, "GIF", 3) == 0)
+        return "GIF";
+    if (len >= 2 && memcmp(d, "BM", 2) == 0)
+        return "BMP";
+    return NULL;
+}
+
 static int too_large(const char *name, uint64_t w, uint64_t h)
 {
     return fail(EXIT_INPUT, "'%s' is %llux%llu pixels, above the limit of %ld megapixels",
@@ -114,9 +131,14 @@ int image_decode(const unsigned char *data, size_t len, const char *name, struct
     uint32_t pw, ph;
     if (png_dimensions(data, len, &pw, &ph) && (uint64_t)pw * ph > (uint64_t)IMAGE_MAX_PIXELS)
         return too_large(name, pw, ph);
-    if (len > (size_t)INT32_MAX || !stbi_info_from_memory(data, (int)len, &w, &h, &comp))
+    if (len > (size_t)INT32_MAX || !stbi_info_from_memory(data, (int)len, &w, &h, &comp)) {
+        const char *format = format_by_magic(data, len);
+        if (format)
+            return fail(EXIT_INPUT, "'%s' is a %s that cannot be read: cut short or corrupt",
+                        name, format);
         return fail(EXIT_INPUT, "'%s' is not a readable image (%s)", name,
                     len ? stbi_failure_reason() : "empty file");
+    }
     if (w <= 0 || h <= 0 || (long)w * h > IMAGE_MAX_PIXELS)
         return too_large(name, (uint64_t)w, (uint64_t)h);
     int gif = len > 3 && memcmp(data, "GIF", 3) == 0;

@@ -33,15 +33,23 @@ static int check_stdout(void)
 /* For "--layer is not an option of this command (it is one of: ...)". */
 static void commands_with(const char *name, char *buf, size_t size)
 {
+    static const char more[] = ", ...";
     size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < command_count() && used < size; i++) {
+    for (int i = 0; i < command_count(); i++) {
         struct command_spec spec;
         struct opt rows[COMMAND_SPEC_ROWS];
         command_spec_of(command_at(i), &spec, rows);
-        if (opts_find(spec.options, name, NULL))
-            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
-                                     command_at(i)->name);
+        if (!opts_find(spec.options, name, NULL))
+            continue;
+        const char *sep = used ? ", " : "";
+        /* whole names only, with room left to say that some were left out */
+        if (used + strlen(sep) + strlen(command_at(i)->name) + sizeof more > size) {
+            if (used + sizeof more <= size)
+                memcpy(buf + used, more, sizeof more);
+            return;
+        }
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", sep, command_at(i)->name);
     }
 }
 

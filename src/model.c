@@ -60,6 +60,9 @@ static int resolve_path(const struct model_opts *opts, char *out, size_t size)
 
 /* Card: embedded attrib.json, else a sidecar NAME.json beside NAME.pt,
  * else torchvision's ImageNet defaults. */
+/* What a model without a card is run with (card_defaults), in words. */
+#define MODEL_ASSUMED "ImageNet's mean and std, classes by number"
+
 static int load_card(struct model *m)
 {
     char stem[PATH_MAX];
@@ -110,12 +113,21 @@ int model_out_of_memory(void)
     return out_of_memory;
 }
 
+/* The input size a model without a card is given (0: it has a card): a
+ * model of another size fails on it with a shape error that does not say
+ * why ("mat1 and mat2 shapes cannot be multiplied"), so its errors say it. */
+static int assumed_w, assumed_h;
+
 int model_error(attrib_status st, const char *what)
 {
     out_of_memory = st == ATTRIB_E_NOMEM;
     if (st == ATTRIB_E_TARGET) /* the caller asked for a class the model lacks */
         return fail(EXIT_USAGE, "%s", attrib_last_error());
     int code = st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL;
+    if (assumed_w && code == EXIT_MODEL)
+        return fail(code, "'%s': %s (the model has no card, so it was given %dx%d input: if it "
+                    "needs another, give it a card with its input_size, see docs/MODELS.md)",
+                    what, attrib_last_error(), assumed_w, assumed_h);
     return fail(code, "'%s': %s", what, attrib_last_error());
 }
 
@@ -169,6 +181,13 @@ int model_open(const struct model_opts *opts, struct model *m)
         return fail(st == ATTRIB_E_NOMEM ? EXIT_INTERNAL : EXIT_MODEL,
                     "'%s' is not a loadable model: %s", m->path, attrib_last_error());
     rc = load_card(m);
+    int assumed = rc == EXIT_OK && strcmp(m->card_source, "defaults") == 0;
+    assumed_w = assumed ? m->card.input_w : 0;
+    assumed_h = assumed ? m->card.input_h : 0;
+    if (assumed)
+        report_warning(NULL, "'%s' has no card (no attrib.json in it, no .json beside it): "
+                       "assuming %dx%d input, %s; see docs/MODELS.md", m->path,
+                       m->card.input_w, m->card.input_h, MODEL_ASSUMED);
     m->load_ms = now_ms() - t0;
     return rc;
 }
@@ -306,6 +325,7 @@ int model_probe_classes(struct model *m)
     attrib_result *res = NULL;
     attrib_status st = attrib_forward(m->handle, x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(m, res, 1) : model_error(st, m->path);
+
     attrib_result_free(res);
     free(x);
     return rc;

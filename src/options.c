@@ -145,25 +145,50 @@ int edit_distance(const char *a, const char *b, int cap)
     return d[la][lb] > cap ? cap + 1 : d[la][lb];
 }
 
+/* Whether word is part of candidate with its symbols spelled out, as users
+ * type them: "plusplus" for "gradcam++". */
+static int spelled_part(const char *word, const char *candidate)
+{
+    char spelled[128];
+    size_t n = 0;
+    for (const char *c = candidate; *c && n + 5 < sizeof spelled; c++) {
+        if (*c == '+') {
+            memcpy(spelled + n, "plus", 4);
+            n += 4;
+        } else {
+            spelled[n++] = *c;
+        }
+    }
+    spelled[n] = '\0';
+    return strlen(word) >= 4 && strcmp(spelled, candidate) != 0 && strstr(spelled, word);
+}
+
+/* How far word is from candidate for suggestions: a candidate that starts
+ * with word, or holds it once its symbols are spelled out, is one edit away. */
+static int suggest_distance(const char *word, const char *candidate)
+{
+    size_t wl = strlen(word);
+    if ((wl >= 2 && strncmp(candidate, word, wl) == 0) || spelled_part(word, candidate))
+        return 1;
+    return edit_distance(word, candidate, SUGGEST_DISTANCE);
+}
+
 /* "--steps or --stride" or "": the words of list closest to word (within
- * SUGGEST_DISTANCE; a word that starts with it counts as one edit away). */
+ * SUGGEST_DISTANCE; see suggest_distance). */
 static void close_words(const char *word, const char *const *list, int nlist,
                         const char *dashes, char *buf, size_t size)
 {
-    size_t used = 0, wl = strlen(word);
+    size_t used = 0;
     int best = SUGGEST_DISTANCE + 1, shown = 0;
     buf[0] = '\0';
     for (int i = 0; i < nlist; i++) {
-        int prefix = wl >= 2 && strncmp(list[i], word, wl) == 0;
-        int d = prefix ? 1 : edit_distance(word, list[i], SUGGEST_DISTANCE);
+        int d = suggest_distance(word, list[i]);
         best = d < best ? d : best;
     }
     int match[3];
-    for (int i = 0; i < nlist && best <= SUGGEST_DISTANCE && shown < 3; i++) {
-        int prefix = wl >= 2 && strncmp(list[i], word, wl) == 0;
-        if ((prefix ? 1 : edit_distance(word, list[i], SUGGEST_DISTANCE)) == best)
+    for (int i = 0; i < nlist && best <= SUGGEST_DISTANCE && shown < 3; i++)
+        if (suggest_distance(word, list[i]) == best)
             match[shown++] = i;
-    }
     for (int k = 0; k < shown && used < size; k++) /* "a", "a or b", "a, b or c" */
         used += (size_t)snprintf(buf + used, size - used, "%s%s%s",
                                  k == 0 ? "" : k == shown - 1 ? " or " : ", ", dashes,
@@ -177,7 +202,7 @@ static int unknown_long(const char *cmd, const char *name, const struct opt_row 
     for (int i = 0; i < n; i++)
         names[k++] = rows[i].o->name;
     names[k++] = "help";
-    char close[256], elsewhere[256] = "";
+    char close[256], elsewhere[1024] = "";
     close_words(name, names, k, "--", close, sizeof close);
     if (*close)
         return fail(EXIT_USAGE, "unknown option --%s (did you mean %s?)", name, close);

@@ -26,6 +26,11 @@ void progress_log_every(struct progress *p, double ms)
         p->log_ms = ms;
 }
 
+void progress_delay(struct progress *p, double ms)
+{
+    p->delay_ms = ms;
+}
+
 void progress_counts(struct progress *p, long failed, long skipped, long cached)
 {
     p->failed = failed;
@@ -59,6 +64,8 @@ void progress_update(struct progress *p, int i, const char *note)
     int log = !tty && t - p->t_log >= p->log_ms;
     if (!tty && !log)
         return;
+    if (tty && t - p->t_start < p->delay_ms)
+        return;
     long left = rate > 0 ? (long)((p->total - i) / rate + 0.5) : 0;
     char counts[128] = "";
     if (p->failed || p->skipped || p->cached > 0)
@@ -80,14 +87,16 @@ void progress_update(struct progress *p, int i, const char *note)
     fprintf(stderr, "\r%s [%s] %d/%d%s  %.1f/s  ETA %ld:%02ld  %s\033[K", p->label, bar, i,
             p->total, counts, rate, left / 60, left % 60, note ? note : "");
     fflush(stderr);
+    p->drawn = 1;
 }
 
 void progress_end(struct progress *p)
 {
-    if (p->enabled) {
+    if (p->enabled && p->drawn) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
     }
+    p->drawn = 0;
 }
 
 void progress_totals(const struct progress *p, const char *explained, long ok, int quiet)

@@ -17,6 +17,8 @@ struct progress {
     long failed, skipped;
     long cached;      /* --cache hits; -1: no cache */
     double t_start, t_log; /* ms */
+    double delay_ms;  /* a terminal: drawn only once the run has taken this long */
+    int drawn;        /* a terminal: a line is on it (progress_end clears it) */
     double wt[PROGRESS_WINDOW]; /* ring of (time, images computed) */
     long wn[PROGRESS_WINDOW];
     int head, count;
@@ -25,6 +27,9 @@ struct progress {
 void progress_start(struct progress *p, const char *label, int total, int quiet);
 /* Not on a terminal and not quiet: a line every ms milliseconds. */
 void progress_log_every(struct progress *p, double ms);
+/* On a terminal: nothing drawn before ms milliseconds (a short run stays
+ * silent; a long one shows it is alive). */
+void progress_delay(struct progress *p, double ms);
 /* Images that failed, images skipped (done by an earlier run) and images
  * copied from --cache (-1: no cache), so far: shown on the line, and the
  * last two left out of the rate. */

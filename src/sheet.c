@@ -121,12 +121,8 @@ int report_write_sheet(struct report *r, const char *dir, const char *file, int 
         return fail(EXIT_INTERNAL, "out of memory for a %dx%d sheet", sh.cols * CELL_W + GAP,
                     rows * sh.cell_h + GAP);
     int rc = report_each(r, draw_cell, &sh);
-    char path[PATH_MAX];
     if (rc == EXIT_OK)
-        rc = file[0] == '/' ? (snprintf(path, sizeof path, "%s", file), EXIT_OK)
-                            : path_join(path, sizeof path, dir, file);
-    if (rc == EXIT_OK)
-        rc = png_write(path, c->w, c->h, 3, c->px);
+        rc = png_write(file, c->w, c->h, 3, c->px);
     canvas_free(c);
     return rc;
 }

@@ -204,6 +204,9 @@ cJSON *summary_json(const struct summary *s)
     add_num(t, "total", s->total_ms);
     summary_add_threads(o);
     cJSON *w = cJSON_AddArrayToObject(o, "warnings");
+    if (s->model.card_source && strcmp(s->model.card_source, "defaults") == 0)
+        cJSON_AddItemToArray(w, cJSON_CreateString("the model has no card: its input size, "
+                                                   "mean, std and labels are assumed"));
     if (s->warning)
         cJSON_AddItemToArray(w, cJSON_CreateString(s->warning));
     return o;

@@ -46,6 +46,8 @@ def bad_image(tmp_path, kind):
         p.write_text("just some text\n")
     elif kind == "truncated_jpeg":
         p.write_bytes((IMAGES / "hot_dog.jpg").read_bytes()[:40000])
+    elif kind == "jpeg_cut_in_its_header":  # too short for stb_image to size it
+        p.write_bytes((IMAGES / "hot_dog.jpg").read_bytes()[:100])
     elif kind == "truncated_bmp":
         p.write_bytes((IMAGES / "cat.bmp").read_bytes()[:20000])
     elif kind == "truncated_png":
@@ -67,6 +69,7 @@ IMAGE_CASES = [
     ("empty", "not a readable image"),
     ("text", "not a readable image"),
     ("truncated_jpeg", "truncated"),
+    ("jpeg_cut_in_its_header", "is a JPEG that cannot be read: cut short or corrupt"),
     ("truncated_bmp", "truncated BMP"),
     ("truncated_png", "could not be decoded"),
     ("huge_png", "megapixels"),

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import BIN, IMAGES, THREADS, V2, json_lines, ok, run
+from conftest import BIN, IMAGES, THREADS, V2, assert_one_line_error, json_lines, ok, run
 
 PHOTOS = sorted(p.name for p in IMAGES.iterdir() if p.suffix in (".bmp", ".jpg"))
 
@@ -247,11 +247,33 @@ def test_report_page_loads_in_a_browser_and_shows_every_picture(folder, tmp_path
 
 def test_contact_sheet_draws_every_image(tmp_path):
     out = tmp_path / "out"
-    ok("saliency", IMAGES, "--model", V2, "-o", out, "-q", "--sheet", "sheet.png")
+    ok("saliency", IMAGES, "--model", V2, "-o", out, "-q", "--sheet", out / "sheet.png")
     sheet = Image.open(out / "sheet.png")
     # 11 images in rows of 4 cells of 2 tiles (160 px) with labels.
     assert sheet.size == (4 * 344 + 8, 3 * 206 + 8)
     px = np.asarray(sheet.convert("L"))
     assert (px < 250).mean() > 0.3  # pictures, not a blank page
-    p = run("saliency", IMAGES / "cat.bmp", "--model", V2, "-o", out, "--sheet", "s.png")
+    p = run("saliency", IMAGES / "cat.bmp", "--model", V2, "-o", out, "--sheet", out / "s.png")
     assert p.returncode == 2 and "batch" in p.stderr
+
+
+def test_sheet_path_is_relative_to_the_working_directory_like_every_path(tmp_path):
+    # the newcomer's command line: the sheet in the output folder, named so
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for photo in ("cat.bmp", "bird.bmp"):
+        shutil.copy(IMAGES / photo, photos / photo)
+    ok("saliency", "photos", "--model", V2, "-o", "out/batch", "-q",
+       "--sheet", "out/batch/sheet.png", cwd=tmp_path)
+    assert (tmp_path / "out" / "batch" / "sheet.png").is_file()
+    assert not (tmp_path / "out" / "batch" / "out").exists()
+    # a folder of its own is made; one that cannot be written fails the run
+    # at once, before any image is explained
+    ok("saliency", "photos", "--model", V2, "-o", "out/b", "-q", "--sheet", "sheets/s.png",
+       cwd=tmp_path)
+    assert (tmp_path / "sheets" / "s.png").is_file()
+    (tmp_path / "a-file").write_text("not a folder")
+    p = run("saliency", "photos", "--model", V2, "-o", "out/c", "--sheet", "a-file/s.png",
+            cwd=tmp_path)
+    assert_one_line_error(p, 4, "a-file")
+    assert not list((tmp_path / "out" / "c").glob("*.png"))

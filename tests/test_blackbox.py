@@ -189,3 +189,55 @@ def test_superpixels_follow_the_image_and_are_written_beside_the_raw_map(tmp_pat
     assert set(np.unique(seg)) == set(range(m))
     for k in range(m):
         assert np.ptp(got[seg == k]) == 0
+
+
+def stderr_on_a_terminal(args):
+    """Runs attrib with stderr on a pseudo-terminal; (what it drew, whether
+    the first progress line came while it still ran, exit code)."""
+    import pty
+    import select
+    import subprocess
+    from conftest import BIN
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([BIN, *map(str, args)], stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen, live = b"", None
+    while True:
+        ready, _, _ = select.select([leader], [], [], 0.1)
+        if not ready:
+            if p.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        if live is None and b"passes" in chunk:
+            live = p.poll() is None
+        seen += chunk
+    os.close(leader)
+    return seen, live, p.wait()
+
+
+def test_a_long_single_image_run_shows_its_passes_while_it_runs(tmp_path):
+    # RISE of 400 masks, 4 a pass, takes seconds: a line of passes done,
+    # rate and time left, redrawn, before the end; nothing with -q
+    args = ["rise", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--masks", 400,
+            "--internal-batch", 4, "--threads", THREADS]
+    seen, live, rc = stderr_on_a_terminal(args)
+    assert rc == 0 and live, seen[-300:]
+    assert b"/400" in seen and b"ETA" in seen and b"\r" in seen
+    seen, live, rc = stderr_on_a_terminal([*args, "-q"])
+    assert rc == 0 and seen == b""
+    # a log (not a terminal) gets a line now and then, as folder runs do
+    p = ok(*args, "--log-every", 0.01)
+    assert "rise: " in p.stderr and "/400" in p.stderr
+
+
+def test_a_run_shorter_than_a_second_draws_no_progress(tmp_path):
+    # 16 passes: done before a line would help
+    seen, live, rc = stderr_on_a_terminal(["rise", IMAGES / "cat.bmp", "--model", V2, "-o",
+                                           tmp_path, "--masks", 16, "--threads", THREADS])
+    assert rc == 0 and seen == b""

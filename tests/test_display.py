@@ -220,10 +220,10 @@ def test_colorbar_adds_a_labelled_strip_to_the_overlay_and_the_sheet(tmp_path):
     folder.mkdir()
     for photo in ("cat.bmp", "bird.bmp"):
         shutil.copy(IMAGES / photo, folder / photo)
-    ok("saliency", folder, "--model", V2, "-o", tmp_path / "plain", "--sheet", "sheet.png", "-q",
-       "--cmap", "gray")
-    ok("saliency", folder, "--model", V2, "-o", tmp_path / "bar", "--sheet", "sheet.png", "-q",
-       "--colorbar", "--cmap", "gray")
+    ok("saliency", folder, "--model", V2, "-o", tmp_path / "plain", "--sheet",
+       tmp_path / "plain" / "sheet.png", "-q", "--cmap", "gray")
+    ok("saliency", folder, "--model", V2, "-o", tmp_path / "bar", "--sheet",
+       tmp_path / "bar" / "sheet.png", "-q", "--colorbar", "--cmap", "gray")
     original = Image.open(folder / "cat.bmp")
     plain = Image.open(tmp_path / "plain" / "cat.saliency.overlay.png")
     bar = picture(tmp_path / "bar" / "cat.saliency.overlay.png")

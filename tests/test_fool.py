@@ -259,7 +259,9 @@ def labelled_folder(root):
 
 def test_robust_accuracy_report_over_a_labelled_folder(tmp_path):
     data, out = labelled_folder(tmp_path / "data"), tmp_path / "out"
-    p = run("fool", data, "-r", "--class-from-folder", "--untargeted", "--report",
+    # no -r: a labelled folder is one of class folders, which
+    # --class-from-folder reads
+    p = run("fool", data, "--class-from-folder", "--untargeted", "--report",
             "--attack", "pgd", "--eps", "4/255", "--max-iter", 10, "--model", V2, "-o", out)
     assert p.returncode == 1  # the broken file fails alone
     assert len(p.stderr.strip().splitlines()) == 1 and "broken.jpg" in p.stderr
@@ -310,3 +312,11 @@ def test_report_on_folders_that_name_no_class_is_refused(tmp_path):
             "--model", V2, "-o", tmp_path / "out")
     assert_one_line_error(p, USAGE, "folder 'photos'", "names no class")
     assert not (tmp_path / "out" / "robustness.json").exists()
+
+
+def test_a_report_over_a_folder_without_images_names_the_folder_not_the_report(tmp_path):
+    (tmp_path / "empty").mkdir()
+    p = run("fool", tmp_path / "empty", "--class-from-folder", "--untargeted", "--report",
+            "--model", V2, "-o", tmp_path / "not-yet")
+    assert_one_line_error(p, 1, "no images in directory", "empty")
+    assert not (tmp_path / "not-yet" / "robustness.json").exists()

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import IMAGES, assert_one_line_error, ok, run
+from conftest import IMAGES, V1, V2, assert_one_line_error, ok, run
 
 PHOTOS = [str(IMAGES / "cat.bmp"), str(IMAGES / "bird.bmp")]
 COMMANDS = {
@@ -211,3 +211,34 @@ def test_superpixels_are_not_goldens_but_the_map_built_on_them_is(tmp_path, test
                                                                  "sunflower.lime.npy"]
     p = ok("golden", "check", tmp_path / "g")
     assert "1 passed, 0 failed" in p.stdout and "segments" not in p.stdout
+
+
+@pytest.mark.parametrize("kind", ["maps", "values"])
+def test_goldens_check_from_any_directory_with_the_paths_they_were_recorded_with(kind, tmp_path):
+    # A CI job records from the repository's root with relative paths and
+    # checks from another folder (a build directory): the recorded command
+    # runs in the folder update ran in, which golden.json names from itself.
+    project, elsewhere = tmp_path / "project", tmp_path / "build"
+    (project / "photos").mkdir(parents=True)
+    elsewhere.mkdir()
+    (project / "photos" / "cat.bmp").write_bytes((IMAGES / "cat.bmp").read_bytes())
+    (project / "model.pt").write_bytes(V2.read_bytes())
+    cmd = ["saliency"] if kind == "maps" else ["predict"]
+    ok("golden", "update", "ci/goldens", "--", *cmd, "photos/cat.bmp", "--model", "model.pt",
+       cwd=project)
+    manifest = json.loads((project / "ci" / "goldens" / "golden.json").read_text())
+    assert manifest["workdir"] == "../.." and manifest["command"][1] == "photos/cat.bmp"
+    p = ok("golden", "check", "../project/ci/goldens", cwd=elsewhere)
+    assert " passed, 0 failed" in p.stdout and not p.stdout.startswith("0 passed")
+    # paths typed at check time stay the checker's: another model, named
+    # from here, is what runs (and its maps differ)
+    (elsewhere / "other.pt").write_bytes(V1.read_bytes())
+    p = run("golden", "check", "../project/ci/goldens", "--", "--model", "other.pt",
+            cwd=elsewhere)
+    assert p.returncode == 1 and "0 passed, 1 failed" in p.stdout, p.stdout + p.stderr
+    # a golden folder moved away from what it was recorded in says so
+    (tmp_path / "moved").mkdir()
+    (project / "ci" / "goldens").rename(tmp_path / "moved" / "goldens")
+    # (its workdir, ../.., is now tmp_path: no photos/, no model.pt there)
+    p = run("golden", "check", tmp_path / "moved" / "goldens")
+    assert p.returncode == 3 and "cannot open 'model.pt'" in p.stderr

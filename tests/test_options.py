@@ -206,6 +206,7 @@ def test_every_option_help_shows_is_accepted(name, tmp_path):
     (["occlusion", "--layer", "features.18"], "--layer is not an option of occlusion"),
     (["saliency", "-z"], "unknown option -z"),
     (["smoothgrad", "--variant", "vargard"], "(did you mean vargrad?)"),
+    (["gradcam", "--variant", "plusplus"], "(did you mean gradcam++?)"),  # its symbols spelled
     (["integrated-gradients", "--steps", "0"],
      "--steps must be an integer from 1 to 10000, got 0"),
     (["saliency", "--alpha", "2"], "--alpha must be a number from 0 to 1, got 2"),
@@ -351,3 +352,14 @@ def test_the_build_makes_and_installs_the_manual_and_completions(tmp_path):
     for rel in ("bin/attrib", "share/man/man1/attrib.1", "share/bash-completion/completions/attrib",
                 "share/zsh/site-functions/_attrib", "share/fish/vendor_completions.d/attrib.fish"):
         assert (tmp_path / rel).is_file(), rel
+
+
+def test_an_option_of_other_commands_names_them_all_in_whole_words(tmp_path):
+    # golden takes no --threads: the message lists every command that does,
+    # not a list cut mid-word at a fixed buffer's end
+    p = run("golden", "check", tmp_path, "--threads", "1")
+    assert_one_line_error(p, USAGE, "--threads is not an option of golden (it is one of: ")
+    listed = p.stderr.split("(it is one of: ")[1].strip().rstrip(")").split(", ")
+    commands = json.loads(ok("help", "--json").stdout)["commands"]
+    want = [c["name"] for c in commands if any(o["name"] == "threads" for o in c["options"])]
+    assert listed == want

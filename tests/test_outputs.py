@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import IMAGES, V1, V2, json_lines, ok, run
+from conftest import BIN, IMAGES, V1, V2, json_lines, ok, run
 
 
 def saliency(image, out, *args, model=V2):
@@ -216,6 +216,29 @@ def test_generated_model_without_card_uses_torchvision_defaults(test_models, tmp
     assert s["model"]["card"] == "defaults" and s["model"]["input_size"] == [224, 224]
     assert s["preprocessing"]["mean"] == [0.485, 0.456, 0.406]
     assert s["target"]["label"].startswith("class ")
+    # and says so, once on stderr and in the JSON
+    assert p.stderr.count("has no card") == 1 and "224x224" in p.stderr
+    assert any("no card" in w for w in s["warnings"])
+    with_card = json_lines(saliency(IMAGES / "bird.bmp", tmp_path, "--json",
+                                    model=test_models / "tiny.pt").stdout)[0]
+    assert with_card["warnings"] == []
+
+
+def test_a_model_of_another_input_size_without_a_card_is_told_about_input_size(tmp_path):
+    # a LeNet wants 32x32; given the assumed 224x224 its first linear layer
+    # fails with a shape error that alone would not say why
+    import torch
+    lenet = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 6, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(16 * 5 * 5, 10)).eval()
+    torch.jit.save(torch.jit.script(lenet), str(tmp_path / "lenet.pt"))
+    p = run("saliency", IMAGES / "bird.bmp", "--model", tmp_path / "lenet.pt",
+            "-o", tmp_path / "out")
+    assert p.returncode == 3
+    lines = p.stderr.strip().splitlines()
+    assert "has no card" in lines[0] and len(lines) == 2
+    assert "no card, so it was given 224x224 input" in lines[1] and "input_size" in lines[1]
 
 
 def test_sidecar_card_is_used_when_none_is_embedded(test_models, tmp_path):
@@ -278,3 +301,24 @@ def test_each_method_writes_its_files_and_raw_values(method, files, raw_shape, t
         assert np.array(s["layer"]["map"]).shape == (7, 7)
     else:
         assert "layer" not in s
+
+
+def test_installed_attrib_runs_from_its_prefix_with_its_man_page_completions_and_model(
+        tmp_path):
+    # scripts/install.sh's step: cmake --install of the build the tests run
+    import shutil
+    import subprocess
+    cmake = "/usr/bin/cmake" if os.path.exists("/usr/bin/cmake") else shutil.which("cmake")
+    prefix = tmp_path / "prefix"
+    subprocess.run([cmake, "--install", os.path.dirname(BIN), "--prefix", prefix], check=True,
+                   capture_output=True)
+    for f in ("bin/attrib", "share/man/man1/attrib.1", "share/bash-completion/completions/attrib",
+              "share/zsh/site-functions/_attrib", "share/fish/vendor_completions.d/attrib.fish",
+              "share/attrib/models/mobilenet_v2_1.0_224.pt"):
+        assert (prefix / f).is_file(), f
+    env = {k: v for k, v in os.environ.items() if k != "ATTRIB_MODEL"}
+    p = subprocess.run([prefix / "bin" / "attrib", "saliency", IMAGES / "cat.bmp", "-o",
+                        tmp_path / "out", "--json"], capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)
+    assert s["model"]["path"] == str(prefix / "share/attrib/models/mobilenet_v2_1.0_224.pt")

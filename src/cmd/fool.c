@@ -63,7 +63,7 @@ static const struct opt options[] = {
              "image's true class"),
     OPT_FLAG(0, "class-from-folder", struct fool_opts, class_from_folder,
              "with --untargeted: each image's true class is its folder's name (a class number "
-             "or a label of the model's card, as ImageFolder)"),
+             "or a label of the model's card, as ImageFolder); implies --recursive"),
     OPT_FLAG(0, "report", struct fool_opts, report,
              "over labelled images (--untargeted with --class-file or --class-from-folder): "
              "clean and robust accuracy, attack success, median perturbation; writes "
@@ -631,7 +631,8 @@ static int cmd_fool(void *opts, const operands *ops)
     if (ops->n < 1)
         return fail(EXIT_USAGE, "no image given (usage: attrib fool IMAGE... --target N)");
     struct input_list in;
-    rc = inputs_collect(ops->args, ops->n, o->recursive, &in);
+    /* a labelled folder is a folder of class folders: read them */
+    rc = inputs_collect(ops->args, ops->n, o->recursive || o->class_from_folder, &in);
     if (rc == EXIT_OK)
         rc = make_dirs(o->out_dir);
     if (rc == EXIT_OK)
@@ -640,9 +641,11 @@ static int cmd_fool(void *opts, const operands *ops)
         rc = model_probe_classes(&run.m);
     if (rc == EXIT_OK)
         rc = read_classes(&run, &in);
+    /* the report is of the images attacked: none when the run stopped before */
+    int attacked = rc == EXIT_OK;
     if (rc == EXIT_OK)
         rc = fool_all(&run, &in);
-    if ((rc == EXIT_OK || rc == EXIT_INPUT) && o->report) {
+    if (attacked && (rc == EXIT_OK || rc == EXIT_INPUT) && o->report) {
         int wrc = write_report(&run, &in);
         rc = wrc ? wrc : rc;
     }

@@ -135,9 +135,10 @@ static void remove_tree(const char *dir)
     nftw(dir, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Runs this executable with args (NULL-terminated), its standard output
- * into the file out if not NULL; its exit status. */
-static int run_self(char **args, const char *out)
+/* Runs this executable with args (NULL-terminated) in the folder workdir
+ * (NULL: this one), its standard output into the file out if not NULL;
+ * its exit status. */
+static int run_self(char **args, const char *out, const char *workdir)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -152,6 +153,8 @@ static int run_self(char **args, const char *out)
         int fd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
         if (out && (fd < 0 || dup2(fd, STDOUT_FILENO) < 0))
             _exit(EXIT_OUTPUT);
+        if (workdir && chdir(workdir) != 0)
+            _exit(EXIT_USAGE);
         execv(exe, args);
         _exit(127);
     }
@@ -193,7 +196,8 @@ static int given_in(const struct opt *table, const struct opt *o, char **words, 
  * TAIL: a map command's "-o out --save-raw --no-report -q"; a values
  * command's "--json" (its standard output into out/STDOUT_FILE) and "-o out"
  * where it has -o. */
-static int run_into(const cJSON *command, char **extra, int nextra, const char *out)
+static int run_into(const cJSON *command, char **extra, int nextra, const char *out,
+                    const char *workdir)
 {
     char *maps_tail[] = { "-o", (char *)out, "--save-raw", "--no-report", "-q" };
     char *values_tail[] = { "--json", "-o", (char *)out };
@@ -238,7 +242,7 @@ static int run_into(const cJSON *command, char **extra, int nextra, const char *
     for (int i = 0; i < ntail; i++)
         args[n++] = tail[i];
     args[n] = NULL;
-    int rc = run_self(args, values ? captured : NULL);
+    int rc = run_self(args, values ? captured : NULL, workdir);
     if (rc)
         return fail(rc, "'attrib %s ...' failed (exit %d); see above", args[1], rc);
     return EXIT_OK;
@@ -317,12 +321,62 @@ static int remove_segments(const char *path, const struct stat *st, int flag, st
     return 0;
 }
 
+/* A fresh folder, by its absolute path (the command may run elsewhere). */
 static int make_temp_dir(char *out, size_t size)
 {
     const char *tmp = getenv("TMPDIR");
-    snprintf(out, size, "%s/attrib-golden-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(out) ? EXIT_OK : fail(EXIT_OUTPUT, "cannot create a temporary directory: %s",
-                                         strerror(errno));
+    char made[PATH_MAX];
+    snprintf(made, sizeof made, "%s/attrib-golden-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(made))
+        return fail(EXIT_OUTPUT, "cannot create a temporary directory: %s", strerror(errno));
+    if (size < PATH_MAX || !realpath(made, out))
+        snprintf(out, size, "%s", made);
+    return EXIT_OK;
+}
+
+/* Where update ran, as the path from the golden folder dir (which exists):
+ * check runs the command there, so that the paths in it (images, --model,
+ * --class-file) mean what they meant, from whatever folder check runs. */
+static int workdir_from(const char *dir, char *out, size_t size)
+{
+    char golden[PATH_MAX], here[PATH_MAX];
+    if (!realpath(dir, golden) || !getcwd(here, sizeof here))
+        return fail(EXIT_OUTPUT, "cannot resolve '%s': %s", dir, strerror(errno));
+    return path_relative(golden, here, out, size);
+}
+
+/* The extra words of check with the values of path options made absolute:
+ * the command runs in the recorded folder, the words were typed here. */
+static int absolute_path_values(const cJSON *command, char **extra, int nextra, char **owned)
+{
+    const struct command *cmd = command_find(cJSON_GetStringValue(cJSON_GetArrayItem(command, 0)));
+    struct command_spec spec;
+    struct opt rows[COMMAND_SPEC_ROWS];
+    command_spec_of(cmd, &spec, rows);
+    char here[PATH_MAX];
+    if (!getcwd(here, sizeof here))
+        return fail(EXIT_INTERNAL, "getcwd: %s", strerror(errno));
+    for (int i = 0; i < nextra; i++) {
+        const struct opt *o = option_of(spec.options, extra[i]);
+        if (!o || o->kind != OPTK_PATH)
+            continue;
+        const char *eq = extra[i][1] == '-' ? strchr(extra[i], '=') : NULL;
+        int at = eq ? i : i + 1;
+        const char *value = eq ? eq + 1 : at < nextra ? extra[at] : NULL;
+        if (!value || value[0] == '/' || strcmp(value, "-") == 0)
+            continue;
+        size_t need = strlen(here) + strlen(value) + (eq ? (size_t)(eq - extra[i]) + 1 : 0) + 2;
+        char *w = malloc(need);
+        if (!w)
+            return fail(EXIT_INTERNAL, "out of memory");
+        if (eq)
+            snprintf(w, need, "%.*s%s/%s", (int)(eq - extra[i] + 1), extra[i], here, value);
+        else
+            snprintf(w, need, "%s/%s", here, value);
+        extra[at] = owned[at] = w;
+        i = at;
+    }
+    return EXIT_OK;
 }
 
 /* The values of a values command's run in out (its captured stdout). */
@@ -368,7 +422,7 @@ static int update(const char *dir, char **cmd, int ncmd)
     cJSON *values = NULL;
     int rc = make_temp_dir(tmp, sizeof tmp);
     if (rc == EXIT_OK) {
-        rc = run_into(command, NULL, 0, tmp);
+        rc = run_into(command, NULL, 0, tmp, NULL);
         if (rc == EXIT_OK && kind == 2)
             rc = read_values(cmd[0], tmp, &values);
         if (rc == EXIT_OK && (rc = make_dirs(dir)) == EXIT_OK) {
@@ -382,8 +436,13 @@ static int update(const char *dir, char **cmd, int ncmd)
         if (path_join(path, sizeof path, dir, VALUES_FILE) == EXIT_OK)
             remove(path);
     }
+    char workdir[PATH_MAX];
     if (rc == EXIT_OK)
+        rc = workdir_from(dir, workdir, sizeof workdir);
+    if (rc == EXIT_OK) {
+        cJSON_AddStringToObject(manifest, "workdir", workdir);
         rc = write_json(dir, "golden.json", manifest);
+    }
     if (rc == EXIT_OK)
         printf("golden %s of 'attrib %s' recorded in %s\n", kind == 1 ? "maps" : "values", cmd[0],
                dir);
@@ -459,10 +518,27 @@ static int check(const char *dir, struct golden_opts *o, char **extra, int nextr
         return fail(EXIT_USAGE, "'%s' is not a golden.json written by attrib", path);
     }
     settle(o, cmd);
+    /* the folder update ran in (goldens written before attrib kept it run
+     * in this folder, as they always did) */
+    const char *recorded = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest,
+                                                                                 "workdir"));
+    char workdir[PATH_MAX];
+    struct stat st;
+    if (recorded && path_join(workdir, sizeof workdir, dir, recorded) == EXIT_OK &&
+        (stat(workdir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        cJSON_Delete(manifest);
+        return fail(EXIT_USAGE, "'%s': the folder the golden was recorded in, '%s' from it, "
+                    "is not there", path, recorded);
+    }
+    char **owned = calloc((size_t)nextra + 1, sizeof *owned);
+    rc = owned ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && recorded)
+        rc = absolute_path_values(command, extra, nextra, owned);
     cJSON *pairs = cJSON_CreateArray(), *golden = NULL, *fresh = NULL;
-    rc = make_temp_dir(tmp, sizeof tmp);
+    if (rc == EXIT_OK)
+        rc = make_temp_dir(tmp, sizeof tmp);
     if (rc == EXIT_OK) {
-        rc = run_into(command, extra, nextra, tmp);
+        rc = run_into(command, extra, nextra, tmp, recorded ? workdir : NULL);
         if (rc == EXIT_OK && kind == 1)
             nftw(tmp, remove_segments, 16, FTW_PHYS);
         if (rc == EXIT_OK && kind == 1)
@@ -500,6 +576,9 @@ static int check(const char *dir, struct golden_opts *o, char **extra, int nextr
         verdicts_print_json(pairs);
     else if (rc == EXIT_OK)
         verdicts_print(pairs, (enum verdict_format)o->format, o->quiet, dir);
+    for (int i = 0; owned && i < nextra; i++)
+        free(owned[i]);
+    free(owned);
     cJSON_Delete(golden);
     cJSON_Delete(fresh);
     cJSON_Delete(pairs);
@@ -566,13 +645,15 @@ const struct command_spec golden_spec = {
                 "       attrib golden check DIR [tolerances] [--json] [-q] [--format github]\n"
                 "                           [--junit FILE] [--diffs DIR] [-- EXTRA ARGS...]",
     .description =
-        "update runs 'attrib COMMAND ARGS...' and keeps in DIR what it computed, with the\n"
-        "command (golden.json): an attribution method's exact map of every image\n"
+        "update runs 'attrib COMMAND ARGS...' and keeps in DIR what it computed, with\n"
+        "the command (golden.json): an attribution method's exact map of every image\n"
         "(--save-raw: NAME.METHOD.npy, mirroring input folders), or the numbers of\n"
         "predict (classes, probabilities), eval (deletion and insertion AUCs) and sanity\n"
         "(similarities), in values.json. Commit DIR. check runs the recorded command\n"
-        "again - from the same working directory, with EXTRA ARGS appended (e.g. --model\n"
-        "new.pt; an option given there replaces the recorded one) - and compares: maps as\n"
+        "again - in the folder update ran in (golden.json's workdir, a path from DIR:\n"
+        "its relative paths mean what they meant, from wherever check runs), with EXTRA\n"
+        "ARGS appended (their paths taken from here; e.g. --model new.pt; an option\n"
+        "given there replaces the recorded one) - and compares: maps as\n"
         "'attrib compare' does, values within --max-value-diff (class indices equal). A\n"
         "failing map gets a picture in --diffs (golden, new, |difference|). Exit 0 when\n"
         "all agree, 1 when any differs beyond the tolerances or is missing. Options go\n"

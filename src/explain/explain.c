@@ -317,6 +317,8 @@ static int explain_all(struct explain_run *run, struct input_list *in, struct re
     snprintf(label, sizeof label, "%s%s", run->method->name,
              run->batch_range.measuring ? " (measuring the run's --scale)" : "");
     const int quiet = run->opts.quiet || run->opts.json || in->n < 2;
+    /* one image: its passes have the line (methods of many passes) */
+    run->passes_wanted = in->n == 1 && !run->opts.quiet && !run->opts.json;
     progress_start(&bar, label, (int)in->n, quiet);
     progress_log_every(&bar, run->opts.log_every * 1e3);
     /* the measuring pass leaves failed images to the pass that writes */
@@ -366,7 +368,8 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
                    int *batch_mode)
 {
     const struct explain_opts *o = &run->opts;
-    int rc = inputs_collect(args, nargs, o->recursive, in);
+    /* a labelled folder is a folder of class folders: read them */
+    int rc = inputs_collect(args, nargs, o->recursive || o->class_from_folder, in);
     if (rc)
         return rc;
     *batch_mode = in->n > 1;
@@ -552,6 +555,8 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
     }
     if (run->opts.sheet && (!batch_mode || run->opts.no_report))
         rc = fail(EXIT_USAGE, "--sheet needs a batch run with its report");
+    if (rc == EXIT_OK && run->opts.sheet) /* now, not after the last image */
+        rc = prepare_output_file(run->opts.sheet);
     double t0 = now_ms();
     if (rc == EXIT_OK)
         rc = model_open(&run->opts.model, &run->model);

@@ -36,7 +36,29 @@ int explain_compute(struct explain_run *run, struct batch *b)
                                 ? (sigmoid ? ATTRIB_LOG_SIGMOID : ATTRIB_LOG_PROB)
                                 : ATTRIB_SCORE;
     attrib_status st = attrib_model_set_objective(run->model.handle, kind, o->versus);
-    return st == ATTRIB_OK ? run->method->compute(run, b) : explain_shim_error(run, st);
+    int rc = st == ATTRIB_OK ? run->method->compute(run, b) : explain_shim_error(run, st);
+    if (run->passes_wanted)
+        progress_end(&run->passes);
+    run->passes_done = 0;
+    return rc;
+}
+
+/* A second: a run shorter than that is done before a line would help. */
+#define PASSES_SHOWN_AFTER_MS 1000
+
+void explain_passes(struct explain_run *run, long done, long total)
+{
+    if (!run->passes_wanted)
+        return;
+    struct progress *p = &run->passes;
+    if (done <= run->passes_done || p->total != total) { /* a new image, or pass of it */
+        progress_start(p, run->method->name, (int)total, 0);
+        progress_log_every(p, run->opts.log_every * 1e3);
+        progress_delay(p, PASSES_SHOWN_AFTER_MS);
+    }
+    run->passes_done = done;
+    if (done > 0)
+        progress_update(p, (int)done, "passes");
 }
 
 int explain_reference_pass(struct explain_run *run, struct batch *b)

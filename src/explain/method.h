@@ -21,6 +21,7 @@
 #include "mapsign.h"
 #include "model.h"
 #include "objective.h"
+#include "progress.h"
 #include "summary.h"
 
 /* The options every attribution command shares (explain/spec.c's rows). */
@@ -111,6 +112,11 @@ struct explain_run {
     size_t resumed;    /* --resume: images whose earlier outputs were kept */
     struct cache cache; /* --cache (cache.h): its hits and misses */
     size_t explained, failed; /* images of this run so far */
+    /* A single image's many passes (explain_passes): a progress line,
+     * wanted when the run has no line of its own over images. */
+    int passes_wanted;
+    struct progress passes;
+    long passes_done;
     _Alignas(max_align_t) unsigned char params[METHOD_PARAMS_MAX];
 };
 
@@ -122,6 +128,12 @@ struct explain_run {
 /* The method's compute on batch b, with the run's objective set on the
  * model (which runs of eval, sanity and drift share). */
 int explain_compute(struct explain_run *run, struct batch *b);
+
+/* For methods of many passes per image (RISE, LIME, Score-CAM, IG, ...):
+ * done of total passes of the image in hand, after each chunk of them.
+ * Where the run wants it (one image, not quiet), a progress line on
+ * stderr once the image has taken a second: passes, rate, time left. */
+void explain_passes(struct explain_run *run, long done, long total);
 
 /* A failed shim call during compute(): an out-of-range class is a usage
  * error (targets are checked per image before compute, so only a class no

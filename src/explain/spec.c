@@ -30,7 +30,7 @@ static const struct opt target_options[] = {
     OPT_FLAG(0, "class-from-folder", struct explain_opts, class_from_folder,
              "each image's class is the name of its folder, as torchvision's ImageFolder: a "
              "class number or a label of the model's card (a labelled data set; see 'attrib "
-             "classes')"),
+             "classes'); implies --recursive"),
     OPT_END,
 };
 
@@ -118,7 +118,8 @@ static const struct opt batch_options[] = {
                  "no summary.json/.csv/index.html for a batch"),
     { .kind = OPTK_PATH, .name = "sheet", .offset = OPT_FIELD(struct explain_opts, sheet, const char *),
       .metavar = "FILE.png", .flags = OPT_COMPLETE_FILE | OPT_NOT_RESULT,
-      .help = "also draw a contact sheet of the batch" },
+      .help = "also draw a contact sheet of the batch (the path as given: relative to the "
+              "working directory, not to -o)" },
     OPT_END,
 };
 

@@ -248,6 +248,7 @@ static int score_cam(struct explain_run *run, struct batch *b, int i, const floa
             scores[channel[j]] = explain_objective(run, logits + j * classes, classes, target);
         passes += m;
         attrib_result_free(res);
+        explain_passes(run, k, ch); /* channels done */
     }
     int nflat = 0;
     for (int k = 0; rc == EXIT_OK && k < ch; k++)
@@ -310,6 +311,7 @@ static int ablation_cam(struct explain_run *run, struct batch *b, int i, const f
                 (s - explain_objective(run, ablated + j * classes, classes, target)) / denominator;
         passes += m;
         attrib_result_free(res);
+        explain_passes(run, k, ch); /* channels done */
     }
     if (rc == EXIT_OK)
         summary_detail_number(&b->s[i], "ablated_channels", passes);

@@ -107,6 +107,7 @@ static int expected_gradients(struct explain_run *run, const float *x, const flo
         for (size_t j = 0; rc == EXIT_OK && j < (size_t)count * n; j++)
             sum[j % n] += (double)g[j] * diff[j];
         attrib_result_free(res);
+        explain_passes(run, first + count, samples);
     }
     free(xs);
     free(diff);

@@ -64,6 +64,7 @@ static int path_integral(struct explain_run *run, const float *x, const float *b
                     acc[j] += weight[first + k] * g[k * n + j];
         }
         attrib_result_free(res);
+        explain_passes(run, first + count, steps);
     }
     free(xs);
     return rc;

@@ -92,6 +92,7 @@ static int occlusion_map(struct explain_run *run, const float *x, const float *b
                 }
         }
         attrib_result_free(res);
+        explain_passes(run, first + m, total);
     }
     for (size_t j = 0; rc == EXIT_OK && j < (size_t)h * w; j++)
         map[j] = count[j] ? (float)(sum[j] / count[j]) : 0.0f;

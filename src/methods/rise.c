@@ -70,6 +70,7 @@ static int rise_map(struct explain_run *run, const float *x, const float *base, 
                 sum[j] += score * masks[k * plane + j];
         }
         attrib_result_free(res);
+        explain_passes(run, first + m, p->masks);
     }
     for (size_t j = 0; rc == EXIT_OK && j < plane; j++)
         map[j] = (float)(sum[j] / ((double)p->masks * p->keep));

@@ -107,6 +107,7 @@ static int noisy_gradients(struct explain_run *run, const float *x, int h, int w
                 }
         }
         attrib_result_free(res);
+        explain_passes(run, first + count, samples);
     }
     free(xs);
     return rc;

@@ -90,6 +90,7 @@ int superpixels_scores(const struct superpixel_params *p, struct explain_run *ru
         for (int k = 0; rc == EXIT_OK && k < count; k++)
             y[first + k] = explain_objective(run, logits + k * classes, classes, target);
         attrib_result_free(res);
+        explain_passes(run, first + count, n);
     }
     free(xs);
     return rc;
