@@ -51,6 +51,24 @@ void report_warning(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+static char held[1024];
+
+void hold_warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(held, sizeof held, fmt, ap);
+    va_end(ap);
+}
+
+void report_held_warning(void)
+{
+    if (!held[0])
+        return;
+    report_warning(NULL, "%s", held);
+    held[0] = '\0';
+}
+
 void clear_error(void)
 {
     message[0] = '\0';

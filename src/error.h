@@ -27,4 +27,11 @@ void clear_error(void);
 void report_error(const char *cmd, const char *message);
 void report_warning(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A warning about the whole run (a model without a card) held back until
+ * the run has a result: report_held_warning prints it once (the first
+ * summary written, or the command's success), so that a run that fails
+ * says one line, its error. */
+void hold_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_held_warning(void);
+
 #endif

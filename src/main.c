@@ -81,6 +81,8 @@ static int parse_and_run(const struct command *cmd, int argc, char **argv)
 static int run_command(const struct command *cmd, int argc, char **argv)
 {
     int rc = parse_and_run(cmd, argc, argv);
+    if (rc == EXIT_OK)
+        report_held_warning();
     /* Report the command's own failure before anything about stdout. */
     if (rc != EXIT_OK && *error_message())
         report_error(cmd->name, error_message());

@@ -185,7 +185,7 @@ int model_open(const struct model_opts *opts, struct model *m)
     assumed_w = assumed ? m->card.input_w : 0;
     assumed_h = assumed ? m->card.input_h : 0;
     if (assumed)
-        report_warning(NULL, "'%s' has no card (no attrib.json in it, no .json beside it): "
+        hold_warning("'%s' has no card (no attrib.json in it, no .json beside it): "
                        "assuming %dx%d input, %s; see docs/MODELS.md", m->path,
                        m->card.input_w, m->card.input_h, MODEL_ASSUMED);
     m->load_ms = now_ms() - t0;

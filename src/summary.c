@@ -244,6 +244,7 @@ void summary_add_threads(cJSON *o)
 
 int summary_emit(const cJSON *j, const char *path, int line)
 {
+    report_held_warning(); /* the run has a result: now it is worth saying */
     char *pretty = j ? cJSON_Print(j) : NULL;
     char *compact = j && line ? cJSON_PrintUnformatted(j) : NULL;
     int rc = pretty && (!line || compact) ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");

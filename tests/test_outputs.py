@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import BIN, IMAGES, V1, V2, json_lines, ok, run
+from conftest import BIN, IMAGES, V1, V2, assert_one_line_error, json_lines, ok, run
 
 
 def saliency(image, out, *args, model=V2):
@@ -235,10 +235,8 @@ def test_a_model_of_another_input_size_without_a_card_is_told_about_input_size(t
     torch.jit.save(torch.jit.script(lenet), str(tmp_path / "lenet.pt"))
     p = run("saliency", IMAGES / "bird.bmp", "--model", tmp_path / "lenet.pt",
             "-o", tmp_path / "out")
-    assert p.returncode == 3
-    lines = p.stderr.strip().splitlines()
-    assert "has no card" in lines[0] and len(lines) == 2
-    assert "no card, so it was given 224x224 input" in lines[1] and "input_size" in lines[1]
+    # one line, the error (the run has no result to warn about)
+    assert_one_line_error(p, 3, "no card, so it was given 224x224 input", "input_size")
 
 
 def test_sidecar_card_is_used_when_none_is_embedded(test_models, tmp_path):
