@@ -242,3 +242,14 @@ def test_goldens_check_from_any_directory_with_the_paths_they_were_recorded_with
     # (its workdir, ../.., is now tmp_path: no photos/, no model.pt there)
     p = run("golden", "check", tmp_path / "moved" / "goldens")
     assert p.returncode == 3 and "cannot open 'model.pt'" in p.stderr
+
+
+def test_a_junit_file_gets_its_folder_made_or_fails_in_one_line_before_the_run(tmp_path):
+    golden = tmp_path / "golden"
+    ok("golden", "update", golden, "--", "saliency", IMAGES / "cat.bmp", "--model", V2)
+    (tmp_path / "a-file").write_text("not a folder")
+    p = run("golden", "check", golden, "--junit", tmp_path / "a-file" / "report.xml")
+    assert_one_line_error(p, 4, "a-file")
+    # its folder is made when it can be
+    ok("golden", "check", golden, "--junit", tmp_path / "reports" / "ci" / "report.xml")
+    assert (tmp_path / "reports" / "ci" / "report.xml").is_file()

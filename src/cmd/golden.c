@@ -532,6 +532,8 @@ static int check(const char *dir, struct golden_opts *o, char **extra, int nextr
     }
     char **owned = calloc((size_t)nextra + 1, sizeof *owned);
     rc = owned ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && o->junit) /* now, not after the command has run */
+        rc = prepare_output_file(o->junit);
     if (rc == EXIT_OK && recorded)
         rc = absolute_path_values(command, extra, nextra, owned);
     cJSON *pairs = cJSON_CreateArray(), *golden = NULL, *fresh = NULL;
