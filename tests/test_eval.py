@@ -119,3 +119,14 @@ def test_the_help_lists_the_methods_from_the_methods_table():
     text = ok("eval", "--help").stdout
     assert "Methods: random, saliency, input-x-gradient, integrated-gradients" in text
     assert "Default set: random, saliency" in text and "scorecam" in text
+
+
+def test_eval_of_one_image_shows_its_methods_done_while_it_runs(tmp_path):
+    # a folder run has its line over images; one image, over its methods
+    from test_blackbox import stderr_on_a_terminal
+    args = ["eval", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--threads", THREADS,
+            "--methods", "saliency,gradcam,smoothgrad,integrated-gradients"]
+    seen, _, rc = stderr_on_a_terminal(args)
+    assert rc == 0 and b"/4" in seen and b"ETA" in seen, seen[-300:]
+    seen, _, rc = stderr_on_a_terminal([*args, "-q"])
+    assert rc == 0 and seen == b""

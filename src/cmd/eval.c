@@ -115,6 +115,7 @@ struct eval {
     int localise;                         /* --boxes or --masks */
     struct gt_boxes boxes;
     struct loc_scores *loc[MAX_EVAL_METHODS]; /* [image] */
+    struct progress *method_bar;          /* one image: methods done; NULL: none */
 };
 
 /* The default list: random, then the methods marked for eval. */
@@ -400,6 +401,8 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
             e->auc[k][0][index] = cv[k].deletion_auc;
             e->auc[k][1][index] = cv[k].insertion_auc;
         }
+        if (e->method_bar)
+            progress_update(e->method_bar, k + 1, e->ml.names[k]);
     }
     if (rc == EXIT_OK)
         rc = write_image(e, it, &cls, cv, index);
@@ -527,8 +530,12 @@ static int eval_all(struct eval *e, struct input_list *in)
 {
     int worst = EXIT_OK, rc = EXIT_OK;
     size_t ok = 0;
-    struct progress bar;
+    struct progress bar, methods;
     progress_start(&bar, "eval", (int)in->n, e->o.quiet || e->o.json || in->n < 2);
+    /* one image: the line counts its methods (each a map and two curves) */
+    progress_start(&methods, "eval", e->ml.n, e->o.quiet || e->o.json || in->n != 1);
+    progress_delay(&methods, 1000);
+    e->method_bar = in->n == 1 ? &methods : NULL;
     for (size_t i = 0; rc == EXIT_OK && i < in->n; i++) {
         rc = eval_image(e, &in->items[i], ok);
         if (rc == EXIT_INPUT) {
@@ -541,6 +548,8 @@ static int eval_all(struct eval *e, struct input_list *in)
         progress_update(&bar, (int)i + 1, NULL);
     }
     progress_end(&bar);
+    progress_end(&methods);
+    e->method_bar = NULL;
     if (rc == EXIT_OK && in->n > 1 && ok > 0)
         rc = write_summary(e, ok);
     if (rc == EXIT_OK)
