@@ -3,6 +3,8 @@ and helpers that run attrib the way a user's script does."""
 import json
 import os
 import pathlib
+import pty
+import select
 import shutil
 import subprocess
 import sys
@@ -62,6 +64,32 @@ def run(*args, env=None, stdout=subprocess.PIPE, **kw):
             full_env[name] = value
     return subprocess.run([BIN, *map(str, args)], stdout=stdout, stderr=subprocess.PIPE,
                           text=True, env=full_env, stdin=subprocess.DEVNULL, timeout=300, **kw)
+
+
+def stderr_on_a_terminal(args):
+    """Runs attrib with stderr on a pseudo-terminal; (what it drew, whether
+    the first progress line came while it still ran, exit code)."""
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([BIN, *map(str, args)], stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen, live = b"", None
+    while True:
+        ready, _, _ = select.select([leader], [], [], 0.1)
+        if not ready:
+            if p.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        if live is None and b"passes" in chunk:
+            live = p.poll() is None
+        seen += chunk
+    os.close(leader)
+    return seen, live, p.wait()
 
 
 def ok(*args, **kw):

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, THREADS, V1, V2, assert_one_line_error, ok, run
+from conftest import (IMAGES, THREADS, V1, V2, assert_one_line_error, ok, run,
+                      stderr_on_a_terminal)
 
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
 # Under the sanitizers (C code checked, libtorch not) the real-model cases
@@ -189,36 +190,6 @@ def test_superpixels_follow_the_image_and_are_written_beside_the_raw_map(tmp_pat
     assert set(np.unique(seg)) == set(range(m))
     for k in range(m):
         assert np.ptp(got[seg == k]) == 0
-
-
-def stderr_on_a_terminal(args):
-    """Runs attrib with stderr on a pseudo-terminal; (what it drew, whether
-    the first progress line came while it still ran, exit code)."""
-    import pty
-    import select
-    import subprocess
-    from conftest import BIN
-    leader, follower = pty.openpty()
-    p = subprocess.Popen([BIN, *map(str, args)], stdout=subprocess.DEVNULL, stderr=follower)
-    os.close(follower)
-    seen, live = b"", None
-    while True:
-        ready, _, _ = select.select([leader], [], [], 0.1)
-        if not ready:
-            if p.poll() is not None:
-                break
-            continue
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        if live is None and b"passes" in chunk:
-            live = p.poll() is None
-        seen += chunk
-    os.close(leader)
-    return seen, live, p.wait()
 
 
 def test_a_long_single_image_run_shows_its_passes_while_it_runs(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import oracle
-from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run, stderr_on_a_terminal
 
 
 
@@ -123,7 +123,6 @@ def test_the_help_lists_the_methods_from_the_methods_table():
 
 def test_eval_of_one_image_shows_its_methods_done_while_it_runs(tmp_path):
     # a folder run has its line over images; one image, over its methods
-    from test_blackbox import stderr_on_a_terminal
     args = ["eval", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--threads", THREADS,
             "--methods", "saliency,gradcam,smoothgrad,integrated-gradients"]
     seen, _, rc = stderr_on_a_terminal(args)
