@@ -15,14 +15,22 @@
 
 static const char style[] =
     "body{font-family:sans-serif;margin:1em;background:#f6f6f6;color:#222}"
-    "h1{font-size:1.3em}.grid{display:flex;flex-wrap:wrap;gap:10px}"
-    ".card{background:#fff;border:1px solid #ccc;padding:6px;width:470px}"
+    "h1{font-size:1.3em}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:10px}"
+    ".card{background:#fff;border:1px solid #ccc;padding:6px;min-width:0}"
     ".bar{display:inline-block;width:160px;height:10px;vertical-align:middle;"
     "border:1px solid #999;margin:0 6px}.range{color:#666;font-size:.85em}"
     ".card.failed{border-color:#c00;color:#900}.pics{display:flex;gap:4px}"
-    ".pics img{width:150px;height:150px;object-fit:contain;background:#eee}"
-    ".cap{font-size:.85em;margin-top:4px;word-break:break-all}"
-    ".controls{margin:.5em 0}.controls *{margin-right:6px}.wrong{color:#b00}";
+    /* each picture in a square box; the photo and the overlay fill it
+     * letterboxed, the map-sized pictures sit over the part of the photo
+     * the model saw (placed by the script), so a spot is at the same place
+     * on each */
+    ".pic{position:relative;flex:1;aspect-ratio:1;background:#eee;overflow:hidden}"
+    ".pic img{position:absolute;left:0;top:0;width:100%;height:100%;object-fit:contain}"
+    ".pic img.map{object-fit:fill}"
+    ".cap{font-size:.85em;margin-top:4px;overflow-wrap:anywhere}"
+    ".controls{margin:.5em 0}.controls *{margin-right:6px}#cls{width:11em}"
+    ".wrong{color:#b00}";
 
 /* The page draws one page of cards at a time from the records in
  * index.data.js (a script, so it loads from disk where fetch() may not):
@@ -30,7 +38,7 @@ static const char style[] =
  * pictures. Each record is an array; R names its fields. */
 static const char script[] =
     "var R={name:0,failed:1,image:2,heatmap:3,overlay:4,rgb:5,cls:6,label:7,prob:8,top1:9,"
-    "top1label:10,top1prob:11,max:12,mean:13,low:14,high:15,error:16,given:17};"
+    "top1label:10,top1prob:11,max:12,mean:13,low:14,high:15,error:16,given:17,frame:18};"
     "var D=window.ATTRIB_RECORDS||[],PAGE=48,page=0,shown=[];"
     "function $(id){return document.getElementById(id);}"
     "function right(r){return !r[R.failed]&&r[R.given]&&r[R.cls]===r[R.top1];}"
@@ -47,16 +55,24 @@ static const char script[] =
     "if(x===y)return a-b;if(x===null)return 1;if(y===null)return -1;return (x<y?-1:1)*d;});"
     "else if(d<0)shown.reverse();page=0;draw();}"
     "function img(kind,src){var e=document.createElement('img');e.alt=kind;e.src=src;return e;}"
+    /* a picture in its box; a map-sized one (f: the photo's w, h and the
+     * region x, y, w, h) over the region, in percent of the box */
+    "function pic(kind,src,f){var b=document.createElement('span'),e=img(kind,src);b.className='pic';"
+    "if(f&&kind!=='original'&&kind!=='overlay'){var s=100/Math.max(f[0],f[1]);e.className='map';"
+    "e.style.left=((100-f[0]*s)/2+f[2]*s)+'%';e.style.top=((100-f[1]*s)/2+f[3]*s)+'%';"
+    "e.style.width=f[4]*s+'%';e.style.height=f[5]*s+'%';}b.appendChild(e);return b;}"
     "function card(r){var c=document.createElement('div');c.className='card'+(r[R.failed]?' failed':'');"
     "var cap=document.createElement('div');cap.className='cap';var b=document.createElement('b');"
     "if(r[R.failed]){b.textContent=r[R.image];cap.appendChild(b);"
     "cap.appendChild(document.createTextNode(': '+r[R.error]));c.appendChild(cap);return c;}"
     "var p=document.createElement('div');p.className='pics';if(r[R.image]){var a=document.createElement('a');"
-    "a.href=r[R.image];a.appendChild(img('original',r[R.image]));p.appendChild(a);}"
-    "['heatmap','overlay','rgb'].forEach(function(k){if(r[R[k]])p.appendChild(img(k,r[R[k]]));});"
+    "a.className='pic';a.href=r[R.image];a.appendChild(pic('original',r[R.image]).firstChild);p.appendChild(a);}"
+    "['heatmap','overlay','rgb'].forEach(function(k){if(r[R[k]])p.appendChild(pic(k,r[R[k]],r[R.frame]));});"
     "c.appendChild(p);b.textContent=r[R.name];cap.appendChild(b);"
+    /* the class once: it is the top-1 unless the run named another */
     "cap.appendChild(document.createTextNode(': '+r[R.cls]+' '+r[R.label]+' (p='+r[R.prob].toFixed(3)+"
-    "'); top-1 '+r[R.top1]+' '+r[R.top1label]));if(wrong(r)){var w=document.createElement('span');"
+    "(r[R.cls]===r[R.top1]?', top-1)':'); top-1 '+r[R.top1]+' '+r[R.top1label])));"
+    "if(wrong(r)){var w=document.createElement('span');"
     "w.className='wrong';w.textContent=' (wrong)';cap.appendChild(w);}"
     "var g=document.createElement('span');g.className='range';g.textContent='colours from '+"
     "r[R.low].toPrecision(4)+' to '+r[R.high].toPrecision(4);cap.appendChild(document.createElement('br'));"
@@ -68,8 +84,8 @@ static const char script[] =
     "function draw(){var g=$('grid'),n=Math.max(1,Math.ceil(shown.length/PAGE));"
     "page=Math.min(Math.max(page,0),n-1);g.textContent='';"
     "var end=Math.min(shown.length,(page+1)*PAGE);for(var i=page*PAGE;i<end;i++)g.appendChild(card(D[shown[i]]));"
-    "$('where').textContent=(shown.length?page*PAGE+1:0)+'-'+end+' of '+shown.length+"
-    "(shown.length<D.length?' (of '+D.length+')':'')+', page '+(page+1)+' of '+n;"
+    "$('where').textContent='images '+(shown.length?page*PAGE+1:0)+'-'+end+' of '+shown.length+"
+    "(shown.length<D.length?' (of '+D.length+')':'')+', page '+(page+1)+' of '+n+';';"
     "var im=document.images;for(var j=0;j<im.length;j++){im[j].onload=im[j].onerror=settle;}settle();"
     /* when the first page was in place, from the start of navigation: what
      * bench/page.sh reads */
@@ -87,10 +103,10 @@ static const char controls[] =
     "Show <select id=\"status\"><option value=\"all\">all</option><option value=\"ok\">explained</option>"
     "<option value=\"failed\">failed</option><option value=\"right\">right (given class is top-1)</option>"
     "<option value=\"wrong\">wrong</option></select>"
-    "class <input id=\"cls\" size=\"10\" placeholder=\"number or label\">"
+    "class <input id=\"cls\" placeholder=\"number or label\">"
     "probability <input id=\"pmin\" size=\"4\" placeholder=\"0\"> to "
     "<input id=\"pmax\" size=\"4\" placeholder=\"1\"></p>\n"
-    "<p><button onclick=\"go(-1)\">previous</button><button onclick=\"go(1)\">next</button>"
+    "<p class=\"controls\"><button onclick=\"go(-1)\">previous</button><button onclick=\"go(1)\">next</button>"
     "<span id=\"where\"></span> <span id=\"pics\"></span></p>\n";
 
 /* A CSS gradient of colour map cm, as the pictures use it (low on the left). */
@@ -158,6 +174,22 @@ struct data_file {
     size_t rows;
 };
 
+/* The record's photo size and region as [w, h, x, y, rw, rh], or null
+ * (a failure, or a report from before they were recorded). */
+static cJSON *frame_array(const cJSON *o)
+{
+    const cJSON *photo = record_item(o, "photo", NULL), *r = record_item(photo, "region", NULL);
+    const double v[6] = { record_number(photo, "width", NULL), record_number(photo, "height", NULL),
+                          record_number(r, "x", NULL), record_number(r, "y", NULL),
+                          record_number(r, "width", NULL), record_number(r, "height", NULL) };
+    if (!(v[0] > 0 && v[1] > 0 && v[2] >= 0 && v[3] >= 0 && v[4] > 0 && v[5] > 0))
+        return cJSON_CreateNull();
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < 6; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+    return a;
+}
+
 /* One record as the page's array (fields in the order of R). */
 static int data_row(struct report *r, const cJSON *o, void *ctx)
 {
@@ -191,6 +223,7 @@ static int data_row(struct report *r, const cJSON *o, void *ctx)
     const cJSON *predicted = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(o, "target"), "predicted");
     cJSON_AddItemToArray(a, cJSON_CreateNumber(cJSON_IsFalse(predicted)));
+    cJSON_AddItemToArray(a, frame_array(o));
     char *text = cJSON_PrintUnformatted(a);
     cJSON_Delete(a);
     if (!text)

@@ -204,8 +204,22 @@ static unsigned char to_byte(float v)
     return (unsigned char)(v * 255.0f + 0.5f);
 }
 
+const char *const blend_names[] = { [BLEND_RISING] = "rising", [BLEND_FLAT] = "flat", NULL };
+
+/* The map's weight at a pixel whose value sits at u of the display range. */
+static float blend_weight(const struct overlay_style *st, float u)
+{
+    if (st->blend == BLEND_FLAT)
+        return st->alpha;
+    float heat = st->centred ? fabsf(2.0f * u - 1.0f) : u;
+    heat = heat < 0.0f ? 0.0f : heat > 1.0f ? 1.0f : heat;
+    /* the square root lets mid-range heat show (a quarter of the range
+     * gets half the weight) while the coldest values leave the photo */
+    return st->alpha * sqrtf(heat);
+}
+
 int heatmap_overlay(const struct image *img, struct rect region, const float *map, int width,
-                    int height, float lo, float hi, enum colormap cm, float alpha,
+                    int height, float lo, float hi, const struct overlay_style *style,
                     unsigned char *rgb)
 {
     size_t rn = (size_t)region.width * region.height;
@@ -232,7 +246,8 @@ int heatmap_overlay(const struct image *img, struct rect region, const float *ma
             }
             unsigned char col[3];
             float v = big[(size_t)(y - region.y) * region.width + (x - region.x)];
-            colormap_apply(cm, unit(v, lo, hi), col);
+            float u = unit(v, lo, hi), alpha = blend_weight(style, u);
+            colormap_apply(style->cm, u, col);
             for (int c = 0; c < 3; c++)
                 dst[c] = to_byte((1.0f - alpha) * src[c] + alpha * (col[c] / 255.0f));
         }

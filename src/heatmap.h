@@ -57,11 +57,26 @@ int heatmap_top_threshold(const float *map, size_t n, double fraction, float *ou
 void heatmap_render(const float *map, int width, int height, float lo, float hi,
                     enum colormap cm, unsigned char *rgb);
 
+/* How the coloured map is mixed into the photo. rising: the map's weight
+ * grows with its heat (as its square root), from 0 (the photo as it is) to
+ * alpha at the hottest, so the parts the model does not look at stay
+ * readable; flat: alpha everywhere (pytorch-grad-cam's and Captum's
+ * blend), which tints the whole photo with the colour map's cold end. */
+enum blend { BLEND_RISING, BLEND_FLAT };
+extern const char *const blend_names[];
+
+struct overlay_style {
+    enum colormap cm;
+    float alpha;       /* the map's weight (its most, for BLEND_RISING) */
+    enum blend blend;
+    int centred;       /* a signed map: zero is mid-range, the heat is |value| */
+};
+
 /* Blends the coloured map over img: the map is resized to region (the part
- * of img the model saw) and mixed with weight alpha; pixels outside region
- * are dimmed. rgb holds img->width * img->height * 3 bytes. */
+ * of img the model saw) and mixed as style says; pixels outside region are
+ * dimmed. rgb holds img->width * img->height * 3 bytes. */
 int heatmap_overlay(const struct image *img, struct rect region, const float *map, int width,
-                    int height, float lo, float hi, enum colormap cm, float alpha,
+                    int height, float lo, float hi, const struct overlay_style *style,
                     unsigned char *rgb);
 
 #endif

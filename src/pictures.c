@@ -13,8 +13,7 @@
 struct worker {
     struct picture_job *jobs;
     int first, step, n;
-    enum colormap cm;
-    float alpha;
+    const struct overlay_style *style;
     int colorbar;
 };
 
@@ -34,8 +33,9 @@ static int encode_overlay(struct picture_job *j, const unsigned char *px, enum c
     return rc;
 }
 
-static void encode_one(struct picture_job *j, enum colormap cm, float alpha, int colorbar)
+static void encode_one(struct picture_job *j, const struct overlay_style *style, int colorbar)
 {
+    const enum colormap cm = style->cm;
     const struct summary *s = j->s;
     const struct image *img = j->img;
     float lo = s->display_lo, hi = s->display_hi;
@@ -51,8 +51,7 @@ static void encode_one(struct picture_job *j, enum colormap cm, float alpha, int
         failed = png_encode(s->map_w, s->map_h, 3, px, &j->rgb) != 0;
     }
     if (!failed)
-        failed = heatmap_overlay(img, s->region, j->a->map, s->map_w, s->map_h, lo, hi, cm, alpha,
-                                 px) != 0;
+        failed = heatmap_overlay(img, s->region, j->a->map, s->map_w, s->map_h, lo, hi, style, px) != 0;
     if (!failed)
         failed = encode_overlay(j, px, cm, colorbar) != 0;
     free(px);
@@ -63,12 +62,12 @@ static void *work(void *arg)
 {
     struct worker *w = arg;
     for (int i = w->first; i < w->n; i += w->step)
-        encode_one(&w->jobs[i], w->cm, w->alpha, w->colorbar);
+        encode_one(&w->jobs[i], w->style, w->colorbar);
     return NULL;
 }
 
-void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap cm, float alpha,
-                     int colorbar)
+void pictures_encode(struct picture_job *jobs, int n, int threads,
+                     const struct overlay_style *style, int colorbar)
 {
     if (threads > n)
         threads = n;
@@ -80,7 +79,7 @@ void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap
     pthread_t tid[MAX_ENCODERS];
     int started[MAX_ENCODERS] = { 0 };
     for (int t = 0; t < threads; t++)
-        w[t] = (struct worker){ jobs, t, threads, n, cm, alpha, colorbar };
+        w[t] = (struct worker){ jobs, t, threads, n, style, colorbar };
     /* a thread that cannot start leaves its share to the calling thread */
     for (int t = 1; t < threads; t++)
         started[t] = pthread_create(&tid[t], NULL, work, &w[t]) == 0;

@@ -9,6 +9,7 @@
 #include "attribution.h"
 #include "colormap.h"
 #include "fsutil.h"
+#include "heatmap.h"
 #include "image.h"
 #include "summary.h"
 
@@ -21,9 +22,10 @@ struct picture_job {
 };
 
 /* Encodes jobs[0..n) on up to threads threads (the calling one included);
- * colorbar: the overlays get a labelled colour bar. */
-void pictures_encode(struct picture_job *jobs, int n, int threads, enum colormap cm, float alpha,
-                     int colorbar);
+ * style: how the overlay mixes the map in; colorbar: the overlays get a
+ * labelled colour bar. */
+void pictures_encode(struct picture_job *jobs, int n, int threads,
+                     const struct overlay_style *style, int colorbar);
 /* Frees a job's buffers. */
 void pictures_free(struct picture_job *job);
 

@@ -180,6 +180,12 @@ int report_add(struct report *r, size_t index, const char *name, const cJSON *su
     cJSON_AddNumberToObject(m, "display_high", record_number(map, "display", "high"));
     if (*record_text(summary, "layer", "path"))
         cJSON_AddStringToObject(o, "layer", record_text(summary, "layer", "path"));
+    /* the photo's size and the part of it the model saw, so the sheet and
+     * the gallery draw the map over the same place as the overlay */
+    cJSON *photo = cJSON_AddObjectToObject(o, "photo");
+    cJSON_AddNumberToObject(photo, "width", record_number(summary, "image", "width"));
+    cJSON_AddNumberToObject(photo, "height", record_number(summary, "image", "height"));
+    cJSON_AddItemToObject(photo, "region", copy(record_item(summary, "preprocessing", "region")));
     cJSON *out = cJSON_AddObjectToObject(o, "outputs");
     const cJSON *f;
     cJSON_ArrayForEach(f, record_item(summary, "outputs", NULL))

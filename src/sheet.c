@@ -32,8 +32,71 @@ enum {
 
 static const unsigned char black[3] = { 0, 0, 0 };
 
-/* Draws the PNG at dir/rel into a TILE x TILE square at (x, y), letterboxed. */
-static void picture(struct canvas *c, int x, int y, const char *dir, const char *rel)
+/* Where a record's pictures sit: the photo (w x h) and the part of it the
+ * model saw, which the heatmap covers. */
+struct frame {
+    int w, h;
+    struct rect region;
+};
+
+/* The record's photo and region; without them (a report from before they
+ * were recorded), a frame the size of the PNG at dir/rel (0 if unreadable). */
+static struct frame record_frame(const cJSON *o)
+{
+    const cJSON *r = record_item(record_item(o, "photo", NULL), "region", NULL);
+    struct frame f = { (int)record_number(o, "photo", "width"),
+                       (int)record_number(o, "photo", "height"),
+                       { (int)record_number(r, "x", NULL), (int)record_number(r, "y", NULL),
+                         (int)record_number(r, "width", NULL),
+                         (int)record_number(r, "height", NULL) } };
+    int ok = f.w > 0 && f.h > 0 && f.region.x >= 0 && f.region.y >= 0 && f.region.width > 0 &&
+             f.region.height > 0 && f.region.x + f.region.width <= f.w &&
+             f.region.y + f.region.height <= f.h;
+    return ok ? f : (struct frame){ 0 };
+}
+
+/* Resizes the top-left part (src, in the PNG's pixels) of the w x h RGB
+ * bytes p into dst (in the canvas's pixels). */
+static void paste(struct canvas *c, const unsigned char *p, int w, int h, struct rect src,
+                  struct rect dst)
+{
+    struct image img;
+    float *out = malloc((size_t)dst.width * dst.height * 3 * sizeof *out);
+    if (out && image_alloc(&img, w, h) == EXIT_OK) {
+        for (size_t i = 0; i < (size_t)w * h * 3; i++)
+            img.px[i] = p[i] / 255.0f;
+        if (image_resize_plane(img.px, w, h, 3, src, out, dst.width, dst.height) == EXIT_OK)
+            for (int j = 0; j < dst.height; j++)
+                for (int i = 0; i < dst.width; i++)
+                    for (int k = 0; k < 3; k++) {
+                        float v = out[3 * ((size_t)j * dst.width + i) + k];
+                        c->px[3 * ((size_t)(dst.y + j) * c->w + dst.x + i) + k] =
+                            (unsigned char)(v <= 0 ? 0 : v >= 1 ? 255 : v * 255 + 0.5f);
+                    }
+        image_free(&img);
+    }
+    free(out);
+}
+
+/* A part of a frame, letterboxed into the TILE x TILE square at (x, y), in
+ * the canvas's pixels (at least one). */
+static struct rect in_tile(int x, int y, struct frame f, struct rect part)
+{
+    double scale = (double)TILE / (f.w > f.h ? f.w : f.h);
+    int ox = x + (TILE - (int)(f.w * scale + 0.5)) / 2, oy = y + (TILE - (int)(f.h * scale + 0.5)) / 2;
+    struct rect r = { ox + (int)(part.x * scale + 0.5), oy + (int)(part.y * scale + 0.5),
+                      (int)(part.width * scale + 0.5), (int)(part.height * scale + 0.5) };
+    r.width = r.width < 1 ? 1 : r.width > x + TILE - r.x ? x + TILE - r.x : r.width;
+    r.height = r.height < 1 ? 1 : r.height > y + TILE - r.y ? y + TILE - r.y : r.height;
+    return r;
+}
+
+/* Draws the PNG at dir/rel into the TILE x TILE square at (x, y), where its
+ * pictures sit in frame f: the overlay (photo-sized; a colour bar to its
+ * right is left out) over the whole photo, the heatmap over the region, so
+ * a spot on one is at the same place on the other. */
+static void picture(struct canvas *c, int x, int y, const char *dir, const char *rel,
+                    struct frame f, int heatmap)
 {
     static const unsigned char grey[3] = { 220, 220, 220 };
     char path[PATH_MAX];
@@ -43,29 +106,11 @@ static void picture(struct canvas *c, int x, int y, const char *dir, const char 
                                                               : stbi_load(path, &w, &h, &comp, 3);
     if (!p)
         return;
-    double scale = (double)TILE / (w > h ? w : h);
-    int tw = (int)(w * scale + 0.5), th = (int)(h * scale + 0.5);
-    tw = tw < 1 ? 1 : tw;
-    th = th < 1 ? 1 : th;
-    struct image src;
-    float *dst = malloc((size_t)tw * th * 3 * sizeof *dst);
-    if (dst && image_alloc(&src, w, h) == EXIT_OK) {
-        for (size_t i = 0; i < (size_t)w * h * 3; i++)
-            src.px[i] = p[i] / 255.0f;
-        struct rect whole = { 0, 0, w, h };
-        if (image_resize_plane(src.px, w, h, 3, whole, dst, tw, th) == EXIT_OK) {
-            int ox = x + (TILE - tw) / 2, oy = y + (TILE - th) / 2;
-            for (int j = 0; j < th; j++)
-                for (int i = 0; i < tw; i++)
-                    for (int k = 0; k < 3; k++) {
-                        float v = dst[3 * ((size_t)j * tw + i) + k];
-                        c->px[3 * ((size_t)(oy + j) * c->w + ox + i) + k] =
-                            (unsigned char)(v <= 0 ? 0 : v >= 1 ? 255 : v * 255 + 0.5f);
-                    }
-        }
-        image_free(&src);
-    }
-    free(dst);
+    struct rect whole = { 0, 0, w, h };
+    if (f.w == 0 || (!heatmap && (w < f.w || h < f.h)))
+        f = (struct frame){ w, h, whole }; /* no record of the photo: the PNG as it is */
+    struct rect src = heatmap ? whole : (struct rect){ 0, 0, f.w, f.h };
+    paste(c, p, w, h, src, in_tile(x, y, f, heatmap ? f.region : src));
     stbi_image_free(p);
 }
 
@@ -85,8 +130,9 @@ static int draw_cell(struct report *r, const cJSON *o, void *ctx)
     int x = GAP + (sh->i % sh->cols) * CELL_W, y = GAP + (sh->i / sh->cols) * sh->cell_h;
     char line[160];
     if (strcmp(record_text(o, "status", NULL), "ok") == 0) {
-        picture(c, x, y, sh->dir, record_text(o, "outputs", "overlay"));
-        picture(c, x + TILE + GAP, y, sh->dir, record_text(o, "outputs", "heatmap"));
+        struct frame f = record_frame(o);
+        picture(c, x, y, sh->dir, record_text(o, "outputs", "overlay"), f, 0);
+        picture(c, x + TILE + GAP, y, sh->dir, record_text(o, "outputs", "heatmap"), f, 1);
         snprintf(line, sizeof line, "%s", record_text(o, "name", NULL));
         canvas_text(c, x, y + TILE + 4, line, CELL_W - GAP, black);
         snprintf(line, sizeof line, "%.0f %s  p=%.3f", record_number(o, "target", "index"),

@@ -243,6 +243,18 @@ def test_report_page_loads_in_a_browser_and_shows_every_picture(folder, tmp_path
     assert int(re.search(r'data-drawn-ms="(\d+)"', tag)[1]) >= 0  # the first page's time
     assert body.count('class="card failed"') == 2
     assert "Uncaught" not in p.stderr and "SyntaxError" not in p.stderr
+    # the counts read apart, not run together
+    assert re.search(r"images 1-13 of 13, page 1 of 1;</span> <span id=\"pics\">44 of 44 pictures shown", body)
+    # each map-sized picture (heatmap, rgb) sits over the photo as its
+    # overlay does: letterboxed to the photo's shape in its square box
+    cat = body[body.index('src="../photos/cat.bmp"'):]
+    for kind in ("heatmap", "rgb"):
+        style = re.search(r'alt="%s"[^>]*style="([^"]*)"' % kind, cat)[1]
+        box = dict((k, float(v)) for k, v in re.findall(r"(\w+): ([\d.]+)%", style))
+        assert box == pytest.approx({"left": 0, "top": 100 * (1 - 341 / 512) / 2, "width": 100,
+                                     "height": 100 * 341 / 512}, abs=0.01), style
+    # the class once when it is the top-1
+    assert re.search(r"<b>cat</b>: 285 Egyptian cat \(p=0\.\d{3}, top-1\)<br>", body), cat[:600]
 
 
 def test_contact_sheet_draws_every_image(tmp_path):
@@ -255,6 +267,40 @@ def test_contact_sheet_draws_every_image(tmp_path):
     assert (px < 250).mean() > 0.3  # pictures, not a blank page
     p = run("saliency", IMAGES / "cat.bmp", "--model", V2, "-o", out, "--sheet", out / "s.png")
     assert p.returncode == 2 and "batch" in p.stderr
+
+
+def drawn_box(tile):
+    """The bounding box (x0, y0, x1, y1) of what is drawn in a sheet tile:
+    every pixel that is not the tile's grey."""
+    ys, xs = np.nonzero((tile != 220).any(axis=2))
+    return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+
+
+@pytest.mark.parametrize("resize", ["stretch", "crop"])
+def test_the_sheets_heatmap_sits_over_the_same_part_of_the_photo_as_its_overlay(tmp_path, resize):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for photo in ("cat.bmp", "parrot.jpg"):  # landscape and portrait
+        shutil.copy(IMAGES / photo, photos / photo)
+    out = tmp_path / "out"
+    ok("gradcam", photos, "--model", V2, "-o", out, "-q", "--resize", resize,
+       "--sheet", out / "sheet.png")
+    sheet = np.asarray(Image.open(out / "sheet.png").convert("RGB")).astype(int)
+    for cell, photo in enumerate(("cat", "parrot")):
+        x = 8 + cell * 344
+        overlay, heatmap = (drawn_box(sheet[8:168, x + k * 168:x + k * 168 + 160]) for k in (0, 1))
+        w, h = Image.open(next(photos.glob(photo + ".*"))).size
+        scale = 160 / max(w, h)
+        assert abs((overlay[2] - overlay[0]) - w * scale) <= 1  # the photo, letterboxed
+        assert abs((overlay[3] - overlay[1]) - h * scale) <= 1
+        if resize == "stretch":  # the map covers the whole photo
+            assert all(abs(a - b) <= 1 for a, b in zip(overlay, heatmap)), (photo, overlay, heatmap)
+        else:  # the map covers the centred square the model saw
+            side = min(w, h) * scale
+            assert abs((heatmap[2] - heatmap[0]) - side) <= 1, (photo, heatmap)
+            assert abs((heatmap[3] - heatmap[1]) - side) <= 1, (photo, heatmap)
+            assert abs((heatmap[0] + heatmap[2]) - (overlay[0] + overlay[2])) <= 2
+            assert abs((heatmap[1] + heatmap[3]) - (overlay[1] + overlay[3])) <= 2
 
 
 def test_sheet_path_is_relative_to_the_working_directory_like_every_path(tmp_path):

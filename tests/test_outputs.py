@@ -131,6 +131,28 @@ def test_crop_mode_explains_the_centre_and_records_the_region(tmp_path):
     assert overlay[:, :80].mean() < original[:, :80].mean() * 0.5
 
 
+INFERNO_ENDS = np.array([[0, 0, 4], [252, 255, 164]], dtype=float)  # matplotlib's inferno
+
+
+@pytest.mark.parametrize("blend,cold_weight", [("rising", 0.0), ("flat", 0.5)])
+def test_the_overlay_leaves_the_photo_where_the_map_is_cold_unless_blend_is_flat(
+        tmp_path, blend, cold_weight):
+    """A fixed --scale above every value makes the whole map "cold" (the
+    colour map's low end), one below every value makes it all "hot"; the
+    overlay is then the photo mixed with one colour, at a weight the user
+    can check: rising (the default) leaves cold pixels as they are, flat
+    mixes --alpha everywhere, and both mix --alpha at the hottest."""
+    original = np.asarray(Image.open(IMAGES / "cat.bmp").convert("RGB"), dtype=float)
+    for scale, weight, colour in (("10:20", cold_weight, INFERNO_ENDS[0]),
+                                  ("-2:-1", 0.5, INFERNO_ENDS[1])):
+        out = tmp_path / scale
+        args = ["--scale", scale] + ([] if blend == "rising" else ["--blend", blend])
+        ok("gradcam", IMAGES / "cat.bmp", "--model", V2, "-o", out, "-q", *args)
+        overlay = np.asarray(Image.open(out / "cat.gradcam.overlay.png"), dtype=float)
+        expected = (1 - weight) * original + weight * colour
+        assert np.abs(overlay - expected).max() <= 1, (blend, scale)
+
+
 def test_output_directory_is_created(tmp_path):
     out = tmp_path / "a" / "b" / "c"
     saliency(IMAGES / "bird.bmp", out)

@@ -479,14 +479,15 @@ static int write_curve(const struct classviz_opts *o, const struct ascent *a, co
         lo = fmin(lo, a->objective[t]), hi = fmax(hi, a->objective[t]);
     if (!(hi > lo))
         hi = lo + 1;
-    char x_label[64];
-    snprintf(x_label, sizeof x_label, "step, 1 to %ld", o->iters);
+    const char *x_label = "step";
     const double *objective[1] = { a->objective }, *probability[1] = { a->probability };
     struct plot_panel panels[2] = {
         { .title = "the objective at each step", .x_label = x_label, .y = objective,
-          .points = (int)o->iters, .y_label = "objective", .y_min = lo, .y_max = hi },
+          .points = (int)o->iters, .x_min = 1, .x_max = (double)o->iters,
+          .y_label = "objective", .y_min = lo, .y_max = hi },
         { .title = "the class's probability at each step", .x_label = x_label,
-          .y = probability, .points = (int)o->iters, .y_label = "probability" },
+          .y = probability, .points = (int)o->iters, .x_min = 1, .x_max = (double)o->iters,
+          .y_label = "probability" },
     };
     const char *const names[1] = { stem };
     return plot_write(path, stem, panels, o->ascent.target >= 0 ? 2 : 1, names, 1);

@@ -25,7 +25,6 @@
 #define DEFAULT_TOP 24     /* most-moved images on the page */
 #define MAX_TOP 1000
 #define DEFAULT_TOP_PERCENT 5.0
-#define OVERLAY_ALPHA 0.5f
 
 struct drift_opts {
     struct model_opts model; /* threads, resize, device; the paths are in models */
@@ -302,14 +301,15 @@ static int write_overlays(struct drift *d, const struct record *r, char (*paths)
     if (rc == EXIT_OK && !px)
         rc = fail(EXIT_INTERNAL, "out of memory");
     const size_t n = (size_t)d->w * d->h;
+    /* explain's default look, so the two sides read like its overlays */
+    const struct overlay_style style = { .cm = CMAP_INFERNO, .alpha = 0.5f, .blend = BLEND_RISING };
     for (int k = 0; rc == EXIT_OK && k < 2; k++) {
         float lo = r->maps[k][0], hi;
         for (size_t j = 1; j < n; j++)
             lo = r->maps[k][j] < lo ? r->maps[k][j] : lo;
         rc = heatmap_percentile(r->maps[k], n, 99.0, &hi);
         if (rc == EXIT_OK)
-            rc = heatmap_overlay(&img, region, r->maps[k], d->w, d->h, lo, hi, CMAP_INFERNO,
-                                 OVERLAY_ALPHA, px);
+            rc = heatmap_overlay(&img, region, r->maps[k], d->w, d->h, lo, hi, &style, px);
         if (rc == EXIT_OK)
             rc = output_path(d->o.out_dir, r->it->name, tails[k], paths[k], PATH_MAX);
         if (rc == EXIT_OK)

@@ -78,8 +78,9 @@ static int above(const struct sanity *s, double v)
 static int write_chart(const struct sanity *s, const char *path, const char *title,
                        double *const *series)
 {
-    static const char *const titles[METRICS] = { "rank correlation of |map|",
-                                                 "rank correlation (signed)", "SSIM of |map|" };
+    /* "abs": the bitmap font draws '|' like 'l' */
+    static const char *const titles[METRICS] = { "rank correlation of abs(map)",
+                                                 "rank correlation (signed)", "SSIM of abs(map)" };
     const int points = s->nblocks + 1;
     struct plot_panel panels[METRICS];
     const double *y[METRICS][METHOD_LIST_MAX];
@@ -89,8 +90,9 @@ static int write_chart(const struct sanity *s, const char *path, const char *tit
         for (int k = 0; k < s->ml.n; k++)
             y[m][k] = series[m * s->ml.n + k];
         panels[m] = (struct plot_panel){ .title = titles[m], .x_label = x_label, .y = y[m],
-                                         .points = points, .y_label = "similarity to the trained "
-                                         "model's map", .y_min = -1, .y_max = 1 };
+                                         .points = points, .x_min = 0, .x_max = s->nblocks,
+                                         .y_label = "similarity to the trained model's map",
+                                         .y_min = -1, .y_max = 1 };
     }
     return plot_write(path, title, panels, METRICS, s->ml.names, s->ml.n);
 }
@@ -137,17 +139,21 @@ static void print_image(const struct sanity *s, const struct image_result *r)
 {
     printf("%s: %s %ld \"%s\" (p=%.4f)\n", r->it->path, s->o.target >= 0 ? "class" : "predicted",
            r->cls.index, r->cls.label, r->cls.probability);
-    printf("  similarity to the trained model's map with all %d blocks re-drawn:\n", s->nblocks);
+    printf("  similarity to the trained model's map with all %d blocks re-drawn (rank "
+           "correlation of |map|, of the signed map; SSIM of |map|):\n", s->nblocks);
     int wd = method_list_width(&s->ml, 16);
-    printf("  %-*s %8s %8s %8s", wd, "method", "|rank|", "rank", "SSIM");
+    /* the columns are named as --metric names them */
+    printf("  %-*s %13s %9s %8s", wd, "method", sanity_metric_names[METRIC_SPEARMAN_ABS],
+           sanity_metric_names[METRIC_SPEARMAN], sanity_metric_names[METRIC_SSIM]);
     if (s->o.random_logit)
-        printf("   class %ld instead: |rank|", r->other);
+        printf("   class %ld instead: spearman_abs", r->other);
     printf("\n");
     for (int k = 0; k < s->ml.n; k++) {
         const struct sim *v = &r->cascade[(size_t)k * s->nblocks + s->nblocks - 1];
-        printf("  %-*s %8.4f %8.4f %8.4f", wd, s->ml.names[k], v->v[0], v->v[1], v->v[2]);
+        printf("  %-*s %13.4f %9.4f %8.4f", wd, s->ml.names[k], v->v[METRIC_SPEARMAN_ABS],
+               v->v[METRIC_SPEARMAN], v->v[METRIC_SSIM]);
         if (s->o.random_logit)
-            printf("   %25.4f", r->random[k].v[METRIC_SPEARMAN_ABS]);
+            printf("   %32.4f", r->random[k].v[METRIC_SPEARMAN_ABS]);
         if (above(s, final_value(s, r, k)))
             printf("  %s %.4f > --max-similarity after %s", sanity_metric_names[s->o.metric],
                    final_value(s, r, k), s->blocks[sanity_block_at(s, sanity_check_step(s) - 1)]);

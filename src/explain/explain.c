@@ -172,8 +172,8 @@ static int write_images(struct explain_run *run, struct input_list *in, struct b
     }
     int failed = rc, good = rc == EXIT_OK ? ready : ready - 1;
     double t0 = now_ms();
-    pictures_encode(jobs, good, attrib_runtime_threads(), explain_colormap(run),
-                    (float)run->opts.alpha, run->opts.colorbar);
+    const struct overlay_style style = explain_overlay_style(run);
+    pictures_encode(jobs, good, attrib_runtime_threads(), &style, run->opts.colorbar);
     stage_add(STAGE_PICTURES, now_ms() - t0);
     rc = EXIT_OK;
     const int keep_json = rep->root || run->cache.dir[0];

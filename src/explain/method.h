@@ -38,6 +38,7 @@ struct explain_opts {
     struct display_scale scale; /* --scale */
     int colorbar;           /* --colorbar: a labelled colour bar on the overlay */
     double alpha;           /* --alpha: weight of the heatmap in the overlay */
+    int blend;              /* --blend: an enum blend (rising: weight grows with heat) */
     double clip;            /* --clip: percent of hottest pixels drawn saturated */
     const char *raw;        /* --raw FILE (one image) */
     int save_raw;           /* --save-raw: NAME.METHOD.npy for every image */

@@ -18,6 +18,13 @@ enum colormap explain_colormap(const struct explain_run *run)
     return colormap_resolve((enum colormap)run->opts.cmap, explain_signed(run));
 }
 
+struct overlay_style explain_overlay_style(const struct explain_run *run)
+{
+    return (struct overlay_style){ .cm = explain_colormap(run), .alpha = (float)run->opts.alpha,
+                                   .blend = (enum blend)run->opts.blend,
+                                   .centred = explain_signed(run) };
+}
+
 void output_scores(const struct explain_run *run, const attrib_result *res, int row,
                    struct summary *s)
 {

@@ -16,6 +16,9 @@ enum { OUT_HEAT, OUT_RGB, OUT_OVERLAY, OUT_JSON, OUT_NPY, OUT_SEGMENTS, OUTPUT_P
 
 /* The colour map of the run's pictures (--cmap; auto: by the map's sign). */
 enum colormap explain_colormap(const struct explain_run *run);
+/* How the run's overlays mix the map into the photo (--cmap, --alpha,
+ * --blend, the map's sign). */
+struct overlay_style explain_overlay_style(const struct explain_run *run);
 
 /* The class scores the summary reports, from row `row` of the result. */
 void output_scores(const struct explain_run *run, const attrib_result *res, int row,

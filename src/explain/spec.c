@@ -2,6 +2,8 @@
  * and each method's command spec made from them. */
 #include "spec.h"
 
+#include "heatmap.h"
+
 /* The options every attribution subcommand shares; destinations in
  * struct explain_opts. */
 static const struct opt class_options[] = {
@@ -77,7 +79,11 @@ static const struct opt output_options[] = {
     OPT_FLAG(0, "colorbar", struct explain_opts, colorbar,
              "draw a labelled colour bar beside the overlay (and on the contact sheet)"),
     OPT_REAL(0, "alpha", struct explain_opts, alpha, 0, 1, 0.5, "A",
-             "weight of the heatmap in the overlay"),
+             "weight of the heatmap in the overlay (at its hottest, with --blend rising)"),
+    OPT_ENUM(0, "blend", struct explain_opts, blend, blend_names, BLEND_RISING,
+             "how the overlay mixes the heatmap in: rising, a weight growing with the heat so "
+             "the photo shows where the model does not look; flat, --alpha everywhere "
+             "(pytorch-grad-cam's and Captum's look)"),
     OPT_REAL(0, "clip", struct explain_opts, clip, 0, 50, 1, "PCT",
              "draw the hottest PCT% of pixels saturated, so a few outliers do not darken the "
              "picture; 0: none"),

@@ -1,4 +1,4 @@
-/* Maps: channel reduction, statistics, percentiles, colour maps, rendering. */
+/* Maps: channel reduction, statistics, percentiles, colour maps, rendering, plot axes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "display.h"
 #include "error.h"
 #include "heatmap.h"
+#include "plot.h"
 #include "mapsign.h"
 #include "tests.h"
 
@@ -128,11 +129,34 @@ void overlay_mixes_inside_the_region_and_dims_outside(void)
     const float map[1] = { 1.0f };
     struct rect region = { 2, 0, 2, 2 };
     unsigned char rgb[24];
-    CHECK(heatmap_overlay(&img, region, map, 1, 1, 0.0f, 1.0f, CMAP_GRAY, 0.5f, rgb) == EXIT_OK);
+    struct overlay_style flat = { .cm = CMAP_GRAY, .alpha = 0.5f, .blend = BLEND_FLAT };
+    CHECK(heatmap_overlay(&img, region, map, 1, 1, 0.0f, 1.0f, &flat, rgb) == EXIT_OK);
     CHECK(rgb[0] < 128);                         /* outside: dimmed */
     CHECK(rgb[3 * 2] == 255 && rgb[3 * 7] == 255); /* inside: white mixed with white */
-    heatmap_overlay(&img, region, map, 1, 1, 2.0f, 3.0f, CMAP_GRAY, 0.5f, rgb);
+    heatmap_overlay(&img, region, map, 1, 1, 2.0f, 3.0f, &flat, rgb);
     CHECK(rgb[3 * 2] == 128); /* white mixed with black, half and half */
+    image_free(&img);
+}
+
+void a_rising_blend_leaves_the_photo_where_the_map_is_cold(void)
+{
+    struct image img;
+    CHECK(image_alloc(&img, 3, 1) == EXIT_OK);
+    for (int i = 0; i < 9; i++)
+        img.px[i] = 1.0f; /* white, under a grey map: black at 0, white at 1 */
+    const float map[3] = { 0.0f, 0.25f, 1.0f };
+    struct rect region = { 0, 0, 3, 1 };
+    unsigned char rgb[9];
+    struct overlay_style rising = { .cm = CMAP_GRAY, .alpha = 0.5f, .blend = BLEND_RISING };
+    CHECK(heatmap_overlay(&img, region, map, 3, 1, 0.0f, 1.0f, &rising, rgb) == EXIT_OK);
+    CHECK(rgb[0] == 255);                   /* cold: the photo untouched */
+    CHECK(rgb[3] == 207);                   /* weight 0.5 * sqrt(0.25) of 0.25 grey */
+    CHECK(rgb[6] == 255);                   /* hottest: weight alpha, of white */
+    /* signed: the heat is |value|, so zero (mid-range) keeps the photo */
+    const float signed_map[3] = { -1.0f, 0.0f, 1.0f };
+    rising.centred = 1;
+    heatmap_overlay(&img, region, signed_map, 3, 1, -1.0f, 1.0f, &rising, rgb);
+    CHECK(rgb[0] == 128 && rgb[3] == 255 && rgb[6] == 255);
     image_free(&img);
 }
 
@@ -237,4 +261,14 @@ void colour_bar_runs_from_low_at_the_bottom_to_high_at_the_top(void)
     char label[32];
     colorbar_label(-0.012345f, label, sizeof label);
     CHECK(strcmp(label, "-0.0123") == 0);
+}
+
+void plot_axes_tick_at_round_numbers_of_what_they_count(void)
+{
+    CHECK_NEAR(plot_tick_step(0, 1), 0.25, 1e-12);  /* fractions: quarters */
+    CHECK_NEAR(plot_tick_step(1, 200), 50, 1e-9);   /* classviz's steps */
+    CHECK_NEAR(plot_tick_step(1, 60), 20, 1e-9);
+    CHECK_NEAR(plot_tick_step(0, 20), 5, 1e-9);     /* sanity's blocks */
+    CHECK_NEAR(plot_tick_step(0, 3), 1, 1e-9);
+    CHECK_NEAR(plot_tick_step(0, 0.004), 0.001, 1e-12);
 }

@@ -30,6 +30,8 @@
     X(colour_maps_have_their_published_end_colours)           \
     X(rendering_spreads_low_to_high_over_the_colour_map)      \
     X(overlay_mixes_inside_the_region_and_dims_outside)       \
+    X(a_rising_blend_leaves_the_photo_where_the_map_is_cold)  \
+    X(plot_axes_tick_at_round_numbers_of_what_they_count)    \
     X(softmax_sums_to_one_even_for_huge_logits)               \
     X(top_k_ranks_largest_first_and_ties_by_index)            \
     X(sha256_matches_the_fips_test_vectors)                   \
