@@ -66,11 +66,13 @@ def run(*args, env=None, stdout=subprocess.PIPE, **kw):
                           text=True, env=full_env, stdin=subprocess.DEVNULL, timeout=300, **kw)
 
 
-def stderr_on_a_terminal(args):
-    """Runs attrib with stderr on a pseudo-terminal; (what it drew, whether
-    the first progress line came while it still ran, exit code)."""
+def stderr_on_a_terminal(args, stdout_too=False):
+    """Runs attrib with stderr (and with stdout_too, stdout: one terminal,
+    as a user sees both) on a pseudo-terminal; (what it drew, whether the
+    first progress line came while it still ran, exit code)."""
     leader, follower = pty.openpty()
-    p = subprocess.Popen([BIN, *map(str, args)], stdout=subprocess.DEVNULL, stderr=follower)
+    p = subprocess.Popen([BIN, *map(str, args)], stderr=follower,
+                         stdout=follower if stdout_too else subprocess.DEVNULL)
     os.close(follower)
     seen, live = b"", None
     while True:

@@ -125,7 +125,9 @@ def test_eval_of_one_image_shows_its_methods_done_while_it_runs(tmp_path):
     # a folder run has its line over images; one image, over its methods
     args = ["eval", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--threads", THREADS,
             "--methods", "saliency,gradcam,smoothgrad,integrated-gradients"]
-    seen, _, rc = stderr_on_a_terminal(args)
+    seen, _, rc = stderr_on_a_terminal(args, stdout_too=True)
     assert rc == 0 and b"/4" in seen and b"ETA" in seen, seen[-300:]
+    # the line is wiped before the table, which starts a line of its own
+    assert b"\r\x1b[K" + str(IMAGES / "cat.bmp").encode() + b": class 285" in seen, seen[-600:]
     seen, _, rc = stderr_on_a_terminal([*args, "-q"])
     assert rc == 0 and seen == b""

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V2, assert_one_line_error, ok, run, stderr_on_a_terminal
 
 METRICS = ("spearman_abs", "spearman", "ssim")
 
@@ -164,6 +164,18 @@ def test_results_do_not_depend_on_the_batch_or_the_images_before(tmp_path, test_
     [other_seed] = sanity(folder / "cat.bmp", tmp_path / "c", "--seed", 1, model=model)
     assert other_seed["methods"]["saliency"]["cascading"] != \
         alone["methods"]["saliency"]["cascading"]
+
+
+def test_sanity_of_one_image_shows_its_steps_while_it_runs(tmp_path):
+    # the trained maps, the random logit's, then 20 blocks re-drawn
+    args = ["sanity", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, "--threads", THREADS,
+            "--methods", "saliency,gradcam", "--random-logit"]
+    seen, _, rc = stderr_on_a_terminal(args, stdout_too=True)
+    assert rc == 0 and b"/22" in seen and b"ETA" in seen and b"features." in seen, seen[-300:]
+    # the line is wiped before the table, which starts a line of its own
+    assert b"\r\x1b[K" + str(IMAGES / "cat.bmp").encode() + b": predicted 285" in seen, seen[-600:]
+    seen, _, rc = stderr_on_a_terminal([*args, "--json"])
+    assert rc == 0 and seen == b""
 
 
 def test_a_model_without_parameters_is_refused_with_one_line(tmp_path, test_models):

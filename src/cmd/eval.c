@@ -404,6 +404,8 @@ static int eval_image(struct eval *e, const struct input *it, size_t index)
         if (e->method_bar)
             progress_update(e->method_bar, k + 1, e->ml.names[k]);
     }
+    if (e->method_bar) /* off the terminal's line before the table is printed */
+        progress_end(e->method_bar);
     if (rc == EXIT_OK)
         rc = write_image(e, it, &cls, cv, index);
     free(mask);

@@ -223,10 +223,23 @@ static int step_maps(struct sanity *s, struct chunk *c, int independent, int j, 
 /* The trained model's maps (and, with --random-logit, those of a random
  * other class), then every cascading and independent step. The weights are
  * the trained ones on entry (sanity_all restores them to classify). */
+/* The steps run_chunk takes: the trained maps, the random logit's, and
+ * each cascading and independent re-drawing. */
+static int chunk_steps(const struct sanity *s)
+{
+    return 1 + (s->o.random_logit != 0) + s->nblocks * (1 + (s->o.independent != 0));
+}
+
+static void step_done(struct sanity *s, int *done, const char *what)
+{
+    if (s->step_bar)
+        progress_update(s->step_bar, ++*done, what);
+}
+
 static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
 {
     const size_t plane = (size_t)s->h * s->w;
-    int rc = EXIT_OK;
+    int rc = EXIT_OK, done = 0;
     for (int k = 0; rc == EXIT_OK && k < s->ml.n; k++) {
         rc = maps(s, k, c, c->targets);
         for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
@@ -234,6 +247,7 @@ static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
             rc = tile(c->a[i].map, s->w, s->h, buf, sanity_tile_at(s, c->res[i], k, 0));
         }
     }
+    step_done(s, &done, "trained");
     if (rc == EXIT_OK && s->o.random_logit) {
         int64_t others[MAX_CHUNK];
         for (int i = 0; i < c->n; i++)
@@ -244,11 +258,13 @@ static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
                 c->res[i]->random[k] = compare_maps(c->orig[k] + i * plane, c->a[i].map, s->w,
                                                     s->h, buf);
         }
+        step_done(s, &done, "random logit");
     }
     for (int j = 0; rc == EXIT_OK && j < s->nblocks; j++) { /* cascading: the weights stay drawn */
         rc = set_block(s, sanity_block_at(s, j), 1);
         if (rc == EXIT_OK)
             rc = step_maps(s, c, 0, j, j + 1, buf);
+        step_done(s, &done, s->blocks[sanity_block_at(s, j)]);
     }
     if (rc == EXIT_OK)
         rc = restore_all(s);
@@ -258,6 +274,7 @@ static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
             rc = step_maps(s, c, 1, j, -1, buf);
         if (rc == EXIT_OK)
             rc = set_block(s, sanity_block_at(s, j), 0);
+        step_done(s, &done, s->blocks[sanity_block_at(s, j)]);
     }
     return rc;
 }
@@ -363,8 +380,12 @@ static int sanity_all(struct sanity *s, struct input_list *in)
     struct image_result *results = calloc((size_t)size, sizeof *results);
     float *buf = malloc((2 * plane + THUMB * THUMB) * sizeof *buf); /* compare_maps, tile */
     int rc = c && results && buf ? chunk_alloc(s, c, size) : fail(EXIT_INTERNAL, "out of memory");
-    struct progress bar;
+    struct progress bar, steps;
     progress_start(&bar, "sanity", (int)in->n, s->o.quiet || s->o.json || in->n < 2);
+    /* one image: its steps, on a terminal once it has taken a second */
+    progress_start(&steps, "sanity", chunk_steps(s), s->o.quiet || s->o.json || in->n != 1);
+    progress_delay(&steps, 1000);
+    s->step_bar = in->n == 1 ? &steps : NULL;
     for (size_t first = 0; rc == EXIT_OK && first < in->n; first += (size_t)size) {
         size_t count = in->n - first < (size_t)size ? in->n - first : (size_t)size;
         rc = fill_chunk(s, in, first, count, c, results);
@@ -374,6 +395,7 @@ static int sanity_all(struct sanity *s, struct input_list *in)
             rc = classify_chunk(s, c);
         if (rc == EXIT_OK && c->n > 0)
             rc = run_chunk(s, c, buf);
+        progress_end(&steps); /* off the terminal's line before the table is printed */
         for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
             rc = sanity_write_image(s, c->res[i]);
             s->images_ok += rc == EXIT_OK;
@@ -383,6 +405,8 @@ static int sanity_all(struct sanity *s, struct input_list *in)
         progress_update(&bar, (int)(first + count), NULL);
     }
     progress_end(&bar);
+    progress_end(&steps);
+    s->step_bar = NULL;
     if (c)
         chunk_free(c, size);
     free(c);

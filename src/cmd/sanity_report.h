@@ -70,6 +70,7 @@ struct sanity {
     size_t (*count)[METRICS]; /* [method][column]: columns are cascade, independent, random */
     size_t images_ok;
     int failed_check;       /* images x methods above --max-similarity */
+    struct progress *step_bar; /* one image: re-drawing steps done; NULL: none */
     int worst;
 };
 
