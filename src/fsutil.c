@@ -242,10 +242,48 @@ int prepare_output_file(const char *path)
         dir[1] = '\0'; /* "/file" */
     else
         *slash = '\0';
-    int rc = make_dirs(dir);
-    if (rc == EXIT_OK && access(dir, W_OK | X_OK) != 0)
-        rc = fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(errno));
-    return rc;
+    if (make_dirs(dir) != EXIT_OK) { /* the message names the file the user gave */
+        char why[512];
+        snprintf(why, sizeof why, "%s", error_message());
+        clear_error();
+        return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, why);
+    }
+    if (access(dir, W_OK | X_OK) != 0)
+        return fail(EXIT_OUTPUT, "cannot write '%s': %s", path, strerror(errno));
+    return EXIT_OK;
+}
+
+int check_output_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return fail(EXIT_OUTPUT, "output path too long: '%s'", path);
+    struct stat st;
+    for (;;) {
+        if (stat(dir, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return fail(EXIT_OUTPUT, "cannot create directory '%s': '%s' is not a directory",
+                            path, dir);
+            if (access(dir, W_OK | X_OK) != 0)
+                return fail(EXIT_OUTPUT, "cannot create directory '%s': %s", path,
+                            strerror(errno));
+            return EXIT_OK;
+        }
+        if (errno != ENOENT)
+            return fail(EXIT_OUTPUT, "cannot create directory '%s': %s", path, strerror(errno));
+        char *slash = strrchr(dir, '/');
+        while (slash && slash > dir && slash[1] == '\0') { /* "a/b/" */
+            *slash = '\0';
+            slash = strrchr(dir, '/');
+        }
+        if (!slash) {
+            snprintf(dir, sizeof dir, ".");
+        } else if (slash == dir) {
+            dir[1] = '\0';
+        } else {
+            *slash = '\0';
+        }
+    }
 }
 
 int path_relative(const char *from, const char *to, char *out, size_t size)

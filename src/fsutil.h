@@ -47,6 +47,12 @@ int make_dirs(const char *path);
  * folder made (mkdir -p) and writable, or EXIT_OUTPUT naming the file. */
 int prepare_output_file(const char *path);
 
+/* For an output folder made only if there is something to put in it: that
+ * it could be made, without making it (a folder, or nothing, where its
+ * path is; its nearest existing parent a writable folder). EXIT_OUTPUT
+ * naming it when not. */
+int check_output_dir(const char *path);
+
 /* mkdir -p of root/sub, where root exists and sub comes from input names:
  * a symbolic link met below root is refused (EXIT_OUTPUT), so outputs
  * never land outside the output directory. */

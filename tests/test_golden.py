@@ -244,12 +244,16 @@ def test_goldens_check_from_any_directory_with_the_paths_they_were_recorded_with
     assert p.returncode == 3 and "cannot open 'model.pt'" in p.stderr
 
 
-def test_a_junit_file_gets_its_folder_made_or_fails_in_one_line_before_the_run(tmp_path):
+def test_a_junit_file_or_diffs_folder_that_cannot_be_made_fails_in_one_line_before_the_run(tmp_path):
     golden = tmp_path / "golden"
     ok("golden", "update", golden, "--", "saliency", IMAGES / "cat.bmp", "--model", V2)
     (tmp_path / "a-file").write_text("not a folder")
     p = run("golden", "check", golden, "--junit", tmp_path / "a-file" / "report.xml")
     assert_one_line_error(p, 4, "a-file")
+    # --diffs is made only for a failing map, but one that could never be
+    # made fails now too, not after the command has run
+    p = run("golden", "check", golden, "--diffs", tmp_path / "a-file" / "diffs")
+    assert_one_line_error(p, 4, "cannot create directory", "a-file")
     # its folder is made when it can be
     ok("golden", "check", golden, "--junit", tmp_path / "reports" / "ci" / "report.xml")
     assert (tmp_path / "reports" / "ci" / "report.xml").is_file()

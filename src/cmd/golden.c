@@ -534,6 +534,8 @@ static int check(const char *dir, struct golden_opts *o, char **extra, int nextr
     rc = owned ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK && o->junit) /* now, not after the command has run */
         rc = prepare_output_file(o->junit);
+    if (rc == EXIT_OK) /* made only for a failing map, but known to be possible now */
+        rc = check_output_dir(o->diffs);
     if (rc == EXIT_OK && recorded)
         rc = absolute_path_values(command, extra, nextra, owned);
     cJSON *pairs = cJSON_CreateArray(), *golden = NULL, *fresh = NULL;

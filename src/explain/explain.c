@@ -557,6 +557,8 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
         rc = fail(EXIT_USAGE, "--sheet needs a batch run with its report");
     if (rc == EXIT_OK && run->opts.sheet) /* now, not after the last image */
         rc = prepare_output_file(run->opts.sheet);
+    if (rc == EXIT_OK && run->opts.raw) /* now, not after a long method has run */
+        rc = prepare_output_file(run->opts.raw);
     double t0 = now_ms();
     if (rc == EXIT_OK)
         rc = model_open(&run->opts.model, &run->model);
