@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Builds (incrementally) and runs the whole test suite with CTest: C unit
 # tests, the PyTorch oracle, integration and bad-input tests.
-#   scripts/test.sh            everything (the README's test command)
+#   scripts/test.sh            every suite but the documentation's examples
+#                              (the README's test command)
 #   scripts/test.sh --quick    the quick tier, a few minutes (CTest label
 #                              "quick"; generated option cases sampled)
+#   scripts/test.sh --docs     the documentation's examples (label "docs",
+#                              scripts/doc-examples.py: 4 minutes of heavy
+#                              commands, a tier of its own in .ci/run so
+#                              that the suite stays within 15 minutes)
 # Other arguments go to ctest (e.g. -R batch).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -13,9 +18,9 @@ place_models
 "$ROOT/scripts/install-deps.sh" test
 ensure_test_python "$(sed -n 's/^ATTRIB_TEST_PYTHON:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt")"
 cd "$BUILD_DIR"
-if [ "${1:-}" = "--quick" ]; then
-    shift
-    export ATTRIB_QUICK=1
-    set -- -L quick "$@"
-fi
+case "${1:-}" in
+    --quick) shift; export ATTRIB_QUICK=1; set -- -L quick "$@" ;;
+    --docs) shift; set -- -L docs "$@" ;;
+    *) set -- -LE docs "$@" ;;
+esac
 run_ctest "$@"
