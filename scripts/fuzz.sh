@@ -20,7 +20,13 @@ FLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
        -std=c11 -D_XOPEN_SOURCE=700 -DATTRIB_VERSION=\"fuzz\" -I"$ROOT/src" -I"$ROOT/include"
        $(pkg-config --cflags stb libcjson))
 LIBS=($(pkg-config --libs stb libcjson zlib) -lm)
-CORE=("$ROOT"/src/{error,options,cli,fsutil,image,card}.c)
+# the JPEG decoder attrib is built with (libjpeg-turbo where it is found):
+# its path is the one users' JPEGs take, so it is the one fuzzed
+if pkg-config --exists libturbojpeg; then
+    FLAGS+=(-DATTRIB_HAVE_TURBOJPEG=1 $(pkg-config --cflags libturbojpeg))
+    LIBS+=($(pkg-config --libs libturbojpeg))
+fi
+CORE=("$ROOT"/src/{error,options,cli,fsutil,image,card,sha256}.c)
 # The program reader: the shim's reader files and libtorch (not instrumented).
 build_program() {
     local target=$1 torch

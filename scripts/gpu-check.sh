@@ -16,7 +16,8 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 GPU_DIR=$ROOT/.gpu
-DEBS=(libstb0 libstb-dev libcjson1 libcjson-dev zlib1g zlib1g-dev libdeflate0 libdeflate-dev)
+DEBS=(libstb0 libstb-dev libcjson1 libcjson-dev zlib1g zlib1g-dev libdeflate0 libdeflate-dev libturbojpeg0
+      libturbojpeg0-dev)
 
 if [ "${1:-}" = --prepare ]; then
     rm -rf "$GPU_DIR" && mkdir -p "$GPU_DIR/debs" || exit 1

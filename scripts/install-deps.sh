@@ -9,7 +9,8 @@
 set -euo pipefail
 
 # The C front end and the shim; the venv that holds PyTorch's libtorch.
-BUILD=(cmake make g++ pkg-config libstb-dev libcjson-dev zlib1g-dev libdeflate-dev python3-venv)
+BUILD=(cmake make g++ pkg-config libstb-dev libcjson-dev zlib1g-dev libdeflate-dev libturbojpeg0-dev
+       python3-venv)
 # Debian's libtorch, and the BLAS it runs on: the OpenMP build of OpenBLAS
 # measured fastest under it (docs/BENCHMARKS.md, bench/blas.sh); Debian's
 # reference BLAS is 10x slower.

@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <stb_image.h>
+#ifdef ATTRIB_HAVE_TURBOJPEG
+#include <turbojpeg.h>
+#endif
 
 #include "error.h"
 #include "sha256.h"
@@ -125,6 +128,47 @@ static int too_large(const char *name, uint64_t w, uint64_t h)
                 name, (unsigned long long)w, (unsigned long long)h, IMAGE_MAX_PIXELS / 1000000);
 }
 
+#ifdef ATTRIB_HAVE_TURBOJPEG
+/* A JPEG that image_decode's checks passed, decoded by libjpeg-turbo (its
+ * accurate integer IDCT, as stb_image's): 8-bit RGB in *raw (malloc'd), or
+ * NULL when turbo cannot read it exactly as stb_image sized it (a CMYK
+ * JPEG, a warning about corrupt data): stb_image decides then, as before. */
+static unsigned char *turbo_decode(const unsigned char *data, size_t len, int w, int h)
+{
+    if (len < 3 || data[0] != 0xff || data[1] != 0xd8 || data[2] != 0xff)
+        return NULL;
+    tjhandle tj = tjInitDecompress();
+    int tw, th, sub, cs;
+    unsigned char *raw = NULL;
+    if (tj && tjDecompressHeader3(tj, data, (unsigned long)len, &tw, &th, &sub, &cs) == 0 &&
+        tw == w && th == h && (raw = malloc((size_t)w * h * 3)) &&
+        tjDecompress2(tj, data, (unsigned long)len, raw, w, 0, h, TJPF_RGB,
+                      TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING) != 0) {
+        free(raw);
+        raw = NULL;
+    }
+    if (tj)
+        tjDestroy(tj);
+    return raw;
+}
+#endif
+
+/* img's pixels in [0, 1] from 8-bit (or, is16, 16-bit) RGB. */
+static int from_raw(const void *raw, int is16, int w, int h, struct image *out)
+{
+    int rc = image_alloc(out, w, h);
+    if (rc == EXIT_OK) {
+        size_t n = (size_t)w * h * 3;
+        if (is16)
+            for (size_t i = 0; i < n; i++)
+                out->px[i] = ((const uint16_t *)raw)[i] / 65535.0f;
+        else
+            for (size_t i = 0; i < n; i++)
+                out->px[i] = ((const unsigned char *)raw)[i] / 255.0f;
+    }
+    return rc;
+}
+
 int image_decode(const unsigned char *data, size_t len, const char *name, struct image *out)
 {
     int w, h, comp;
@@ -151,6 +195,14 @@ int image_decode(const unsigned char *data, size_t len, const char *name, struct
         return fail(EXIT_INPUT, "'%s' is a truncated BMP (pixel data shorter than its header says)",
                     name);
 
+#ifdef ATTRIB_HAVE_TURBOJPEG
+    unsigned char *jpeg = turbo_decode(data, len, w, h);
+    if (jpeg) {
+        int rc = from_raw(jpeg, 0, w, h, out);
+        free(jpeg);
+        return rc;
+    }
+#endif
     /* 16 bits only for PNG: stb_image's 16-bit PNM path returns a buffer
      * smaller than it reports (found by fuzzing: a 1x1 PGM with maxval 912);
      * other formats are read at 8 bits. */
@@ -160,16 +212,7 @@ int image_decode(const unsigned char *data, size_t len, const char *name, struct
                      : (void *)stbi_load_from_memory(data, (int)len, &w, &h, &comp, 3);
     if (!raw)
         return fail(EXIT_INPUT, "'%s' could not be decoded (%s)", name, stbi_failure_reason());
-    int rc = image_alloc(out, w, h);
-    if (rc == EXIT_OK) {
-        size_t n = (size_t)w * h * 3;
-        if (is16)
-            for (size_t i = 0; i < n; i++)
-                out->px[i] = ((const uint16_t *)raw)[i] / 65535.0f;
-        else
-            for (size_t i = 0; i < n; i++)
-                out->px[i] = ((const unsigned char *)raw)[i] / 255.0f;
-    }
+    int rc = from_raw(raw, is16, w, h, out);
     stbi_image_free(raw);
     return rc;
 }
