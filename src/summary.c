@@ -8,18 +8,24 @@
 #include "threads.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Numbers are written with this many significant digits: enough for float32
  * map values, short enough to read. */
-#define JSON_DIGITS 1e7
+#define JSON_SIGNIFICANT 7
 
 static double rounded(double v)
 {
     if (!isfinite(v) || v == 0)
         return v;
-    double mag = pow(10, floor(log10(fabs(v))) + 1);
-    return round(v / mag * JSON_DIGITS) / JSON_DIGITS * mag;
+    /* through the text itself, so a summary read back from its file (the
+     * cache, --resume) holds the very same double and prints the same
+     * digits: arithmetic rounding can land an ulp off, and a value whose
+     * next digit is a 5 then printed differently at %.4g */
+    char text[32];
+    snprintf(text, sizeof text, "%.*g", JSON_SIGNIFICANT, v);
+    return strtod(text, NULL);
 }
 
 /* cJSON writes NaN and infinities as null, which is what JSON can say. */
