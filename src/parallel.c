@@ -51,3 +51,27 @@ void parallel_for(int n, int workers, parallel_fn fn, void *ctx)
         if (started[t])
             pthread_join(tid[t], NULL);
 }
+
+static void *run_background(void *arg)
+{
+    struct background *b = arg;
+    b->fn(b->ctx);
+    return NULL;
+}
+
+void background_start(struct background *b, void (*fn)(void *ctx), void *ctx, int inline_)
+{
+    *b = (struct background){ .fn = fn, .ctx = ctx };
+    if (!inline_ && pthread_create(&b->tid, NULL, run_background, b) == 0) {
+        b->started = 1;
+        return;
+    }
+    fn(ctx);
+}
+
+void background_join(struct background *b)
+{
+    if (b->started)
+        pthread_join(b->tid, NULL);
+    b->started = 0;
+}

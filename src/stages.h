@@ -16,13 +16,16 @@ enum stage {
     STAGE_PICTURES,   /* colouring, overlay and PNG encoding */
     STAGE_FILES,      /* raw files, the JSON summary and stdout */
     STAGE_REPORT,     /* summary.json/.csv, index.html, contact sheet */
+    STAGE_WAIT,       /* the passes done, waiting for the workers (pipeline.h) */
     STAGE_COUNT
 };
 
 /* Adds ms to stage s. */
 void stage_add(enum stage s, double ms);
 /* The table: each stage's total, per image and share of wall_ms, and what
- * no stage accounts for (start-up, directory walks, progress). */
-void stages_print(FILE *f, const char *method, size_t images, double wall_ms);
+ * no stage accounts for (start-up, directory walks, progress). With
+ * workers (> 0), decoding, preprocessing and the pictures ran on them
+ * beside the passes: listed apart, their time not part of the wall's. */
+void stages_print(FILE *f, const char *method, size_t images, double wall_ms, int workers);
 
 #endif

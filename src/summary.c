@@ -246,6 +246,7 @@ void summary_add_threads(cJSON *o)
     struct thread_choice t = threads_chosen();
     cJSON_AddNumberToObject(o, "threads", t.count);
     cJSON_AddStringToObject(o, "threads_from", thread_source_name(t.source));
+    cJSON_AddNumberToObject(o, "workers", threads_workers());
 }
 
 int summary_emit(const cJSON *j, const char *path, int line)

@@ -159,10 +159,48 @@ static int parse_count(const char *s, int list_allowed, long *out)
     return 1;
 }
 
-/* The default when nothing says otherwise: every core this process may use. */
+static int preferred, workers_chosen;
+
+void threads_record_workers(int workers)
+{
+    workers_chosen = workers;
+}
+
+int threads_workers(void)
+{
+    return workers_chosen;
+}
+
+void threads_prefer_default(int count)
+{
+    preferred = count > 0 ? count : 0;
+}
+
+/* The default when nothing says otherwise: every core this process may use,
+ * or the network's share of them in a pipelined run. */
 static int default_count(void)
 {
-    return threads_available_cores();
+    return preferred ? preferred : threads_available_cores();
+}
+
+struct core_split threads_split(int cores, struct thread_choice network, long workers,
+                                int worth)
+{
+    const int given = network.source != THREADS_DEFAULT;
+    struct core_split s = { network.count, 0 };
+    if (workers >= 0) {
+        s.workers = workers > MAX_WORKERS ? MAX_WORKERS : (int)workers;
+        if (!given)
+            s.network = cores - s.workers >= 1 ? cores - s.workers : 1;
+        return s;
+    }
+    if (!worth || cores < MIN_CORES_FOR_WORKERS)
+        return s;
+    if (given) /* a count given is the process's share: no workers beside it */
+        return s;
+    s.workers = cores / 2 < MAX_WORKERS ? cores / 2 : MAX_WORKERS;
+    s.network = cores - s.workers;
+    return s;
 }
 
 int threads_choose(long option, struct thread_choice *out)

@@ -76,6 +76,9 @@ def bad_values(o):
     if kind == "custom" and o["name"] == "neuron":
         return [("", "needs a value"), ("3", "--neuron must be X,Y"), ("1,x", "must be X,Y"),
                 ("-1,2", "must be X,Y")]
+    if kind == "custom" and o["name"] == "workers":
+        return [("", "needs a value"), ("9", "--workers must be auto or a count from 0 to 8"),
+                ("-1", "--workers must be auto"), ("two", "--workers must be auto")]
     if kind == "custom" and o["name"] in ("eps", "step"):  # fool's budgets
         return [("", "needs a value"), ("0", "must be more than 0"),
                 ("4/0", "a fraction such as 4/255"), ("x", "must be a number or a fraction")]
@@ -175,6 +178,8 @@ def good_value(o, tmp):
         return "4/255"
     if o["name"] == "neuron":
         return "3,4"
+    if o["name"] == "workers":
+        return "2"
     if o["name"] == "methods":
         return "saliency,integrated-gradients:steps=2"
     if o["name"] == "models":

@@ -43,6 +43,7 @@ struct explain_opts {
     const char *raw;        /* --raw FILE (one image) */
     int save_raw;           /* --save-raw: NAME.METHOD.npy for every image */
     long batch_size;        /* --batch-size */
+    long workers;           /* --workers; -1: auto */
     struct shard shard;     /* --shard K/N; 0/0: all */
     int recursive, json, quiet, no_report, resume;
     int class_from_folder;  /* --class-from-folder: ImageFolder's classes */
@@ -81,6 +82,8 @@ struct method {
     int sign;                /* enum map_sign: the --sign default (or, without
                                 signed_map, what compute is given) */
     int in_eval;             /* in eval's default list */
+    int many_passes;         /* many passes per image (steps, samples, masks): the network
+                                is nearly all its time, so a run keeps every core for it */
     int objective;           /* enum objective_kind: the --objective default */
     /* The method's own options: rows whose destinations are in its
      * parameters (run->params, a struct of the method's). Optional. */
@@ -113,6 +116,7 @@ struct explain_run {
     size_t resumed;    /* --resume: images whose earlier outputs were kept */
     struct cache cache; /* --cache (cache.h): its hits and misses */
     size_t explained, failed; /* images of this run so far */
+    int workers;       /* the pipeline's threads beside the passes (pipeline.h); 0: none */
     /* A single image's many passes (explain_passes): a progress line,
      * wanted when the run has no line of its own over images. */
     int passes_wanted;

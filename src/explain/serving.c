@@ -12,19 +12,24 @@
 #include "outputs.h"
 #include "resume.h"
 
-/* --resume: the input's summary from an earlier run, if its outputs are
- * complete for this run, goes into the report (and on stdout with --json):
- * 1, or 0 when it must be computed, or -EXIT_* on an error. */
-static int resume_image(struct explain_run *run, const struct input *it, struct report *rep)
+/* --resume: the summary an earlier run left for the input, if its outputs
+ * are complete for this run: 1 (*j set), else 0. */
+static int resume_lookup(struct explain_run *run, const struct input *it, cJSON **j)
 {
     char path[PATH_MAX], tail[128];
     snprintf(tail, sizeof tail, ".%s.json", run->method->name);
-    cJSON *j;
     if (output_path(run->opts.out_dir, it->name, tail, path, sizeof path) ||
-        !resume_done(run->run_key, it->path, it->target, path, &j)) {
+        !resume_done(run->run_key, it->path, it->target, path, j)) {
         clear_error();
         return 0;
     }
+    return 1;
+}
+
+/* A kept image's summary into the report (and on stdout with --json). */
+static int resume_emit(struct explain_run *run, const struct input *it, cJSON *j,
+                       struct report *rep)
+{
     int rc = rep->root ? report_add(rep, it->index, it->name, j, run->opts.out_dir) : EXIT_OK;
     if (rc == EXIT_OK && run->opts.json) {
         char *line = cJSON_PrintUnformatted(j);
@@ -32,9 +37,8 @@ static int resume_image(struct explain_run *run, const struct input *it, struct 
             puts(line);
         cJSON_free(line);
     }
-    cJSON_Delete(j);
     run->resumed++;
-    return rc ? -rc : 1;
+    return rc;
 }
 
 void image_cache_key(const struct explain_run *run, const char *sha, long target,
@@ -52,45 +56,59 @@ struct cache_dest image_cache_dest(const struct explain_run *run, const struct i
                                 .image_path = it->path, .raw = run->opts.raw };
 }
 
-/* --cache: the input's outputs copied from the cache, its summary written
- * and reported as a computed one's would be: 1, or 0 when it must be
- * computed, or -EXIT_* on an error (a full disk). */
-static int cache_image(struct explain_run *run, const struct input *it, struct report *rep)
+/* --cache: the input's outputs copied from its entry, if there is one:
+ * 1 (*j: the summary, not yet written), 0 (compute it) or -EXIT_OUTPUT. */
+static int cache_lookup(struct explain_run *run, const struct input *it, cJSON **j)
 {
-    char sha[65], key[CACHE_KEY_HEX], path[PATH_MAX], tail[128];
+    char sha[65], key[CACHE_KEY_HEX];
     /* the file's bytes, not the decoded image: a hit costs no decoding, a
      * miss reads the file twice (the second read comes from the page cache) */
-    if (image_file_sha256(it->path, sha) != 0)
+    if (image_file_sha256(it->path, sha) != 0) {
+        clear_error();
         return 0; /* unreadable: loading it says why */
+    }
     image_cache_key(run, sha, it->target, key);
     struct cache_dest d = image_cache_dest(run, it);
-    cJSON *j;
-    int got = cache_fetch(&run->cache, key, &d, &j);
-    if (got <= 0)
-        return got;
+    return cache_fetch(&run->cache, key, &d, j);
+}
+
+/* A copied image's summary written last, as a computed one's is, and
+ * reported. */
+static int cache_emit(struct explain_run *run, const struct input *it, cJSON *j,
+                      struct report *rep)
+{
+    char path[PATH_MAX], tail[128];
     snprintf(tail, sizeof tail, ".%s.json", run->method->name);
     int rc = output_path(run->opts.out_dir, it->name, tail, path, sizeof path);
     if (rc == EXIT_OK)
         rc = output_publish(&run->opts, j, path);
     if (rc == EXIT_OK && rep->root)
         rc = report_add(rep, it->index, it->name, j, run->opts.out_dir);
-    cJSON_Delete(j);
-    return rc ? -rc : 1;
+    return rc;
 }
 
-int serve_input(struct explain_run *run, const struct input *it, struct report *rep)
+int serve_lookup(struct explain_run *run, const struct input *it, struct served *out)
 {
-    int done = run->opts.resume ? resume_image(run, it, rep) : 0;
-    return done == 0 && run->cache.dir[0] ? cache_image(run, it, rep) : done;
+    *out = (struct served){ 0 };
+    int got = run->opts.resume ? resume_lookup(run, it, &out->summary) : 0;
+    if (got == 0 && run->cache.dir[0]) {
+        got = cache_lookup(run, it, &out->summary);
+        out->from_cache = got > 0;
+    }
+    return got;
 }
 
-int served_get(const struct served *sv, size_t k)
+int serve_emit(struct explain_run *run, const struct input *it, struct served *sv,
+               struct report *rep)
 {
-    return sv->bits && (sv->bits[k / 8] >> (k % 8) & 1);
+    int rc = sv->from_cache ? cache_emit(run, it, sv->summary, rep)
+                            : resume_emit(run, it, sv->summary, rep);
+    served_drop(sv);
+    return rc;
 }
 
-void served_set(struct served *sv, size_t k)
+void served_drop(struct served *sv)
 {
-    if (sv->bits)
-        sv->bits[k / 8] |= (unsigned char)(1u << (k % 8));
+    cJSON_Delete(sv->summary);
+    *sv = (struct served){ 0 };
 }

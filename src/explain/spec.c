@@ -2,7 +2,12 @@
  * and each method's command spec made from them. */
 #include "spec.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
 #include "heatmap.h"
+#include "threads.h"
 
 /* The options every attribution subcommand shares; destinations in
  * struct explain_opts. */
@@ -96,6 +101,22 @@ static const struct opt output_options[] = {
     OPT_END,
 };
 
+/* --workers: "auto" (-1) or a count. */
+static int parse_workers(const struct opt *o, const char *arg, void *dest)
+{
+    char *end = NULL;
+    if (!*arg)
+        return fail(EXIT_USAGE, "--%s needs a value, got an empty one", o->name);
+    long n = strcmp(arg, "auto") == 0 ? -1 : strtol(arg, &end, 10);
+    if (end && (end == arg || *end || n < 0 || n > MAX_WORKERS))
+        return fail(EXIT_USAGE, "--%s must be auto or a count from 0 to %d, got '%s'", o->name,
+                    MAX_WORKERS, arg);
+    *(long *)dest = n;
+    return EXIT_OK;
+}
+
+static const char *const workers_words[] = { "auto", NULL };
+
 static const struct opt batch_options[] = {
     OPT_RUN_FLAG('r', "recursive", struct explain_opts, recursive,
                  "also take images in subdirectories of directory inputs"),
@@ -103,6 +124,13 @@ static const struct opt batch_options[] = {
       .offset = OPT_FIELD(struct explain_opts, batch_size, long), .min = 1,
       .max = MAX_BATCH_SIZE, .def = DEFAULT_BATCH_SIZE, .metavar = "N",
       .flags = OPT_NOT_RESULT, .help = "images per pass through the network" },
+    { .kind = OPTK_CUSTOM, .name = "workers", .offset = OPT_FIELD(struct explain_opts, workers, long),
+      .parse = parse_workers, .def_str = "auto", .words = workers_words, .metavar = "N|auto",
+      .flags = OPT_NOT_RESULT,
+      .help = "threads that decode the next images and draw the last ones' pictures while the "
+              "network runs (0: none, in turn with the passes); auto: on a folder run of a "
+              "one-pass method, half the cores, the network the other half (with --threads: "
+              "the cores it leaves)" },
     { .kind = OPTK_CUSTOM, .name = "shard", .offset = offsetof(struct explain_opts, shard),
       .parse = parse_shard, .metavar = "K/N", .flags = OPT_NOT_RESULT,
       .help = "process only the K-th of N interleaved slices of the inputs (names as in a "

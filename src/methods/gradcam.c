@@ -414,8 +414,9 @@ static int prepare_ablationcam(struct explain_run *run)
     return prepare_scorecam(run);
 }
 
-#define CAM_METHOD(ident, nm, summ, opts, res, prep, eval)                                \
+#define CAM_METHOD(ident, nm, summ, opts, res, prep, eval, many)                          \
     const struct method ident = { .name = nm, .summary = summ, .synopsis = CAM_SYNOPSIS,      \
+                                  .many_passes = many,                                        \
                                   .description = CAM_DESCRIPTION, .uses_layer = 1,            \
                                   .in_eval = eval, .signed_map = 1, .sign = SIGN_POSITIVE,    \
                                   .options = opts, .resolve = res,                            \
@@ -424,12 +425,12 @@ static int prepare_ablationcam(struct explain_run *run)
 /* Only gradcam has --variant (and is a command): the variants are what it
  * resolves to. */
 CAM_METHOD(method_gradcam, "gradcam", "Grad-CAM of a layer and its variants (--variant)",
-           gradcam_options, resolve, NULL, 1);
-CAM_METHOD(method_gradcam_pp, "gradcam++", NULL, variant_options, NULL, NULL, 1);
-CAM_METHOD(method_scorecam, "scorecam", NULL, variant_options, NULL, prepare_scorecam, 0);
-CAM_METHOD(method_eigencam, "eigencam", NULL, variant_options, NULL, NULL, 1);
-CAM_METHOD(method_hirescam, "hirescam", NULL, variant_options, NULL, NULL, 0);
-CAM_METHOD(method_layercam, "layercam", NULL, variant_options, NULL, NULL, 0);
-CAM_METHOD(method_xgradcam, "xgradcam", NULL, variant_options, NULL, NULL, 0);
-CAM_METHOD(method_eigengradcam, "eigengradcam", NULL, variant_options, NULL, NULL, 0);
-CAM_METHOD(method_ablationcam, "ablationcam", NULL, variant_options, NULL, prepare_ablationcam, 0);
+           gradcam_options, resolve, NULL, 1, 0);
+CAM_METHOD(method_gradcam_pp, "gradcam++", NULL, variant_options, NULL, NULL, 1, 0);
+CAM_METHOD(method_scorecam, "scorecam", NULL, variant_options, NULL, prepare_scorecam, 0, 1);
+CAM_METHOD(method_eigencam, "eigencam", NULL, variant_options, NULL, NULL, 1, 0);
+CAM_METHOD(method_hirescam, "hirescam", NULL, variant_options, NULL, NULL, 0, 0);
+CAM_METHOD(method_layercam, "layercam", NULL, variant_options, NULL, NULL, 0, 0);
+CAM_METHOD(method_xgradcam, "xgradcam", NULL, variant_options, NULL, NULL, 0, 0);
+CAM_METHOD(method_eigengradcam, "eigengradcam", NULL, variant_options, NULL, NULL, 0, 0);
+CAM_METHOD(method_ablationcam, "ablationcam", NULL, variant_options, NULL, prepare_ablationcam, 0, 1);

@@ -158,6 +158,7 @@ static int gradient_shap(struct explain_run *run, struct batch *b)
 
 const struct method method_gradient_shap = {
     .name = "gradient-shap",
+    .many_passes = 1,
     .summary = "GradientSHAP: expected gradients from a set of baselines",
     .synopsis = "attrib gradient-shap IMAGE|DIR|-... [--class N] [--samples 50] [--stdev 0]\n"
                 "                            [--baselines black,noise] [--seed N] [options]",

@@ -153,6 +153,7 @@ static int integrated_gradients(struct explain_run *run, struct batch *b)
 
 const struct method method_integrated_gradients = {
     .name = "integrated-gradients",
+    .many_passes = 1,
     .summary = "integrated gradients from a baseline (Sundararajan et al. 2017)",
     .synopsis =
         "attrib integrated-gradients IMAGE|DIR|-... [--class N] [--steps 50]\n"

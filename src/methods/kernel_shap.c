@@ -93,6 +93,7 @@ static int kernel_shap(struct explain_run *run, struct batch *b)
 
 const struct method method_kernel_shap = {
     .name = "kernel-shap",
+    .many_passes = 1,
     .summary = "KernelSHAP: Shapley values of superpixels by weighted least squares",
     .synopsis = "attrib kernel-shap IMAGE|DIR|-... [--class N] [--segments 50] [--samples 1000]\n"
                 "                          [--seed N] [options]",

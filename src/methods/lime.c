@@ -74,6 +74,7 @@ static int lime(struct explain_run *run, struct batch *b)
 
 const struct method method_lime = {
     .name = "lime",
+    .many_passes = 1,
     .summary = "LIME: a Lasso on which superpixels a copy keeps",
     .synopsis = "attrib lime IMAGE|DIR|-... [--class N] [--segments 50] [--samples 1000]\n"
                 "                   [--kernel-width 1] [--lasso-alpha 0.01] [--seed N] [options]",

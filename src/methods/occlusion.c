@@ -126,6 +126,7 @@ static int occlusion(struct explain_run *run, struct batch *b)
 
 const struct method method_occlusion = {
     .name = "occlusion",
+    .many_passes = 1,
     .summary = "score drop when a sliding patch hides the image (Zeiler & Fergus)",
     .synopsis =
         "attrib occlusion IMAGE|DIR|-... [--class N] [--window 32] [--stride 16]\n"

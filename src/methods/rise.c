@@ -103,6 +103,7 @@ static int rise(struct explain_run *run, struct batch *b)
 
 const struct method method_rise = {
     .name = "rise",
+    .many_passes = 1,
     .summary = "RISE: random masks weighted by the class's probability",
     .synopsis = "attrib rise IMAGE|DIR|-... [--class N] [--masks 2000] [--grid 7] [--keep 0.5]\n"
                 "                   [--baseline zeros|black|blur|noise|FILE] [--seed N] [options]",

@@ -163,6 +163,7 @@ static int smoothgrad(struct explain_run *run, struct batch *b)
 
 const struct method method_smoothgrad = {
     .name = "smoothgrad",
+    .many_passes = 1,
     .summary = "gradient averaged over noisy copies (Smilkov et al. 2017)",
     .synopsis =
         "attrib smoothgrad IMAGE|DIR|-... [--class N] [--samples 50] [--noise 0.15]\n"

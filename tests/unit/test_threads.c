@@ -123,3 +123,40 @@ void a_container_cpu_quota_caps_the_default_thread_count(void)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     CHECK(system(cmd) == 0);
 }
+
+static const struct thread_choice DEFAULT_4 = { 4, THREADS_DEFAULT };
+
+static int split_is(struct core_split s, int network, int workers)
+{
+    return s.network == network && s.workers == workers;
+}
+
+void a_folder_run_on_four_cores_or_more_halves_them_between_network_and_workers(void)
+{
+    CHECK(split_is(threads_split(4, DEFAULT_4, -1, 1), 2, 2));
+    CHECK(split_is(threads_split(5, (struct thread_choice){ 5, THREADS_DEFAULT }, -1, 1), 3, 2));
+    CHECK(split_is(threads_split(16, (struct thread_choice){ 16, THREADS_DEFAULT }, -1, 1), 8, 8));
+    /* never more workers than the pipeline takes */
+    CHECK(split_is(threads_split(64, (struct thread_choice){ 64, THREADS_DEFAULT }, -1, 1),
+                   56, MAX_WORKERS));
+}
+
+void a_thread_count_given_or_a_run_without_overlap_gets_no_workers(void)
+{
+    CHECK(split_is(threads_split(4, DEFAULT_4, -1, 0), 4, 0)); /* one batch, many passes */
+    /* below MIN_CORES_FOR_WORKERS the pass takes every core, in turn with the rest */
+    CHECK(split_is(threads_split(1, (struct thread_choice){ 1, THREADS_DEFAULT }, -1, 1), 1, 0));
+    CHECK(split_is(threads_split(2, (struct thread_choice){ 2, THREADS_DEFAULT }, -1, 1), 2, 0));
+    CHECK(split_is(threads_split(3, (struct thread_choice){ 3, THREADS_DEFAULT }, -1, 1), 3, 0));
+    CHECK(split_is(threads_split(16, (struct thread_choice){ 4, THREADS_OPTION }, -1, 1), 4, 0));
+    CHECK(split_is(threads_split(16, (struct thread_choice){ 4, THREADS_ATTRIB_ENV }, -1, 1),
+                   4, 0));
+}
+
+void workers_given_are_taken_and_the_network_gets_the_cores_left(void)
+{
+    CHECK(split_is(threads_split(4, DEFAULT_4, 1, 0), 3, 1));
+    CHECK(split_is(threads_split(4, DEFAULT_4, 6, 1), 1, 6)); /* at least one for the network */
+    CHECK(split_is(threads_split(4, DEFAULT_4, 0, 1), 4, 0));
+    CHECK(split_is(threads_split(4, (struct thread_choice){ 3, THREADS_OPTION }, 2, 1), 3, 2));
+}

@@ -92,7 +92,10 @@
     X(adam_steps_like_torch_optim_adam) \
     X(thread_count_comes_from_the_option_then_attrib_threads_then_omp) \
     X(bad_thread_variables_are_refused_or_passed_over) \
-    X(a_container_cpu_quota_caps_the_default_thread_count)
+    X(a_container_cpu_quota_caps_the_default_thread_count) \
+    X(a_folder_run_on_four_cores_or_more_halves_them_between_network_and_workers) \
+    X(a_thread_count_given_or_a_run_without_overlap_gets_no_workers) \
+    X(workers_given_are_taken_and_the_network_gets_the_cores_left)
 
 #define DECLARE_TEST(name) void name(void);
 UNIT_TESTS(DECLARE_TEST)
