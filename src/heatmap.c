@@ -218,6 +218,20 @@ static float blend_weight(const struct overlay_style *st, float u)
     return st->alpha * sqrtf(heat);
 }
 
+void overlay_size(int width, int height, int max_side, int *w, int *h)
+{
+    int longest = width > height ? width : height;
+    if (max_side <= 0 || longest <= max_side) {
+        *w = width, *h = height;
+        return;
+    }
+    double k = (double)max_side / longest;
+    *w = width == longest ? max_side : (int)lround(width * k);
+    *h = height == longest ? max_side : (int)lround(height * k);
+    *w = *w < 1 ? 1 : *w;
+    *h = *h < 1 ? 1 : *h;
+}
+
 int heatmap_overlay(const struct image *img, struct rect region, const float *map, int width,
                     int height, float lo, float hi, const struct overlay_style *style,
                     unsigned char *rgb)

@@ -70,7 +70,12 @@ struct overlay_style {
     float alpha;       /* the map's weight (its most, for BLEND_RISING) */
     enum blend blend;
     int centred;       /* a signed map: zero is mid-range, the heat is |value| */
+    int max_side;      /* the overlay's longest side at most this (the photo shrunk,
+                          antialiased); 0: the photo's own size */
 };
+
+/* The size of img's overlay under max_side (0: img's own). */
+void overlay_size(int width, int height, int max_side, int *w, int *h);
 
 /* Blends the coloured map over img: the map is resized to region (the part
  * of img the model saw) and mixed as style says; pixels outside region are

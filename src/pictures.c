@@ -1,11 +1,13 @@
 /* pictures.c - colouring and PNG-encoding a batch's pictures in parallel. */
 #include "pictures.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "colorbar.h"
 #include "heatmap.h"
+#include "image.h"
 #include "png.h"
 
 #define MAX_ENCODERS 64
@@ -17,11 +19,11 @@ struct worker {
     int colorbar;
 };
 
-/* The overlay's PNG, with a colour bar beside it if asked for. */
-static int encode_overlay(struct picture_job *j, const unsigned char *px, enum colormap cm,
-                          int colorbar)
+/* The overlay's PNG (over img: the photo, or its shrunk copy), with a
+ * colour bar beside it if asked for. */
+static int encode_overlay(struct picture_job *j, const struct image *img,
+                          const unsigned char *px, enum colormap cm, int colorbar)
 {
-    const struct image *img = j->img;
     if (!colorbar)
         return png_encode(img->width, img->height, 3, px, &j->overlay);
     struct canvas c;
@@ -31,6 +33,29 @@ static int encode_overlay(struct picture_job *j, const unsigned char *px, enum c
         rc = png_encode(c.w, c.h, 3, c.px, &j->overlay);
     canvas_free(&c);
     return rc;
+}
+
+/* The photo the overlay is drawn over: img, or under --overlay-max-side a
+ * copy shrunk into *shrunk (antialiased, as the model's input is) with
+ * *region scaled to it; NULL: out of memory. */
+static const struct image *overlay_photo(const struct image *img, int max_side,
+                                         struct image *shrunk, struct rect *region)
+{
+    int w, h;
+    overlay_size(img->width, img->height, max_side, &w, &h);
+    if (w == img->width && h == img->height)
+        return img;
+    if (image_alloc(shrunk, w, h) != 0)
+        return NULL;
+    struct rect whole = { 0, 0, img->width, img->height };
+    if (image_resize_plane(img->px, img->width, img->height, 3, whole, shrunk->px, w, h) != 0)
+        return NULL;
+    const double kx = (double)w / img->width, ky = (double)h / img->height;
+    int x0 = (int)lround(region->x * kx), y0 = (int)lround(region->y * ky);
+    int x1 = (int)lround((region->x + region->width) * kx);
+    int y1 = (int)lround((region->y + region->height) * ky);
+    *region = (struct rect){ x0, y0, x1 - x0 > 0 ? x1 - x0 : 1, y1 - y0 > 0 ? y1 - y0 : 1 };
+    return shrunk;
 }
 
 static void encode_one(struct picture_job *j, const struct overlay_style *style, int colorbar)
@@ -50,10 +75,16 @@ static void encode_one(struct picture_job *j, const struct overlay_style *style,
         heatmap_render_gradient(j->a->chw, s->map_h, s->map_w, px);
         failed = png_encode(s->map_w, s->map_h, 3, px, &j->rgb) != 0;
     }
+    struct image shrunk = { 0 };
+    struct rect region = s->region;
+    const struct image *photo = failed ? img : overlay_photo(img, style->max_side, &shrunk, &region);
+    failed = failed || !photo;
     if (!failed)
-        failed = heatmap_overlay(img, s->region, j->a->map, s->map_w, s->map_h, lo, hi, style, px) != 0;
+        failed = heatmap_overlay(photo, region, j->a->map, s->map_w, s->map_h, lo, hi, style,
+                                 px) != 0;
     if (!failed)
-        failed = encode_overlay(j, px, cm, colorbar) != 0;
+        failed = encode_overlay(j, photo, px, cm, colorbar) != 0;
+    image_free(&shrunk);
     free(px);
     j->failed = failed;
 }

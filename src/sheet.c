@@ -91,6 +91,16 @@ static struct rect in_tile(int x, int y, struct frame f, struct rect part)
     return r;
 }
 
+/* Frame f at k times its size (an overlay shrunk by --overlay-max-side:
+ * its height says by how much; a colour bar only widens it). */
+static struct frame scaled_frame(struct frame f, double k)
+{
+    struct frame g = { (int)lround(f.w * k), (int)lround(f.h * k), f.region };
+    g.region.x = (int)lround(f.region.x * k), g.region.y = (int)lround(f.region.y * k);
+    g.region.width = (int)lround(f.region.width * k), g.region.height = (int)lround(f.region.height * k);
+    return g;
+}
+
 /* Draws the PNG at dir/rel into the TILE x TILE square at (x, y), where its
  * pictures sit in frame f: the overlay (photo-sized; a colour bar to its
  * right is left out) over the whole photo, the heatmap over the region, so
@@ -107,6 +117,8 @@ static void picture(struct canvas *c, int x, int y, const char *dir, const char 
     if (!p)
         return;
     struct rect whole = { 0, 0, w, h };
+    if (f.w > 0 && !heatmap && h != f.h && h > 0) /* --overlay-max-side: shrunk */
+        f = scaled_frame(f, (double)h / f.h);
     if (f.w == 0 || (!heatmap && (w < f.w || h < f.h)))
         f = (struct frame){ w, h, whole }; /* no record of the photo: the PNG as it is */
     struct rect src = heatmap ? whole : (struct rect){ 0, 0, f.w, f.h };

@@ -114,6 +114,11 @@ static cJSON *stats_json(const struct summary *s)
     add_num(d, "high", s->display_hi);
     add_num(d, "clip_percent", s->clip);
     cJSON_AddStringToObject(d, "scale", s->scale ? s->scale : "image");
+    if (s->overlay_w) { /* smaller than the photo */
+        cJSON *size = cJSON_AddArrayToObject(d, "overlay_size");
+        cJSON_AddItemToArray(size, cJSON_CreateNumber(s->overlay_w));
+        cJSON_AddItemToArray(size, cJSON_CreateNumber(s->overlay_h));
+    }
     if (s->sign) {
         cJSON_AddStringToObject(d, "sign", s->sign);
         cJSON_AddStringToObject(d, "sign_convention", s->sign_convention);

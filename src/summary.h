@@ -74,6 +74,7 @@ struct summary {
     const float *cam;
     int cam_w, cam_h;
     float display_lo, display_hi; /* values drawn as the colour map's ends */
+    int overlay_w, overlay_h;     /* --overlay-max-side shrank the overlay to this; 0: not */
     const char *sign;             /* a signed method's --sign ("absolute"); NULL: none */
     const char *sign_convention;  /* what the map holds under it */
     const char *scale;            /* --scale: "image", "batch" or "fixed"; NULL: image */

@@ -276,15 +276,17 @@ def drawn_box(tile):
     return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
 
 
-@pytest.mark.parametrize("resize", ["stretch", "crop"])
-def test_the_sheets_heatmap_sits_over_the_same_part_of_the_photo_as_its_overlay(tmp_path, resize):
+@pytest.mark.parametrize("resize,extra", [("stretch", ()), ("crop", ()),
+                                          ("crop", ("--overlay-max-side", "200"))])
+def test_the_sheets_heatmap_sits_over_the_same_part_of_the_photo_as_its_overlay(tmp_path, resize,
+                                                                               extra):
     photos = tmp_path / "photos"
     photos.mkdir()
     for photo in ("cat.bmp", "parrot.jpg"):  # landscape and portrait
         shutil.copy(IMAGES / photo, photos / photo)
     out = tmp_path / "out"
     ok("gradcam", photos, "--model", V2, "-o", out, "-q", "--resize", resize,
-       "--sheet", out / "sheet.png")
+       "--sheet", out / "sheet.png", *extra)
     sheet = np.asarray(Image.open(out / "sheet.png").convert("RGB")).astype(int)
     for cell, photo in enumerate(("cat", "parrot")):
         x = 8 + cell * 344

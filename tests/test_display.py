@@ -242,7 +242,34 @@ def test_colorbar_adds_a_labelled_strip_to_the_overlay_and_the_sheet(tmp_path):
     assert a.size[0] == b.size[0] and b.size[1] > a.size[1]
 
 
+def test_overlay_max_side_draws_the_same_overlay_smaller_and_leaves_small_photos_alone(
+        tmp_path):
+    """--overlay-max-side N: the overlay of a big photo at most N pixels on its
+    longest side, the photo's shape kept, and the picture the full-size
+    overlay shrunk would be; the heatmap and the map untouched; a photo
+    already within N drawn as without the option."""
+    photos = [IMAGES / "cat_720p.jpg", IMAGES / "parrot.jpg", IMAGES / "resized_cat.bmp"]
+    full = [explain("gradcam", V2, p, tmp_path / "full") for p in photos]
+    small = [explain("gradcam", V2, p, tmp_path / "small", "--overlay-max-side", 320)
+             for p in photos]
+    for f, s, photo in zip(full, small, photos):
+        w, h = Image.open(photo).size
+        got = Image.open(output(s, "overlay"))
+        if max(w, h) <= 320:  # resized_cat.bmp
+            assert "overlay_size" not in s["map"]["display"]
+            assert open(output(s, "overlay"), "rb").read() == open(output(f, "overlay"), "rb").read()
+            continue
+        assert max(got.size) == 320 and abs(got.size[0] / got.size[1] - w / h) < 0.01
+        assert s["map"]["display"]["overlay_size"] == list(got.size)
+        assert s["image"]["width"] == w and s["image"]["height"] == h  # the photo's, as before
+        shrunk = Image.open(output(f, "overlay")).convert("RGB").resize(got.size, Image.BILINEAR)
+        diff = np.abs(picture(output(s, "overlay")) - np.asarray(shrunk).astype(int))
+        assert diff.mean() < 2 and np.percentile(diff, 99) < 24, (photo.name, diff.mean())
+        assert open(output(s, "heatmap"), "rb").read() == open(output(f, "heatmap"), "rb").read()
+
+
 @pytest.mark.parametrize("args,code,say", [
+    (["saliency", "--overlay-max-side", "-1"], 2, "--overlay-max-side must be"),
     (["smoothgrad", "--variant", "squared", "--sign", "signed"], 2,
      "--variant squared maps are never negative"),
     (["saliency", "--scale", "5:1"], 2, "--scale 5:1: VMIN must be below VMAX"),

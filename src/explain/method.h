@@ -39,6 +39,7 @@ struct explain_opts {
     int colorbar;           /* --colorbar: a labelled colour bar on the overlay */
     double alpha;           /* --alpha: weight of the heatmap in the overlay */
     int blend;              /* --blend: an enum blend (rising: weight grows with heat) */
+    long overlay_max_side;  /* --overlay-max-side; 0: the photo's size */
     double clip;            /* --clip: percent of hottest pixels drawn saturated */
     const char *raw;        /* --raw FILE (one image) */
     int save_raw;           /* --save-raw: NAME.METHOD.npy for every image */

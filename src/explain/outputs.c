@@ -22,7 +22,8 @@ struct overlay_style explain_overlay_style(const struct explain_run *run)
 {
     return (struct overlay_style){ .cm = explain_colormap(run), .alpha = (float)run->opts.alpha,
                                    .blend = (enum blend)run->opts.blend,
-                                   .centred = explain_signed(run) };
+                                   .centred = explain_signed(run),
+                                   .max_side = (int)run->opts.overlay_max_side };
 }
 
 void output_scores(const struct explain_run *run, const attrib_result *res, int row,
@@ -111,6 +112,10 @@ int output_prepare(const struct explain_run *run, const struct attribution *a,
         s->sign_convention = map_sign_convention((enum map_sign)o->sign);
     }
     s->scale = display_scale_name(o->scale.kind);
+    int ow, oh;
+    overlay_size(s->image_w, s->image_h, (int)o->overlay_max_side, &ow, &oh);
+    if (ow != s->image_w || oh != s->image_h)
+        s->overlay_w = ow, s->overlay_h = oh;
     if (o->scale.kind == SCALE_FIXED)
         s->display_lo = (float)o->scale.lo, s->display_hi = (float)o->scale.hi;
     else if (o->scale.kind == SCALE_BATCH && run->batch_range.seen)

@@ -89,6 +89,10 @@ static const struct opt output_options[] = {
              "how the overlay mixes the heatmap in: rising, a weight growing with the heat so "
              "the photo shows where the model does not look; flat, --alpha everywhere "
              "(pytorch-grad-cam's and Captum's look)"),
+    OPT_INT(0, "overlay-max-side", struct explain_opts, overlay_max_side, 0, 65536, 0, "N",
+            "draw the overlay over the photo shrunk to at most N pixels on its longest side "
+            "(for data-set runs: smaller files, less time per big photo); 0: the photo's own "
+            "size"),
     OPT_REAL(0, "clip", struct explain_opts, clip, 0, 50, 1, "PCT",
              "draw the hottest PCT% of pixels saturated, so a few outliers do not darken the "
              "picture; 0: none"),
