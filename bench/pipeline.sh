@@ -9,6 +9,8 @@
 # --timings' model row) and its ratio to the floor.
 #   bench/pipeline.sh [BUILD_DIR] [RUNS] [BATCH]
 #   WORKERS="0 4 8" bench/pipeline.sh  (a machine with more cores)
+#   BASELINE=DIR bench/pipeline.sh     (also DIR/attrib, a build from before)
+#   DEVICE=cuda bench/pipeline.sh      (attrib on the GPU; the floor stays the CPU's)
 #   bench/pipeline.sh --smoke          (CTest: 1 run, 6 photos, batch 2)
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
@@ -32,11 +34,14 @@ done
 n=$(ls "$tmp/photos" | wc -l)
 cores=$(nproc)
 
-# ms per image of one run: (wall - model load) / images
+# ms per image of one run: (wall - model load) / images; setting "base":
+# $BASELINE's attrib (a build from before --workers), as it runs
 per_image() {
+    local bin="$build/attrib" extra=(--workers "$2")
+    [ "$2" = base ] && bin="$BASELINE/attrib" extra=()
     rm -rf "$tmp/out"
-    "$build/attrib" "$1" "$tmp/photos" -o "$tmp/out" -q --batch-size "$batch" --timings \
-        --workers "$2" --model "$MODEL" 2>"$tmp/timings" ||
+    "$bin" "$1" "$tmp/photos" -o "$tmp/out" -q --batch-size "$batch" --timings \
+        "${extra[@]}" ${DEVICE:+--device "$DEVICE"} --model "$MODEL" 2>"$tmp/timings" ||
         { echo "bench: $1 --workers $2 failed: $(cat "$tmp/timings")" >&2; exit 1; }
     awk -v n="$n" '/ms wall/ { wall = $(NF-2) } /model load/ { load = $3 }
                    END { printf "%.1f\n", (wall - load) / n }' "$tmp/timings"
@@ -44,11 +49,12 @@ per_image() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 floor_method() { case $1 in guided-backprop) echo guided ;; *) echo "$1" ;; esac; }
 
-read -r -a settings <<<"${WORKERS:-0 1 auto}"
+read -r -a settings <<<"${WORKERS:-0 1 auto}${BASELINE:+ base}"
 header="| method | floor, $cores threads, ms/img |"
 rule="|---|---|"
 for w in "${settings[@]}"; do
-    header="$header --workers $w ms/img | ratio to floor |"
+    [ "$w" = base ] && header="$header before --workers ms/img | ratio to floor |" ||
+        header="$header --workers $w ms/img | ratio to floor |"
     rule="$rule---|---|"
 done
 echo "$header"

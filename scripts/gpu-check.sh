@@ -11,7 +11,9 @@
 #                                    ATTRIB_GPU_SUITES names them, then
 #                                    bench/cuda_check.py: attrib against
 #                                    PyTorch on each device, CPU and CUDA
-#                                    throughput (MobileNetV2, ViT-B/16)
+#                                    throughput (MobileNetV2, ViT-B/16);
+#                                    ATTRIB_GPU_PIPELINE=1: bench/pipeline.sh
+#                                    (--workers) on the CPU and on CUDA
 # Results go to $OUT (the device tool's) or out/gpu-check/.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -76,6 +78,14 @@ echo "== attrib and PyTorch on each device; CPU and CUDA throughput (bench/cuda_
 PYTHONUNBUFFERED=1 timeout 420 python3 "$ROOT/bench/cuda_check.py" "$ATTRIB" "$SHARED" \
     /tmp/attrib-cuda-check --vit
 cp /tmp/attrib-cuda-check/cuda_check.json "$RESULTS/" 2>/dev/null
+
+if [ -n "${ATTRIB_GPU_PIPELINE:-}" ]; then
+    # issue 32: the workers beside the passes where there are more cores than
+    # the network uses, on the CPU and on CUDA (docs/BENCHMARKS.md "The pipeline")
+    echo "== the pipeline: --workers on $(nproc) cores, CPU then CUDA (bench/pipeline.sh)"
+    WORKERS="0 2 4 8 auto" timeout 240 "$ROOT/bench/pipeline.sh" "$BUILD_DIR" 3 8
+    DEVICE=cuda WORKERS="0 2 4 8 auto" timeout 240 "$ROOT/bench/pipeline.sh" "$BUILD_DIR" 3 32
+fi
 
 if [ -n "${ATTRIB_GPU_LOOP:-}" ]; then
     echo "== CPU and CUDA maps of the shared photos, every method (max |diff| / max |cpu map|)"

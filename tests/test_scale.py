@@ -267,8 +267,9 @@ def small_disk(path, size):
 
 
 @pytest.mark.skipif(SANITIZED, reason="the write-failure and --resume paths run in other cases")
+@pytest.mark.parametrize("workers", ["0", "2"])  # in turn, and beside the passes
 def test_a_disk_full_half_way_stops_with_exit_4_and_resume_finishes_after_space_is_freed(
-        folder, tmp_path):
+        folder, tmp_path, workers):
     whole = tmp_path / "whole"
     assert saliency(folder, whole, "-q").returncode == 1  # the broken file fails alone
     need = sum(p.stat().st_size for p in whole.rglob("*") if p.is_file())
@@ -276,7 +277,7 @@ def test_a_disk_full_half_way_stops_with_exit_4_and_resume_finishes_after_space_
     if not small_disk(out, need * 2 // 5 // 4096 * 4096):
         pytest.skip("mounting a small tmpfs is not allowed here")
     try:
-        p = saliency(folder, out, "-q")
+        p = saliency(folder, out, "-q", "--workers", workers)
         assert p.returncode == 4, p.stderr
         lines = p.stderr.strip().splitlines()  # the broken picture's line, then the disk's
         assert "No space left on device" in lines[-1] and len(lines) <= 2, p.stderr
@@ -291,7 +292,7 @@ def test_a_disk_full_half_way_stops_with_exit_4_and_resume_finishes_after_space_
         assert leftovers == []
         assert not (out / "summary.json").exists()
         subprocess.run(["mount", "-o", "remount,size=256m", out], check=True)
-        again = saliency(folder, out, "--resume")
+        again = saliency(folder, out, "--resume", "--workers", workers)
         assert again.returncode == 1, again.stderr
         assert records(out) == records(whole)
         assert report(out)["totals"]["skipped"] == len(finished)
