@@ -3,6 +3,8 @@
 #ifndef ATTRIB_COMPARE_H
 #define ATTRIB_COMPARE_H
 
+#include "mapfile.h"
+
 #include <stddef.h>
 
 #include "options.h"
@@ -64,14 +66,6 @@ int map_compare(const float *a, const float *b, size_t n, double top_percent, st
 /* 1 when d is within t; else 0 and the first failing metric is described in
  * why ("pearson 0.41 < 0.99"). */
 int map_within(const struct map_diff *d, const struct tolerances *t, char *why, size_t size);
-
-/* Reads a map: .npy (float32, little-endian, C order), a PNG or other image
- * (its grey level in [0, 1]), or anything else as raw float32. *values is
- * malloc'd. EXIT_OK or EXIT_INPUT. */
-int map_read(const char *path, float **values, size_t *n);
-/* The same, with the map's shape where the file has one (.npy: as saved,
- * an image: height, width; raw float32: *ndim 0). */
-int map_read_shape(const char *path, float **values, size_t *n, size_t dims[3], int *ndim);
 
 /* The records of compare_paths without printing them: into pairs (a cJSON
  * array) {"file", "ok", "why", the metrics}. EXIT_OK, or an error that is
