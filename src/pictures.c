@@ -77,7 +77,8 @@ static void encode_one(struct picture_job *j, const struct overlay_style *style,
     }
     struct image shrunk = { 0 };
     struct rect region = s->region;
-    const struct image *photo = failed ? img : overlay_photo(img, style->max_side, &shrunk, &region);
+    const struct image *photo =
+        failed ? img : overlay_photo(img, style->max_side, &shrunk, &region);
     failed = failed || !photo;
     if (!failed)
         failed = heatmap_overlay(photo, region, j->a->map, s->map_w, s->map_h, lo, hi, style,

@@ -465,22 +465,34 @@ static int write_batch(struct explain_run *run, const struct input_list *in,
     return rc;
 }
 
+/* The run's three batches and where the inputs stand. */
 struct pipeline {
+    struct explain_run *run;
+    const struct input_list *in;
+    struct report *rep;
     struct stage_batch *sets[3];
-    int size;  /* images per pass (halved when out of memory) */
+    struct stage_batch *cur, *next, *pending; /* computing, decoding, encoding */
+    size_t pos;     /* the next input to gather */
+    int size;       /* images per pass (halved when out of memory) */
+    int encoders;   /* threads for decoding and pictures */
     int worst;
+    char msg[1024]; /* the first error's message */
 };
 
-static int pipeline_open(struct pipeline *p, struct explain_run *run)
+static int pipeline_open(struct pipeline *p, struct explain_run *run,
+                         const struct input_list *in, struct report *rep)
 {
     const int allocated = (int)run->opts.batch_size;
-    *p = (struct pipeline){ .size = allocated };
+    *p = (struct pipeline){ .run = run, .in = in, .rep = rep, .size = allocated,
+                            .encoders = run->workers > 0 ? run->workers
+                                                         : attrib_runtime_threads() };
     for (int i = 0; i < 3; i++) {
         p->sets[i] = calloc(1, sizeof *p->sets[i]);
         if (!p->sets[i] || attributions_alloc(&p->sets[i]->x, p->sets[i]->a, allocated,
                                               plane_of(run)))
             return fail(EXIT_INTERNAL, "out of memory");
     }
+    p->cur = p->sets[0], p->next = p->sets[1], p->pending = p->sets[2];
     return EXIT_OK;
 }
 
@@ -496,20 +508,54 @@ static void pipeline_close(struct pipeline *p, const struct explain_run *run)
 }
 
 /* Keeps the first error of a step: later ones may overwrite the message. */
-static int first_error(int rc, char *msg, size_t size, int next)
+static int first_error(struct pipeline *p, int rc, int next)
 {
     if (rc == EXIT_OK && next != EXIT_OK)
-        snprintf(msg, size, "%s", error_message());
+        snprintf(p->msg, sizeof p->msg, "%s", error_message());
     return rc ? rc : next;
+}
+
+/* One turn: batch cur computes while the workers decode next and encode
+ * pending's pictures; then pending's files, cur's served and failed
+ * images and its preparation, in input order; the batches move on. */
+static int turn(struct pipeline *p)
+{
+    struct explain_run *run = p->run;
+    int rc = EXIT_OK;
+    batch_clear(p->next);
+    if (p->pos < p->in->n)
+        rc = first_error(p, rc, gather(run, p->in, &p->pos, (size_t)p->size, p->next));
+    struct step st = { run, p->in, p->pending->njobs ? p->pending : NULL,
+                       p->next->nitems ? p->next : NULL, p->encoders };
+    struct background bg;
+    if (rc == EXIT_OK) { /* without workers: the same, in turn */
+        background_start(&bg, run_step, &st, run->workers == 0);
+        rc = first_error(p, rc, compute(run, p->cur, &p->size));
+        double t0 = now_ms();
+        background_join(&bg);
+        if (run->workers > 0)
+            stage_add(STAGE_WAIT, now_ms() - t0);
+    }
+    rc = first_error(p, rc, write_batch(run, p->in, p->pending, p->rep));
+    if (rc == EXIT_OK)
+        rc = first_error(p, rc, emit(run, p->in, p->cur, p->rep, &p->worst));
+    if (rc == EXIT_OK)
+        rc = first_error(p, rc, prepare(run, p->in, p->cur, p->rep, &p->worst));
+    if (rc == EXIT_OK && p->cur->failed) { /* its good images' files, then the error */
+        encode_batch(run, p->cur, p->encoders);
+        rc = first_error(p, rc, write_batch(run, p->in, p->cur, p->rep));
+    }
+    if (rc == EXIT_OK && p->next->nitems)
+        admit(run, p->in, p->next);
+    return rc;
 }
 
 int explain_all(struct explain_run *run, struct input_list *in, struct report *rep)
 {
     struct pipeline p;
-    char msg[1024] = "";
-    int rc = first_error(EXIT_OK, msg, sizeof msg, pipeline_open(&p, run));
-    const int workers = run->workers;
-    const int encoders = workers > 0 ? workers : attrib_runtime_threads();
+    int rc = pipeline_open(&p, run, in, rep);
+    if (rc)
+        snprintf(p.msg, sizeof p.msg, "%s", error_message());
     struct progress bar;
     char label[96];
     snprintf(label, sizeof label, "%s%s", run->method->name,
@@ -519,55 +565,30 @@ int explain_all(struct explain_run *run, struct input_list *in, struct report *r
     run->passes_wanted = in->n == 1 && !run->opts.quiet && !run->opts.json;
     progress_start(&bar, label, (int)in->n, quiet);
     progress_log_every(&bar, run->opts.log_every * 1e3);
-    size_t pos = 0;
-    struct stage_batch *cur = p.sets[0], *next = p.sets[1], *pending = p.sets[2];
     if (rc == EXIT_OK)
-        rc = first_error(rc, msg, sizeof msg, gather(run, in, &pos, (size_t)p.size, cur));
-    if (rc == EXIT_OK) {
-        decode_batch(run, in, cur, workers > 0 ? workers : 1);
-        admit(run, in, cur);
+        rc = first_error(&p, rc, gather(run, in, &p.pos, (size_t)p.size, p.cur));
+    if (rc == EXIT_OK) { /* the first batch: nothing computes beside it */
+        decode_batch(run, in, p.cur, p.encoders);
+        admit(run, in, p.cur);
     }
-    while (rc == EXIT_OK && cur->nitems > 0) {
-        batch_clear(next);
-        if (pos < in->n)
-            rc = first_error(rc, msg, sizeof msg, gather(run, in, &pos, (size_t)p.size, next));
-        struct step st = { run, in, pending->njobs ? pending : NULL,
-                           next->nitems ? next : NULL, encoders };
-        struct background bg;
-        if (rc == EXIT_OK) { /* without workers: the same, in turn */
-            background_start(&bg, run_step, &st, workers == 0);
-            rc = first_error(rc, msg, sizeof msg, compute(run, cur, &p.size));
-            double t0 = now_ms();
-            background_join(&bg);
-            if (workers > 0)
-                stage_add(STAGE_WAIT, now_ms() - t0);
-        }
-        rc = first_error(rc, msg, sizeof msg, write_batch(run, in, pending, rep));
-        if (rc == EXIT_OK)
-            rc = first_error(rc, msg, sizeof msg, emit(run, in, cur, rep, &p.worst));
-        if (rc == EXIT_OK)
-            rc = first_error(rc, msg, sizeof msg, prepare(run, in, cur, rep, &p.worst));
-        if (rc == EXIT_OK && cur->failed) { /* its good images' files, then the error */
-            encode_batch(run, cur, encoders);
-            rc = first_error(rc, msg, sizeof msg, write_batch(run, in, cur, rep));
-        }
+    while (rc == EXIT_OK && p.cur->nitems > 0) {
+        rc = turn(&p);
         progress_counts(&bar, (long)run->failed, (long)run->resumed,
                         run->cache.dir[0] ? (long)run->cache.hits : -1);
-        progress_update(&bar, (int)cur->end, NULL);
-        if (rc == EXIT_OK && next->nitems)
-            admit(run, in, next);
-        struct stage_batch *done = pending;
-        pending = cur, cur = next, next = done;
+        progress_update(&bar, (int)p.cur->end, NULL);
+        struct stage_batch *done = p.pending;
+        p.pending = p.cur, p.cur = p.next, p.next = done;
     }
-    if (rc == EXIT_OK && pending->njobs) { /* the last batch: every core is free now */
-        encode_batch(run, pending, encoders + (workers > 0 ? attrib_runtime_threads() : 0));
-        rc = first_error(rc, msg, sizeof msg, write_batch(run, in, pending, rep));
+    if (rc == EXIT_OK && p.pending->njobs) { /* the last batch: every core is free now */
+        const int spare = run->workers > 0 ? attrib_runtime_threads() : 0;
+        encode_batch(run, p.pending, p.encoders + spare);
+        rc = first_error(&p, rc, write_batch(run, in, p.pending, rep));
     }
     progress_end(&bar);
     if (rc == EXIT_OK && !run->batch_range.measuring)
         progress_totals(&bar, "explained", (long)run->explained, quiet);
     pipeline_close(&p, run);
     if (rc)
-        fail(rc, "%s", msg);
+        fail(rc, "%s", p.msg);
     return rc ? rc : p.worst;
 }

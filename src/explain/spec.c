@@ -128,7 +128,8 @@ static const struct opt batch_options[] = {
       .offset = OPT_FIELD(struct explain_opts, batch_size, long), .min = 1,
       .max = MAX_BATCH_SIZE, .def = DEFAULT_BATCH_SIZE, .metavar = "N",
       .flags = OPT_NOT_RESULT, .help = "images per pass through the network" },
-    { .kind = OPTK_CUSTOM, .name = "workers", .offset = OPT_FIELD(struct explain_opts, workers, long),
+    { .kind = OPTK_CUSTOM, .name = "workers",
+      .offset = OPT_FIELD(struct explain_opts, workers, long),
       .parse = parse_workers, .def_str = "auto", .words = workers_words, .metavar = "N|auto",
       .flags = OPT_NOT_RESULT,
       .help = "threads that decode the next images and draw the last ones' pictures while the "
