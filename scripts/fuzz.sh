@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan) and runs each for
 # SECONDS (default 600) from the seed corpus in tests/fuzz/corpus plus the
 # shared photos. New crashing inputs land in tests/fuzz/crashes/TARGET/.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: image card program)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: image card map program)
 # "program" is the torch.export reader (C++, built with clang++ against the
 # 2.x libtorch of scripts/setup.sh's venv), seeded with tests/fuzz/corpus/program
 # (small real exports: a convolution/batch-norm net at a static and a dynamic
@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 SECONDS_EACH=${1:-600}
 shift || true
-TARGETS=("${@:-image card program program_json}")
+TARGETS=("${@:-image card map program program_json}")
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev" >&2; exit 2; }
 out="$BUILD_DIR/fuzz"
 mkdir -p "$out"
@@ -26,7 +26,7 @@ if pkg-config --exists libturbojpeg; then
     FLAGS+=(-DATTRIB_HAVE_TURBOJPEG=1 $(pkg-config --cflags libturbojpeg))
     LIBS+=($(pkg-config --libs libturbojpeg))
 fi
-CORE=("$ROOT"/src/{error,options,cli,fsutil,image,card,sha256}.c)
+CORE=("$ROOT"/src/{error,options,cli,fsutil,image,card,sha256,mapfile}.c)
 # The program reader: the shim's reader files and libtorch (not instrumented).
 build_program() {
     local target=$1 torch

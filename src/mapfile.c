@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "fsutil.h"
+#include "image.h"
 
 enum { MAX_MAP_BYTES = 1024 * 1024 * 1024 };
 
@@ -60,6 +61,77 @@ static int npy_payload(const unsigned char *d, size_t len, const char *path, siz
     return EXIT_OK;
 }
 
+/* The grey level of a picture's pixels, in [0, 1]: the picture's size
+ * checked as a photo's is (image.h: a bomb's header is refused before any
+ * allocation). */
+static int picture_map(const unsigned char *data, size_t len, const char *name, int w, int h,
+                       float **values, size_t *n, size_t dims[3], int *ndim)
+{
+    if ((uint64_t)w * (uint64_t)h > IMAGE_MAX_PIXELS)
+        return fail(EXIT_INPUT, "'%s' is %dx%d pixels, above the limit of %ld megapixels",
+                    name, w, h, IMAGE_MAX_PIXELS / 1000000);
+    int comp;
+    unsigned char *px = stbi_load_from_memory(data, (int)len, &w, &h, &comp, 1);
+    if (!px)
+        return fail(EXIT_INPUT, "'%s' could not be decoded", name);
+    *n = (size_t)w * h;
+    if (ndim)
+        *ndim = 2, dims[0] = (size_t)h, dims[1] = (size_t)w;
+    *values = malloc(*n * sizeof **values);
+    if (*values)
+        for (size_t i = 0; i < *n; i++)
+            (*values)[i] = px[i] / 255.0f;
+    stbi_image_free(px);
+    return *values ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+}
+
+/* Whether the shape's dims hold exactly n values (no overflow). */
+static int shape_holds(const size_t *dims, int ndim, size_t n)
+{
+    size_t total = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] && total > SIZE_MAX / dims[i])
+            return 0;
+        total *= dims[i];
+    }
+    return total == n;
+}
+
+int map_decode(const unsigned char *data, size_t len, const char *name, float **values,
+               size_t *n, size_t dims[3], int *ndim)
+{
+    size_t local_dims[3];
+    int local_ndim, w, h, comp;
+    dims = dims ? dims : local_dims;
+    ndim = ndim ? ndim : &local_ndim;
+    *ndim = 0;
+    if (len > MAX_MAP_BYTES)
+        return fail(EXIT_INPUT, "'%s' is larger than %d MB", name, MAX_MAP_BYTES >> 20);
+    if (!ends_with(name, ".npy") && !ends_with(name, ".f32") &&
+        stbi_info_from_memory(data, (int)len, &w, &h, &comp))
+        return picture_map(data, len, name, w, h, values, n, dims, ndim);
+    size_t off = 0;
+    int rc = ends_with(name, ".npy") ? npy_payload(data, len, name, &off, dims, ndim) : EXIT_OK;
+    if (rc)
+        return rc;
+    if ((len - off) % 4)
+        return fail(EXIT_INPUT, "'%s' does not hold whole float32 values", name);
+    *n = (len - off) / 4;
+    if (ends_with(name, ".npy") && !shape_holds(dims, *ndim, *n))
+        return fail(EXIT_INPUT, "'%s': its header's shape does not match its %zu values", name,
+                    *n);
+    *values = malloc((*n ? *n : 1) * sizeof **values);
+    if (!*values)
+        return fail(EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        const unsigned char *p = data + off + 4 * i;
+        uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                        (uint32_t)p[3] << 24;
+        memcpy(&(*values)[i], &bits, 4);
+    }
+    return EXIT_OK;
+}
+
 int map_read(const char *path, float **values, size_t *n)
 {
     return map_read_shape(path, values, n, NULL, NULL);
@@ -74,40 +146,7 @@ int map_read_shape(const char *path, float **values, size_t *n, size_t dims[3], 
     int rc = read_file(path, MAX_MAP_BYTES, EXIT_INPUT, &data, &len);
     if (rc)
         return rc;
-    int w, h, comp;
-    if (!ends_with(path, ".npy") && !ends_with(path, ".f32") &&
-        stbi_info_from_memory(data, (int)len, &w, &h, &comp)) {
-        unsigned char *px = stbi_load_from_memory(data, (int)len, &w, &h, &comp, 1);
-        free(data);
-        if (!px)
-            return fail(EXIT_INPUT, "'%s' could not be decoded", path);
-        *n = (size_t)w * h;
-        if (ndim)
-            *ndim = 2, dims[0] = (size_t)h, dims[1] = (size_t)w;
-        *values = malloc(*n * sizeof **values);
-        if (*values)
-            for (size_t i = 0; i < *n; i++)
-                (*values)[i] = px[i] / 255.0f;
-        stbi_image_free(px);
-        return *values ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
-    }
-    size_t off = 0;
-    if (ends_with(path, ".npy") && (rc = npy_payload(data, len, path, &off, dims, ndim))) {
-        free(data);
-        return rc;
-    }
-    if ((len - off) % 4) {
-        free(data);
-        return fail(EXIT_INPUT, "'%s' does not hold whole float32 values", path);
-    }
-    *n = (len - off) / 4;
-    *values = malloc((*n ? *n : 1) * sizeof **values);
-    if (*values)
-        for (size_t i = 0; i < *n; i++) {
-            const unsigned char *p = data + off + 4 * i;
-            uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-            memcpy(&(*values)[i], &bits, 4);
-        }
+    rc = map_decode(data, len, path, values, n, dims, ndim);
     free(data);
-    return *values ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    return rc;
 }

@@ -14,4 +14,10 @@ int map_read(const char *path, float **values, size_t *n);
  * an image: height, width; raw float32: *ndim 0). */
 int map_read_shape(const char *path, float **values, size_t *n, size_t dims[3], int *ndim);
 
+/* The same from a file's bytes; name (its path) chooses the format as the
+ * path would and names it in messages. A .npy's header shape must hold
+ * exactly its values. */
+int map_decode(const unsigned char *data, size_t len, const char *name, float **values,
+               size_t *n, size_t dims[3], int *ndim);
+
 #endif

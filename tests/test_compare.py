@@ -69,6 +69,20 @@ def test_missing_and_extra_maps_fail_with_their_names(tmp_path):
     assert p.stdout.strip().endswith("1 passed, 2 failed")
 
 
+def test_a_map_file_whose_header_lies_about_its_shape_fails_by_name(tmp_path):
+    """A .npy cut short after its header (or edited): its header's shape no
+    longer holds its values, and the pair fails saying so; nothing is read
+    past the file's end."""
+    a, b = maps(tmp_path / "a"), maps(tmp_path / "b")
+    cut = (b / "cat.gradcam.npy").read_bytes()[:-400]
+    (b / "cat.gradcam.npy").write_bytes(cut)
+    p = run("compare", a, b)
+    assert p.returncode == 1 and p.stderr == ""
+    assert "FAIL cat.gradcam.npy" in p.stdout
+    assert "its header's shape does not match its 50076 values" in p.stdout
+    assert p.stdout.strip().endswith("1 passed, 1 failed")
+
+
 def test_metrics_are_what_numpy_says(tmp_path):
     rng = np.random.default_rng(0)
     a = rng.random((30, 40), dtype=np.float32)

@@ -13,6 +13,8 @@
 #include "error.h"
 #include "fsutil.h"
 #include "inputs.h"
+#include "mapfile.h"
+#include "png.h"
 #include "rawfile.h"
 #include "sha256.h"
 #include "summary.h"
@@ -48,6 +50,40 @@ void npy_file_has_an_aligned_header_and_little_endian_floats(void)
     CHECK(raw_encode(v, dims, 2, 0, &b) == 0);
     CHECK(b.len == 24 && b.data[3] == 0x3F && b.data[2] == 0x80); /* bare 1.0f */
     buffer_free(&b);
+}
+
+void a_map_file_reads_back_and_a_lying_header_is_refused(void)
+{
+    const float v[6] = { 1.0f, -2.0f, 0.5f, 0.0f, 3.25f, 1e-3f };
+    size_t dims[3] = { 2, 3 }, got_dims[3], n;
+    int ndim;
+    float *got = NULL;
+    struct buffer b = { 0 };
+    CHECK(raw_encode(v, dims, 2, 1, &b) == 0);
+    CHECK(map_decode(b.data, b.len, "m.npy", &got, &n, got_dims, &ndim) == EXIT_OK);
+    CHECK(n == 6 && ndim == 2 && got_dims[0] == 2 && got_dims[1] == 3 && got[1] == -2.0f);
+    free(got);
+    /* the header says (2, 3); the file holds 5 values: refused, not read past */
+    CHECK(map_decode(b.data, b.len - 4, "m.npy", &got, &n, got_dims, &ndim) == EXIT_INPUT);
+    CHECK(strstr(error_message(), "shape does not match its 5 values") != NULL);
+    CHECK(map_decode(b.data, 20, "m.npy", &got, &n, NULL, NULL) == EXIT_INPUT);
+    CHECK(strstr(error_message(), "truncated") != NULL);
+    buffer_free(&b);
+    clear_error();
+    /* a picture: its grey level; one whose header claims 10000 x 10000 (100 MP)
+     * pixels is refused before its pixels are allocated */
+    const unsigned char px[4 * 3] = { 255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0 };
+    CHECK(png_encode(2, 2, 3, px, &b) == 0);
+    CHECK(map_decode(b.data, b.len, "m.png", &got, &n, got_dims, &ndim) == EXIT_OK);
+    CHECK(n == 4 && got[0] == 1.0f && got[1] == 0.0f && got_dims[0] == 2);
+    free(got);
+    const unsigned char big[4] = { 0, 0, 0x27, 0x10 }; /* 10000, big-endian */
+    memcpy(b.data + 16, big, 4); /* IHDR width */
+    memcpy(b.data + 20, big, 4); /* and height */
+    CHECK(map_decode(b.data, b.len, "m.png", &got, &n, got_dims, &ndim) == EXIT_INPUT);
+    CHECK(strstr(error_message(), "above the limit") != NULL);
+    buffer_free(&b);
+    clear_error();
 }
 
 void full_model_card_is_read(void)

@@ -36,6 +36,7 @@
     X(top_k_ranks_largest_first_and_ties_by_index)            \
     X(sha256_matches_the_fips_test_vectors)                   \
     X(npy_file_has_an_aligned_header_and_little_endian_floats) \
+    X(a_map_file_reads_back_and_a_lying_header_is_refused) \
     X(full_model_card_is_read)                                \
     X(missing_card_keys_keep_torchvision_defaults)            \
     X(invalid_model_cards_are_refused_with_a_reason)          \
