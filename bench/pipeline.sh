@@ -11,6 +11,9 @@
 #   WORKERS="0 4 8" bench/pipeline.sh  (a machine with more cores)
 #   BASELINE=DIR bench/pipeline.sh     (also DIR/attrib, a build from before)
 #   DEVICE=cuda bench/pipeline.sh      (attrib on the GPU; the floor stays the CPU's)
+#   PEER=1 bench/pipeline.sh           (also Captum plus PIL, bench/folder_peer.py:
+#                                       decoding and Captum's call, nothing
+#                                       written; in .venv/bench, as captum.sh)
 #   bench/pipeline.sh --smoke          (CTest: 1 run, 6 photos, batch 2)
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
@@ -33,6 +36,18 @@ done
 [ $smoke = 1 ] && ls "$tmp/photos"/* | tail -n +7 | xargs rm -f
 n=$(ls "$tmp/photos" | wc -l)
 cores=$(nproc)
+if [ -n "${PEER:-}" ]; then
+    BENCH_VENV=${ATTRIB_BENCH_VENV:-$ROOT/.venv/bench}
+    PY=$BENCH_VENV/bin/python
+    "$PY" -c "import captum, torch, PIL, numpy" 2>/dev/null ||
+        venv_install "$BENCH_VENV" torch=="$TORCH2_VERSION" captum==0.9.0 pillow==13.0.0 numpy==2.4.6
+fi
+# the peer's ms per photo (Captum has no guided backprop on a TorchScript model: n/a)
+peer() {
+    [ "$1" = guided-backprop ] && { echo n/a; return; }
+    "$PY" "$ROOT/bench/folder_peer.py" "$1" "$MODEL" "$cores" "$batch" "$tmp"/photos/* |
+        "$PY" -c "import json, sys; print(json.load(sys.stdin)['ms'])"
+}
 
 # ms per image of one run: (wall - model load) / images; setting "base":
 # $BASELINE's attrib (a build from before --workers), as it runs
@@ -57,6 +72,7 @@ for w in "${settings[@]}"; do
         header="$header --workers $w ms/img | ratio to floor |"
     rule="$rule---|---|"
 done
+if [ -n "${PEER:-}" ]; then header="$header Captum + PIL ms/img |" rule="$rule---|"; fi
 echo "$header"
 echo "$rule"
 for method in saliency gradcam guided-backprop; do
@@ -71,6 +87,7 @@ for method in saliency gradcam guided-backprop; do
         m=$(median < "$tmp/w$w")
         row="$row $m | $(awk -v a="$m" -v f="$floor" 'BEGIN { printf "%.2f", a / f }') |"
     done
+    [ -n "${PEER:-}" ] && row="$row $(peer "$method") |"
     echo "$row"
 done
 echo
