@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -65,7 +66,8 @@ def outputs(out):
 
 
 def explain(method, inputs, out, *args, workers, env=None):
-    p = run(method, inputs, "--model", V2, "-o", out, "--threads", THREADS,
+    inputs = inputs if isinstance(inputs, list) else [inputs]
+    p = run(method, *inputs, "--model", V2, "-o", out, "--threads", THREADS,
             "--workers", workers, *args, env=env)
     p.out = out
     return p
@@ -99,14 +101,16 @@ def test_workers_change_no_byte_of_the_outputs_and_no_line_of_stdout_or_stderr(
 
 def test_resumed_and_cached_images_come_in_input_order_with_workers(folder, tmp_path):
     cache = tmp_path / "cache"
-    for f in sorted(folder.iterdir())[::3]:  # a third of the photos seen before
-        shutil.copy(f, tmp_path / f.name)
-    seen = sorted(p for p in tmp_path.iterdir() if p.is_file())
+    distinct = tmp_path / "distinct"  # no photo twice: see the next test
+    distinct.mkdir()
+    for f in sorted(folder.glob("1-*")):
+        shutil.copy(f, distinct / f.name)
+    seen = sorted(distinct.iterdir())[::3]  # a third of the photos seen before
     explain("saliency", seen, tmp_path / "first", "--cache", cache, "-q", workers=0)
     got = {}
     for workers in (0, 2):
         shutil.copytree(cache, tmp_path / f"cache{workers}")  # the same hits for both
-        got[workers] = explain("saliency", folder, tmp_path / f"c{workers}", "--cache",
+        got[workers] = explain("saliency", distinct, tmp_path / f"c{workers}", "--cache",
                                tmp_path / f"cache{workers}", "--json", "--batch-size", 2,
                                workers=workers)
         lines = json_lines(got[workers].stdout)
@@ -125,6 +129,27 @@ def test_resumed_and_cached_images_come_in_input_order_with_workers(folder, tmp_
         assert len(json_lines(resumed[workers].stdout)) == 2 * len(PHOTOS)
     assert_same_run(resumed[0], resumed[2])
     assert outputs(tmp_path / "resumed0") == outputs(tmp_path / "resumed2")
+
+
+def test_a_photo_twice_in_a_cached_run_may_be_computed_twice_with_workers(folder, tmp_path):
+    """Workers look the next images up before the last ones are stored, so a
+    photo whose twin (the same bytes) is among the images just before it may
+    be computed again rather than copied from the entry its twin writes:
+    "cache": "miss" instead of "hit", and the map its own mini-batch gives
+    (batch composition moves the last bits). Without workers a batch is
+    stored before the next is looked up, as always: every twin is copied."""
+    got = {}
+    for workers in (0, 2):
+        got[workers] = explain("saliency", folder, tmp_path / f"c{workers}", "--cache",
+                               tmp_path / f"cache{workers}", "--json", "--save-raw",
+                               "--batch-size", 2, workers=workers)
+    lines = {w: json_lines(got[w].stdout) for w in got}
+    assert all(l["cache"] == ("hit" if l["image"]["path"].split("/")[-1].startswith("2-")
+                              else "miss") for l in lines[0])  # every twin copied
+    assert sum(l["cache"] == "hit" for l in lines[2]) < len(PHOTOS)
+    for npy in sorted((tmp_path / "c0").glob("*.npy")):
+        a, b = np.load(npy), np.load(tmp_path / "c2" / npy.name)
+        assert np.abs(a - b).max() <= 1e-4 * np.abs(a).max(), npy.name
 
 
 def test_a_pass_out_of_memory_is_halved_and_said_in_the_same_order_with_workers(

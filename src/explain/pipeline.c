@@ -515,8 +515,8 @@ static int first_error(struct pipeline *p, int rc, int next)
     return rc ? rc : next;
 }
 
-/* One turn: batch cur computes while the workers decode next and encode
- * pending's pictures; then pending's files, cur's served and failed
+/* One turn with workers: batch cur computes while they decode next and
+ * encode pending's pictures; then pending's files, cur's served and failed
  * images and its preparation, in input order; the batches move on. */
 static int turn(struct pipeline *p)
 {
@@ -528,8 +528,8 @@ static int turn(struct pipeline *p)
     struct step st = { run, p->in, p->pending->njobs ? p->pending : NULL,
                        p->next->nitems ? p->next : NULL, p->encoders };
     struct background bg;
-    if (rc == EXIT_OK) { /* without workers: the same, in turn */
-        background_start(&bg, run_step, &st, run->workers == 0);
+    if (rc == EXIT_OK) {
+        background_start(&bg, run_step, &st, 0);
         rc = first_error(p, rc, compute(run, p->cur, &p->size));
         double t0 = now_ms();
         background_join(&bg);
@@ -547,6 +547,33 @@ static int turn(struct pipeline *p)
     }
     if (rc == EXIT_OK && p->next->nitems)
         admit(run, p->in, p->next);
+    return rc;
+}
+
+/* Without workers: a batch at a time, so one batch's photos are in memory,
+ * as before the pipeline: it computes, is said, prepared, drawn and written,
+ * then the next is gathered and decoded (on every core: the network waits).
+ * The same files and lines in the same order as turn's. */
+static int turn_in_turn(struct pipeline *p)
+{
+    struct explain_run *run = p->run;
+    int rc = first_error(p, EXIT_OK, compute(run, p->cur, &p->size));
+    if (rc == EXIT_OK)
+        rc = first_error(p, rc, emit(run, p->in, p->cur, p->rep, &p->worst));
+    if (rc == EXIT_OK)
+        rc = first_error(p, rc, prepare(run, p->in, p->cur, p->rep, &p->worst));
+    if (rc == EXIT_OK) {
+        encode_batch(run, p->cur, p->encoders);
+        rc = first_error(p, rc, write_batch(run, p->in, p->cur, p->rep));
+    }
+    batch_clear(p->cur); /* its photos freed before the next are decoded */
+    batch_clear(p->next);
+    if (rc == EXIT_OK && p->pos < p->in->n)
+        rc = first_error(p, rc, gather(run, p->in, &p->pos, (size_t)p->size, p->next));
+    if (rc == EXIT_OK && p->next->nitems) {
+        decode_batch(run, p->in, p->next, p->encoders);
+        admit(run, p->in, p->next);
+    }
     return rc;
 }
 
@@ -572,7 +599,7 @@ int explain_all(struct explain_run *run, struct input_list *in, struct report *r
         admit(run, in, p.cur);
     }
     while (rc == EXIT_OK && p.cur->nitems > 0) {
-        rc = turn(&p);
+        rc = run->workers > 0 ? turn(&p) : turn_in_turn(&p);
         progress_counts(&bar, (long)run->failed, (long)run->resumed,
                         run->cache.dir[0] ? (long)run->cache.hits : -1);
         progress_update(&bar, (int)p.cur->end, NULL);

@@ -7,10 +7,12 @@
  *   main thread   files of batch k-1, then batch k's served and failed
  *                 images, its scores and statistics
  *
- * so every file, stdout line, report record and error line comes in input
- * order, as without workers (which run the same stages in turn). Three
- * mini-batches are in memory at once: their decoded photos, inputs, maps
- * and one batch's encoded pictures; nothing grows with the folder. */
+ * so every file, stdout line, report record and error line comes in the
+ * order a run without workers gives (input order; in a batch its served and
+ * failed images first, as always). With workers three mini-batches are in
+ * memory at once (their decoded photos, inputs, maps and one batch's
+ * encoded pictures); without, one at a time, each written before the next
+ * is gathered. Nothing grows with the folder. */
 #ifndef ATTRIB_EXPLAIN_PIPELINE_H
 #define ATTRIB_EXPLAIN_PIPELINE_H
 
