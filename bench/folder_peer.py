@@ -18,24 +18,8 @@ import captum
 import numpy as np
 import torch
 from captum.attr import LayerAttribution, LayerGradCam, Saliency
-from PIL import Image
 
-
-def load(path):
-    extra = {"attrib.json": ""}
-    model = torch.jit.load(path, _extra_files=extra).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model, json.loads(extra["attrib.json"])
-
-
-def photo(path, card):
-    h, w = card["input_size"]
-    img = Image.open(path).convert("RGB").resize((w, h), Image.BILINEAR)
-    x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1)
-    mean = torch.tensor(card["mean"]).view(3, 1, 1)
-    std = torch.tensor(card["std"]).view(3, 1, 1)
-    return (x - mean) / std
+from captum_peer import load, photo  # the same model loading and preprocessing
 
 
 class Split(torch.nn.Module):
@@ -79,7 +63,7 @@ def main():
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
         t0 = time.perf_counter()
-        x = torch.stack([photo(p, card) for p in chunk])
+        x = torch.cat([photo(p, card) for p in chunk])  # photo(): [1, 3, H, W]
         t1 = time.perf_counter()
         attribute(method, model, split, x.requires_grad_(True))
         t2 = time.perf_counter()
