@@ -18,7 +18,7 @@
 
 namespace attrib_shim {
 
-// A way to rewrite the model; each gives the logits and, in Outputs.extra:
+// A way to rewrite the model; each gives the model's output and, in Outputs.extra:
 struct Rewrite {
     enum Kind {
         TAP,        // {layer's output}, the model untouched
@@ -37,7 +37,8 @@ struct Rewrite {
 };
 
 struct Outputs {
-    at::Tensor logits;             // checked: [N, classes]
+    at::Tensor logits;             // the model's output, checked: a row per input
+                                   // (passes.cpp applies the model's head to it)
     std::vector<at::Tensor> extra; // as the rewrite says
 };
 
@@ -66,7 +67,7 @@ struct LayerInfo {
 class Backend {
   public:
     virtual ~Backend() = default;
-    // The model's own forward pass: logits [N, classes].
+    // The model's own forward pass: its output (checked_output).
     virtual at::Tensor forward(const at::Tensor &x) = 0;
     // The program for r: nullptr when the model has no layer r.layer;
     // refused (nullptr, *why says which op of the model the rewrite does not

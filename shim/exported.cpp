@@ -158,7 +158,7 @@ class Exported : public Backend {
     }
 
     at::Tensor forward(const at::Tensor &x) override {
-        return checked_logits(invoke(x, [&] { return execute(nullptr, x, {}).logits; }), x);
+        return checked_output(invoke(x, [&] { return execute(nullptr, x, {}).logits; }), x);
     }
 
     Program *program(const Rewrite &r, std::string *why) override {
@@ -178,7 +178,7 @@ class Exported : public Backend {
             if (plan->paired && x.size(0) == 2 * fixed_batch_) return run_pairs(*plan, x);
             return execute(plan, x, more);
         });
-        checked_logits(o.logits, x);
+        checked_output(o.logits, x);
         return o;
     }
 
@@ -200,7 +200,7 @@ class Exported : public Backend {
             });
         }
         Outputs o = invoke(x, [&] { return execute(&keep_all, x, {}); });
-        checked_logits(o.logits, x);
+        checked_output(o.logits, x);
         std::vector<LayerInfo> res;
         for (const Layer &l : layers_) {
             int64_t id = ids[l.slot];

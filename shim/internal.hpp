@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct attrib_model {
     // What every gradient is of (attrib_model_set_objective).
     attrib_objective objective = ATTRIB_SCORE;
     int64_t versus = -1;
+    // What the passes score (attrib_model_set_head; head.cpp).
+    attrib_head_kind head = ATTRIB_HEAD_CLASSES;
+    at::Tensor head_classes;  // SEGMENT: [M] long, on the device
+    at::Tensor head_weights;  // SEGMENT: [M, h, w]; SIMILARITY: [M, D]; BOX: [M, 5]; on the device
+    attrib_box_layout head_layout = ATTRIB_BOXES_YOLO;  // BOX
+    double head_iou = 0.5, head_min_score = 0.25;        // BOX
+    int64_t head_input_h = 0, head_input_w = 0;          // BOX: DETR's boxes scaled to these
     // The model in its format (backend.hpp): passes, rewrites, parameters.
     std::unique_ptr<attrib_shim::Backend> backend;
 };
@@ -34,7 +42,8 @@ struct attrib_params {
 };
 
 struct attrib_result {
-    at::Tensor logits;      // [N, classes], contiguous float
+    at::Tensor logits;      // the head's scores [N, entries], contiguous float
+    at::Tensor output;      // the model's output as it is (ATTRIB_HEAD_NONE) or undefined
     at::Tensor input_grad;  // [N, C, H, W] or undefined
     at::Tensor layer, layer_grad;  // [N, C, h, w] or undefined
     std::vector<at::Tensor> attention, attention_grad;  // [N, heads, T, T] each
@@ -63,12 +72,21 @@ void clear_error();
 // "[1, 3, 224, 224]"
 std::string shape_str(at::IntArrayRef sizes);
 
+// What a pass throws to fail with its own status (a head that does not fit
+// the output: ATTRIB_E_ARG, or its class out of range: ATTRIB_E_TARGET).
+struct Refusal : std::runtime_error {
+    attrib_status status;
+    Refusal(attrib_status st, const std::string &msg) : std::runtime_error(msg), status(st) {}
+};
+
 // Runs body, turning any exception into a status and a one-line message.
 template <typename F>
 attrib_status guarded(attrib_status on_error, F body) {
     try {
         clear_error();
         return body();
+    } catch (const Refusal &e) {
+        return fail(e.status, e.what());
     } catch (const std::bad_alloc &) {
         return fail(ATTRIB_E_NOMEM, "out of memory");
     } catch (const c10::OutOfMemoryError &e) {  // a device's memory (CUDA)
@@ -114,7 +132,13 @@ auto invoke(const at::Tensor &x, F f) -> decltype(f()) {
 at::Tensor input_tensor(const attrib_model *model, const float *x, const int64_t shape[4]);
 // A result tensor as the C side reads it: contiguous float32 in host memory.
 at::Tensor host(const at::Tensor &t);
-// Checks that y is logits [N, classes] for input x; returns it.
-at::Tensor checked_logits(const at::Tensor &y, const at::Tensor &x);
+// Checks that y is a float output with a row per row of input x; returns it.
+at::Tensor checked_output(const at::Tensor &y, const at::Tensor &x);
+
+// --- the head (head.cpp) --------------------------------------------------------
+
+// The model's output y reduced by its head to scores [N, entries] (the
+// default head checks y is logits [N, classes]); throws where y does not fit.
+at::Tensor head_scores(const attrib_model *model, const at::Tensor &y);
 
 }  // namespace attrib_shim

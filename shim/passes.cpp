@@ -23,13 +23,13 @@ at::Tensor host(const at::Tensor &t) {
     return t.detach().to(torch::kCPU, torch::kFloat).contiguous();
 }
 
-at::Tensor checked_logits(const at::Tensor &y, const at::Tensor &x) {
-    if (y.dim() != 2 || y.size(0) != x.size(0) || y.size(1) < 1)
+at::Tensor checked_output(const at::Tensor &y, const at::Tensor &x) {
+    if (y.dim() < 1 || y.size(0) != x.size(0))
         throw std::runtime_error("model returned shape " + shape_str(y.sizes()) +
                                  " for a batch of " + std::to_string(x.size(0)) +
-                                 ", expected [N, classes]");
+                                 ", expected a row per image [N, ...]");
     if (!y.is_floating_point())
-        throw std::runtime_error("model returned non-float logits");
+        throw std::runtime_error("model returned a non-float output");
     return y;
 }
 
@@ -38,6 +38,19 @@ at::Tensor checked_logits(const at::Tensor &y, const at::Tensor &x) {
 using namespace attrib_shim;
 
 namespace {
+
+// The model's own pass over x: its head's scores.
+at::Tensor forward_scores(attrib_model *model, const at::Tensor &x) {
+    return head_scores(model, model->backend->forward(x));
+}
+
+// Program p run over x (and more), its output reduced by the model's head.
+Outputs run_scores(attrib_model *model, Program &p, const at::Tensor &x,
+                   const std::vector<at::Tensor> &more = {}) {
+    Outputs o = model->backend->run(p, x, more);
+    o.logits = head_scores(model, o.logits);
+    return o;
+}
 
 // The class each row is explained for: target[i], or the top-1 if negative.
 attrib_status resolve_targets(const attrib_model *model, const at::Tensor &logits,
@@ -64,6 +77,9 @@ attrib_status resolve_targets(const attrib_model *model, const at::Tensor &logit
 // model's objective: backward from it gives every row its own gradient.
 at::Tensor objective_score(const attrib_model *model, const at::Tensor &logits,
                            const std::vector<int64_t> &targets) {
+    if (model->head != ATTRIB_HEAD_CLASSES && (model->objective != ATTRIB_SCORE || model->versus >= 0))
+        throw Refusal(ATTRIB_E_ARG, "a target that is not a class is explained by its score: "
+                                    "no other objective, no versus");
     at::Tensor f;
     switch (model->objective) {
     case ATTRIB_PROB: f = at::softmax(logits, 1); break;
@@ -101,7 +117,7 @@ attrib_status program_input_gradient(attrib_model *model, Program &p, const floa
                                      attrib_result **out) {
     auto res = std::make_unique<attrib_result>();
     at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
-    at::Tensor logits = model->backend->run(p, input).logits;
+    at::Tensor logits = run_scores(model, p, input).logits;
     attrib_status st = input_gradient(model, logits, input, target, *res);
     if (st == ATTRIB_OK) *out = res.release();
     return st;
@@ -116,7 +132,7 @@ attrib_status reference_gradient(attrib_model *model, Program &p, const float *x
     const int64_t n = shape[0];
     at::Tensor both = at::cat({input_tensor(model, x, shape), input_tensor(model, references, shape)})
                           .requires_grad_(true);
-    at::Tensor logits = model->backend->run(p, both).logits;
+    at::Tensor logits = run_scores(model, p, both).logits;
     auto res = std::make_unique<attrib_result>();
     attrib_status st = resolve_targets(model, logits.narrow(0, 0, n), target, res->targets);
     if (st != ATTRIB_OK) return st;
@@ -171,7 +187,7 @@ Program *layer_program(attrib_model *model, Rewrite::Kind kind, const std::strin
 attrib_status run_layer_program(attrib_model *model, Program &p, const at::Tensor &input,
                                 const std::string &path, const attrib_layer_view *view,
                                 at::Tensor &logits, at::Tensor &act) {
-    Outputs o = model->backend->run(p, input);
+    Outputs o = run_scores(model, p, input);
     logits = o.logits, act = o.extra[0];
     std::string misfit = view_misfit(act, view);
     if (!misfit.empty())
@@ -224,7 +240,8 @@ attrib_status in_pieces(attrib_model *model, int64_t n, int64_t per_piece, const
             attrib_status st = pass(start, per_piece, &piece);
             std::unique_ptr<attrib_result> p(piece);
             if (st != ATTRIB_OK) return st;
-            append_rows(joined->logits, p->logits);
+            if (p->logits.defined()) append_rows(joined->logits, p->logits);
+            if (p->output.defined()) append_rows(joined->output, p->output);
             if (p->input_grad.defined()) append_rows(joined->input_grad, p->input_grad);
             if (p->layer.defined()) append_rows(joined->layer, p->layer);
             if (p->layer_grad.defined()) append_rows(joined->layer_grad, p->layer_grad);
@@ -364,7 +381,11 @@ attrib_status attrib_forward(attrib_model *model, const float *x,
     return guarded(ATTRIB_E_MODEL, [&] {
         torch::NoGradGuard no_grad;
         auto res = std::make_unique<attrib_result>();
-        res->logits = host(model->backend->forward(input_tensor(model, x, shape)));
+        at::Tensor input = input_tensor(model, x, shape);
+        if (model->head == ATTRIB_HEAD_NONE)
+            res->output = host(model->backend->forward(input));
+        else
+            res->logits = host(forward_scores(model, input));
         *out = res.release();
         return ATTRIB_OK;
     });
@@ -384,7 +405,7 @@ attrib_status attrib_input_gradient(attrib_model *model, const float *x,
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
         attrib_status st =
-            input_gradient(model, model->backend->forward(input), input, target, *res);
+            input_gradient(model, forward_scores(model, input), input, target, *res);
         if (st == ATTRIB_OK) *out = res.release();
         return st;
     });
@@ -453,7 +474,7 @@ attrib_status attrib_layer_scaled_forward(attrib_model *model, const float *x,
         at::Tensor s = torch::from_blob(const_cast<float *>(scale), {shape[0], channels, 1, 1},
                                         torch::kFloat)
                            .to(model->device);
-        Outputs o = model->backend->run(*fn, input, {s});
+        Outputs o = run_scores(model, *fn, input, {s});
         const at::Tensor &act = o.extra[0];
         if (act.dim() != 4 || act.size(1) != channels)
             return fail(ATTRIB_E_ARG, "layer '" + path + "' outputs shape " +
@@ -514,7 +535,7 @@ attrib_status attrib_attention(attrib_model *model, const float *x, const int64_
         // The input requires grad even without with_grad: MultiheadAttention
         // takes its fused fast path, which has no softmax, when nothing does.
         at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
-        Outputs o = model->backend->run(*fn, input);
+        Outputs o = run_scores(model, *fn, input);
         const int64_t n = input.size(0);
         // Attention probabilities are square over one token sequence per
         // image: [N, heads, T, T], or [N * heads, T, T] as 1.13's
@@ -600,7 +621,7 @@ attrib_status attrib_bias_gradients(attrib_model *model, const float *x,
         const auto &biases = model->backend->biases(*fn);
         auto res = std::make_unique<attrib_result>();
         at::Tensor input = input_tensor(model, x, shape).clone().requires_grad_(true);
-        Outputs o = model->backend->run(*fn, input);
+        Outputs o = run_scores(model, *fn, input);
         const auto &outputs = o.extra;
         if (outputs.size() != biases.size())
             return fail(ATTRIB_E_MODEL, "the bias layers changed between passes");

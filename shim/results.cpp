@@ -22,6 +22,7 @@ const at::Tensor *tensor_of(const attrib_result *res, attrib_output kind, size_t
     case ATTRIB_OUT_ATTENTION_GRAD: many = &res->attention_grad; break;
     case ATTRIB_OUT_BIAS_GRAD: many = &res->bias_grad; break;
     case ATTRIB_OUT_BIAS: many = &res->bias; break;
+    case ATTRIB_OUT_OUTPUT: one = &res->output; break;
     default: return nullptr;
     }
     if (many) return i < many->size() ? &(*many)[i] : nullptr;

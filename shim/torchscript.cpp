@@ -24,12 +24,12 @@ namespace {
 
 const char *const CARD_FILE = "attrib.json";
 
-// Checks that out holds logits [N, classes] for input x.
-at::Tensor logits_of(const torch::jit::IValue &out, const at::Tensor &x) {
+// Checks that out holds one tensor with a row per row of input x.
+at::Tensor output_of(const torch::jit::IValue &out, const at::Tensor &x) {
     if (!out.isTensor())
         throw std::runtime_error(std::string("model returned a ") + out.tagKind() +
-                                 ", expected a logits tensor [N, classes]");
-    return checked_logits(out.toTensor(), x);
+                                 ", expected a tensor (logits [N, classes], masks [N, C, H, W], embeddings [N, D])");
+    return checked_output(out.toTensor(), x);
 }
 
 const LayerOutput *find_layer(const std::vector<LayerOutput> &layers, const std::string &path) {
@@ -56,7 +56,7 @@ class TorchScript : public Backend {
     TorchScript(torch::jit::Module m, at::Device device) : module_(std::move(m)), device_(device) {}
 
     at::Tensor forward(const at::Tensor &x) override {
-        return logits_of(invoke(x, [&] { return module_.forward({x}); }), x);
+        return output_of(invoke(x, [&] { return module_.forward({x}); }), x);
     }
 
     Program *program(const Rewrite &r, std::string *why) override {
@@ -88,7 +88,7 @@ class TorchScript : public Backend {
                 throw std::runtime_error("graph variant returned an unexpected value");
             items = out.toTuple()->elements().vec();
         }
-        Outputs o{logits_of(items[0], x), {}};
+        Outputs o{output_of(items[0], x), {}};
         if (p.returned && p.returns_list)
             o.extra = items[1].toTensorVector();
         else if (p.returned)
@@ -117,7 +117,7 @@ class TorchScript : public Backend {
         if (!out.isTuple() || out.toTuple()->elements().size() != 1 + values.size())
             throw std::runtime_error("graph variant returned an unexpected value");
         auto items = out.toTuple()->elements();
-        logits_of(items[0], x);
+        output_of(items[0], x);
         std::vector<LayerInfo> res;
         for (const auto &l : outputs) {
             int64_t id = ids[l.value];

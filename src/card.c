@@ -9,10 +9,46 @@
 #include <cJSON.h>
 
 #include "error.h"
+#include "options.h"
 
 static const float DEFAULT_MEAN[3] = { 0.485f, 0.456f, 0.406f };
 static const float DEFAULT_STD[3] = { 0.229f, 0.224f, 0.225f };
 enum { DEFAULT_SIDE = 224 };
+
+const char *const card_layout_names[] = { "none", "yolo", "detr", NULL };
+
+/* "output": {"kind": "detection", "layout": "yolo" | "detr"}. */
+static int parse_detection_output(const cJSON *it, const char *origin, struct card *c)
+{
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(it, "kind");
+    const cJSON *layout = cJSON_GetObjectItemCaseSensitive(it, "layout");
+    int l = cJSON_IsString(layout) ? opts_word_index(card_layout_names, layout->valuestring) : -1;
+    if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "detection") != 0 || l < CARD_LAYOUT_YOLO)
+        return fail(EXIT_MODEL, "model card %s: an \"output\" object must be {\"kind\": "
+                    "\"detection\", \"layout\": \"yolo\" or \"detr\"}", origin);
+    c->layout = l;
+    c->task = TASK_DETECTION;
+    c->task_given = 1;
+    return EXIT_OK;
+}
+
+const char *const card_task_names[] = { "classification", "segmentation", "embedding",
+                                         "detection", NULL };
+
+/* The task a card's "task" text names: "imagenet-1k classification",
+ * "VOC segmentation"; the first of card_task_names in it, else
+ * classification. */
+static int task_named(const char *text)
+{
+    const char *first = NULL;
+    int task = TASK_CLASSIFICATION;
+    for (int t = 0; card_task_names[t]; t++) {
+        const char *at = strstr(text, card_task_names[t]);
+        if (at && (!first || at < first))
+            first = at, task = t;
+    }
+    return task;
+}
 
 void card_defaults(struct card *c, const char *name)
 {
@@ -101,12 +137,24 @@ static int parse_fields(const cJSON *root, const char *origin, struct card *c)
         for (int i = 0; i < 3; i++)
             c->std[i] = (float)v[i];
     }
-    if ((it = cJSON_GetObjectItemCaseSensitive(root, "output"))) {
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "output")) && cJSON_IsObject(it)) {
+        if (parse_detection_output(it, origin, c))
+            return EXIT_MODEL;
+    } else if (it) {
         if (!cJSON_IsString(it) || (strcmp(it->valuestring, "softmax") != 0 &&
                                     strcmp(it->valuestring, "sigmoid") != 0))
             return fail(EXIT_MODEL, "model card %s: \"output\" must be \"softmax\" (one class "
                         "per image) or \"sigmoid\" (multi-label)", origin);
         c->output = strcmp(it->valuestring, "sigmoid") == 0 ? CARD_SIGMOID : CARD_SOFTMAX;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(root, "task"))) {
+        if (!cJSON_IsString(it))
+            return fail(EXIT_MODEL, "model card %s: \"task\" must be a text naming classification, "
+                        "segmentation, embedding or detection", origin);
+        int task = task_named(it->valuestring);
+        c->task_given = 1;
+        if (!(c->layout && task == TASK_CLASSIFICATION)) /* a detector's layout says detection */
+            c->task = task;
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "labels")))
         return parse_labels(it, origin, c);

@@ -15,11 +15,24 @@
  * number of which may be present (multi-label: a sigmoid per class). */
 enum card_output { CARD_SOFTMAX, CARD_SIGMOID };
 
+/* What the model does ("task": a text naming one of these; classification
+ * when it names none, or there is no card). */
+enum card_task { TASK_CLASSIFICATION, TASK_SEGMENTATION, TASK_EMBEDDING, TASK_DETECTION };
+extern const char *const card_task_names[];
+
+/* How a detector's raw output holds its boxes ("output": {"kind":
+ * "detection", "layout": "yolo" | "detr"}); see attrib_box_layout. */
+enum card_layout { CARD_LAYOUT_NONE, CARD_LAYOUT_YOLO, CARD_LAYOUT_DETR };
+extern const char *const card_layout_names[];
+
 struct card {
     char name[128];
     int input_w, input_h;
     float mean[3], std[3];
     int output; /* enum card_output: "output": "softmax" | "sigmoid" */
+    int task;   /* enum card_task */
+    int task_given; /* the card names its task ("task", or a detector's "output") */
+    int layout; /* enum card_layout */
     char **labels; /* NULL when the card has none */
     int nlabels;
 };

@@ -17,7 +17,7 @@ const char exit_codes_help[] =
     "     inputs were done. Also: a check failed (compare, golden check, sanity\n"
     "     --max-similarity, drift --max-moved)\n"
     "  2  bad command line\n"
-    "  3  model file missing, unreadable or not a usable classifier\n"
+    "  3  model file missing, unreadable or not a usable model\n"
     "  4  an output file or standard output could not be written\n"
     "  5  internal failure (e.g. out of memory)\n"
     "  130/143  interrupted by SIGINT/SIGTERM (no partial files are left)\n"

@@ -8,7 +8,7 @@ enum attrib_exit {
     EXIT_INPUT = 1,       /* an input image could not be read or processed, or a check
                              (compare, golden, sanity, drift) failed */
     EXIT_USAGE = 2,       /* bad command line */
-    EXIT_MODEL = 3,       /* model file missing, unreadable, or not a usable classifier */
+    EXIT_MODEL = 3,       /* model file missing, unreadable, or not a usable model */
     EXIT_OUTPUT = 4,      /* an output file or standard output could not be written */
     EXIT_INTERNAL = 5,    /* out of memory or another failure inside the tool */
     EXIT_INTERRUPTED = 130 /* stopped by SIGINT/SIGTERM; no partial files left */

@@ -210,11 +210,38 @@ int model_check_logits(struct model *m, const attrib_result *res, int n)
         if (!isfinite(logits[i]))
             return fail(EXIT_MODEL, "'%s': model returned a non-finite logit (NaN or infinity)",
                         m->path);
+    if (m->scores_entries) /* a --target's scores: no classes to record */
+        return EXIT_OK;
     if (!m->classes && m->card.nlabels && m->card.nlabels != classes)
         report_warning(NULL, "the model card has %d labels but the model %lld classes; "
                        "classes without a label are named by index",
                        m->card.nlabels, (long long)classes);
     m->classes = (int)classes;
+    return EXIT_OK;
+}
+
+int model_raw_output(struct model *m, const float *x, int n, attrib_result **res,
+                     const float **y, int64_t *shape, int *ndim)
+{
+    attrib_head_params none = attrib_head_default_params();
+    none.kind = ATTRIB_HEAD_NONE;
+    const int64_t in[4] = { n, 3, m->card.input_h, m->card.input_w };
+    *res = NULL;
+    attrib_status st = attrib_model_set_head(m->handle, &none);
+    if (st == ATTRIB_OK)
+        st = attrib_forward(m->handle, x, in, res);
+    if (st != ATTRIB_OK)
+        return model_error(st, m->path);
+    *y = attrib_result_get(*res, ATTRIB_OUT_OUTPUT, 0, shape, ndim);
+    if (!*y || *ndim < 1 || shape[0] != n)
+        return fail(EXIT_MODEL, "'%s': the model returned no output for %d images", m->path, n);
+    size_t count = 1;
+    for (int d = 0; d < *ndim; d++)
+        count *= (size_t)shape[d];
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite((*y)[i]))
+            return fail(EXIT_MODEL, "'%s': model returned a non-finite output (NaN or infinity)",
+                        m->path);
     return EXIT_OK;
 }
 

@@ -23,6 +23,7 @@ struct model {
     char sha256[65];
     char card_source[PATH_MAX + 16];
     int classes;  /* known after the first pass; 0 before */
+    int scores_entries; /* the passes score a --target's entries, not classes (targets.c) */
     char device[16]; /* where it runs: "cpu", "cuda:0" */
     double load_ms;
 };
@@ -45,6 +46,13 @@ int model_out_of_memory(void);
 /* Makes sure m->classes is known: if no pass has run yet, one forward pass
  * of a blank input of the card's size. EXIT_OK or EXIT_MODEL. */
 int model_probe_classes(struct model *m);
+
+/* The model's output as it is for n inputs x [n, 3, H, W] (the shim's head
+ * set to none, which it stays): *y points into *res (the caller frees it),
+ * its shape into shape (ATTRIB_MAX_DIMS) and *ndim. For models that are
+ * not classifiers. EXIT_OK or EXIT_MODEL (also for a non-finite value). */
+int model_raw_output(struct model *m, const float *x, int n, attrib_result **res,
+                     const float **y, int64_t *shape, int *ndim);
 
 /* Checks a pass's logits ([n, classes], all finite) and records classes. */
 int model_check_logits(struct model *m, const attrib_result *res, int n);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "canvas.h"
 #include "colorbar.h"
 #include "heatmap.h"
 #include "image.h"
@@ -58,6 +59,28 @@ static const struct image *overlay_photo(const struct image *img, int max_side,
     return shrunk;
 }
 
+/* The box a box: target explains, drawn on the overlay px (the photo's
+ * size): from the model's input pixels into the part of the photo the
+ * model saw (region). */
+static void draw_target_box(const struct summary *s, const struct image *photo,
+                            struct rect region, unsigned char *px)
+{
+    static const unsigned char cyan[3] = { 0, 255, 255 };
+    const double *b = s->target_box;
+    const double kx = (double)region.width / s->model.input_w;
+    const double ky = (double)region.height / s->model.input_h;
+    int x0 = (int)lround(region.x + b[0] * kx), y0 = (int)lround(region.y + b[1] * ky);
+    int x1 = (int)lround(region.x + (b[0] + b[2]) * kx);
+    int y1 = (int)lround(region.y + (b[1] + b[3]) * ky);
+    int side = photo->width > photo->height ? photo->width : photo->height;
+    int t = side / 200 > 1 ? side / 200 : 1; /* a line that shows at any size */
+    struct canvas c = { photo->width, photo->height, px };
+    canvas_fill(&c, x0, y0, x1 - x0, t, cyan);
+    canvas_fill(&c, x0, y1 - t, x1 - x0, t, cyan);
+    canvas_fill(&c, x0, y0, t, y1 - y0, cyan);
+    canvas_fill(&c, x1 - t, y0, t, y1 - y0, cyan);
+}
+
 static void encode_one(struct picture_job *j, const struct overlay_style *style, int colorbar)
 {
     const enum colormap cm = style->cm;
@@ -83,6 +106,8 @@ static void encode_one(struct picture_job *j, const struct overlay_style *style,
     if (!failed)
         failed = heatmap_overlay(photo, region, j->a->map, s->map_w, s->map_h, lo, hi, style,
                                  px) != 0;
+    if (!failed && s->target_box)
+        draw_target_box(s, photo, region, px);
     if (!failed)
         failed = encode_overlay(j, photo, px, cm, colorbar) != 0;
     image_free(&shrunk);

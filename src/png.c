@@ -129,7 +129,10 @@ static int deflate_rows(const unsigned char *raw, size_t raw_len, unsigned char 
 #endif
 }
 
-int png_encode(int width, int height, int channels, const unsigned char *px, struct buffer *out)
+/* The PNG of rows px (channels samples a pixel) of colour type colour; a
+ * palette of colours (RGB each) before the pixels when it has one. */
+static int encode(int width, int height, int channels, int colour, const unsigned char *palette,
+                  int colours, const unsigned char *px, struct buffer *out)
 {
     static const unsigned char signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
     size_t raw_len = 0, z_len = 0;
@@ -140,16 +143,36 @@ int png_encode(int width, int height, int channels, const unsigned char *px, str
         put32(ihdr, (uint32_t)width);
         put32(ihdr + 4, (uint32_t)height);
         ihdr[8] = 8;                       /* bits per sample */
-        ihdr[9] = channels == 3 ? 2 : 0;   /* colour type: RGB or grey */
+        ihdr[9] = (unsigned char)colour;
         ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filters, no interlace */
         buffer_append(out, signature, sizeof signature);
         chunk(out, "IHDR", ihdr, sizeof ihdr);
+        if (palette)
+            chunk(out, "PLTE", palette, (size_t)colours * 3);
         chunk(out, "IDAT", z, z_len);
         chunk(out, "IEND", NULL, 0);
     }
     free(z);
     free(raw);
     return ok && !out->failed ? 0 : -1;
+}
+
+/* PNG colour types */
+#define PNG_GREY 0
+#define PNG_RGB 2
+#define PNG_INDEXED 3
+
+int png_encode(int width, int height, int channels, const unsigned char *px, struct buffer *out)
+{
+    return encode(width, height, channels, channels == 3 ? PNG_RGB : PNG_GREY, NULL, 0, px, out);
+}
+
+int png_encode_indexed(int width, int height, const unsigned char *index,
+                       const unsigned char *palette, int colours, struct buffer *out)
+{
+    if (colours < 1 || colours > 256)
+        return -1;
+    return encode(width, height, 1, PNG_INDEXED, palette, colours, index, out);
 }
 
 int png_write(const char *path, int width, int height, int channels, const unsigned char *px)

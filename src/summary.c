@@ -86,6 +86,44 @@ cJSON *class_score_json(const struct class_score *c)
     return o;
 }
 
+/* What the map explains: a class, a segment or a similarity (--target). */
+static cJSON *target_json(const struct summary *s)
+{
+    if (!s->target_kind) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", "class");
+        cJSON *c = class_score_json(&s->target), *item;
+        while ((item = c->child)) /* after "kind" */
+            cJSON_AddItemToObject(o, item->string, cJSON_DetachItemViaPointer(c, item));
+        cJSON_Delete(c);
+        cJSON_AddBoolToObject(o, "predicted", s->target_was_predicted);
+        return o;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", s->target_kind);
+    if (strcmp(s->target_kind, "segment") == 0) {
+        cJSON_AddNumberToObject(o, "index", (double)s->target.index);
+        cJSON_AddNumberToObject(o, "class", (double)s->target.index);
+        if (s->target.label)
+            cJSON_AddStringToObject(o, "label", s->target.label);
+        cJSON_AddStringToObject(o, "mask", s->target_reference ? s->target_reference : "predicted");
+        cJSON_AddNumberToObject(o, "mask_pixels", (double)s->mask_pixels);
+    } else if (strcmp(s->target_kind, "box") == 0) {
+        cJSON *box = cJSON_AddArrayToObject(o, "box");
+        for (int k = 0; k < 4; k++)
+            cJSON_AddItemToArray(box, cJSON_CreateNumber(s->target_box[k]));
+        if (s->target.index >= 0) {
+            cJSON_AddNumberToObject(o, "class", (double)s->target.index);
+            cJSON_AddStringToObject(o, "label", s->target.label);
+        }
+        cJSON_AddBoolToObject(o, "matched", s->target.score > 0);
+    } else {
+        cJSON_AddStringToObject(o, "reference", s->target_reference);
+    }
+    add_num(o, "score", s->target.score);
+    return o;
+}
+
 static cJSON *stats_json(const struct summary *s)
 {
     const struct map_stats *st = &s->stats;
@@ -178,9 +216,7 @@ cJSON *summary_json(const struct summary *s)
     cJSON_AddItemToObject(pre, "mean", float_array(s->model.mean, 3));
     cJSON_AddItemToObject(pre, "std", float_array(s->model.std, 3));
 
-    cJSON *target = class_score_json(&s->target);
-    cJSON_AddBoolToObject(target, "predicted", s->target_was_predicted);
-    cJSON_AddItemToObject(o, "target", target);
+    cJSON_AddItemToObject(o, "target", target_json(s));
     if (s->objective) {
         cJSON *obj = cJSON_AddObjectToObject(o, "objective");
         cJSON_AddStringToObject(obj, "of", s->objective);
@@ -301,6 +337,38 @@ static void print_class(const char *what, const cJSON *c)
            record_number(c, "score", NULL));
 }
 
+/* What the map explains, on the summary's first line. */
+static void print_target(const cJSON *t)
+{
+    const char *kind = record_text(t, "kind", NULL);
+    if (strcmp(kind, "segment") == 0) {
+        const char *mask = record_text(t, "mask", NULL);
+        printf("segment %.0f \"%s\" (mask logits summed over %.0f pixels of %s%s: %.4g)",
+               record_number(t, "class", NULL), record_text(t, "label", NULL),
+               record_number(t, "mask_pixels", NULL),
+               strcmp(mask, "predicted") == 0 ? "the predicted mask" : "",
+               strcmp(mask, "predicted") == 0 ? "" : mask, record_number(t, "score", NULL));
+    } else if (strcmp(kind, "box") == 0) {
+        const cJSON *b = record_item(t, "box", NULL);
+        printf("box %g,%g %gx%g", cJSON_GetArrayItem(b, 0) ? cJSON_GetArrayItem(b, 0)->valuedouble : 0,
+               cJSON_GetArrayItem(b, 1) ? cJSON_GetArrayItem(b, 1)->valuedouble : 0,
+               cJSON_GetArrayItem(b, 2) ? cJSON_GetArrayItem(b, 2)->valuedouble : 0,
+               cJSON_GetArrayItem(b, 3) ? cJSON_GetArrayItem(b, 3)->valuedouble : 0);
+        if (record_item(t, "class", NULL))
+            printf(" of class %.0f \"%s\"", record_number(t, "class", NULL),
+                   record_text(t, "label", NULL));
+        if (cJSON_IsTrue(record_item(t, "matched", NULL)))
+            printf(" (detected: IoU + score %.4g)", record_number(t, "score", NULL));
+        else
+            printf(" (no detection matches it: score 0)");
+    } else if (strcmp(kind, "similar-to") == 0) {
+        printf("similar to %s (cosine %.4f)", record_text(t, "reference", NULL),
+               record_number(t, "score", NULL));
+    } else {
+        print_class(cJSON_IsTrue(record_item(t, "predicted", NULL)) ? "predicted" : "class", t);
+    }
+}
+
 /* A method's details on one line: counts in full (17059, not 1.706e+04). */
 static void print_details(const cJSON *details)
 {
@@ -333,13 +401,13 @@ void summary_print_text(const cJSON *j)
     const cJSON *map = record_item(j, "map", NULL), *top = record_item(map, "top", NULL);
     const char *objective = record_text(j, "objective", "of"), *method = record_text(j, "method", NULL);
     printf("%s: ", record_text(j, "image", "path"));
-    print_class(cJSON_IsTrue(record_item(target, "predicted", NULL)) ? "predicted" : "class",
-                target);
+    print_target(target);
     putchar('\n');
     if (versus) {
         print_class("  versus", versus);
         printf(": %s difference %.4g\n", objective, record_number(j, "objective", "value"));
-    } else if (*objective && strcmp(objective, "logit") != 0) {
+    } else if (*objective && strcmp(objective, "logit") != 0 &&
+               strcmp(record_text(target, "kind", NULL), "class") == 0) {
         printf("  objective: %s %.4g\n", objective, record_number(j, "objective", "value"));
     }
     if (record_item(j, "layer", NULL))

@@ -55,6 +55,10 @@ struct summary {
     struct rect region; /* part of the image the model saw */
     struct class_score target;
     int target_was_predicted; /* no --class given: the top-1 was explained */
+    const char *target_kind;  /* --target beyond classes: "segment", "similar-to"; NULL: a class */
+    const char *target_reference; /* its mask or reference (NULL: the mask the model predicts) */
+    long mask_pixels;         /* segment: the pixels its score sums over */
+    const double *target_box; /* box: x, y, width, height in the model's input pixels */
     struct class_score top[SUMMARY_TOP];
     int ntop;
     /* What the map explains: "logit", "probability" or "log-probability"

@@ -79,6 +79,11 @@ def bad_values(o):
     if kind == "custom" and o["name"] == "workers":
         return [("", "needs a value"), ("9", "--workers must be auto or a count from 0 to 8"),
                 ("-1", "--workers must be auto"), ("two", "--workers must be auto")]
+    if kind == "custom" and o["name"] == "target":  # the attribution commands' --target SPEC
+        return [("", "needs a value"), ("ball:1,2,3,4", "--target must be class:N"),
+                ("box:1,2,3", "a box is X,Y,W,H"),
+                ("segment:x", "the class must be a number"), ("class:-3", "must be a number"),
+                ("segment:1@", "no mask file")]
     if kind == "custom" and o["name"] in ("eps", "step"):  # fool's budgets
         return [("", "needs a value"), ("0", "must be more than 0"),
                 ("4/0", "a fraction such as 4/255"), ("x", "must be a number or a fraction")]
@@ -180,6 +185,8 @@ def good_value(o, tmp):
         return "3,4"
     if o["name"] == "workers":
         return "2"
+    if o["name"] == "target" and o["kind"] == "custom":
+        return "segment:1"
     if o["name"] == "methods":
         return "saliency,integrated-gradients:steps=2"
     if o["name"] == "models":

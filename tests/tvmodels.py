@@ -68,8 +68,31 @@ class RegisterViT(torch.nn.Module):
         return self.head(self.ln(self.blocks(t))[:, 0])
 
 
+class SegmentationOutput(torch.nn.Module):
+    """torchvision's segmentation models return a dict; this returns its
+    "out" tensor [N, classes, H, W] (pytorch-grad-cam's tutorial wrapper,
+    and scripts/export-model.py's)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
 def _eager(arch):
     torch.manual_seed(0)
+    if arch in ("fcn_resnet50", "deeplabv3_mobilenet_v3_large"):
+        model = torchvision.models.get_model(arch, weights=None, weights_backbone=None,
+                                             num_classes=21, aux_loss=False)
+        return SegmentationOutput(model).eval()
+    if arch == "resnet18_embedding":
+        # an embedder as pytorch-grad-cam's embeddings tutorial makes one: a
+        # classifier without its head, its pooled features [N, 512]
+        model = torchvision.models.get_model("resnet18", weights=None)
+        model.fc = torch.nn.Identity()
+        return model.eval()
     if arch == "vit_small":
         # torchvision's ViT class (vit_b_16's modules and names), two blocks
         # of width 64 so that tests stay fast. Its head starts at zero, which

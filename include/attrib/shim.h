@@ -89,7 +89,8 @@ attrib_status attrib_model_describe(const attrib_model *model, attrib_model_info
 const char *attrib_model_card(const attrib_model *model, size_t *len);
 
 /* Forward pass on input x, a contiguous float32 tensor of shape
- * shape = {N, C, H, W}. The model must return logits [N, classes]. */
+ * shape = {N, C, H, W}: the head's scores (ATTRIB_OUT_LOGITS; by default
+ * the model must return logits [N, classes]), see attrib_model_set_head. */
 attrib_status attrib_forward(attrib_model *model, const float *x,
                              const int64_t shape[4], attrib_result **out);
 
@@ -128,6 +129,67 @@ typedef enum attrib_objective {
  * A versus out of the model's range fails those calls (ATTRIB_E_TARGET). */
 attrib_status attrib_model_set_objective(attrib_model *model, attrib_objective objective,
                                         int64_t versus);
+
+/* What the passes score: the model's output reduced to a score per entry,
+ * scores [N, M], before the objective and the targets (a row's target is an
+ * entry). The default head takes the output as it is: the classes' logits
+ * [N, classes], an entry per class. The other heads serve models that are
+ * not classifiers; each entry is one thing explained (pytorch-grad-cam's
+ * "targets"), and a row names its entry as a target.
+ *   SEGMENT: output [N, C, h, w] (mask logits); entry m scores
+ *            sum over pixels of output[n, classes[m]] * weights[m] (a mask
+ *            [h, w]: dims = {h, w}, the output's own size).
+ *   SIMILARITY: output [N, D] (or [N, D, 1, 1], flattened); entry m scores
+ *            the cosine similarity of output[n] to weights[m] (a vector of
+ *            dims[0] = D values).
+ *   BOX:     a detector's raw output in layout (below); entry m is a reference
+ *            box (weights[m] = x1, y1, x2, y2 in input pixels, then its class,
+ *            or -1 for any): of the detections scoring at least
+ *            score_threshold (and of that class), the one of largest IoU with
+ *            it scores IoU + its score when the IoU is above iou_threshold,
+ *            else 0 (pytorch-grad-cam's FasterRCNNBoxScoreTarget); dims =
+ *            {input H, W}, which DETR's normalised boxes are scaled to.
+ *   NONE:    attrib_forward returns the output as it is (ATTRIB_OUT_OUTPUT,
+ *            any shape) and no scores; every other pass fails (ATTRIB_E_ARG).
+ *            For looking at an output before a head can be made for it.
+ * A head other than CLASSES takes the objective ATTRIB_SCORE and no versus
+ * (a softmax over entries means nothing): other passes fail (ATTRIB_E_ARG). */
+typedef enum attrib_head_kind {
+    ATTRIB_HEAD_CLASSES = 0,
+    ATTRIB_HEAD_SEGMENT = 1,
+    ATTRIB_HEAD_SIMILARITY = 2,
+    ATTRIB_HEAD_NONE = 3,
+    ATTRIB_HEAD_BOX = 4
+} attrib_head_kind;
+
+/* How a detector's raw output holds its detections (ATTRIB_HEAD_BOX). */
+typedef enum attrib_box_layout {
+    ATTRIB_BOXES_YOLO = 0, /* [N, 4 + C, A]: per anchor cx, cy, w, h in input pixels,
+                              then C class scores in [0, 1] (YOLOv8's export) */
+    ATTRIB_BOXES_DETR = 1  /* [N, Q, C + 1 + 4]: per query C + 1 class logits, the last
+                              "no object" (softmax), then cx, cy, w, h in [0, 1] (DETR's
+                              pred_logits and pred_boxes side by side) */
+} attrib_box_layout;
+
+typedef struct attrib_head_params {
+    attrib_head_kind kind;   /* default ATTRIB_HEAD_CLASSES */
+    int64_t entries;         /* M >= 1 (SEGMENT, SIMILARITY) */
+    const int64_t *classes;  /* SEGMENT: M output channels */
+    const float *weights;    /* SEGMENT: M masks [dims[0], dims[1]]; SIMILARITY:
+                                M vectors [dims[0]]; BOX: M rows x1, y1, x2, y2, class */
+    int64_t dims[2];
+    attrib_box_layout layout;       /* BOX (default YOLO) */
+    double iou_threshold;           /* BOX (default 0.5, pytorch-grad-cam's) */
+    double score_threshold;         /* BOX (default 0.25) */
+} attrib_head_params;
+
+attrib_head_params attrib_head_default_params(void);
+
+/* Sets the model's head for every later pass (its buffers are copied).
+ * ATTRIB_E_ARG: a kind unknown, no entries, a class negative, sizes not
+ * positive. A head that does not fit the output fails the passes: a
+ * class >= C (ATTRIB_E_TARGET), another output rank or size (ATTRIB_E_ARG). */
+attrib_status attrib_model_set_head(attrib_model *model, const attrib_head_params *params);
 
 /* How a layer's output is read as a feature map [N, C, h, w]: as it is;
  * channels last [N, h, w, C] (Swin); or a token sequence [N, T, C] whose
@@ -316,7 +378,9 @@ typedef enum attrib_output {
     ATTRIB_OUT_ATTENTION,      /* one per attention: [N, heads, T, T] (attrib_attention) */
     ATTRIB_OUT_ATTENTION_GRAD, /* their gradients, with with_grad */
     ATTRIB_OUT_BIAS_GRAD,      /* one per bias layer: [N, C, h, w] (attrib_bias_gradients) */
-    ATTRIB_OUT_BIAS            /* its bias [C] */
+    ATTRIB_OUT_BIAS,           /* its bias [C] */
+    ATTRIB_OUT_OUTPUT          /* the model's output as it is (attrib_forward under
+                                  ATTRIB_HEAD_NONE) */
 } attrib_output;
 
 #define ATTRIB_MAX_DIMS 8

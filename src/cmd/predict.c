@@ -7,7 +7,9 @@
 #include "command.h"
 #include "inputs.h"
 #include "error.h"
+#include "fsutil.h"
 #include "model.h"
+#include "predict_tasks.h"
 
 #define DEFAULT_THRESHOLD 0.5 /* a multi-label model's classes present */
 
@@ -15,6 +17,8 @@ struct predict_opts {
     struct model_opts model;
     long top;
     double threshold; /* --threshold; < 0: not given */
+    const char *out_dir;   /* -o: segmenters', embedders' and detectors' files */
+    double score_threshold, iou; /* detectors */
     int json, recursive;
 };
 
@@ -27,6 +31,17 @@ static const struct opt options[] = {
       .default_text = "0.5 (multi-label models only)",
       .help = "a multi-label model's (card \"output\": \"sigmoid\") classes of probability P or "
               "more are present: marked +, and listed even beyond --top" },
+    { .kind = OPTK_PATH, .letter = 'o', .name = "output",
+      .offset = OPT_FIELD(struct predict_opts, out_dir, const char *), .def_str = ".",
+      .metavar = "DIR", .flags = OPT_COMPLETE_DIR,
+      .help = "where a segmenter's masks (NAME.mask.png), an embedder's vectors "
+              "(NAME.embedding.npy) and a detector's pictures (NAME.detections.png) go "
+              "(created if missing); a classifier writes nothing" },
+    OPT_REAL(0, "score-threshold", struct predict_opts, score_threshold, 0, 1, 0.25, "S",
+             "detectors: the score a box needs to be kept"),
+    OPT_REAL(0, "iou", struct predict_opts, iou, 0, 1, 0.45, "T",
+             "detectors: non-maximum suppression drops a box whose IoU with a better one of "
+             "its class is above T"),
     OPT_FLAG(0, "json", struct predict_opts, json, "print one JSON object per image, one per line"),
     OPT_FLAG('r', "recursive", struct predict_opts, recursive,
              "also take images in subdirectories of directory inputs"),
@@ -85,13 +100,42 @@ static void print_result(const struct model *m, const struct predict_opts *o, co
 struct predict_run {
     struct model *m;
     const struct predict_opts *o;
+    const struct input_list *in;
+    size_t next; /* the input for_each_image hands over next */
 };
+
+/* A model that is not a classifier: its task's files and lines. */
+static int predict_task(struct predict_run *run, const char *path, const char *name)
+{
+    struct model *m = run->m;
+    const struct predict_opts *o = run->o;
+    const int in_w = m->card.input_w, in_h = m->card.input_h;
+    const struct predict_output out = { o->out_dir, name, o->json, o->score_threshold, o->iou,
+                                        o->top };
+    struct image img = { 0 };
+    struct rect region;
+    float *x = malloc((size_t)3 * in_w * in_h * sizeof *x);
+    int rc = x ? model_read_input(m, o->model.resize, path, &img, &region, x, NULL)
+               : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK && m->card.task == TASK_SEGMENTATION)
+        rc = predict_segmentation(m, path, x, &out);
+    else if (rc == EXIT_OK && m->card.task == TASK_EMBEDDING)
+        rc = predict_embedding(m, path, x, &out);
+    else if (rc == EXIT_OK)
+        rc = predict_detection(m, path, x, &img, region, &out);
+    image_free(&img);
+    free(x);
+    return rc;
+}
 
 static int predict_one(void *ctx, const char *path)
 {
-    const struct predict_run *run = ctx;
+    struct predict_run *run = ctx;
     struct model *m = run->m;
     const struct predict_opts *o = run->o;
+    const char *name = run->in->items[run->next++].name;
+    if (m->card.task != TASK_CLASSIFICATION)
+        return predict_task(run, path, name);
     const int in_w = m->card.input_w, in_h = m->card.input_h;
     attrib_result *res = NULL;
     float *x = malloc((size_t)3 * in_w * in_h * sizeof *x), *probs = NULL;
@@ -125,6 +169,44 @@ static int predict_one(void *ctx, const char *path)
     return rc;
 }
 
+/* A model without a task on its card is taken by its output's rank: masks
+ * [N, C, H, W] are a segmenter's (said once); a detector needs its card's
+ * layout. Then the output folder, for the tasks that write files. */
+static int settle_task(struct model *m, const struct predict_opts *o)
+{
+    int rc = EXIT_OK;
+    if (m->card.task == TASK_CLASSIFICATION && !m->card.task_given) {
+        const size_t n = (size_t)3 * m->card.input_w * m->card.input_h;
+        float *x = calloc(n, sizeof *x);
+        attrib_result *res = NULL;
+        const float *y;
+        int64_t shape[ATTRIB_MAX_DIMS];
+        int ndim = 0;
+        rc = x ? model_raw_output(m, x, 1, &res, &y, shape, &ndim)
+               : fail(EXIT_INTERNAL, "out of memory");
+        if (rc == EXIT_OK && ndim == 4) {
+            m->card.task = TASK_SEGMENTATION;
+            report_warning("predict", "'%s' returns masks [N, %lld, %lld, %lld] and its card "
+                           "names no task: taken as a segmentation model", m->path,
+                           (long long)shape[1], (long long)shape[2], (long long)shape[3]);
+        }
+        attrib_result_free(res);
+        free(x);
+        if (rc == EXIT_OK) { /* the classes' head back on (model_raw_output took it off) */
+            attrib_head_params classes = attrib_head_default_params();
+            if (attrib_model_set_head(m->handle, &classes) != ATTRIB_OK)
+                rc = model_error(ATTRIB_E_ARG, m->path);
+        }
+    }
+    if (rc == EXIT_OK && m->card.task == TASK_DETECTION && !m->card.layout)
+        rc = fail(EXIT_MODEL, "'%s' is a detector, but its card does not say how its output "
+                  "holds the boxes (\"output\": {\"kind\": \"detection\", \"layout\": "
+                  "\"yolo\" | \"detr\"})", m->path);
+    if (rc == EXIT_OK && m->card.task != TASK_CLASSIFICATION)
+        rc = make_dirs(o->out_dir);
+    return rc;
+}
+
 static int cmd_predict(void *opts, const operands *ops)
 {
     const struct predict_opts *o = opts;
@@ -143,7 +225,9 @@ static int cmd_predict(void *opts, const operands *ops)
         rc = fail(EXIT_USAGE, "--threshold is for multi-label models: the card of %s does not "
                   "say \"output\": \"sigmoid\" (its classes' probabilities are a softmax, "
                   "one class per image)", m.path);
-    struct predict_run run = { &m, o };
+    if (rc == EXIT_OK)
+        rc = settle_task(&m, o);
+    struct predict_run run = { &m, o, &in, 0 };
     if (rc == EXIT_OK)
         rc = for_each_image("predict", paths, (int)in.n, predict_one, &run);
     free(paths);

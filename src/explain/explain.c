@@ -52,6 +52,12 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
     if (rc)
         return rc;
     *batch_mode = in->n > 1;
+    const struct target_spec *t = &o->target_spec;
+    if (t->kind == TARGET_CLASS && t->cls >= 0 && o->target >= 0 && t->cls != o->target)
+        return fail(EXIT_USAGE, "--target class:%ld and --class %ld name two classes", t->cls,
+                    o->target);
+    if (t->kind == TARGET_CLASS && t->cls >= 0)
+        run->opts.target = t->cls;
     for (int i = 0; i < nargs; i++) {
         struct stat st;
         if (strcmp(args[i], "-") == 0 || (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode)))
@@ -79,6 +85,8 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
  * out of range is a usage error; class-file lines are checked per image. */
 static int check_classes(struct explain_run *run, struct input_list *in)
 {
+    if (run->target.kind != TARGET_CLASS) /* targets.c checked its own */
+        return EXIT_OK;
     const long versus = run->opts.objective.versus;
     const struct card *card = &run->model.card;
     int asked = run->opts.target >= 0 || versus >= 0 || run->opts.class_from_folder;
@@ -180,6 +188,7 @@ void explain_run_close(struct explain_run *run)
         run->method->release(run);
     free((char *)run->layer);
     run->layer = NULL;
+    targets_release(run);
 }
 
 /* The report's "display": the colour map, and the one range every picture
@@ -262,6 +271,8 @@ int explain_main(const struct method *m, struct explain_run *run, const struct o
         rc = split_cores(run, &in);
     if (rc == EXIT_OK)
         rc = model_open(&run->opts.model, &run->model);
+    if (rc == EXIT_OK)
+        rc = targets_prepare(run);
     if (rc == EXIT_OK)
         rc = check_classes(run, &in);
     if (rc == EXIT_OK && m->uses_layer)

@@ -36,7 +36,13 @@ int explain_compute(struct explain_run *run, struct batch *b)
                                 ? (sigmoid ? ATTRIB_LOG_SIGMOID : ATTRIB_LOG_PROB)
                                 : ATTRIB_SCORE;
     attrib_status st = attrib_model_set_objective(run->model.handle, kind, o->versus);
-    int rc = st == ATTRIB_OK ? run->method->compute(run, b) : explain_shim_error(run, st);
+    const int64_t *given = b->targets;
+    int rc = st == ATTRIB_OK ? targets_batch(run, b, &b->targets) : explain_shim_error(run, st);
+    for (int i = 0; rc == EXIT_OK && run->target.kind != TARGET_CLASS && i < b->n; i++)
+        targets_summary(run, i, &b->s[i]);
+    if (rc == EXIT_OK)
+        rc = run->method->compute(run, b);
+    b->targets = given;
     if (run->passes_wanted)
         progress_end(&run->passes);
     run->passes_done = 0;

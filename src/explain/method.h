@@ -23,11 +23,14 @@
 #include "objective.h"
 #include "progress.h"
 #include "summary.h"
+#include "targets.h"
 
 /* The options every attribution command shares (explain/spec.c's rows). */
 struct explain_opts {
     struct model_opts model;
     long target;            /* --class; -1: the predicted class */
+    struct target_spec target_spec; /* --target (class:N is --class N) */
+    double iou_threshold, score_threshold; /* --iou-threshold, --score-threshold (box:) */
     struct objective objective; /* --objective, --versus */
     const char *class_file; /* --class-file TSV */
     const char *layer;      /* --layer; NULL: the method's default */
@@ -117,6 +120,7 @@ struct explain_run {
     size_t resumed;    /* --resume: images whose earlier outputs were kept */
     struct cache cache; /* --cache (cache.h): its hits and misses */
     size_t explained, failed; /* images of this run so far */
+    struct target_state target; /* --target beyond classes: the head's references */
     int workers;       /* the pipeline's threads beside the passes (pipeline.h); 0: none */
     /* A single image's many passes (explain_passes): a progress line,
      * wanted when the run has no line of its own over images. */

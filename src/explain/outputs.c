@@ -5,6 +5,7 @@
 #include "outputs.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "classify.h"
 #include "error.h"
@@ -26,9 +27,34 @@ struct overlay_style explain_overlay_style(const struct explain_run *run)
                                    .max_side = (int)run->opts.overlay_max_side };
 }
 
+/* A target that is not a class: its score, and the segment's class. */
+static void entry_score(const struct explain_run *run, const attrib_result *res, int row,
+                        struct summary *s)
+{
+    int64_t entries;
+    const float *scores = result_logits(res, NULL, &entries) + (size_t)row * entries;
+    long entry = attrib_result_targets(res)[row];
+    const int kind = run->target.kind;
+    const long cls = kind == TARGET_SIMILAR ? -1 : run->opts.target_spec.cls;
+    s->target = (struct class_score){
+        cls, cls >= 0 ? card_label(&run->model.card, (int)cls, s->labels[SUMMARY_TOP], SUMMARY_LABEL)
+                      : NULL,
+        scores[entry], 0 };
+    s->ntop = 0;
+    s->objective = kind == TARGET_SEGMENT ? "mask-logit-sum"
+                   : kind == TARGET_BOX   ? "box-iou-plus-score"
+                                          : "cosine-similarity";
+    s->objective_value = scores[entry];
+    s->has_versus = 0;
+}
+
 void output_scores(const struct explain_run *run, const attrib_result *res, int row,
                    struct summary *s)
 {
+    if (s->target_kind) {
+        entry_score(run, res, row, s);
+        return;
+    }
     const struct model *m = &run->model;
     const struct objective *o = &run->opts.objective;
     char (*buf)[SUMMARY_LABEL] = s->labels; /* the labels live in the summary */
@@ -102,8 +128,10 @@ int output_prepare(const struct explain_run *run, const struct attribution *a,
     if (s->stats.max == s->stats.min) {
         /* Nothing to show, and worth knowing: a saturated class, or a dead
          * layer, gives a zero gradient everywhere. */
-        s->warning = "the map is flat (one value everywhere): the class score does not "
-                     "change with the input here";
+        s->warning = s->target_kind && strcmp(s->target_kind, "box") == 0 && !(s->target.score > 0)
+                         ? "the map is flat (one value everywhere): no detection matches the box"
+                         : "the map is flat (one value everywhere): the class score does not "
+                           "change with the input here";
         report_warning(s->method, "%s: %s", s->image, s->warning);
     }
     s->clip = o->clip;

@@ -122,6 +122,115 @@ class Smooth(nn.Module):  # tanh only: a gradient without kinks, for classviz's 
         return self.classifier(self.features(x).mean([2, 3]))
 
 
+SEG_CLASSES, EMBED_SIZE = 4, 8
+SEG_CARD = dict(CARD, name="tiny-test-segmenter", task="segmentation",
+                labels=["background", "round", "long", "dark"])
+EMBED_CARD = {k: v for k, v in dict(CARD, name="tiny-test-embedder", task="embedding").items()
+              if k != "labels"}
+
+
+class TinySeg(nn.Module):  # a segmenter: mask logits [N, 4, H/2, W/2], as FCN's "out" unresized
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU6(),
+            nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+        )
+        self.classifier = nn.Conv2d(16, SEG_CLASSES, 1)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class TinyEmbed(nn.Module):  # an embedder: [N, 8], a classifier's features without its head
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
+        )
+        self.project = nn.Linear(16, EMBED_SIZE)
+
+    def forward(self, x):
+        return self.project(self.features(x).mean([2, 3]))
+
+
+DET_CLASSES, DET_QUERIES, DET_STRIDE = 3, 6, 4
+DET_LABELS = ["dot", "bar", "blob"]
+YOLO_CARD = dict(CARD, name="tiny-test-yolo", task="detection", labels=DET_LABELS,
+                 output={"kind": "detection", "layout": "yolo"})
+DETR_CARD = dict(CARD, name="tiny-test-detr", task="detection", labels=DET_LABELS,
+                 output={"kind": "detection", "layout": "detr"})
+
+
+class TinyYolo(nn.Module):
+    """A dense detector as YOLOv8 exports one: [N, 4 + classes, anchors], each
+    anchor (a cell of the stride-4 grid) a box cx, cy, w, h in input pixels
+    and class scores (sigmoid)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.SiLU(),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(16, 16, 3, stride=2, padding=1), nn.SiLU(),
+        )
+        self.head = nn.Conv2d(16, 4 + DET_CLASSES, 1)
+        self.stride = DET_STRIDE
+
+    def forward(self, x):
+        p = self.head(self.features(x))  # [N, 4 + C, h, w]
+        n, _, h, w = p.shape
+        gy, gx = torch.meshgrid(torch.arange(h, dtype=x.dtype), torch.arange(w, dtype=x.dtype),
+                                indexing="ij")
+        cx = (gx + torch.sigmoid(p[:, 0])) * self.stride
+        cy = (gy + torch.sigmoid(p[:, 1])) * self.stride
+        bw = torch.exp(p[:, 2].clamp(-3, 3)) * 2 * self.stride
+        bh = torch.exp(p[:, 3].clamp(-3, 3)) * 2 * self.stride
+        scores = torch.sigmoid(p[:, 4:])
+        out = torch.cat([torch.stack([cx, cy, bw, bh], 1), scores], 1)
+        return out.flatten(2)
+
+
+class TinyDetr(nn.Module):
+    """A set detector as DETR's two outputs side by side: [N, queries,
+    classes + 1 + 4], class logits (the last "no object") then boxes cx, cy,
+    w, h in [0, 1] (sigmoid)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
+        )
+        self.queries = nn.Linear(16, DET_QUERIES * (DET_CLASSES + 1 + 4))
+        self.nq, self.nc = DET_QUERIES, DET_CLASSES
+
+    def forward(self, x):
+        q = self.queries(self.features(x).mean([2, 3])).view(-1, self.nq, self.nc + 5)
+        return torch.cat([q[:, :, :self.nc + 1], torch.sigmoid(q[:, :, self.nc + 1:])], 2)
+
+
+def segmenter():
+    torch.manual_seed(2)
+    m = TinySeg()
+    with torch.no_grad():
+        m.features[1].running_mean.uniform_(-0.2, 0.2)
+        m.features[1].running_var.uniform_(0.5, 1.5)
+        m.eval()
+        # Classes about even on photos: each class's mean logit on noise taken off
+        # its bias, so that the argmax follows the image, not one class's bias.
+        m.classifier.bias -= m(torch.randn(4, 3, H, W) * 0.5).mean([0, 2, 3])
+    return m
+
+
+def embedder():
+    torch.manual_seed(3)
+    return TinyEmbed().eval()
+
+
 SMOOTH_SIDE = 48  # square: the test rotates with affine_grid's normalised coordinates
 
 
@@ -171,6 +280,15 @@ def main(out):
     torch.manual_seed(1)
     save(torch.jit.script(Smooth().eval()), p("smooth.pt"),
          card=dict(CARD, name="smooth-test-cnn", input_size=[SMOOTH_SIDE, SMOOTH_SIDE]))
+    save(torch.jit.script(segmenter()), p("segmenter.pt"), card=SEG_CARD)
+    save(torch.jit.script(segmenter()), p("segmenter_nocard.pt"), card=None)
+    save(torch.jit.script(embedder()), p("embedder.pt"), card=EMBED_CARD)
+    torch.manual_seed(4)
+    yolo = TinyYolo().eval()
+    save(torch.jit.script(yolo), p("yolo.pt"), card=YOLO_CARD)
+    save(torch.jit.script(yolo), p("yolo_nocard.pt"), card=None)
+    torch.manual_seed(5)
+    save(torch.jit.script(TinyDetr().eval()), p("detr.pt"), card=DETR_CARD)
     save(torch.jit.script(NaNGradient().eval()), p("nan_gradient.pt"))
     save(torch.jit.script(FeatureMap().eval()), p("bad_output_4d.pt"))
     save(torch.jit.script(Pair().eval()), p("bad_output_tuple.pt"))

@@ -38,6 +38,10 @@
     X(npy_file_has_an_aligned_header_and_little_endian_floats) \
     X(a_map_file_reads_back_and_a_lying_header_is_refused) \
     X(full_model_card_is_read)                                \
+    X(a_cards_task_is_the_first_task_its_text_names)          \
+    X(target_specs_name_a_class_a_segment_or_a_reference)     \
+    X(target_specs_out_of_form_are_usage_errors)              \
+    X(a_targets_run_key_text_holds_its_references_bytes_not_its_path) \
     X(missing_card_keys_keep_torchvision_defaults)            \
     X(invalid_model_cards_are_refused_with_a_reason)          \
     X(summary_json_has_the_fields_scripts_read)               \
