@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
-"""Saves an image classifier as a torch.export program (.pt2) that attrib
-opens, with a dynamic batch and attrib's model card embedded (its labels,
-input size and normalisation, taken from the source's own preprocessing
-config). Run it where your PyTorch (2.3 or newer) is; attrib itself never
-runs Python.
+"""Saves an image model as a torch.export program (.pt2) that attrib
+opens, with a dynamic batch and attrib's model card embedded (its task,
+labels, input size and normalisation, taken from the source's own
+preprocessing config). Run it where your PyTorch (2.3 or newer) is; attrib
+itself never runs Python.
 
   export-model.py --torchvision resnet50 [--weights DEFAULT] -o resnet50.pt2
   export-model.py --timm convnext_tiny [--pretrained] [--checkpoint F] -o m.pt2
   export-model.py --hf ./vit-base-patch16-224 -o vit.pt2       (a local folder)
   export-model.py --module net.py:Net --state-dict net.pth -o net.pt2
   export-model.py --torchscript model.pt -o model.pt2
+
+Beyond classifiers: torchvision's segmentation models (fcn_resnet50,
+deeplabv3_*, lraspp_*) are saved as segmenters, their dict output made its
+"out" tensor [N, classes, H, W]; --embedding saves a classifier without its
+head (torchvision, timm) or a CLIP vision tower (--hf, its image_embeds) as
+an embedder [N, D]; --detection yolo|detr marks a module that returns a
+detector's raw output in that layout (attrib's MODELS.md says which).
 
 Card fields the source lacks come from --input-size, --mean, --std,
 --labels (a file, one label a line), --name and --multi-label; given, they
@@ -55,13 +62,50 @@ def side(v):
 
 # --- sources: each gives (module, card fields) ------------------------------
 
+def out_tensor(inner):
+    """A torchvision segmentation model as a module returning its "out"
+    tensor (the masks) instead of a dict."""
+    import torch
+
+    class Out(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = inner
+
+        def forward(self, x):
+            return self.model(x)["out"]
+
+    return Out()
+
+
+HEADS = ("fc", "classifier", "heads", "head")  # where torchvision keeps a classifier's head
+
+
+def headless(model, name):
+    """model with its classification head an identity: its pooled features."""
+    import torch
+    if hasattr(model, "reset_classifier"):  # timm
+        model.reset_classifier(0)
+        return model
+    for attr in HEADS:
+        if isinstance(getattr(model, attr, None), torch.nn.Module):
+            setattr(model, attr, torch.nn.Identity())
+            return model
+    fail(f"--embedding: {name} has none of {', '.join(HEADS)} to take off")
+
+
 def from_torchvision(args):
     import torchvision
     weights = None
     if args.weights and args.weights.lower() != "none":
         weights = torchvision.models.get_model_weights(args.torchvision)[args.weights]
-    model = torchvision.models.get_model(args.torchvision, weights=weights)
+    segmenter = args.torchvision in torchvision.models.list_models(
+        module=torchvision.models.segmentation)
+    extra = {"weights_backbone": None} if segmenter and weights is None else {}  # no download
+    model = torchvision.models.get_model(args.torchvision, weights=weights, **extra)
     card = {"name": args.torchvision}
+    if segmenter:
+        model, card["task"] = out_tensor(model), "segmentation"
     if weights is not None:
         card["labels"] = list(weights.meta.get("categories") or [])
         t = weights.transforms()
@@ -105,10 +149,45 @@ def logits_module(inner):
     return Logits()
 
 
+def clip_embeds_module(inner):
+    """A CLIP vision tower with its projection as a module returning the
+    image embedding [N, D] (what its text embeddings are compared with)."""
+    import torch
+
+    class Embeds(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = inner
+
+        def forward(self, pixel_values):
+            return self.model(pixel_values=pixel_values).image_embeds
+
+    return Embeds()
+
+
 def from_hf(args):
-    from transformers import AutoModelForImageClassification
     if not os.path.isdir(args.hf):
         fail(f"--hf {args.hf}: not a folder (a model saved with save_pretrained)")
+    if args.embedding:
+        from transformers import AutoConfig, CLIPVisionModelWithProjection
+        if AutoConfig.from_pretrained(args.hf).model_type not in ("clip", "clip_vision_model"):
+            fail(f"--hf {args.hf} --embedding: a CLIP model (its vision tower) is what this "
+                 "takes")
+        inner = CLIPVisionModelWithProjection.from_pretrained(args.hf)
+        card = {"name": os.path.basename(os.path.normpath(args.hf))}
+        pre = os.path.join(args.hf, "preprocessor_config.json")
+        if os.path.exists(pre):
+            with open(pre) as f:
+                p = json.load(f)
+            size = side(p.get("crop_size") if p.get("do_center_crop") else p.get("size"))
+            if size:
+                card["input_size"] = size
+            if p.get("image_mean"):
+                card["mean"], card["std"] = list(p["image_mean"]), list(p["image_std"])
+        else:
+            card["input_size"] = side(inner.config.image_size)
+        return clip_embeds_module(inner), card
+    from transformers import AutoModelForImageClassification
     inner = AutoModelForImageClassification.from_pretrained(args.hf)
     card = {"name": os.path.basename(os.path.normpath(args.hf))}
     id2label = getattr(inner.config, "id2label", None) or {}
@@ -176,6 +255,12 @@ def overrides(args, card):
             card["labels"] = [line.rstrip("\n") for line in f if line.strip()]
     if args.multi_label:
         card["output"] = "sigmoid"
+    if args.embedding:
+        card["task"] = "embedding"
+        card.pop("labels", None)  # a classifier's labels name no embedding dimension
+    if args.detection:
+        card["task"] = "detection"
+        card["output"] = {"kind": "detection", "layout": args.detection}
     card.setdefault("input_size", [224, 224])
     card.setdefault("mean", IMAGENET_MEAN)
     card.setdefault("std", IMAGENET_STD)
@@ -233,6 +318,10 @@ def parse(argv):
     p.add_argument("--std", nargs=3, type=float, metavar=("R", "G", "B"))
     p.add_argument("--labels", metavar="FILE", help="class names, one a line")
     p.add_argument("--multi-label", action="store_true", help="sigmoid outputs (card output)")
+    p.add_argument("--embedding", action="store_true",
+                   help="an embedder: the classifier without its head, a CLIP vision tower")
+    p.add_argument("--detection", choices=["yolo", "detr"],
+                   help="the module returns a detector's raw output in this layout")
     p.add_argument("--tolerance", type=float, default=1e-4,
                    help="largest logit difference from the source, relative (default: 1e-4)")
     return p.parse_args(argv)
@@ -246,23 +335,49 @@ def main(argv):
     args = parse(argv)
     import torch
     kind = next(k for k in SOURCES if getattr(args, k))
+    if args.embedding and kind in ("module", "torchscript"):
+        fail("--embedding takes a torchvision, timm or Hugging Face CLIP source; save your "
+             "module returning its embedding instead")
     model, card = SOURCES[kind](args)
+    if args.embedding and kind != "hf":
+        model = headless(model, getattr(args, kind))
     card = overrides(args, card)
     program, batch, want, got = export(model, card, kind == "torchscript")
-    if not isinstance(got, torch.Tensor) or got.dim() != 2:
-        fail(f"the model returns {type(got).__name__}, not logits [N, classes]")
+    task = card.get("task", "classification")
+    rank, what = OUTPUTS[task]
+    if not isinstance(got, torch.Tensor) or got.dim() != rank:
+        shape = list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+        fail(f"the model returns {shape}, not {what} (a {task} model's output)")
     err = float((got - want).abs().max() / want.abs().max().clamp_min(1e-12))
     if err > args.tolerance:
-        fail(f"the program's logits differ from the source's by {err:.2e} of their largest")
-    if card.get("labels") and len(card["labels"]) != got.shape[1]:
-        fail(f"{len(card['labels'])} labels for {got.shape[1]} classes")
+        fail(f"the program's {'logits' if task == 'classification' else 'outputs'} differ from "
+             f"the source's by {err:.2e} of their largest")
+    classes = got.shape[1] if task in ("classification", "segmentation") else None
+    if card.get("labels") and classes and len(card["labels"]) != classes:
+        fail(f"{len(card['labels'])} labels for {classes} classes")
     torch.export.save(program, args.output, extra_files={CARD_FILE: json.dumps(card)})
     labels = f"{len(card['labels'])} labels" if card.get("labels") else "no labels"
     batches = "any batch" if batch == "dynamic" else f"batches of {batch}"
-    print(f"{args.output}: {card['name']}, {got.shape[1]} classes, input "
-          f"{card['input_size'][0]}x{card['input_size'][1]}, {labels}, {batches}; logits "
-          f"within {err:.1e} of the source")
+    if task == "segmentation":
+        output = f"masks of {got.shape[1]} classes at {got.shape[2]}x{got.shape[3]}"
+    elif task == "embedding":
+        output = f"embeddings of {got[0].numel()}"
+    elif task == "detection":
+        output = f"{card['output']['layout']} detections {list(got.shape[1:])}"
+    else:
+        output = f"{got.shape[1]} classes"
+    print(f"{args.output}: {card['name']}, {output}, input "
+          f"{card['input_size'][0]}x{card['input_size'][1]}, {labels}, {batches}; "
+          f"{'logits' if task == 'classification' else 'outputs'} within {err:.1e} of the "
+          "source")
     return 0
+
+
+# The output's rank each task has, and what it is.
+OUTPUTS = {"classification": (2, "logits [N, classes]"),
+           "segmentation": (4, "masks [N, classes, H, W]"),
+           "embedding": (2, "embeddings [N, D]"),
+           "detection": (3, "a detector's raw output [N, ., .]")}
 
 
 if __name__ == "__main__":

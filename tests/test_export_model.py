@@ -151,12 +151,94 @@ def test_a_torchscript_file_exports_with_its_card(tmp_path):
     assert "batch" in said
 
 
+def test_a_torchvision_segmenter_exports_as_one_with_its_masks_tensor(tmp_path):
+    """Its dict output made its "out" tensor; the card says segmentation, so
+    attrib asks for a --target and predict writes its mask."""
+    import torch
+    out = tmp_path / "lraspp.pt2"
+    said = exported("--torchvision", "lraspp_mobilenet_v3_large", "--weights", "none",
+                    "-o", out)
+    assert "masks of 21 classes at 224x224" in said
+    program, card = card_of(out)
+    assert card["task"] == "segmentation"
+    s = json.loads(ok("predict", IMAGES / "cat.bmp", "--model", out, "-o", tmp_path, "--json")
+                   .stdout)
+    assert s["task"] == "segmentation" and s["mask_size"] == [224, 224]
+    cls = s["classes"][0]["index"]
+    ok("saliency", IMAGES / "cat.bmp", "--model", out, "--target", f"segment:{cls}",
+       "-o", tmp_path)
+
+
+def test_a_classifier_without_its_head_exports_as_an_embedder(tmp_path):
+    import torch
+    import torchvision
+    out = tmp_path / "r18e.pt2"
+    said = exported("--torchvision", "resnet18", "--weights", "none", "--embedding", "-o", out)
+    assert "embeddings of 512" in said
+    program, card = card_of(out)
+    assert card["task"] == "embedding" and "labels" not in card
+    s = json.loads(ok("predict", IMAGES / "cat.bmp", "--model", out, "-o", tmp_path, "--json")
+                   .stdout)
+    assert s["task"] == "embedding" and s["size"] == 512
+    ok("gradcam", IMAGES / "cat.bmp", "--model", out, "--target",
+       f"similar-to:{IMAGES / 'bird.bmp'}", "-o", tmp_path)
+
+
+def test_a_clip_vision_tower_exports_as_an_embedder_of_its_projection(tmp_path):
+    """transformers' CLIP, two small blocks, random weights, saved with
+    save_pretrained: the program returns image_embeds (projection_dim)."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+    torch.manual_seed(0)
+    config = CLIPConfig(
+        text_config={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "intermediate_size": 64},
+        vision_config={"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+                       "intermediate_size": 64, "image_size": 64, "patch_size": 16,
+                       "projection_dim": 16},
+        projection_dim=16)
+    CLIPModel(config).save_pretrained(tmp_path / "clip")
+    out = tmp_path / "clip.pt2"
+    said = exported("--hf", tmp_path / "clip", "--embedding", "-o", out)
+    assert "embeddings of 16" in said and "input 64x64" in said
+    program, card = card_of(out)
+    assert card["task"] == "embedding"
+    s = json.loads(ok("predict", IMAGES / "cat.bmp", "--model", out, "-o", tmp_path, "--json")
+                   .stdout)
+    assert s["size"] == 16
+
+
+def test_a_module_returning_raw_detections_exports_with_its_layout(tmp_path):
+    (tmp_path / "det.py").write_text(
+        "import torch\n"
+        "class Det(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = torch.nn.Conv2d(3, 4 + 2, 8, stride=8)\n"
+        "    def forward(self, x):\n"
+        "        p = self.conv(x).flatten(2)\n"
+        "        return torch.cat([torch.sigmoid(p[:, :4]) * 64, torch.sigmoid(p[:, 4:])], 1)\n")
+    out = tmp_path / "det.pt2"
+    said = exported("--module", f"{tmp_path / 'det.py'}:Det", "--detection", "yolo",
+                    "--input-size", 64, 64, "-o", out)
+    assert "yolo detections [6, 64]" in said
+    _, card = card_of(out)
+    assert card["output"] == {"kind": "detection", "layout": "yolo"}
+    s = json.loads(ok("predict", IMAGES / "cat.bmp", "--model", out, "-o", tmp_path, "--json",
+                      "--score-threshold", 0).stdout)
+    assert s["task"] == "detection" and s["detections"]
+
+
 @pytest.mark.parametrize("args,code,say", [
     ([], 2, "required"),
     (["--torchvision", "resnet18", "--weights", "none"], 2, "-o/--output"),
     (["--hf", "/nonexistent/folder", "-o", "x.pt2"], 1, "not a folder"),
     (["--module", "nofile.py", "-o", "x.pt2"], 1, "FILE.py:CLASS"),
     (["--torchvision", "no_such_net", "-o", "x.pt2"], 1, "error"),
+    (["--torchvision", "resnet18", "--weights", "none", "--detection", "yolo", "-o", "x.pt2"], 1,
+     "not a detector's raw output [N, ., .] (a detection model's output)"),
+    (["--torchscript", "m.pt", "--embedding", "-o", "x.pt2"], 1, "--embedding takes a"),
+    (["--torchvision", "resnet18", "--detection", "ssd", "-o", "x.pt2"], 2, "invalid choice"),
 ])
 def test_bad_usage_gets_one_line(args, code, say, tmp_path):
     p = subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True, cwd=tmp_path)
