@@ -10,8 +10,9 @@ with a marker comment on the line above it:
 
     <!-- example -->              run it; its output is checked
     <!-- example setup=photos --> the same, in a folder that has photos/
-                                  (also: val, an ImageFolder tree; vit and
-                                  multilabel, the tests' small models)
+                                  (also: val, an ImageFolder tree; vit,
+                                  multilabel and tasks, the tests' small
+                                  models; embedder, MobileNetV2's features)
     <!-- example volatile -->     run it; only the words are checked (timings)
     <!-- example picture=out/demo/x.png:docs/img/x.png -->
                                   and the picture it writes is the page's
@@ -90,8 +91,38 @@ def setup(kind, cwd, shared, test_models):
         shutil.copy(shared / "images" / "cat.bmp", cwd / "cat.bmp")
     elif kind == "multilabel":  # the tests' multi-label model (tests/models)
         shutil.copy(test_models / "multilabel.pt", cwd / "multilabel.pt")
+    elif kind == "tasks":  # the tests' segmenter, embedder and detectors (tests/models)
+        for name in ("segmenter", "embedder", "yolo", "detr"):
+            shutil.copy(test_models / f"{name}.pt", cwd / f"{name}.pt")
+    elif kind == "embedder":  # MobileNetV2 without its head, as docs/manual/targets.md makes it
+        make_embedder(shared / "models" / "mobilenet_v2_1.0_224.pt", cwd / "mnv2_embedder.pt")
     else:
         raise PageError(f"unknown setup '{kind}'")
+
+
+def make_embedder(classifier, out):
+    """The shared MobileNetV2 without its classifier: its pooled features
+    [N, 1280], an embedder with real weights (the snippet targets.md shows)."""
+    import json
+    import warnings
+    warnings.simplefilter("ignore", FutureWarning)  # torch.jit's deprecation
+    import torch
+
+    class Embedder(torch.nn.Module):
+        def __init__(self, features):
+            super().__init__()
+            self.features = features
+
+        def forward(self, x):
+            return self.features(x).mean([2, 3])
+
+    files = {"attrib.json": ""}
+    net = torch.jit.load(str(classifier), _extra_files=files)
+    card = json.loads(files["attrib.json"])
+    card.update(name="mobilenet_v2-embedder", task="embedding")
+    card.pop("labels", None)
+    torch.jit.save(torch.jit.script(Embedder(net.features)), str(out),
+                   _extra_files={"attrib.json": json.dumps(card)})
 
 
 def blocks(text, path):
