@@ -343,7 +343,7 @@ def main(argv):
         model = headless(model, getattr(args, kind))
     card = overrides(args, card)
     program, batch, want, got = export(model, card, kind == "torchscript")
-    task = card.get("task", "classification")
+    task = task_of(card)
     rank, what = OUTPUTS[task]
     if not isinstance(got, torch.Tensor) or got.dim() != rank:
         shape = list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
@@ -371,6 +371,16 @@ def main(argv):
           f"{'logits' if task == 'classification' else 'outputs'} within {err:.1e} of the "
           "source")
     return 0
+
+
+def task_of(card):
+    """The task a card's "task" text names, as attrib reads it: the first
+    task word in it ("imagenet-1k classification"), else classification."""
+    if isinstance(card.get("output"), dict):  # a detector's layout
+        return "detection"
+    text = str(card.get("task", ""))
+    named = [(text.find(t), t) for t in OUTPUTS if t in text]
+    return min(named)[1] if named else "classification"
 
 
 # The output's rank each task has, and what it is.
