@@ -147,10 +147,16 @@ static long default_transformer(const struct layer_list *l, int input_h, int inp
 
 long layer_default_cam(const struct layer_list *l, int input_h, int input_w)
 {
+    return layer_default_cam_before(l, input_h, input_w, -1);
+}
+
+long layer_default_cam_before(const struct layer_list *l, int input_h, int input_w,
+                              int64_t output)
+{
     long last = -1;
     attrib_layer_view v, last_view = { 0 };
     for (size_t i = 0; i < l->n; i++)
-        if (layer_view(&l->items[i], input_h, input_w, &v) &&
+        if (l->items[i].value_id != output && layer_view(&l->items[i], input_h, input_w, &v) &&
             (last < 0 || l->items[i].value_id > l->items[last].value_id))
             last = (long)i, last_view = v;
     if (last < 0)

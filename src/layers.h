@@ -58,6 +58,10 @@ int token_grid(int64_t tokens, int input_h, int input_w, attrib_layer_view *view
  * layer pytorch-grad-cam documents for ViT). A block is a module whose name
  * ends in a number (encoder_layer_11, blocks.11). -1 if none. */
 long layer_default_cam(const struct layer_list *l, int input_h, int input_w);
+/* The same without the layer whose value is output (a value_id; a
+ * segmenter's mask logits, which are no feature map to weigh). */
+long layer_default_cam_before(const struct layer_list *l, int input_h, int input_w,
+                              int64_t output);
 
 /* "[1, 197, 768]" (a static buffer, valid until the next call). */
 const char *shape_text(const struct layer_info *e);

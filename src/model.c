@@ -358,6 +358,14 @@ int model_probe_classes(struct model *m)
     return rc;
 }
 
+/* Whether layer e's output is a segmenter's mask logits: a map of as many
+ * channels as its output has classes (at the output's size, or before an
+ * upsampling to it). */
+static int is_output(const struct model *m, const struct layer_info *e)
+{
+    return m->output_shape[0] && e->ndim == 4 && e->shape[1] == m->output_shape[1];
+}
+
 int model_map_layer(struct model *m, const char *name, char **path, attrib_layer_view *view)
 {
     struct layer_list layers;
@@ -366,6 +374,8 @@ int model_map_layer(struct model *m, const char *name, char **path, attrib_layer
         return rc;
     const int ih = m->card.input_h, iw = m->card.input_w;
     long i = name ? layer_find(&layers, name) : layer_default_cam(&layers, ih, iw);
+    if (!name && i >= 0 && is_output(m, &layers.items[i])) /* a segmenter's own masks */
+        i = layer_default_cam_before(&layers, ih, iw, layers.items[i].value_id);
     char names[1024];
     layer_names_4d(&layers, 2, names, sizeof names);
     if (i < 0 && name)

@@ -24,6 +24,7 @@ struct model {
     char card_source[PATH_MAX + 16];
     int classes;  /* known after the first pass; 0 before */
     int scores_entries; /* the passes score a --target's entries, not classes (targets.c) */
+    int64_t output_shape[4]; /* masks [1, C, h, w] of a segmenter (targets.c); else zeros */
     char device[16]; /* where it runs: "cpu", "cuda:0" */
     double load_ms;
 };

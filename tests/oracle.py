@@ -738,10 +738,13 @@ def gaussian_blur(x, sigma=5.0):
     return torch.from_numpy(a).float()[None]
 
 
-def deletion_insertion(module, x, saliency_map, target, steps, threads=2):
+def deletion_insertion(module, x, saliency_map, target, steps, threads=2, score=None):
     """RISE curves: pixels in order of the map (stable for ties) replaced by 0
     (deletion) or put into the blurred image (insertion); softmax
-    probability of target at each step; AUC by the trapezoidal rule."""
+    probability of target at each step (or score(copies), a target's own
+    score, [N]); AUC by the trapezoidal rule."""
+    if score is None:
+        score = lambda t: torch.softmax(module(t), 1)[:, target]
     torch.set_num_threads(threads)
     _, _, h, w = x.shape
     order = np.argsort(-saliency_map.ravel(), kind="stable")
@@ -756,8 +759,7 @@ def deletion_insertion(module, x, saliency_map, target, steps, threads=2):
             c[:, :, order[:m]] = finish.reshape(1, 3, n)[:, :, order[:m]]
             copies.append(c.reshape(1, 3, h, w))
         with torch.no_grad():
-            p = torch.cat([torch.softmax(module(t), 1)[:, target]
-                           for t in torch.cat(copies).split(16)])
+            p = torch.cat([score(t) for t in torch.cat(copies).split(16)])
         y = p.double().numpy()
         return y, (y.sum() - y[0] / 2 - y[-1] / 2) / steps
 

@@ -149,6 +149,13 @@ def test_gradcam_of_a_segment_is_pytorch_grad_cams_semantic_segmentation_target(
     close(full, oracle.upsample(want.astype(np.float32), *card["input_size"]))
 
 
+def test_gradcams_default_layer_on_a_segmenter_is_the_last_map_before_its_masks(segmenter,
+                                                                               tmp_path):
+    model, module, card, image, x = segmenter
+    _, s = attrib("gradcam", model, image, tmp_path, "--target", "segment:2")
+    assert s["layer"]["path"] == SEG_LAYER  # not "classifier", the mask logits themselves
+
+
 @heavy
 def test_integrated_gradients_of_a_segment_match_pytorch(segmenter, tmp_path):
     model, module, card, image, x = segmenter
@@ -586,3 +593,70 @@ def test_gradcam_of_similarity_is_pytorch_grad_cams_with_its_concept_target(tmp_
         want = cam(input_tensor=x, targets=[SimilarityToConceptTarget(concept)])[0]
     assert want.shape == got.shape and want.max() > 0.99
     close(got, want)
+
+
+# --- goldens of these maps ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("model,spec,other", [
+    ("segmenter", "segment:2", "segment:0"),
+    ("embedder", "similar-to:REF", "similar-to:OTHER"),
+    ("yolo", "box:30,17,7,9", "box:10,10,8,8")])
+def test_goldens_of_a_targets_maps_pass_unchanged_and_fail_for_another_target(
+        model, spec, other, test_models, tmp_path):
+    refs = {"REF": str(IMAGES / "sunflower.bmp"), "OTHER": str(IMAGES / "bird.bmp")}
+    for k, v in refs.items():
+        spec, other = spec.replace(k, v), other.replace(k, v)
+    golden = tmp_path / "golden"
+    photos = [str(IMAGES / "cat.bmp"), str(IMAGES / "dragonfly.bmp")]
+    ok("golden", "update", golden, "--", "saliency", *photos, "--model",
+       str(test_models / f"{model}.pt"), "--target", spec, "--threads", THREADS)
+    v = json.loads(ok("golden", "check", golden, "--json", cwd=tmp_path).stdout)
+    assert v["passed"] == 2 and v["failed"] == 0, v
+    p = run("golden", "check", golden, "--json", "--", "--target", other, cwd=tmp_path)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert json.loads(p.stdout)["failed"] >= 1
+
+
+# --- eval on these targets ------------------------------------------------------------
+
+
+def test_eval_curves_follow_a_segments_score_as_pytorch_computes_them(segmenter, tmp_path):
+    """Deletion and insertion of the pixels in saliency's order, the curve the
+    segment's masked logit sum over the image's own predicted mask (fixed
+    while its pixels go), as the oracle's curves with that score."""
+    model, module, card, image, x = segmenter
+    mask = predicted_mask(module, x, 2)
+    got, _ = attrib("saliency", model, image, tmp_path, "--target", "segment:2")
+    objective = segment_objective(module, 2, mask)
+    (dele, dauc), (ins, iauc) = oracle.deletion_insertion(
+        module, x, got, None, 10, THREADS, score=lambda t: objective(t)[:, 0])
+    s = json.loads(ok("eval", image, "--model", model, "--methods", "saliency", "--steps", 10,
+                      "--target", "segment:2", "-o", tmp_path, "--json",
+                      "--threads", THREADS).stdout)
+    assert s["target"] == {"kind": "segment", "class": 2, "label": "long",
+                           "score": pytest.approx(float(dele[0]), rel=1e-5)}
+    m = s["methods"]["saliency"]
+    np.testing.assert_allclose(m["deletion"], dele, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(m["insertion"], ins, rtol=1e-4, atol=1e-5)
+    assert m["deletion_auc"] == pytest.approx(dauc, rel=1e-4, abs=1e-5)
+
+
+def test_eval_ranks_methods_on_an_embedders_similarity(embedder, tmp_path):
+    model, module, card, image, x, ref = embedder
+    p = ok("eval", image, "--model", model, "--methods", "random,saliency,gradcam",
+           "--steps", 8, "--target", f"similar-to:{ref}", "-o", tmp_path, "--threads", THREADS)
+    assert p.stdout.startswith(f"{image}: similar to {ref} (score ")
+    s = json.loads((tmp_path / "input.eval.json").read_text())
+    with torch.no_grad():
+        cosine = float(similarity_objective(module, module(oracle.input_tensor(ref, card))[0])(x))
+    for name in ("random", "saliency", "gradcam"):
+        assert s["methods"][name]["deletion"][0] == pytest.approx(cosine, rel=1e-5)
+
+
+def test_eval_refuses_a_segmenter_without_a_target_and_a_class_target(test_models, tmp_path):
+    p = run("eval", IMAGES / "cat.bmp", "--model", test_models / "segmenter.pt", "-o", tmp_path)
+    assert_one_line_error(p, 2, "is a segmentation model (its card's task)")
+    p = run("eval", IMAGES / "cat.bmp", "--model", test_models / "segmenter.pt", "-o", tmp_path,
+            "--target", "segment:9")
+    assert_one_line_error(p, 2, "out of range: the model segments classes 0 to 3")

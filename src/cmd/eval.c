@@ -37,6 +37,7 @@ struct loc_opts {
 
 struct eval_opts {
     struct model_opts model;
+    struct target_opts target_opts; /* --target beyond classes */
     long target, steps;
     struct sampling sampling;
     const char *out_dir;
@@ -90,6 +91,7 @@ static const struct opt options[] = {
     SEED_OPTION(struct eval_opts, sampling.seed),
     OPT_FLAG(0, "json", struct eval_opts, json, "print each image's result as one JSON line"),
     OPT_FLAG('q', "quiet", struct eval_opts, quiet, "print nothing on success"),
+    TARGET_OPTIONS(struct eval_opts, target_opts),
     OPT_GROUP("Localisation (against where the object is)", struct eval_opts, loc,
               localisation_options),
     MODEL_OPTIONS(struct eval_opts, model),
@@ -116,6 +118,10 @@ struct eval {
     struct gt_boxes boxes;
     struct loc_scores *loc[MAX_EVAL_METHODS]; /* [image] */
     struct progress *method_bar;          /* one image: methods done; NULL: none */
+    /* --target beyond classes: the head's references, made once (the
+     * methods' runs have theirs); curves then record the target's score */
+    struct explain_run scope;
+    int beyond;
 };
 
 /* The default list: random, then the methods marked for eval. */
@@ -138,7 +144,8 @@ static int check_methods(const struct opt *o, const char *arg, void *unused)
     return rc;
 }
 
-/* The probability of target for each of the count inputs in xs. */
+/* The probability of target for each of the count inputs in xs (a target
+ * beyond classes: its score). */
 static int probabilities(struct eval *e, const float *xs, int count, int64_t target, double *p)
 {
     const struct card *c = &e->model.card;
@@ -156,6 +163,10 @@ static int probabilities(struct eval *e, const float *xs, int count, int64_t tar
         if (rc == EXIT_OK && !probs && !(probs = malloc((size_t)classes * sizeof *probs)))
             rc = fail(EXIT_INTERNAL, "out of memory");
         for (int k = 0; rc == EXIT_OK && k < m; k++) {
+            if (e->beyond) { /* the head's one entry: the target's own score */
+                p[first + k] = logits[k * classes];
+                continue;
+            }
             class_probabilities(&e->model.card, logits + k * classes, (int)classes, probs);
             p[first + k] = probs[target];
         }
@@ -258,6 +269,42 @@ static cJSON *loc_json(const struct loc_scores *l)
     return o;
 }
 
+/* What the curves follow: a class's probability, or a target's score. */
+static cJSON *eval_target_json(const struct eval *e, const struct class_score *cls)
+{
+    if (!e->beyond) {
+        cJSON *j = class_score_json(cls);
+        cJSON_AddStringToObject(j, "kind", "class");
+        return j;
+    }
+    const struct target_spec *t = &e->o.target_opts.spec;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "kind", target_kind_names[t->kind]);
+    if (cls->index >= 0) {
+        cJSON_AddNumberToObject(j, "class", (double)cls->index);
+        cJSON_AddStringToObject(j, "label", cls->label);
+    }
+    if (t->path)
+        cJSON_AddStringToObject(j, t->kind == TARGET_SEGMENT ? "mask" : "reference", t->path);
+    cJSON_AddNumberToObject(j, "score", cls->score);
+    return j;
+}
+
+/* The image's line: its class and probability, or the target and its score. */
+static void target_line(const struct eval *e, const struct class_score *cls, char *buf,
+                        size_t size, int digits)
+{
+    const struct target_spec *t = &e->o.target_opts.spec;
+    if (!e->beyond)
+        snprintf(buf, size, "class %ld \"%s\" (p=%.*f)", cls->index, cls->label, digits,
+                 cls->probability);
+    else if (t->kind == TARGET_SIMILAR)
+        snprintf(buf, size, "similar to %s (score %.4g)", t->path, cls->score);
+    else
+        snprintf(buf, size, "%s %ld \"%s\" (score %.4g)", target_kind_names[t->kind],
+                 cls->index, cls->label, cls->score);
+}
+
 static int write_image(struct eval *e, const struct input *it, const struct class_score *cls,
                        struct curves *cv, size_t index)
 {
@@ -274,7 +321,7 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     const char *names[MAX_EVAL_METHODS];
     cJSON *j = eval_json(e);
     cJSON_AddStringToObject(j, "image", it->path);
-    cJSON_AddItemToObject(j, "target", class_score_json(cls));
+    cJSON_AddItemToObject(j, "target", eval_target_json(e, cls));
     cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
     cJSON_AddStringToObject(j, "deletion_substrate", "zeros (the mean colour)");
     cJSON_AddStringToObject(j, "insertion_substrate", "blur (Gaussian, sigma 5 px)");
@@ -298,9 +345,9 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     cJSON_AddStringToObject(out, "plot", png_path);
     cJSON_AddStringToObject(out, "summary", json_path);
 
-    char title[256];
-    snprintf(title, sizeof title, "%s: class %ld \"%s\" (p=%.3f)", it->path, cls->index,
-             cls->label, cls->probability);
+    char title[256], what[192];
+    target_line(e, cls, what, sizeof what, 3);
+    snprintf(title, sizeof title, "%s: %s", it->path, what);
     struct plot_panel panels[2] = {
         { .title = "deletion (lower area is better)", .x_label = "fraction of pixels removed",
           .y = del, .points = points },
@@ -314,8 +361,9 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     if (rc || e->o.json || e->o.quiet)
         return rc;
     int wd = name_width(e);
-    printf("%s: class %ld \"%s\" (p=%.4f)\n  %-*s %12s %13s%s\n", it->path, cls->index,
-           cls->label, cls->probability, wd, "method", "deletion AUC", "insertion AUC",
+    target_line(e, cls, what, sizeof what, 4);
+    printf("%s: %s\n  %-*s %12s %13s%s\n", it->path, what, wd, "method", "deletion AUC",
+           "insertion AUC",
            e->localise ? "  pointing    mass" : "");
     for (int k = 0; k < e->ml.n; k++) {
         printf("  %-*s %12.4f %13.4f", wd, e->ml.names[k], cv[k].deletion_auc,
@@ -335,14 +383,27 @@ static int classify_input(struct eval *e, const float *x, long want, struct clas
     const struct card *c = &e->model.card;
     attrib_result *res = NULL;
     int64_t shape[4] = { 1, 3, c->input_h, c->input_w }, classes;
+    if (e->beyond) { /* the head for this image (segment:CLASS: its predicted mask) */
+        const int64_t none = -1, *entries;
+        struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = x, .targets = &none };
+        int rc = targets_batch(&e->scope, &b, &entries);
+        if (rc)
+            return rc;
+    }
     attrib_status st = attrib_forward(e->model.handle, x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(&e->model, res, 1) : model_error(st, e->model.path);
     const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
-    if (rc == EXIT_OK && want >= classes)
+    if (rc == EXIT_OK && e->beyond) {
+        const struct target_spec *t = &e->o.target_opts.spec;
+        long k = t->kind == TARGET_SIMILAR ? -1 : t->cls;
+        *cls = (struct class_score){ k, k >= 0 ? card_label(c, (int)k, label, size) : "",
+                                     logits[0], 0 };
+    } else if (rc == EXIT_OK && want >= classes) {
         rc = fail(EXIT_USAGE, "--class: class %ld is out of range (the model has %ld classes)",
                   want, (long)classes);
-    if (rc == EXIT_OK)
+    } else if (rc == EXIT_OK) {
         rc = model_class_score(&e->model, logits, (int)classes, want, cls, label, size);
+    }
     attrib_result_free(res);
     return rc;
 }
@@ -571,6 +632,27 @@ static int open_methods(struct eval *e, size_t nimages)
     return method_list_open(&e->ml, e->runs, e->has_run, &e->model, &e->o.model, "--methods");
 }
 
+/* --target beyond classes: the head made for the curves (e->scope); each
+ * method's run makes its own (cmd_eval) and sets it per image as its
+ * compute does. */
+static int open_target(struct eval *e)
+{
+    const struct target_opts *t = &e->o.target_opts;
+    e->beyond = t->spec.kind != TARGET_CLASS;
+    if (t->spec.kind == TARGET_CLASS && t->spec.cls >= 0)
+        return fail(EXIT_USAGE, "eval takes the class as --class N, not --target class:N");
+    e->scope.method = &method_saliency; /* its objective (the score) is the target's */
+    e->scope.model = e->model;
+    e->scope.opts.model = e->o.model;
+    e->scope.opts.target = e->o.target;
+    e->scope.opts.target_opts = *t;
+    e->scope.opts.objective = (struct objective){ OBJECTIVE_LOGIT, -1 };
+    int rc = targets_prepare(&e->scope);
+    e->model.scores_entries = e->scope.model.scores_entries;
+    memcpy(e->model.output_shape, e->scope.model.output_shape, sizeof e->model.output_shape);
+    return rc;
+}
+
 static int cmd_eval(void *opts, const operands *ops)
 {
     struct eval *e = calloc(1, sizeof *e);
@@ -609,14 +691,22 @@ static int cmd_eval(void *opts, const operands *ops)
     if (rc == EXIT_OK && e->o.target >= e->model.classes)
         rc = fail(EXIT_USAGE, "--class %ld is out of range: the model has classes 0 to %d",
                   e->o.target, e->model.classes - 1);
+    if (rc == EXIT_OK) /* first: a segmenter's default layer is found before its masks */
+        rc = open_target(e);
     if (rc == EXIT_OK)
         rc = open_methods(e, in.n);
+    for (int k = 0; rc == EXIT_OK && e->beyond && k < e->ml.n; k++)
+        if (e->has_run[k]) {
+            e->runs[k].opts.target_opts = e->o.target_opts;
+            rc = targets_prepare(&e->runs[k]);
+        }
     if (rc == EXIT_OK)
         rc = eval_all(e, &in);
     if (e->o.loc.boxes && (rc == EXIT_OK || rc == EXIT_INPUT))
         gt_report_unused(&e->boxes);
     gt_free_boxes(&e->boxes);
     method_list_close(&e->ml, e->runs, e->has_run);
+    targets_release(&e->scope);
     for (int k = 0; k < e->ml.n; k++) {
         free(e->loc[k]);
         free(e->auc[k][0]);
@@ -645,8 +735,9 @@ const struct command_spec eval_spec = {
         "Deletion and insertion curves (Petsiuk et al. 2018): pixels are taken from the\n"
         "image (replaced by the mean colour) or put into a blurred copy (Gaussian, sigma\n"
         "5 px) in the order of each method's map, and the class probability is\n"
-        "recorded after each step. Deletion AUC: lower is better; insertion AUC: higher\n"
-        "is better; 'random' (a random map, --seed) is the chance level. Prints a table\n"
+        "recorded after each step (with --target beyond classes, the target's score).\n"
+        "Deletion AUC: lower is better; insertion AUC: higher is better; 'random' (a\n"
+        "random map, --seed) is the chance level. Prints a table\n"
         "per image and writes NAME.eval.json (the curves) and NAME.eval.png (their\n"
         "plot); over several images also the mean and standard deviation per method, in\n"
         "eval-summary.json. Each method runs with its defaults but for the options given\n"

@@ -52,7 +52,7 @@ static int collect(struct explain_run *run, char **args, int nargs, struct input
     if (rc)
         return rc;
     *batch_mode = in->n > 1;
-    const struct target_spec *t = &o->target_spec;
+    const struct target_spec *t = &o->target_opts.spec;
     if (t->kind == TARGET_CLASS && t->cls >= 0 && o->target >= 0 && t->cls != o->target)
         return fail(EXIT_USAGE, "--target class:%ld and --class %ld name two classes", t->cls,
                     o->target);

@@ -29,8 +29,7 @@
 struct explain_opts {
     struct model_opts model;
     long target;            /* --class; -1: the predicted class */
-    struct target_spec target_spec; /* --target (class:N is --class N) */
-    double iou_threshold, score_threshold; /* --iou-threshold, --score-threshold (box:) */
+    struct target_opts target_opts; /* --target (class:N is --class N) and its thresholds */
     struct objective objective; /* --objective, --versus */
     const char *class_file; /* --class-file TSV */
     const char *layer;      /* --layer; NULL: the method's default */

@@ -35,7 +35,7 @@ static void entry_score(const struct explain_run *run, const attrib_result *res,
     const float *scores = result_logits(res, NULL, &entries) + (size_t)row * entries;
     long entry = attrib_result_targets(res)[row];
     const int kind = run->target.kind;
-    const long cls = kind == TARGET_SIMILAR ? -1 : run->opts.target_spec.cls;
+    const long cls = kind == TARGET_SIMILAR ? -1 : run->opts.target_opts.spec.cls;
     s->target = (struct class_score){
         cls, cls >= 0 ? card_label(&run->model.card, (int)cls, s->labels[SUMMARY_TOP], SUMMARY_LABEL)
                       : NULL,

@@ -7,7 +7,6 @@
 
 #include "error.h"
 #include "heatmap.h"
-#include "target.h"
 #include "threads.h"
 
 /* The options every attribution subcommand shares; destinations in
@@ -15,23 +14,6 @@
 static const struct opt class_options[] = {
     CLASS_OPTION('c', "class", struct explain_opts, target, "class to explain",
                  "the predicted class"),
-    { .kind = OPTK_CUSTOM, .name = "target", .offset = offsetof(struct explain_opts, target_spec),
-      .parse = parse_target, .format = format_target, .words = target_words,
-      .metavar = "SPEC", .def_str = TARGET_PREDICTED,
-      .help = "what is explained: class:N (--class N; class:predicted, the top-1); segment:CLASS, a segmentation model's "
-              "CLASS logits summed over the pixels it gives CLASS (its argmax), or "
-              "segment:CLASS@MASK.png over a mask's white pixels (of the model's input or "
-              "output size); similar-to:IMAGE or similar-to:VECTOR.npy, an embedding model's "
-              "cosine similarity to IMAGE's embedding or to a vector (a CLIP text embedding, a "
-              "prototype); box:X,Y,W,H[:CLASS], a detector's detection of that box (in the "
-              "model's input pixels; of CLASS if given): of the detections scoring at least "
-              "--score-threshold, the one of largest IoU with it scores IoU + its score when "
-              "the IoU is above --iou-threshold, else 0 (pytorch-grad-cam's "
-              "FasterRCNNBoxScoreTarget)" },
-    OPT_REAL(0, "iou-threshold", struct explain_opts, iou_threshold, 0, 0.99, 0.5, "T",
-             "box: targets: the IoU a detection needs with the box to be it"),
-    OPT_REAL(0, "score-threshold", struct explain_opts, score_threshold, 0, 1, 0.25, "S",
-             "box: targets: the score a detection needs to be matched"),
     OPT_END,
 };
 
@@ -188,6 +170,8 @@ void explain_spec(const struct method *m, struct command_spec *spec, struct opt 
     if (m->signed_map)
         rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, sign_options[m->sign]);
     rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, class_options);
+    rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts.target_opts,
+                                      target_option_rows);
     rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts,
                                       objective_options[m->objective]);
     rows[n++] = (struct opt)OPT_GROUP(NULL, struct explain_run, opts, target_options);

@@ -11,6 +11,28 @@
 #include "image.h"
 #include "mapfile.h"
 #include "method.h"
+#include "options.h"
+
+const struct opt target_option_rows[] = {
+    { .kind = OPTK_CUSTOM, .name = "target", .offset = offsetof(struct target_opts, spec),
+      .parse = parse_target, .format = format_target, .words = target_words,
+      .metavar = "SPEC", .def_str = TARGET_PREDICTED,
+      .help = "what is explained: class:N (--class N; class:predicted, the top-1); segment:CLASS, a segmentation model's "
+              "CLASS logits summed over the pixels it gives CLASS (its argmax), or "
+              "segment:CLASS@MASK.png over a mask's white pixels (of the model's input or "
+              "output size); similar-to:IMAGE or similar-to:VECTOR.npy, an embedding model's "
+              "cosine similarity to IMAGE's embedding or to a vector (a CLIP text embedding, a "
+              "prototype); box:X,Y,W,H[:CLASS], a detector's detection of that box (in the "
+              "model's input pixels; of CLASS if given): of the detections scoring at least "
+              "--score-threshold, the one of largest IoU with it scores IoU + its score when "
+              "the IoU is above --iou-threshold, else 0 (pytorch-grad-cam's "
+              "FasterRCNNBoxScoreTarget)" },
+    OPT_REAL(0, "iou-threshold", struct target_opts, iou_threshold, 0, 0.99, 0.5, "T",
+             "box: targets: the IoU a detection needs with the box to be it"),
+    OPT_REAL(0, "score-threshold", struct target_opts, score_threshold, 0, 1, 0.25, "S",
+             "box: targets: the score a detection needs to be matched"),
+    OPT_END,
+};
 
 /* A mask pixel is in the segment when it is brighter than half. */
 #define MASK_THRESHOLD 0.5f
@@ -74,7 +96,7 @@ static int64_t detector_classes(const struct explain_run *run, const struct targ
 static int check_box(const struct explain_run *run, const struct target_state *t,
                      const char *shape)
 {
-    const struct target_spec *s = &run->opts.target_spec;
+    const struct target_spec *s = &run->opts.target_opts.spec;
     const struct card *c = &run->model.card;
     const double *b = s->box;
     if (!c->layout)
@@ -101,7 +123,7 @@ static int check_box(const struct explain_run *run, const struct target_state *t
  * similar-to an embedding [N, D]. */
 static int check_output(const struct explain_run *run, const struct target_state *t)
 {
-    const struct target_spec *s = &run->opts.target_spec;
+    const struct target_spec *s = &run->opts.target_opts.spec;
     char shape[96];
     output_shape_text(t, shape, sizeof shape);
     if (s->kind == TARGET_SEGMENT && t->out_ndim != 4)
@@ -122,7 +144,7 @@ static int check_output(const struct explain_run *run, const struct target_state
  * the output's, resized (nearest) to the output's. */
 static int read_mask(struct explain_run *run, struct target_state *t)
 {
-    const struct target_spec *s = &run->opts.target_spec;
+    const struct target_spec *s = &run->opts.target_opts.spec;
     struct image img = { 0 };
     int rc = image_load(s->path, &img);
     if (rc)
@@ -147,7 +169,7 @@ static int read_mask(struct explain_run *run, struct target_state *t)
     if (rc == EXIT_OK && !t->mask_pixels)
         rc = fail(EXIT_USAGE, "--target %s: the mask has no pixel brighter than half (the "
                   "segment is its white pixels)", s->path);
-    snprintf(run->opts.target_spec.sha256, sizeof run->opts.target_spec.sha256, "%s", img.sha256);
+    snprintf(run->opts.target_opts.spec.sha256, sizeof run->opts.target_opts.spec.sha256, "%s", img.sha256);
     image_free(&img);
     return rc;
 }
@@ -155,7 +177,7 @@ static int read_mask(struct explain_run *run, struct target_state *t)
 /* A reference vector of the embedding's length d, finite and not zero. */
 static int read_vector(struct explain_run *run, struct target_state *t, int64_t d)
 {
-    struct target_spec *s = &run->opts.target_spec;
+    struct target_spec *s = &run->opts.target_opts.spec;
     float *v = NULL;
     size_t n = 0, dims[3];
     int ndim = 0;
@@ -188,7 +210,7 @@ static int read_vector(struct explain_run *run, struct target_state *t, int64_t 
 /* The reference image's embedding through the model, held fixed. */
 static int embed_image(struct explain_run *run, struct target_state *t, int64_t d)
 {
-    struct target_spec *s = &run->opts.target_spec;
+    struct target_spec *s = &run->opts.target_opts.spec;
     const size_t n = (size_t)3 * run->model.card.input_w * run->model.card.input_h;
     float *x = malloc(n * sizeof *x);
     struct image img = { 0 };
@@ -221,7 +243,7 @@ static int embed_image(struct explain_run *run, struct target_state *t, int64_t 
 static int check_options(struct explain_run *run)
 {
     struct explain_opts *o = &run->opts;
-    const char *kind = target_kind_names[o->target_spec.kind];
+    const char *kind = target_kind_names[o->target_opts.spec.kind];
     if (o->target >= 0 || o->class_file || o->class_from_folder)
         return fail(EXIT_USAGE, "--target %s explains no class: not with --class, --class-file "
                     "or --class-from-folder", kind);
@@ -238,7 +260,7 @@ static int check_options(struct explain_run *run)
 int targets_prepare(struct explain_run *run)
 {
     struct target_state *t = &run->target;
-    const struct target_spec *s = &run->opts.target_spec;
+    const struct target_spec *s = &run->opts.target_opts.spec;
     memset(t, 0, sizeof *t);
     t->kind = s->kind;
     const int task = run->model.card.task;
@@ -259,6 +281,8 @@ int targets_prepare(struct explain_run *run)
         rc = probe_output(run, t);
     if (rc == EXIT_OK)
         rc = check_output(run, t);
+    for (int d = 0; rc == EXIT_OK && s->kind == TARGET_SEGMENT && d < 4; d++)
+        run->model.output_shape[d] = t->out[d]; /* Grad-CAM's default layer is before it */
     t->entries = rc ? NULL : calloc(MAX_BATCH_SIZE, sizeof *t->entries);
     if (rc == EXIT_OK && !t->entries)
         rc = fail(EXIT_INTERNAL, "out of memory");
@@ -280,7 +304,7 @@ int targets_prepare(struct explain_run *run)
         h.dims[0] = run->model.card.input_h, h.dims[1] = run->model.card.input_w;
         h.layout = run->model.card.layout == CARD_LAYOUT_DETR ? ATTRIB_BOXES_DETR
                                                               : ATTRIB_BOXES_YOLO;
-        h.iou_threshold = run->opts.iou_threshold, h.score_threshold = run->opts.score_threshold;
+        h.iou_threshold = run->opts.target_opts.iou_threshold, h.score_threshold = run->opts.target_opts.score_threshold;
         return set_head(run, &h);
     }
     const int64_t d = embedding_size(t);
@@ -305,7 +329,7 @@ void targets_release(struct explain_run *run)
 static int predict_masks(struct explain_run *run, const struct batch *b)
 {
     struct target_state *t = &run->target;
-    const int64_t cls = run->opts.target_spec.cls;
+    const int64_t cls = run->opts.target_opts.spec.cls;
     const int64_t c = t->out[1], h = t->out[2], w = t->out[3];
     const size_t plane = (size_t)h * w;
     if (!t->masks)
@@ -355,7 +379,7 @@ int targets_batch(struct explain_run *run, const struct batch *b, const int64_t 
         return EXIT_OK;
     }
     *targets = t->entries;
-    if (t->kind == TARGET_SEGMENT && !run->opts.target_spec.path)
+    if (t->kind == TARGET_SEGMENT && !run->opts.target_opts.spec.path)
         return predict_masks(run, b);
     memset(t->entries, 0, (size_t)b->n * sizeof *t->entries);
     return EXIT_OK;
@@ -364,7 +388,7 @@ int targets_batch(struct explain_run *run, const struct batch *b, const int64_t 
 void targets_summary(const struct explain_run *run, int i, struct summary *s)
 {
     const struct target_state *t = &run->target;
-    const struct target_spec *spec = &run->opts.target_spec;
+    const struct target_spec *spec = &run->opts.target_opts.spec;
     s->target_kind = target_kind_names[t->kind];
     s->target_reference = spec->path;
     s->target_was_predicted = 0;

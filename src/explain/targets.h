@@ -8,9 +8,21 @@
 
 #include <stdint.h>
 
+#include "options.h"
 #include "target.h"
 
 struct explain_run;
+
+/* --target and the thresholds of its box: form (target_option_rows'
+ * destinations; TARGET_OPTIONS puts them in a command's table). */
+struct target_opts {
+    struct target_spec spec;
+    double iou_threshold, score_threshold;
+};
+extern const struct opt target_option_rows[];
+#define TARGET_OPTIONS(st, field)                                                          \
+    OPT_GROUP("What is explained beyond classes (segmenters, embedders, detectors)", st,   \
+              field, target_option_rows)
 struct batch;
 struct summary;
 struct input_list;
