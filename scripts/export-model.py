@@ -134,68 +134,26 @@ def from_timm(args):
     return model, card
 
 
-def logits_module(inner):
-    """A Hugging Face classifier as a module that returns its logits tensor."""
+def output_module(inner, field):
+    """A Hugging Face model as a module returning one field of its output:
+    a classifier's logits, a CLIP vision tower's image_embeds."""
     import torch
 
-    class Logits(torch.nn.Module):
+    class Output(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.model = inner
 
         def forward(self, pixel_values):
-            return self.model(pixel_values=pixel_values).logits
+            return getattr(self.model(pixel_values=pixel_values), field)
 
-    return Logits()
-
-
-def clip_embeds_module(inner):
-    """A CLIP vision tower with its projection as a module returning the
-    image embedding [N, D] (what its text embeddings are compared with)."""
-    import torch
-
-    class Embeds(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = inner
-
-        def forward(self, pixel_values):
-            return self.model(pixel_values=pixel_values).image_embeds
-
-    return Embeds()
+    return Output()
 
 
-def from_hf(args):
-    if not os.path.isdir(args.hf):
-        fail(f"--hf {args.hf}: not a folder (a model saved with save_pretrained)")
-    if args.embedding:
-        from transformers import AutoConfig, CLIPVisionModelWithProjection
-        if AutoConfig.from_pretrained(args.hf).model_type not in ("clip", "clip_vision_model"):
-            fail(f"--hf {args.hf} --embedding: a CLIP model (its vision tower) is what this "
-                 "takes")
-        inner = CLIPVisionModelWithProjection.from_pretrained(args.hf)
-        card = {"name": os.path.basename(os.path.normpath(args.hf))}
-        pre = os.path.join(args.hf, "preprocessor_config.json")
-        if os.path.exists(pre):
-            with open(pre) as f:
-                p = json.load(f)
-            size = side(p.get("crop_size") if p.get("do_center_crop") else p.get("size"))
-            if size:
-                card["input_size"] = size
-            if p.get("image_mean"):
-                card["mean"], card["std"] = list(p["image_mean"]), list(p["image_std"])
-        else:
-            card["input_size"] = side(inner.config.image_size)
-        return clip_embeds_module(inner), card
-    from transformers import AutoModelForImageClassification
-    inner = AutoModelForImageClassification.from_pretrained(args.hf)
-    card = {"name": os.path.basename(os.path.normpath(args.hf))}
-    id2label = getattr(inner.config, "id2label", None) or {}
-    if id2label and not all(str(v).startswith("LABEL_") for v in id2label.values()):
-        card["labels"] = [id2label[i] for i in sorted(id2label)]
-    if getattr(inner.config, "problem_type", None) == "multi_label_classification":
-        card["output"] = "sigmoid"
-    pre = os.path.join(args.hf, "preprocessor_config.json")
+def hf_preprocessing(folder, config, card):
+    """The input size and normalisation of the model saved in folder: its
+    processor config, else its config's image size."""
+    pre = os.path.join(folder, "preprocessor_config.json")
     if os.path.exists(pre):
         with open(pre) as f:
             p = json.load(f)
@@ -204,9 +162,30 @@ def from_hf(args):
             card["input_size"] = size
         if p.get("image_mean"):
             card["mean"], card["std"] = list(p["image_mean"]), list(p["image_std"])
-    elif getattr(inner.config, "image_size", None):
-        card["input_size"] = side(inner.config.image_size)
-    return logits_module(inner), card
+    elif getattr(config, "image_size", None):
+        card["input_size"] = side(config.image_size)
+    return card
+
+
+def from_hf(args):
+    if not os.path.isdir(args.hf):
+        fail(f"--hf {args.hf}: not a folder (a model saved with save_pretrained)")
+    card = {"name": os.path.basename(os.path.normpath(args.hf))}
+    if args.embedding:
+        from transformers import AutoConfig, CLIPVisionModelWithProjection
+        if AutoConfig.from_pretrained(args.hf).model_type not in ("clip", "clip_vision_model"):
+            fail(f"--hf {args.hf} --embedding: a CLIP model (its vision tower) is what this "
+                 "takes")
+        inner = CLIPVisionModelWithProjection.from_pretrained(args.hf)
+        return output_module(inner, "image_embeds"), hf_preprocessing(args.hf, inner.config, card)
+    from transformers import AutoModelForImageClassification
+    inner = AutoModelForImageClassification.from_pretrained(args.hf)
+    id2label = getattr(inner.config, "id2label", None) or {}
+    if id2label and not all(str(v).startswith("LABEL_") for v in id2label.values()):
+        card["labels"] = [id2label[i] for i in sorted(id2label)]
+    if getattr(inner.config, "problem_type", None) == "multi_label_classification":
+        card["output"] = "sigmoid"
+    return output_module(inner, "logits"), hf_preprocessing(args.hf, inner.config, card)
 
 
 def from_module(args):

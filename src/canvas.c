@@ -37,6 +37,23 @@ void canvas_fill(struct canvas *c, int x, int y, int w, int h, const unsigned ch
             memcpy(c->px + 3 * ((size_t)j * c->w + i), rgb, 3);
 }
 
+/* A two-hundredth of the picture's longer side, at least a pixel. */
+#define FRAME_FRACTION 200
+
+int canvas_frame_width(int w, int h)
+{
+    int side = w > h ? w : h;
+    return side / FRAME_FRACTION > 1 ? side / FRAME_FRACTION : 1;
+}
+
+void canvas_frame(struct canvas *c, int x, int y, int w, int h, int t, const unsigned char rgb[3])
+{
+    canvas_fill(c, x, y, w, t, rgb);
+    canvas_fill(c, x, y + h - t, w, t, rgb);
+    canvas_fill(c, x, y, t, h, rgb);
+    canvas_fill(c, x + w - t, y, t, h, rgb);
+}
+
 void canvas_line(struct canvas *c, double x0, double y0, double x1, double y1, int thickness,
                  const unsigned char rgb[3])
 {

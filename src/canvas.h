@@ -14,6 +14,10 @@ void canvas_free(struct canvas *c);
 
 /* A rectangle, clipped to the canvas. */
 void canvas_fill(struct canvas *c, int x, int y, int w, int h, const unsigned char rgb[3]);
+/* A rectangle's outline, t pixels thick inside it (a box on a photo). */
+void canvas_frame(struct canvas *c, int x, int y, int w, int h, int t, const unsigned char rgb[3]);
+/* The outline's thickness that shows on a w x h picture at any size. */
+int canvas_frame_width(int w, int h);
 /* A line of the given thickness from (x0, y0) to (x1, y1). */
 void canvas_line(struct canvas *c, double x0, double y0, double x1, double y1, int thickness,
                  const unsigned char rgb[3]);

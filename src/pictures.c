@@ -72,13 +72,8 @@ static void draw_target_box(const struct summary *s, const struct image *photo,
     int x0 = (int)lround(region.x + b[0] * kx), y0 = (int)lround(region.y + b[1] * ky);
     int x1 = (int)lround(region.x + (b[0] + b[2]) * kx);
     int y1 = (int)lround(region.y + (b[1] + b[3]) * ky);
-    int side = photo->width > photo->height ? photo->width : photo->height;
-    int t = side / 200 > 1 ? side / 200 : 1; /* a line that shows at any size */
     struct canvas c = { photo->width, photo->height, px };
-    canvas_fill(&c, x0, y0, x1 - x0, t, cyan);
-    canvas_fill(&c, x0, y1 - t, x1 - x0, t, cyan);
-    canvas_fill(&c, x0, y0, t, y1 - y0, cyan);
-    canvas_fill(&c, x1 - t, y0, t, y1 - y0, cyan);
+    canvas_frame(&c, x0, y0, x1 - x0, y1 - y0, canvas_frame_width(c.w, c.h), cyan);
 }
 
 static void encode_one(struct picture_job *j, const struct overlay_style *style, int colorbar)

@@ -598,6 +598,7 @@ def test_gradcam_of_similarity_is_pytorch_grad_cams_with_its_concept_target(tmp_
 # --- goldens of these maps ---------------------------------------------------------
 
 
+@heavy  # goldens and eval have their own suites under the sanitizers
 @pytest.mark.parametrize("model,spec,other", [
     ("segmenter", "segment:2", "segment:0"),
     ("embedder", "similar-to:REF", "similar-to:OTHER"),
@@ -621,6 +622,7 @@ def test_goldens_of_a_targets_maps_pass_unchanged_and_fail_for_another_target(
 # --- eval on these targets ------------------------------------------------------------
 
 
+@heavy
 def test_eval_curves_follow_a_segments_score_as_pytorch_computes_them(segmenter, tmp_path):
     """Deletion and insertion of the pixels in saliency's order, the curve the
     segment's masked logit sum over the image's own predicted mask (fixed
@@ -642,6 +644,7 @@ def test_eval_curves_follow_a_segments_score_as_pytorch_computes_them(segmenter,
     assert m["deletion_auc"] == pytest.approx(dauc, rel=1e-4, abs=1e-5)
 
 
+@heavy
 def test_eval_ranks_methods_on_an_embedders_similarity(embedder, tmp_path):
     model, module, card, image, x, ref = embedder
     p = ok("eval", image, "--model", model, "--methods", "random,saliency,gradcam",

@@ -33,6 +33,19 @@ void mask_palette(unsigned char rgb[256 * 3])
     }
 }
 
+/* One image's raw output (model_raw_output's), for the task's reading. */
+struct raw {
+    attrib_result *res;
+    const float *y;
+    int64_t shape[ATTRIB_MAX_DIMS];
+    int ndim;
+};
+
+static int raw_of(struct model *m, const float *x, struct raw *r)
+{
+    return model_raw_output(m, x, 1, &r->res, &r->y, r->shape, &r->ndim);
+}
+
 static void emit_json(cJSON *j)
 {
     char *line = cJSON_PrintUnformatted(j);
@@ -106,11 +119,11 @@ static int write_mask(const char *file, int w, int h, const unsigned char *label
 int predict_segmentation(struct model *m, const char *path, const float *x,
                          const struct predict_output *o)
 {
-    attrib_result *res = NULL;
-    const float *y;
-    int64_t shape[ATTRIB_MAX_DIMS];
-    int ndim;
-    int rc = model_raw_output(m, x, 1, &res, &y, shape, &ndim);
+    struct raw r = { 0 };
+    int rc = raw_of(m, x, &r);
+    const float *y = r.y;
+    const int64_t *shape = r.shape;
+    const int ndim = r.ndim;
     if (rc == EXIT_OK && ndim != 4)
         rc = fail(EXIT_MODEL, "'%s' is a segmentation model but returned a %d-D output, not "
                   "masks [N, C, H, W]", m->path, ndim);
@@ -165,7 +178,7 @@ int predict_segmentation(struct model *m, const char *path, const float *x,
             printf("  wrote %s\n", file);
     }
     free(labels);
-    attrib_result_free(res);
+    attrib_result_free(r.res);
     return rc;
 }
 
@@ -174,11 +187,11 @@ int predict_segmentation(struct model *m, const char *path, const float *x,
 int predict_embedding(struct model *m, const char *path, const float *x,
                       const struct predict_output *o)
 {
-    attrib_result *res = NULL;
-    const float *y;
-    int64_t shape[ATTRIB_MAX_DIMS];
-    int ndim;
-    int rc = model_raw_output(m, x, 1, &res, &y, shape, &ndim);
+    struct raw r = { 0 };
+    int rc = raw_of(m, x, &r);
+    const float *y = r.y;
+    const int64_t *shape = r.shape;
+    const int ndim = r.ndim;
     size_t d = 1;
     for (int k = 1; rc == EXIT_OK && k < ndim; k++)
         d *= (size_t)shape[k];
@@ -205,7 +218,7 @@ int predict_embedding(struct model *m, const char *path, const float *x,
             printf("%s: embedding of %zu values, norm %.6g\n  wrote %s\n", path, d, norm, file);
         }
     }
-    attrib_result_free(res);
+    attrib_result_free(r.res);
     return rc;
 }
 
@@ -238,18 +251,14 @@ static int draw_detections(const struct model *m, const struct image *img, struc
     }
     unsigned char palette[256 * 3];
     mask_palette(palette);
-    const int side = img->width > img->height ? img->width : img->height;
-    const int t = side / 200 > 1 ? side / 200 : 1;
+    const int t = canvas_frame_width(c.w, c.h);
     for (size_t i = n; i-- > 0;) { /* the best drawn last, on top */
         double b[4];
         photo_box(m, img, region, d[i].box, b);
         const unsigned char *rgb = palette + 3 * ((d[i].label + 1) % 256); /* 0 is black */
         int x = (int)lround(b[0]), y = (int)lround(b[1]);
         int w = (int)lround(b[2]), h = (int)lround(b[3]);
-        canvas_fill(&c, x, y, w, t, rgb);
-        canvas_fill(&c, x, y + h - t, w, t, rgb);
-        canvas_fill(&c, x, y, t, h, rgb);
-        canvas_fill(&c, x + w - t, y, t, h, rgb);
+        canvas_frame(&c, x, y, w, h, t, rgb);
         char text[96], label[64];
         snprintf(text, sizeof text, "%s %.2f", card_label(&m->card, d[i].label, label,
                                                           sizeof label), d[i].score);
@@ -305,11 +314,11 @@ int predict_detection(struct model *m, const char *path, const float *x,
                       const struct image *img, struct rect region,
                       const struct predict_output *o)
 {
-    attrib_result *res = NULL;
-    const float *y;
-    int64_t shape[ATTRIB_MAX_DIMS];
-    int ndim;
-    int rc = model_raw_output(m, x, 1, &res, &y, shape, &ndim);
+    struct raw r = { 0 };
+    int rc = raw_of(m, x, &r);
+    const float *y = r.y;
+    const int64_t *shape = r.shape;
+    const int ndim = r.ndim;
     if (rc == EXIT_OK && ndim != 3)
         rc = fail(EXIT_MODEL, "'%s' is a detector but returned a %d-D output, not its raw "
                   "detections [N, ., .]", m->path, ndim);
@@ -329,6 +338,6 @@ int predict_detection(struct model *m, const char *path, const float *x,
         print_detections(m, img, region, path, d, n, n < (size_t)o->top ? n : (size_t)o->top,
                          file, o->json);
     free(d);
-    attrib_result_free(res);
+    attrib_result_free(r.res);
     return rc;
 }
