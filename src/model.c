@@ -366,6 +366,34 @@ static int is_output(const struct model *m, const struct layer_info *e)
     return m->output_shape[0] && e->ndim == 4 && e->shape[1] == m->output_shape[1];
 }
 
+long model_default_layer(const struct model *m, const struct layer_list *layers)
+{
+    const int ih = m->card.input_h, iw = m->card.input_w;
+    long i = layer_default_cam(layers, ih, iw);
+    if (i >= 0 && is_output(m, &layers->items[i])) /* a segmenter's own masks */
+        i = layer_default_cam_before(layers, ih, iw, layers->items[i].value_id);
+    return i;
+}
+
+int model_segmenter_output(struct model *m)
+{
+    if (m->card.task != TASK_SEGMENTATION || m->output_shape[0])
+        return EXIT_OK;
+    const size_t n = (size_t)3 * m->card.input_w * m->card.input_h;
+    float *x = calloc(n, sizeof *x);
+    attrib_result *res = NULL;
+    const float *y;
+    int64_t shape[ATTRIB_MAX_DIMS];
+    int ndim = 0;
+    int rc = x ? model_raw_output(m, x, 1, &res, &y, shape, &ndim)
+               : fail(EXIT_INTERNAL, "out of memory");
+    for (int d = 0; rc == EXIT_OK && ndim == 4 && d < 4; d++)
+        m->output_shape[d] = shape[d];
+    attrib_result_free(res);
+    free(x);
+    return rc;
+}
+
 int model_map_layer(struct model *m, const char *name, char **path, attrib_layer_view *view)
 {
     struct layer_list layers;
@@ -373,9 +401,7 @@ int model_map_layer(struct model *m, const char *name, char **path, attrib_layer
     if (rc)
         return rc;
     const int ih = m->card.input_h, iw = m->card.input_w;
-    long i = name ? layer_find(&layers, name) : layer_default_cam(&layers, ih, iw);
-    if (!name && i >= 0 && is_output(m, &layers.items[i])) /* a segmenter's own masks */
-        i = layer_default_cam_before(&layers, ih, iw, layers.items[i].value_id);
+    long i = name ? layer_find(&layers, name) : model_default_layer(m, &layers);
     char names[1024];
     layer_names_4d(&layers, 2, names, sizeof names);
     if (i < 0 && name)

@@ -75,6 +75,14 @@ int model_read_input(const struct model *m, enum resize_mode mode, const char *p
  * the card's size; one forward pass. */
 int model_layers(struct model *m, struct layer_list *out);
 
+/* The default Grad-CAM layer of layers (the model's): the last feature map,
+ * on a segmenter the last before its mask logits (m->output_shape); -1: none. */
+long model_default_layer(const struct model *m, const struct layer_list *layers);
+
+/* A segmenter (its card's task): its masks' shape into m->output_shape, one
+ * blank pass (for model_default_layer where no --target has probed it). */
+int model_segmenter_output(struct model *m);
+
 /* The layer called name (NULL: the default Grad-CAM layer) checked against
  * the model: its path (malloc'd) and how it reads as a feature map.
  * EXIT_OK; EXIT_USAGE naming the model's feature maps (unknown, or not a

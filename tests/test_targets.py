@@ -156,6 +156,11 @@ def test_gradcams_default_layer_on_a_segmenter_is_the_last_map_before_its_masks(
     assert s["layer"]["path"] == SEG_LAYER  # not "classifier", the mask logits themselves
 
 
+def test_layers_marks_the_same_default_layer_on_a_segmenter(test_models):
+    rows = ok("layers", test_models / "segmenter.pt").stdout.splitlines()
+    assert [r.split()[1] for r in rows if r.startswith("*")] == [SEG_LAYER]
+
+
 @heavy
 def test_integrated_gradients_of_a_segment_match_pytorch(segmenter, tmp_path):
     model, module, card, image, x = segmenter

@@ -75,10 +75,12 @@ static int cmd_layers(void *opts, const operands *ops)
     struct layer_list layers = { 0 };
     int rc = model_open(&o, &m);
     if (rc == EXIT_OK)
+        rc = model_segmenter_output(&m);
+    if (rc == EXIT_OK)
         rc = model_layers(&m, &layers);
     if (rc == EXIT_OK) {
         const int ih = m.card.input_h, iw = m.card.input_w;
-        long def = layer_default_cam(&layers, ih, iw);
+        long def = model_default_layer(&m, &layers);
         if (!json)
             printf("  %-*s %-22s %-22s %s\n", path_width(&layers), "layer", "op",
                    "output shape", "read as");
