@@ -285,3 +285,12 @@ void heatmap_render_gradient(const float *chw, int h, int w, unsigned char *rgb)
         for (int c = 0; c < 3; c++)
             rgb[3 * i + c] = to_byte((float)((chw[c * plane + i] - mean) / sd * 0.1 + 0.5));
 }
+
+int64_t heatmap_channel_argmax(const float *chw, int64_t channels, size_t plane, size_t p)
+{
+    int64_t best = 0;
+    for (int64_t k = 1; k < channels; k++)
+        if (chw[k * plane + p] > chw[best * plane + p])
+            best = k;
+    return best;
+}

@@ -3,6 +3,7 @@
 #define ATTRIB_HEATMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "colormap.h"
 #include "image.h"
@@ -18,6 +19,10 @@ void heatmap_abs_channel_max(const float *chw, int channels, int height, int wid
  * the signed map whose |.| is heatmap_abs_channel_max's (gradients). */
 void heatmap_channel_max_magnitude(const float *chw, int channels, int height, int width,
                                    float *map);
+
+/* The channel of largest value at pixel p of a [channels, plane] map
+ * (a segmenter's class there); ties go to the first. */
+int64_t heatmap_channel_argmax(const float *chw, int64_t channels, size_t plane, size_t p);
 
 /* map[y][x] = sum over channels c of chw[c][y][x]: the map of attributions
  * that add up (integrated gradients, input x gradient), as Captum's

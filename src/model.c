@@ -375,22 +375,29 @@ long model_default_layer(const struct model *m, const struct layer_list *layers)
     return i;
 }
 
-int model_segmenter_output(struct model *m)
+int model_output_shape(struct model *m, int64_t shape[ATTRIB_MAX_DIMS], int *ndim)
 {
-    if (m->card.task != TASK_SEGMENTATION || m->output_shape[0])
-        return EXIT_OK;
     const size_t n = (size_t)3 * m->card.input_w * m->card.input_h;
     float *x = calloc(n, sizeof *x);
     attrib_result *res = NULL;
     const float *y;
-    int64_t shape[ATTRIB_MAX_DIMS];
-    int ndim = 0;
-    int rc = x ? model_raw_output(m, x, 1, &res, &y, shape, &ndim)
+    *ndim = 0;
+    int rc = x ? model_raw_output(m, x, 1, &res, &y, shape, ndim)
                : fail(EXIT_INTERNAL, "out of memory");
-    for (int d = 0; rc == EXIT_OK && ndim == 4 && d < 4; d++)
-        m->output_shape[d] = shape[d];
     attrib_result_free(res);
     free(x);
+    return rc;
+}
+
+int model_segmenter_output(struct model *m)
+{
+    if (m->card.task != TASK_SEGMENTATION || m->output_shape[0])
+        return EXIT_OK;
+    int64_t shape[ATTRIB_MAX_DIMS];
+    int ndim;
+    int rc = model_output_shape(m, shape, &ndim);
+    for (int d = 0; rc == EXIT_OK && ndim == 4 && d < 4; d++)
+        m->output_shape[d] = shape[d];
     return rc;
 }
 

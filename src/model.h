@@ -79,6 +79,10 @@ int model_layers(struct model *m, struct layer_list *out);
  * on a segmenter the last before its mask logits (m->output_shape); -1: none. */
 long model_default_layer(const struct model *m, const struct layer_list *layers);
 
+/* The shape of the model's output as it is for one blank input of the
+ * card's size (model_raw_output's: the head is left as none). */
+int model_output_shape(struct model *m, int64_t shape[ATTRIB_MAX_DIMS], int *ndim);
+
 /* A segmenter (its card's task): its masks' shape into m->output_shape, one
  * blank pass (for model_default_layer where no --target has probed it). */
 int model_segmenter_output(struct model *m);

@@ -176,23 +176,16 @@ static int settle_task(struct model *m, const struct predict_opts *o)
 {
     int rc = EXIT_OK;
     if (m->card.task == TASK_CLASSIFICATION && !m->card.task_given) {
-        const size_t n = (size_t)3 * m->card.input_w * m->card.input_h;
-        float *x = calloc(n, sizeof *x);
-        attrib_result *res = NULL;
-        const float *y;
         int64_t shape[ATTRIB_MAX_DIMS];
-        int ndim = 0;
-        rc = x ? model_raw_output(m, x, 1, &res, &y, shape, &ndim)
-               : fail(EXIT_INTERNAL, "out of memory");
+        int ndim;
+        rc = model_output_shape(m, shape, &ndim);
         if (rc == EXIT_OK && ndim == 4) {
             m->card.task = TASK_SEGMENTATION;
             report_warning("predict", "'%s' returns masks [N, %lld, %lld, %lld] and its card "
                            "names no task: taken as a segmentation model", m->path,
                            (long long)shape[1], (long long)shape[2], (long long)shape[3]);
         }
-        attrib_result_free(res);
-        free(x);
-        if (rc == EXIT_OK) { /* the classes' head back on (model_raw_output took it off) */
+        if (rc == EXIT_OK) { /* the classes' head back on (model_output_shape took it off) */
             attrib_head_params classes = attrib_head_default_params();
             if (attrib_model_set_head(m->handle, &classes) != ATTRIB_OK)
                 rc = model_error(ATTRIB_E_ARG, m->path);

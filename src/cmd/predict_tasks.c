@@ -12,6 +12,7 @@
 #include "canvas.h"
 #include "detect.h"
 #include "error.h"
+#include "heatmap.h"
 #include "fsutil.h"
 #include "png.h"
 #include "rawfile.h"
@@ -72,10 +73,7 @@ static void argmax_pixels(const float *y, int64_t c, size_t plane, unsigned char
                           long *counts)
 {
     for (size_t p = 0; p < plane; p++) {
-        int64_t best = 0;
-        for (int64_t k = 1; k < c; k++)
-            if (y[k * plane + p] > y[best * plane + p])
-                best = k;
+        int64_t best = heatmap_channel_argmax(y, c, plane, p);
         labels[p] = (unsigned char)best;
         counts[best]++;
     }

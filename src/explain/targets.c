@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "heatmap.h"
 #include "image.h"
 #include "mapfile.h"
 #include "method.h"
@@ -46,21 +47,14 @@ static int set_head(struct explain_run *run, const attrib_head_params *h)
 /* The output's shape for one blank input, into t->out. */
 static int probe_output(struct explain_run *run, struct target_state *t)
 {
-    const size_t n = (size_t)3 * run->model.card.input_w * run->model.card.input_h;
-    float *x = calloc(n, sizeof *x);
-    attrib_result *res = NULL;
-    const float *y;
     int64_t shape[ATTRIB_MAX_DIMS];
-    int ndim = 0;
-    int rc = x ? model_raw_output(&run->model, x, 1, &res, &y, shape, &ndim)
-               : fail(EXIT_INTERNAL, "out of memory");
+    int ndim;
+    int rc = model_output_shape(&run->model, shape, &ndim);
     if (rc == EXIT_OK && ndim > 4)
         rc = fail(EXIT_MODEL, "'%s': the model returned a %d-D output", run->model.path, ndim);
     t->out_ndim = ndim;
     for (int d = 0; rc == EXIT_OK && d < ndim; d++)
         t->out[d] = shape[d];
-    attrib_result_free(res);
-    free(x);
     return rc;
 }
 
@@ -350,10 +344,7 @@ static int predict_masks(struct explain_run *run, const struct batch *b)
         float *mask = t->masks + (size_t)i * plane;
         t->pixels[i] = 0;
         for (size_t p = 0; p < plane; p++) {
-            int64_t best = 0;
-            for (int64_t k = 1; k < c; k++)
-                if (img[k * plane + p] > img[best * plane + p])
-                    best = k;
+            int64_t best = heatmap_channel_argmax(img, c, plane, p);
             mask[p] = (float)(best == cls);
             t->pixels[i] += best == cls;
         }
