@@ -295,8 +295,10 @@ static int set_value(const struct opt *o, void *d, const char *arg, const char *
     case OPTK_INT: {
         errno = 0;
         long v = strtol(arg, &end, 10);
-        if (end == arg || *end != '\0' || errno == ERANGE)
-            return bad_int(o, shown, arg, 1);
+        if (end == arg || *end != '\0' || errno == ERANGE) {
+            int rc = o->parse ? o->parse(o, arg, NULL) : EXIT_OK; /* the row's own refusal */
+            return rc ? rc : bad_int(o, shown, arg, 1);
+        }
         if (v < o->min || v > o->max)
             return bad_int(o, shown, arg, 0);
         *(long *)d = v;

@@ -39,7 +39,9 @@ enum {
 
 struct opt;
 /* Reads arg into dest for OPTK_CUSTOM (and checks an OPTK_LIST, dest
- * NULL); EXIT_OK, or EXIT_USAGE with a message naming the option. */
+ * NULL; for an OPTK_INT, says what a value that is not an integer was
+ * taken for, dest NULL); EXIT_OK, or EXIT_USAGE with a message naming the
+ * option. */
 typedef int (*opt_parse_fn)(const struct opt *o, const char *arg, void *dest);
 /* Writes an OPTK_CUSTOM destination's value as text (a run's key). */
 typedef void (*opt_format_fn)(const void *dest, char *buf, size_t size);
@@ -56,7 +58,7 @@ struct opt {
     const char *def_str;     /* default of STRING, PATH, LIST */
     const char *default_text;/* shown as the default instead; "" shows none */
     const char *const *words;/* ENUM: the allowed words (NULL-ended); others: completions */
-    opt_parse_fn parse;      /* OPTK_CUSTOM, optional for OPTK_LIST */
+    opt_parse_fn parse;      /* OPTK_CUSTOM; optional for OPTK_LIST and OPTK_INT */
     const struct opt *group; /* OPTK_GROUP */
     unsigned flags;          /* OPT_COMPLETE_*, OPT_NOT_RESULT */
     opt_format_fn format;    /* OPTK_CUSTOM that is part of a run's key */

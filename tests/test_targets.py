@@ -668,3 +668,192 @@ def test_eval_refuses_a_segmenter_without_a_target_and_a_class_target(test_model
     p = run("eval", IMAGES / "cat.bmp", "--model", test_models / "segmenter.pt", "-o", tmp_path,
             "--target", "segment:9")
     assert_one_line_error(p, 2, "out of range: the model segments classes 0 to 3")
+
+
+# --- sanity and drift on these targets --------------------------------------------
+
+
+def sanity_similarities(orig, now, h, w):
+    return {"spearman_abs": oracle.spearman(np.abs(orig), np.abs(now)),
+            "spearman": oracle.spearman(orig, now),
+            "ssim": oracle.ssim(oracle.normalise_abs(orig).reshape(h, w),
+                                oracle.normalise_abs(now).reshape(h, w))}
+
+
+def check_sanity_steps(s, module, objective, x, card, seed):
+    """attrib's cascading steps against saliency's signed map of the same
+    objective, the weights re-drawn in Python from the same seeds."""
+    h, w = card["input_size"]
+    blocks = oracle.parameter_blocks(module)
+    assert s["blocks"] == blocks[::-1]
+    trained = {n: p.detach().clone() for n, p in module.named_parameters()}
+
+    def signed_map():
+        g = oracle.gradients(objective, x, 0, THREADS)[0].double().numpy()
+        return oracle.largest_channel(g)
+
+    base = signed_map()
+    try:
+        for j in range(len(blocks)):
+            oracle.redraw(module, set(blocks[len(blocks) - 1 - j:]), seed, trained)
+            want = sanity_similarities(base, signed_map(), h, w)
+            got = s["methods"]["saliency"]["cascading"][j]
+            for k, v in want.items():
+                if np.isnan(v):
+                    assert got[k] is None, (j, k)
+                else:
+                    assert got[k] == pytest.approx(v, abs=2e-3), (j, k)
+    finally:
+        oracle.redraw(module, set(), seed, trained)
+
+
+def test_sanity_of_a_segment_holds_the_trained_models_mask_while_the_weights_are_redrawn(
+        segmenter, tmp_path):
+    """The segment explained at every step is the trained model's: its
+    class's logits summed over the pixels the trained model gave the class,
+    that mask held while the weights are re-drawn (a re-drawn model's own
+    argmax would be another target)."""
+    model, module, card, image, x = segmenter
+    mask = predicted_mask(module, x, 2)
+    objective = segment_objective(module, 2, mask)
+    p = ok("sanity", image, "--model", model, "--methods", "saliency", "--target", "segment:2",
+           "--seed", 4, "-o", tmp_path, "--threads", THREADS, "--json")
+    s = json.loads(p.stdout)
+    with torch.no_grad():
+        score = float(objective(x)[0, 0])
+    assert s["target"] == {"kind": "segment", "class": 2, "label": card["labels"][2],
+                           "score": pytest.approx(score, rel=1e-4)}
+    check_sanity_steps(s, module, objective, x, card, 4)
+
+
+def test_sanity_of_similarity_holds_the_trained_models_embedding_of_the_reference(
+        embedder, tmp_path):
+    model, module, card, image, x, ref = embedder
+    with torch.no_grad():
+        reference = module(oracle.input_tensor(ref, card))[0].clone()
+    objective = similarity_objective(module, reference)
+    p = ok("sanity", image, "--model", model, "--methods", "saliency", "--target",
+           f"similar-to:{ref}", "--seed", 2, "-o", tmp_path, "--threads", THREADS)
+    assert p.stdout.startswith(f"{image}: similar to {ref} (score ")
+    s = json.loads((tmp_path / "input.sanity.json").read_text())
+    assert s["target"]["kind"] == "similar-to" and s["target"]["reference"] == str(ref)
+    with torch.no_grad():
+        assert s["target"]["score"] == pytest.approx(float(objective(x)[0, 0]), rel=1e-5)
+    check_sanity_steps(s, module, objective, x, card, 2)
+
+
+@heavy
+def test_sanity_of_a_segment_over_a_folder_holds_each_images_own_mask(segmenter, test_models,
+                                                                     tmp_path):
+    """Two images in one chunk: each image's frozen mask is its own, so each
+    one's numbers are those it gets alone."""
+    model, module, card, image, x = segmenter
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("cat.bmp", "dragonfly.bmp"):
+        oracle.resized_copy(IMAGES / name, photos / (name.split(".")[0] + ".png"), card)
+    args = ("--model", model, "--methods", "saliency,gradcam", "--target", "segment:1",
+            "--threads", THREADS, "--json")
+    both = {json.loads(line)["image"]: json.loads(line)
+            for line in ok("sanity", photos, "-o", tmp_path / "both", *args).stdout.splitlines()}
+    for path, s in both.items():
+        [alone] = [json.loads(ok("sanity", path, "-o", tmp_path / "alone", *args).stdout)]
+        assert alone["target"] == dict(s["target"],
+                                       score=pytest.approx(s["target"]["score"], rel=1e-5))
+        for method in ("saliency", "gradcam"):
+            for a, b in zip(alone["methods"][method]["cascading"],
+                            s["methods"][method]["cascading"]):
+                for k in ("spearman_abs", "spearman", "ssim"):
+                    assert (a[k] is None and b[k] is None) or a[k] == pytest.approx(b[k],
+                                                                                    abs=1e-4)
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (("--target", "segment:1", "--random-logit"), 2,
+     "--random-logit explains another class in the class's place; --target segment has no "
+     "class to swap"),
+    (("--target", "class:1"), 2, "sanity takes the class as --class N, not --target class:N"),
+    (("--target", "segment:9"), 2, "out of range: the model segments classes 0 to 3"),
+    ((), 2, "is a segmentation model (its card's task)")])
+def test_sanity_refuses_what_a_target_cannot_do_in_one_line(args, code, message, test_models,
+                                                             tmp_path):
+    p = run("sanity", IMAGES / "cat.bmp", "--model", test_models / "segmenter.pt", "-o",
+            tmp_path, *args)
+    assert_one_line_error(p, code, message)
+    assert not list(tmp_path.iterdir()), "nothing written"
+
+
+def retrained_segmenter(test_models, path, scale=0.5, seed=3):
+    """segmenter.pt with its classifier's weights moved, its card kept."""
+    files = {"attrib.json": ""}
+    module = torch.jit.load(str(test_models / "segmenter.pt"), _extra_files=files)
+    last = [p for n, p in module.named_parameters() if n.endswith("weight")][-1]
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        last.add_(scale * last.abs().mean() * torch.randn_like(last))
+    torch.jit.save(module, str(path), _extra_files=files)
+    return path
+
+
+def test_drift_of_a_segment_compares_each_models_map_of_its_own_mask(segmenter, test_models,
+                                                                      tmp_path):
+    """segment:CLASS under two models: each explains the pixels it gives the
+    class; the maps' Pearson as numpy measures PyTorch's, each model's
+    score of its segment beside it."""
+    old, m_old, card, image, x = segmenter
+    new = retrained_segmenter(test_models, tmp_path / "new.pt")
+    m_new, _ = oracle.load(new)
+    d = json.loads(ok("drift", image, "--models", f"{old},{new}", "--method", "saliency",
+                      "--target", "segment:2", "-o", tmp_path / "out", "--json",
+                      "--threads", THREADS).stdout)
+    [r] = d["images"]
+    maps, scores = [], []
+    for m in (m_old, m_new):
+        objective = segment_objective(m, 2, predicted_mask(m, x, 2))
+        a, _, _ = oracle.saliency(objective, x, 0, THREADS)
+        maps.append(a)
+        with torch.no_grad():
+            scores.append(float(objective(x)[0, 0]))
+    assert r["target"] == {"kind": "segment", "class": 2, "label": card["labels"][2]}
+    assert r["old"] == {"score": pytest.approx(scores[0], rel=1e-4)}
+    assert r["new"] == {"score": pytest.approx(scores[1], rel=1e-4)}
+    assert "prediction_changed" not in r and "predictions_changed" not in d["summary"]
+    pearson = np.corrcoef(maps[0].ravel(), maps[1].ravel())[0, 1]
+    assert r["pearson"] == pytest.approx(pearson, abs=1e-4)
+    assert 0 < r["moved"] < 1
+
+
+def test_drift_of_similarity_embeds_the_reference_by_each_model(embedder, test_models,
+                                                                tmp_path):
+    model, module, card, image, x, ref = embedder
+    p = ok("drift", image, "--models", f"{model},{model}", "--method", "saliency", "--target",
+           f"similar-to:{ref}", "-o", tmp_path / "out", "--threads", THREADS)
+    assert p.stdout.startswith(f"1 images, saliency maps of similar to {ref}: mean Pearson "
+                               "1.0000")
+    d = json.loads((tmp_path / "out" / "drift.json").read_text())
+    [r] = d["images"]
+    with torch.no_grad():
+        reference = module(oracle.input_tensor(ref, card))[0]
+        cosine = float(similarity_objective(module, reference)(x)[0, 0])
+    assert r["old"]["score"] == pytest.approx(cosine, rel=1e-5) and r["moved"] == 0
+    assert r["target"] == {"kind": "similar-to", "reference": str(ref)}
+    assert "<th>target</th><th>score old &rarr; new</th>" in (tmp_path / "out" / "drift.html").read_text()
+
+
+def test_drift_refuses_a_class_target_and_a_segmenter_without_a_target(test_models, tmp_path):
+    seg = test_models / "segmenter.pt"
+    p = run("drift", IMAGES / "cat.bmp", "--models", f"{seg},{seg}", "-o", tmp_path)
+    assert_one_line_error(p, 2, "is a segmentation model (its card's task)")
+    p = run("drift", IMAGES / "cat.bmp", "--models", f"{seg},{seg}", "-o", tmp_path,
+            "--target", "class:1")
+    assert_one_line_error(p, 2, "drift takes the class as --class N, not --target class:N")
+
+
+def test_fool_refuses_explains_target_forms_by_name(test_models, tmp_path):
+    """fool's --target is the class to reach: a segment, similarity or box
+    target is refused saying so, not as a malformed integer."""
+    for spec in ("segment:1", "similar-to:x.npy", "box:1,2,3,4"):
+        p = run("fool", IMAGES / "cat.bmp", "--model", test_models / "tiny.pt", "--target", spec,
+                "-o", tmp_path)
+        assert_one_line_error(p, 2, f"fool --target {spec}: fool's --target is the class to "
+                              "reach (--target N); it attacks classifiers")

@@ -31,6 +31,7 @@ struct drift_opts {
     const char *models;      /* "OLD.pt,NEW.pt" */
     const char *method;      /* "gradcam", "integrated-gradients:steps=16" */
     long target;
+    struct target_opts target_opts; /* --target beyond classes */
     long top;
     double top_percent;
     double max_moved;        /* NaN: no check */
@@ -96,6 +97,7 @@ static const struct opt options[] = {
              "also take images in subdirectories of directory inputs"),
     OPT_FLAG(0, "json", struct drift_opts, json, "print drift.json on stdout (one line)"),
     OPT_FLAG('q', "quiet", struct drift_opts, quiet, "print nothing on success"),
+    TARGET_OPTIONS(struct drift_opts, target_opts),
     OPT_GROUP("Model options", struct drift_opts, model, model_run_options),
     OPT_END,
 };
@@ -104,6 +106,7 @@ static const struct opt options[] = {
 struct side {
     struct model model;
     struct explain_run run;
+    struct explain_run scope; /* --target beyond classes: the head of the image's score */
     int opened;
     float *x, *map, *chw; /* the image's input, map and per-channel result */
 };
@@ -127,6 +130,7 @@ struct drift {
     size_t nrecs;
     size_t *page;        /* indices of the most moved, most first */
     size_t npage;
+    int beyond;          /* a --target that is not a class: scores, not predictions */
     int worst;
 };
 
@@ -141,12 +145,18 @@ static int open_side(struct drift *d, int k, const char *path)
     struct model_opts mo = d->o.model;
     mo.model_path = path;
     int rc = model_open(&mo, &s->model);
-    if (rc == EXIT_OK)
+    if (rc == EXIT_OK) /* before the run: a segmenter's default layer is found from it */
+        rc = targets_open_scope(&s->scope, "drift", &s->model, &mo, d->o.target, &d->o.target_opts);
+    if (rc == EXIT_OK && !d->beyond)
         rc = model_probe_classes(&s->model);
     if (rc == EXIT_OK) {
         rc = explain_run_open(&s->run, d->ml.methods[0], &s->model, &mo, d->ml.settings[0],
                               "--method");
         s->opened = 1;
+    }
+    if (rc == EXIT_OK && d->beyond) { /* each model its own reference's embedding, masks */
+        s->run.opts.target_opts = d->o.target_opts;
+        rc = targets_prepare(&s->run);
     }
     const size_t plane = (size_t)s->model.card.input_w * s->model.card.input_h;
     if (rc == EXIT_OK) {
@@ -166,6 +176,7 @@ static void close_side(struct side *s)
 {
     if (s->opened)
         explain_run_close(&s->run);
+    targets_release(&s->scope);
     if (s->model.handle)
         model_close(&s->model);
     free(s->x);
@@ -173,10 +184,19 @@ static void close_side(struct side *s)
     free(s->chw);
 }
 
-/* The side's top-1 prediction for its input. */
-static int predict(struct side *s, struct class_score *cs, char *label, size_t size)
+/* The side's top-1 prediction for its input; a --target beyond classes:
+ * its score. */
+static int predict(struct side *s, int beyond, struct class_score *cs, char *label, size_t size)
 {
     const struct card *c = &s->model.card;
+    if (beyond) {
+        double score = 0;
+        struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = s->x };
+        int rc = targets_scores(&s->scope, &b, &score);
+        if (rc == EXIT_OK)
+            targets_score_of(&s->scope, score, cs, label, size);
+        return rc;
+    }
     int64_t shape[4] = { 1, 3, c->input_h, c->input_w }, classes;
     attrib_result *res = NULL;
     attrib_status st = attrib_forward(s->model.handle, s->x, shape, &res);
@@ -245,9 +265,9 @@ static int drift_image(struct drift *d, const struct input *it, size_t i, float 
         rc = model_input(&d->side[1].model, d->o.model.resize, &img, &region, d->side[1].x);
     image_free(&img);
     for (int k = 0; rc == EXIT_OK && k < 2; k++)
-        rc = predict(&d->side[k], &r->pred[k], r->labels[k], SUMMARY_LABEL);
-    r->target = d->o.target >= 0 ? d->o.target : r->pred[0].index;
-    if (rc == EXIT_OK && r->target >= d->side[1].model.classes)
+        rc = predict(&d->side[k], d->beyond, &r->pred[k], r->labels[k], SUMMARY_LABEL);
+    r->target = d->beyond ? -1 : d->o.target >= 0 ? d->o.target : r->pred[0].index;
+    if (rc == EXIT_OK && !d->beyond && r->target >= d->side[1].model.classes)
         rc = fail(EXIT_INPUT, "%s: the old model's class %ld is not one of the new model's %d",
                   it->path, r->target, d->side[1].model.classes);
     for (int k = 0; rc == EXIT_OK && k < 2; k++)
@@ -267,9 +287,19 @@ static int drift_image(struct drift *d, const struct input *it, size_t i, float 
     return rc;
 }
 
-static cJSON *prediction_json(const struct class_score *c)
+/* Whether the top-1 prediction changed (a target beyond classes: no prediction). */
+static int changed(const struct drift *d, const struct record *r)
+{
+    return !d->beyond && r->pred[0].index != r->pred[1].index;
+}
+
+static cJSON *prediction_json(const struct drift *d, const struct class_score *c)
 {
     cJSON *o = cJSON_CreateObject();
+    if (d->beyond) {
+        cJSON_AddNumberToObject(o, "score", round(c->score * 1e6) / 1e6);
+        return o;
+    }
     cJSON_AddNumberToObject(o, "index", (double)c->index);
     cJSON_AddStringToObject(o, "label", c->label);
     cJSON_AddNumberToObject(o, "probability", round(c->probability * 1e6) / 1e6);
@@ -327,10 +357,13 @@ static void page_row(struct buffer *b, const struct drift *d, const struct recor
     html_put(b, "<tr><td>");
     html_escape(b, r->it->name);
     snprintf(buf, sizeof buf, "</td><td>%.4f</td><td>%.4f</td><td>%ld</td><td%s>",
-             moved(r), r->d.iou, r->target, r->pred[0].index != r->pred[1].index
-                                                   ? " class=\"changed\"" : "");
+             moved(r), r->d.iou, r->target, changed(d, r) ? " class=\"changed\"" : "");
+    if (d->beyond)
+        snprintf(buf, sizeof buf, "</td><td>%.4f</td><td>%.4f</td><td>%s</td><td>%.4g &rarr; "
+                 "%.4g", moved(r), r->d.iou, target_kind_names[d->o.target_opts.spec.kind],
+                 r->pred[0].score, r->pred[1].score);
     html_put(b, buf);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; !d->beyond && k < 2; k++) {
         snprintf(buf, sizeof buf, "%s%ld ", k ? " &rarr; " : "", r->pred[k].index);
         html_put(b, buf);
         html_escape(b, r->pred[k].label);
@@ -363,14 +396,18 @@ static int write_page(struct drift *d, const cJSON *summary)
     html_escape(&b, d->side[0].model.path);
     html_put(&b, " &rarr; ");
     html_escape(&b, d->side[1].model.path);
-    snprintf(buf, sizeof buf, "</h1>\n<p>%s maps of %g images; %g predictions changed; mean "
-             "Pearson %.4f, mean IoU of the hottest %g%% %.4f. The %zu that moved most (moved = "
-             "1 - Pearson):</p>\n<table><tr><th>image</th><th>moved</th><th>IoU</th>"
-             "<th>class</th><th>prediction old &rarr; new</th><th>image</th><th>old map</th>"
-             "<th>new map</th></tr>\n", d->ml.names[0],
-             record_number(summary, "images", NULL), record_number(summary, "predictions_changed", NULL),
+    char what[64] = "";
+    if (!d->beyond)
+        snprintf(what, sizeof what, " %g predictions changed;",
+                 record_number(summary, "predictions_changed", NULL));
+    snprintf(buf, sizeof buf, "</h1>\n<p>%s maps of %g images;%s mean Pearson %.4f, mean IoU "
+             "of the hottest %g%% %.4f. The %zu that moved most (moved = 1 - Pearson):</p>\n"
+             "<table><tr><th>image</th><th>moved</th><th>IoU</th><th>%s</th><th>%s old &rarr; "
+             "new</th><th>image</th><th>old map</th><th>new map</th></tr>\n", d->ml.names[0],
+             record_number(summary, "images", NULL), what,
              record_number(summary, "mean_pearson", NULL), d->o.top_percent,
-             record_number(summary, "mean_iou", NULL), d->npage);
+             record_number(summary, "mean_iou", NULL), d->npage, d->beyond ? "target" : "class",
+             d->beyond ? "score" : "prediction");
     html_put(&b, buf);
     int rc = EXIT_OK;
     for (size_t k = 0; rc == EXIT_OK && k < d->npage; k++) {
@@ -397,10 +434,17 @@ static cJSON *record_json(const struct drift *d, const struct record *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "image", r->it->path);
     cJSON_AddStringToObject(o, "name", r->it->name);
-    cJSON_AddNumberToObject(o, "class", (double)r->target);
-    cJSON_AddItemToObject(o, "old", prediction_json(&r->pred[0]));
-    cJSON_AddItemToObject(o, "new", prediction_json(&r->pred[1]));
-    cJSON_AddBoolToObject(o, "prediction_changed", r->pred[0].index != r->pred[1].index);
+    if (d->beyond) {
+        cJSON *t = targets_score_json(&d->o.target_opts.spec, &r->pred[0]);
+        cJSON_DeleteItemFromObject(t, "score"); /* each model's is its own: old, new */
+        cJSON_AddItemToObject(o, "target", t);
+    } else {
+        cJSON_AddNumberToObject(o, "class", (double)r->target);
+    }
+    cJSON_AddItemToObject(o, "old", prediction_json(d, &r->pred[0]));
+    cJSON_AddItemToObject(o, "new", prediction_json(d, &r->pred[1]));
+    if (!d->beyond)
+        cJSON_AddBoolToObject(o, "prediction_changed", changed(d, r));
     cJSON_AddNumberToObject(o, "moved", round(moved(r) * 1e6) / 1e6);
     cJSON_AddNumberToObject(o, "pearson", round(r->d.pearson * 1e6) / 1e6);
     cJSON_AddNumberToObject(o, "spearman", round(r->d.spearman * 1e6) / 1e6);
@@ -418,7 +462,7 @@ static int write_report(struct drift *d)
     for (size_t i = 0, k = 0; i < d->nrecs; i++) /* the page follows the sort */
         if (d->recs[i].maps[0])
             d->page[k++] = i;
-    size_t changed = 0, over = 0;
+    size_t nchanged = 0, over = 0;
     double sp = 0, si = 0;
     cJSON *j = summary_header("drift", NULL), *images = cJSON_CreateArray();
     cJSON_AddStringToObject(j, "compared", d->ml.names[0]);
@@ -428,14 +472,15 @@ static int write_report(struct drift *d)
     }
     for (size_t i = 0; i < d->nrecs; i++) {
         const struct record *r = &d->recs[i];
-        changed += r->pred[0].index != r->pred[1].index;
+        nchanged += changed(d, r);
         over += above(d, r);
         sp += r->d.pearson, si += r->d.iou;
         cJSON_AddItemToArray(images, record_json(d, r));
     }
     cJSON *s = cJSON_AddObjectToObject(j, "summary");
     cJSON_AddNumberToObject(s, "images", (double)d->nrecs);
-    cJSON_AddNumberToObject(s, "predictions_changed", (double)changed);
+    if (!d->beyond)
+        cJSON_AddNumberToObject(s, "predictions_changed", (double)nchanged);
     cJSON_AddNumberToObject(s, "mean_pearson", d->nrecs ? round(sp / d->nrecs * 1e6) / 1e6 : 1);
     cJSON_AddNumberToObject(s, "mean_iou", d->nrecs ? round(si / d->nrecs * 1e6) / 1e6 : 1);
     cJSON_AddNumberToObject(s, "iou_top_percent", d->o.top_percent);
@@ -452,15 +497,32 @@ static int write_report(struct drift *d)
     if (rc == EXIT_OK)
         rc = summary_emit(j, path, d->o.json);
     if (rc == EXIT_OK && !d->o.json && !d->o.quiet) {
-        printf("%zu images, %s maps: %zu predictions changed, mean Pearson %.4f, mean IoU %.4f\n",
-               d->nrecs, d->ml.names[0], changed, d->nrecs ? sp / d->nrecs : 1,
-               d->nrecs ? si / d->nrecs : 1);
-        printf("  %-28s %8s %8s  %s\n", "most moved", "moved", "IoU", "prediction old -> new");
+        char what[PATH_MAX + 96] = "";
+        struct class_score none = { -1, "", 0, 0 };
+        if (d->beyond) /* what both models' scores are of */
+            targets_score_line(&d->o.target_opts.spec, d->nrecs ? &d->recs[0].pred[0] : &none,
+                               "class", what, sizeof what, 4);
+        char *paren = d->beyond ? strstr(what, " (score") : NULL;
+        if (paren)
+            *paren = 0;
+        if (d->beyond)
+            printf("%zu images, %s maps of %s: mean Pearson %.4f, mean IoU %.4f\n", d->nrecs,
+                   d->ml.names[0], what, d->nrecs ? sp / d->nrecs : 1,
+                   d->nrecs ? si / d->nrecs : 1);
+        else
+            printf("%zu images, %s maps: %zu predictions changed, mean Pearson %.4f, mean IoU "
+                   "%.4f\n", d->nrecs, d->ml.names[0], nchanged, d->nrecs ? sp / d->nrecs : 1,
+                   d->nrecs ? si / d->nrecs : 1);
+        printf("  %-28s %8s %8s  %s\n", "most moved", "moved", "IoU",
+               d->beyond ? "score old -> new" : "prediction old -> new");
         for (size_t i = 0; i < d->nrecs && i < 10; i++) {
             const struct record *r = &d->recs[i];
-            printf("  %-28s %8.4f %8.4f  %ld -> %ld%s\n", r->it->name, moved(r), r->d.iou,
-                   r->pred[0].index, r->pred[1].index,
-                   r->pred[0].index != r->pred[1].index ? " (changed)" : "");
+            if (d->beyond)
+                printf("  %-28s %8.4f %8.4f  %.4g -> %.4g\n", r->it->name, moved(r), r->d.iou,
+                       r->pred[0].score, r->pred[1].score);
+            else
+                printf("  %-28s %8.4f %8.4f  %ld -> %ld%s\n", r->it->name, moved(r), r->d.iou,
+                       r->pred[0].index, r->pred[1].index, changed(d, r) ? " (changed)" : "");
         }
         printf("  wrote %s\n  wrote %s/drift.html\n", path, d->o.out_dir);
     }
@@ -517,6 +579,7 @@ static int cmd_drift(void *opts, const operands *ops)
         rc = fail(EXIT_USAGE, "drift needs --models OLD.pt,NEW.pt");
     if (rc == EXIT_OK)
         rc = split_models(d->o.models, paths[0], paths[1], PATH_MAX);
+    d->beyond = d->o.target_opts.spec.kind != TARGET_CLASS;
     if (rc == EXIT_OK)
         rc = method_list_parse(&d->ml, d->o.method, "--method", NULL);
     if (rc == EXIT_OK)
@@ -553,7 +616,12 @@ const struct command_spec drift_spec = {
         "moved: the image, the old and the new map side by side, NAME.drift-old.png and\n"
         "NAME.drift-new.png). When the models' input sizes differ, the new map is\n"
         "resampled to the old one's. With --max-moved F, exits 1 when an image's map\n"
-        "moved (1 - Pearson) more than F: the check a team runs before shipping.\n",
+        "moved (1 - Pearson) more than F: the check a team runs before shipping. With\n"
+        "--target (segmenters, embedders, detectors) both maps explain that target, each\n"
+        "model its own way: segment:CLASS over the pixels each model gives CLASS,\n"
+        "similar-to:IMAGE to each model's embedding of IMAGE (a vector: the same for\n"
+        "both), the same box; each image's score of it under both models takes the\n"
+        "prediction's place.\n",
     COMMAND_RUN(struct drift_opts, options, cmd_drift),
     .operands = OPERANDS_IMAGES,
 };

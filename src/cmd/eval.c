@@ -269,42 +269,6 @@ static cJSON *loc_json(const struct loc_scores *l)
     return o;
 }
 
-/* What the curves follow: a class's probability, or a target's score. */
-static cJSON *eval_target_json(const struct eval *e, const struct class_score *cls)
-{
-    if (!e->beyond) {
-        cJSON *j = class_score_json(cls);
-        cJSON_AddStringToObject(j, "kind", "class");
-        return j;
-    }
-    const struct target_spec *t = &e->o.target_opts.spec;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "kind", target_kind_names[t->kind]);
-    if (cls->index >= 0) {
-        cJSON_AddNumberToObject(j, "class", (double)cls->index);
-        cJSON_AddStringToObject(j, "label", cls->label);
-    }
-    if (t->path)
-        cJSON_AddStringToObject(j, t->kind == TARGET_SEGMENT ? "mask" : "reference", t->path);
-    cJSON_AddNumberToObject(j, "score", cls->score);
-    return j;
-}
-
-/* The image's line: its class and probability, or the target and its score. */
-static void target_line(const struct eval *e, const struct class_score *cls, char *buf,
-                        size_t size, int digits)
-{
-    const struct target_spec *t = &e->o.target_opts.spec;
-    if (!e->beyond)
-        snprintf(buf, size, "class %ld \"%s\" (p=%.*f)", cls->index, cls->label, digits,
-                 cls->probability);
-    else if (t->kind == TARGET_SIMILAR)
-        snprintf(buf, size, "similar to %s (score %.4g)", t->path, cls->score);
-    else
-        snprintf(buf, size, "%s %ld \"%s\" (score %.4g)", target_kind_names[t->kind],
-                 cls->index, cls->label, cls->score);
-}
-
 static int write_image(struct eval *e, const struct input *it, const struct class_score *cls,
                        struct curves *cv, size_t index)
 {
@@ -321,7 +285,7 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     const char *names[MAX_EVAL_METHODS];
     cJSON *j = eval_json(e);
     cJSON_AddStringToObject(j, "image", it->path);
-    cJSON_AddItemToObject(j, "target", eval_target_json(e, cls));
+    cJSON_AddItemToObject(j, "target", targets_score_json(&e->o.target_opts.spec, cls));
     cJSON_AddNumberToObject(j, "steps", (double)e->o.steps);
     cJSON_AddStringToObject(j, "deletion_substrate", "zeros (the mean colour)");
     cJSON_AddStringToObject(j, "insertion_substrate", "blur (Gaussian, sigma 5 px)");
@@ -346,7 +310,7 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     cJSON_AddStringToObject(out, "summary", json_path);
 
     char title[256], what[192];
-    target_line(e, cls, what, sizeof what, 3);
+    targets_score_line(&e->o.target_opts.spec, cls, "class", what, sizeof what, 3);
     snprintf(title, sizeof title, "%s: %s", it->path, what);
     struct plot_panel panels[2] = {
         { .title = "deletion (lower area is better)", .x_label = "fraction of pixels removed",
@@ -361,7 +325,7 @@ static int write_image(struct eval *e, const struct input *it, const struct clas
     if (rc || e->o.json || e->o.quiet)
         return rc;
     int wd = name_width(e);
-    target_line(e, cls, what, sizeof what, 4);
+    targets_score_line(&e->o.target_opts.spec, cls, "class", what, sizeof what, 4);
     printf("%s: %s\n  %-*s %12s %13s%s\n", it->path, what, wd, "method", "deletion AUC",
            "insertion AUC",
            e->localise ? "  pointing    mass" : "");
@@ -383,22 +347,18 @@ static int classify_input(struct eval *e, const float *x, long want, struct clas
     const struct card *c = &e->model.card;
     attrib_result *res = NULL;
     int64_t shape[4] = { 1, 3, c->input_h, c->input_w }, classes;
-    if (e->beyond) { /* the head for this image (segment:CLASS: its predicted mask) */
-        const int64_t none = -1, *entries;
-        struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = x, .targets = &none };
-        int rc = targets_batch(&e->scope, &b, &entries);
-        if (rc)
-            return rc;
+    if (e->beyond) { /* the target's score (segment:CLASS: over its predicted mask) */
+        double score = 0;
+        struct batch b = { .n = 1, .h = c->input_h, .w = c->input_w, .x = x };
+        int rc = targets_scores(&e->scope, &b, &score);
+        if (rc == EXIT_OK)
+            targets_score_of(&e->scope, score, cls, label, size);
+        return rc;
     }
     attrib_status st = attrib_forward(e->model.handle, x, shape, &res);
     int rc = st == ATTRIB_OK ? model_check_logits(&e->model, res, 1) : model_error(st, e->model.path);
     const float *logits = rc == EXIT_OK ? result_logits(res, NULL, &classes) : NULL;
-    if (rc == EXIT_OK && e->beyond) {
-        const struct target_spec *t = &e->o.target_opts.spec;
-        long k = t->kind == TARGET_SIMILAR ? -1 : t->cls;
-        *cls = (struct class_score){ k, k >= 0 ? card_label(c, (int)k, label, size) : "",
-                                     logits[0], 0 };
-    } else if (rc == EXIT_OK && want >= classes) {
+    if (rc == EXIT_OK && want >= classes) {
         rc = fail(EXIT_USAGE, "--class: class %ld is out of range (the model has %ld classes)",
                   want, (long)classes);
     } else if (rc == EXIT_OK) {
@@ -639,18 +599,7 @@ static int open_target(struct eval *e)
 {
     const struct target_opts *t = &e->o.target_opts;
     e->beyond = t->spec.kind != TARGET_CLASS;
-    if (t->spec.kind == TARGET_CLASS && t->spec.cls >= 0)
-        return fail(EXIT_USAGE, "eval takes the class as --class N, not --target class:N");
-    e->scope.method = &method_saliency; /* its objective (the score) is the target's */
-    e->scope.model = e->model;
-    e->scope.opts.model = e->o.model;
-    e->scope.opts.target = e->o.target;
-    e->scope.opts.target_opts = *t;
-    e->scope.opts.objective = (struct objective){ OBJECTIVE_LOGIT, -1 };
-    int rc = targets_prepare(&e->scope);
-    e->model.scores_entries = e->scope.model.scores_entries;
-    memcpy(e->model.output_shape, e->scope.model.output_shape, sizeof e->model.output_shape);
-    return rc;
+    return targets_open_scope(&e->scope, "eval", &e->model, &e->o.model, e->o.target, t);
 }
 
 static int cmd_eval(void *opts, const operands *ops)

@@ -46,6 +46,19 @@ struct fool_opts {
     int json, quiet, recursive;
 };
 
+/* fool's --target is a class: explain's SPEC forms (segment:1, box:...)
+ * are refused by name, as attacks on them are not built. */
+static int refuse_spec(const struct opt *o, const char *arg, void *unused)
+{
+    (void)o, (void)unused;
+    const char *colon = strchr(arg, ':');
+    if (!colon)
+        return EXIT_OK; /* the integer row's own message */
+    return fail(EXIT_USAGE, "fool --target %s: fool's --target is the class to reach (--target "
+                "N); it attacks classifiers, and attacks on a segment, an embedding or a box "
+                "are not built", arg);
+}
+
 static int parse_budget(const struct opt *o, const char *arg, void *dest);
 static void format_budget(const void *dest, char *buf, size_t size);
 
@@ -54,7 +67,11 @@ static void format_budget(const void *dest, char *buf, size_t size);
       .parse = parse_budget, .format = format_budget, .metavar = mv, .help = h }
 
 static const struct opt options[] = {
-    CLASS_OPTION('t', "target", struct fool_opts, target, "the class to reach", ""),
+    { .kind = OPTK_INT, .letter = 't', .name = "target",
+      .offset = OPT_FIELD(struct fool_opts, target, long), .min = 0,
+      .max = CARD_MAX_LABELS - 1, .def = -1, .metavar = "N", .parse = refuse_spec,
+      .default_text = "", .help = "the class to reach (an index: fool attacks classifiers; "
+                                  "explain's --target SPEC forms are not attacks)" },
     OPT_FLAG(0, "untargeted", struct fool_opts, untargeted,
              "instead, move away from the image's class (its true class with --class-file or "
              "--class-from-folder, else its predicted one)"),

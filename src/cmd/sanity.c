@@ -72,6 +72,7 @@ static const struct opt options[] = {
              "also take images in subdirectories of directory inputs"),
     OPT_FLAG(0, "json", struct sanity_opts, json, "print each image's result as one JSON line"),
     OPT_FLAG('q', "quiet", struct sanity_opts, quiet, "print nothing on success"),
+    TARGET_OPTIONS(struct sanity_opts, target_opts),
     MODEL_OPTIONS(struct sanity_opts, model),
     OPT_END,
 };
@@ -281,11 +282,34 @@ static int run_chunk(struct sanity *s, struct chunk *c, float *buf)
 
 /* ---- outputs ---------------------------------------------------------- */
 
+/* A --target beyond classes: each image's score of it under the trained
+ * weights, and what it is held to while they are re-drawn (segment:CLASS:
+ * the trained model's masks, frozen in every method's run; similar-to:IMAGE
+ * holds the trained model's embedding of IMAGE from the start). */
+static int score_chunk(struct sanity *s, struct chunk *c)
+{
+    struct batch b = { .n = c->n, .h = s->h, .w = s->w, .x = c->x };
+    double scores[MAX_CHUNK];
+    int rc = targets_freeze(&s->scope, &b);
+    for (int k = 0; rc == EXIT_OK && k < s->ml.n; k++)
+        rc = targets_freeze(&s->runs[k], &b);
+    if (rc == EXIT_OK)
+        rc = targets_scores(&s->scope, &b, scores);
+    for (int i = 0; rc == EXIT_OK && i < c->n; i++) {
+        struct image_result *r = c->res[i];
+        targets_score_of(&s->scope, scores[i], &r->cls, r->label, sizeof r->label);
+        c->targets[i] = -1; /* the head's entries, not classes */
+    }
+    return rc;
+}
+
 /* The class of each image (--class or the top-1), its probability, and the
  * random-logit class: seeded per image, so alone or in a folder it is the
  * same. */
 static int classify_chunk(struct sanity *s, struct chunk *c)
 {
+    if (s->beyond)
+        return score_chunk(s, c);
     int64_t shape[4] = { c->n, 3, s->h, s->w }, classes;
     attrib_result *res = NULL;
     attrib_status st = attrib_forward(s->model.handle, c->x, shape, &res);
@@ -415,11 +439,27 @@ static int sanity_all(struct sanity *s, struct input_list *in)
     return rc;
 }
 
+/* --target: the head of the images' scores (s->scope), before the methods'
+ * runs take the model (a segmenter's default layer is found from it). */
+static int open_target(struct sanity *s)
+{
+    const struct target_opts *t = &s->o.target_opts;
+    if (s->beyond && s->o.random_logit)
+        return fail(EXIT_USAGE, "--random-logit explains another class in the class's place; "
+                    "--target %s has no class to swap (leave --random-logit out)",
+                    target_kind_names[t->spec.kind]);
+    return targets_open_scope(&s->scope, "sanity", &s->model, &s->o.model, s->o.target, t);
+}
+
 static int open_run(struct sanity *s)
 {
     int rc = read_params(s);
     if (rc == EXIT_OK)
         rc = method_list_open(&s->ml, s->runs, s->opened, &s->model, &s->o.model, "--methods");
+    for (int k = 0; rc == EXIT_OK && s->beyond && k < s->ml.n; k++) {
+        s->runs[k].opts.target_opts = s->o.target_opts;
+        rc = targets_prepare(&s->runs[k]);
+    }
     /* maps keep their sign: the comparison takes |map| itself where it wants it */
     for (int k = 0; rc == EXIT_OK && k < s->ml.n; k++)
         if (s->runs[k].method->signed_map)
@@ -438,6 +478,7 @@ static int open_run(struct sanity *s)
 static void close_run(struct sanity *s)
 {
     method_list_close(&s->ml, s->runs, s->opened);
+    targets_release(&s->scope);
     attrib_params_free(s->params);
     free(s->param_block);
     free(s->drawn);
@@ -464,7 +505,10 @@ static int cmd_sanity(void *opts, const operands *ops)
         rc = inputs_collect(ops->args, ops->n, s->o.recursive, &in);
     if (rc == EXIT_OK)
         rc = model_open(&s->o.model, &s->model);
+    s->beyond = s->o.target_opts.spec.kind != TARGET_CLASS;
     if (rc == EXIT_OK)
+        rc = open_target(s);
+    if (rc == EXIT_OK && !s->beyond)
         rc = model_probe_classes(&s->model);
     if (rc == EXIT_OK && s->o.target >= s->model.classes)
         rc = fail(EXIT_USAGE, "--class %ld is out of range: the model has classes 0 to %d",
@@ -513,7 +557,10 @@ const struct command_spec sanity_spec = {
         "Writes NAME.sanity.json, NAME.sanity.png (similarity against blocks re-drawn)\n"
         "and NAME.sanity.strip.png (each method's map at each step); over several images\n"
         "also sanity-summary.json (mean and SD) and sanity-summary.png. With\n"
-        "--max-similarity, exits 1 when a map is still above it at the end.\n",
+        "--max-similarity, exits 1 when a map is still above it at the end. With --target\n"
+        "(segmenters, embedders, detectors) the maps explain that target at every step,\n"
+        "held to what the trained model made of it: segment:CLASS over the trained\n"
+        "model's masks, similar-to:IMAGE to its embedding of IMAGE.\n",
     COMMAND_RUN(struct sanity_opts, options, cmd_sanity),
     .operands = OPERANDS_IMAGES,
 };

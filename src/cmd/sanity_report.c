@@ -137,8 +137,10 @@ static void add_stats(struct sanity *s, int k, int col, const struct sim *v)
 
 static void print_image(const struct sanity *s, const struct image_result *r)
 {
-    printf("%s: %s %ld \"%s\" (p=%.4f)\n", r->it->path, s->o.target >= 0 ? "class" : "predicted",
-           r->cls.index, r->cls.label, r->cls.probability);
+    char what[PATH_MAX + 96];
+    targets_score_line(&s->o.target_opts.spec, &r->cls, s->o.target >= 0 ? "class" : "predicted",
+                       what, sizeof what, 4);
+    printf("%s: %s\n", r->it->path, what);
     printf("  similarity to the trained model's map with all %d blocks re-drawn (rank "
            "correlation of |map|, of the signed map; SSIM of |map|):\n", s->nblocks);
     int wd = method_list_width(&s->ml, 16);
@@ -180,7 +182,7 @@ int sanity_write_image(struct sanity *s, struct image_result *r)
         return fail(EXIT_INTERNAL, "out of memory");
     cJSON *j = sanity_json(s);
     cJSON_AddStringToObject(j, "image", r->it->path);
-    cJSON_AddItemToObject(j, "target", class_score_json(&r->cls));
+    cJSON_AddItemToObject(j, "target", targets_score_json(&s->o.target_opts.spec, &r->cls));
     cJSON *ms = cJSON_AddObjectToObject(j, "methods");
     cJSON *failed = cJSON_CreateArray();
     for (int k = 0; k < s->ml.n; k++) {
@@ -230,9 +232,12 @@ int sanity_write_image(struct sanity *s, struct image_result *r)
     cJSON_AddStringToObject(out, "summary", json_path);
     cJSON_AddStringToObject(out, "chart", png_path);
     cJSON_AddStringToObject(out, "strip", strip_path);
-    char title[PATH_MAX + 96];
-    snprintf(title, sizeof title, "%s: class %ld \"%s\", cascading randomisation", r->it->path,
-             r->cls.index, r->cls.label);
+    char title[2 * PATH_MAX + 128], what[PATH_MAX + 96];
+    if (s->beyond)
+        targets_score_line(&s->o.target_opts.spec, &r->cls, "class", what, sizeof what, 3);
+    else
+        snprintf(what, sizeof what, "class %ld \"%s\"", r->cls.index, r->cls.label);
+    snprintf(title, sizeof title, "%s: %s, cascading randomisation", r->it->path, what);
     rc = write_chart(s, png_path, title, rows);
     if (rc == EXIT_OK)
         rc = write_strip(s, r, strip_path);

@@ -22,6 +22,7 @@ enum metric { METRIC_SPEARMAN_ABS, METRIC_SPEARMAN, METRIC_SSIM, METRICS };
 struct sanity_opts {
     struct model_opts model;
     long target;
+    struct target_opts target_opts; /* --target beyond classes */
     const char *methods;
     int independent, random_logit;
     long seed, chunk;
@@ -57,6 +58,8 @@ struct sanity {
     struct method_list ml;
     struct explain_run runs[METHOD_LIST_MAX];
     int opened[METHOD_LIST_MAX];
+    struct explain_run scope; /* --target beyond classes: the head of the images' scores */
+    int beyond;               /* a --target that is not a class */
     attrib_params *params;  /* the trained values */
     size_t nparams, largest;
     int *param_block;       /* block of each parameter */

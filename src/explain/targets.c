@@ -318,6 +318,20 @@ void targets_release(struct explain_run *run)
     memset(t, 0, sizeof *t);
 }
 
+/* The head scoring segment:CLASS over each of n images' masks (t->masks):
+ * one entry per image. */
+static int set_masks_head(struct explain_run *run, int n)
+{
+    const struct target_state *t = &run->target;
+    int64_t classes[MAX_BATCH_SIZE];
+    for (int i = 0; i < n; i++)
+        classes[i] = run->opts.target_opts.spec.cls;
+    attrib_head_params hp = attrib_head_default_params();
+    hp.kind = ATTRIB_HEAD_SEGMENT, hp.entries = n, hp.classes = classes;
+    hp.weights = t->masks, hp.dims[0] = t->out[2], hp.dims[1] = t->out[3];
+    return set_head(run, &hp);
+}
+
 /* segment:CLASS: each image's mask the pixels the model gives CLASS (its
  * argmax), from one pass over the batch; the head one entry per image. */
 static int predict_masks(struct explain_run *run, const struct batch *b)
@@ -351,15 +365,23 @@ static int predict_masks(struct explain_run *run, const struct batch *b)
         t->entries[i] = i;
     }
     attrib_result_free(res);
-    if (rc)
-        return rc;
-    int64_t classes[MAX_BATCH_SIZE];
-    for (int i = 0; i < b->n; i++)
-        classes[i] = cls;
-    attrib_head_params hp = attrib_head_default_params();
-    hp.kind = ATTRIB_HEAD_SEGMENT, hp.entries = b->n, hp.classes = classes;
-    hp.weights = t->masks, hp.dims[0] = h, hp.dims[1] = w;
-    return set_head(run, &hp);
+    return rc ? rc : set_masks_head(run, b->n);
+}
+
+static int predicts_masks(const struct explain_run *run)
+{
+    return run->target.kind == TARGET_SEGMENT && !run->opts.target_opts.spec.path;
+}
+
+int targets_freeze(struct explain_run *run, const struct batch *b)
+{
+    struct target_state *t = &run->target;
+    t->frozen = 0;
+    if (!predicts_masks(run))
+        return EXIT_OK;
+    int rc = predict_masks(run, b);
+    t->frozen = rc ? 0 : b->n;
+    return rc;
 }
 
 int targets_batch(struct explain_run *run, const struct batch *b, const int64_t **targets)
@@ -370,7 +392,13 @@ int targets_batch(struct explain_run *run, const struct batch *b, const int64_t 
         return EXIT_OK;
     }
     *targets = t->entries;
-    if (t->kind == TARGET_SEGMENT && !run->opts.target_opts.spec.path)
+    if (predicts_masks(run) && t->frozen) { /* the masks of the batch frozen before */
+        if (b->n != t->frozen)
+            return fail(EXIT_INTERNAL, "a batch of %d images on masks frozen for %d", b->n,
+                        t->frozen);
+        return set_masks_head(run, b->n);
+    }
+    if (predicts_masks(run))
         return predict_masks(run, b);
     memset(t->entries, 0, (size_t)b->n * sizeof *t->entries);
     return EXIT_OK;
@@ -387,4 +415,89 @@ void targets_summary(const struct explain_run *run, int i, struct summary *s)
         s->mask_pixels = spec->path ? t->mask_pixels : t->pixels[i];
     if (t->kind == TARGET_BOX)
         s->target_box = spec->box;
+}
+
+int targets_scores(struct explain_run *run, const struct batch *b, double *scores)
+{
+    const int64_t *entries;
+    int rc = targets_batch(run, b, &entries);
+    if (rc)
+        return rc;
+    int64_t shape[4] = { b->n, 3, b->h, b->w }, width;
+    attrib_result *res = NULL;
+    attrib_status st = attrib_forward(run->model.handle, b->x, shape, &res);
+    rc = st == ATTRIB_OK ? model_check_logits(&run->model, res, b->n)
+                         : model_error(st, run->model.path);
+    const float *y = rc == EXIT_OK ? result_logits(res, NULL, &width) : NULL;
+    for (int i = 0; y && i < b->n; i++)
+        scores[i] = y[(size_t)i * width + entries[i]];
+    attrib_result_free(res);
+    return rc;
+}
+
+void targets_score_of(const struct explain_run *run, double score, struct class_score *cls,
+                      char *label, size_t size)
+{
+    const struct target_spec *t = &run->opts.target_opts.spec;
+    long k = t->kind == TARGET_SIMILAR ? -1 : t->cls;
+    *cls = (struct class_score){ k, k >= 0 ? card_label(&run->model.card, (int)k, label, size)
+                                           : "", score, 0 };
+}
+
+cJSON *targets_score_json(const struct target_spec *t, const struct class_score *cls)
+{
+    if (t->kind == TARGET_CLASS) {
+        cJSON *j = class_score_json(cls);
+        cJSON_AddStringToObject(j, "kind", "class");
+        return j;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "kind", target_kind_names[t->kind]);
+    if (cls->index >= 0) {
+        cJSON_AddNumberToObject(j, "class", (double)cls->index);
+        cJSON_AddStringToObject(j, "label", cls->label);
+    }
+    if (t->path)
+        cJSON_AddStringToObject(j, t->kind == TARGET_SEGMENT ? "mask" : "reference", t->path);
+    if (t->kind == TARGET_BOX) {
+        cJSON *box = cJSON_AddArrayToObject(j, "box");
+        for (int d = 0; d < 4; d++)
+            cJSON_AddItemToArray(box, cJSON_CreateNumber(t->box[d]));
+    }
+    cJSON_AddNumberToObject(j, "score", cls->score);
+    return j;
+}
+
+void targets_score_line(const struct target_spec *t, const struct class_score *cls,
+                        const char *class_word, char *buf, size_t size, int digits)
+{
+    if (t->kind == TARGET_CLASS)
+        snprintf(buf, size, "%s %ld \"%s\" (p=%.*f)", class_word, cls->index, cls->label,
+                 digits, cls->probability);
+    else if (t->kind == TARGET_SIMILAR)
+        snprintf(buf, size, "similar to %s (score %.4g)", t->path, cls->score);
+    else if (cls->index < 0)
+        snprintf(buf, size, "%s %g,%g,%g,%g (score %.4g)", target_kind_names[t->kind],
+                 t->box[0], t->box[1], t->box[2], t->box[3], cls->score);
+    else
+        snprintf(buf, size, "%s %ld \"%s\" (score %.4g)", target_kind_names[t->kind],
+                 cls->index, cls->label, cls->score);
+}
+
+int targets_open_scope(struct explain_run *scope, const char *command, struct model *model,
+                       const struct model_opts *mo, long cls, const struct target_opts *t)
+{
+    memset(scope, 0, sizeof *scope);
+    if (t->spec.kind == TARGET_CLASS && t->spec.cls >= 0)
+        return fail(EXIT_USAGE, "%s takes the class as --class N, not --target class:N", command);
+    scope->method = NULL; /* no method's objective: the score as it is */
+    scope->model = *model;
+    scope->opts.model = *mo;
+    scope->opts.target = cls;
+    scope->opts.target_opts = *t;
+    scope->opts.objective = (struct objective){ OBJECTIVE_LOGIT, -1 };
+    int rc = targets_prepare(scope);
+    model->scores_entries = scope->model.scores_entries;
+    memcpy(model->output_shape, scope->model.output_shape, sizeof model->output_shape);
+    return rc;
 }

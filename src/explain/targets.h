@@ -9,9 +9,12 @@
 #include <stdint.h>
 
 #include "options.h"
+#include "summary.h"
 #include "target.h"
 
 struct explain_run;
+struct model;
+struct model_opts;
 
 /* --target and the thresholds of its box: form (target_option_rows'
  * destinations; TARGET_OPTIONS puts them in a command's table). */
@@ -38,6 +41,8 @@ struct target_state {
     float *masks;          /* segment:CLASS: a batch's predicted masks [n, h, w] */
     long *pixels;          /* and their pixels, per image */
     int64_t *entries;      /* each row's entry of the head (MAX_BATCH_SIZE) */
+    int frozen;            /* segment:CLASS: the masks are held for batches of this many
+                              images (targets_freeze); 0: predicted with each batch */
 };
 
 /* Checks --target against the other options and the model's output, reads
@@ -53,5 +58,36 @@ int targets_batch(struct explain_run *run, const struct batch *b, const int64_t 
 
 /* Image i's target in its summary (a target that is not a class). */
 void targets_summary(const struct explain_run *run, int i, struct summary *s);
+
+/* sanity: segment:CLASS's masks of b's images predicted at the weights as
+ * they are now (the trained ones) and held for every later batch, which
+ * must be of the same images, while the weights are re-drawn: the target
+ * stays the trained model's. The other targets hold their reference
+ * already. */
+int targets_freeze(struct explain_run *run, const struct batch *b);
+
+/* Each of b's images' target score at the weights as they are (its entry
+ * of the head's scores), into scores[i]: what eval's curves, sanity and
+ * drift report beside the maps. */
+int targets_scores(struct explain_run *run, const struct batch *b, double *scores);
+
+/* A score of run's target as a class_score (the class, its label; no
+ * probability), for targets_score_json and targets_score_line. */
+void targets_score_of(const struct explain_run *run, double score, struct class_score *cls,
+                      char *label, size_t size);
+
+/* What a command's image scores: a class (its probability) or a target
+ * beyond classes (its score), as JSON ("kind" first) and as one line
+ * ("class 281 "tabby" (p=0.61)", class_word for the first word). */
+cJSON *targets_score_json(const struct target_spec *t, const struct class_score *cls);
+void targets_score_line(const struct target_spec *t, const struct class_score *cls,
+                        const char *class_word, char *buf, size_t size, int digits);
+
+/* A head for the command's own passes (eval's curves, sanity's and drift's
+ * scores) beside its methods' runs: prepared on model, whose copy a
+ * method's run then takes (a segmenter's default layer is found from it).
+ * The command takes a class as --class: class:N is refused. */
+int targets_open_scope(struct explain_run *scope, const char *command, struct model *model,
+                       const struct model_opts *mo, long cls, const struct target_opts *t);
 
 #endif
