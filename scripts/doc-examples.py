@@ -12,7 +12,8 @@ with a marker comment on the line above it:
     <!-- example setup=photos --> the same, in a folder that has photos/
                                   (also: val, an ImageFolder tree; vit,
                                   multilabel and tasks, the tests' small
-                                  models; embedder, MobileNetV2's features)
+                                  models; embedder, MobileNetV2's features;
+                                  dense, MobileNetV2 fully convolutional)
     <!-- example volatile -->     run it; only the words are checked (timings)
     <!-- example picture=out/demo/x.png:docs/img/x.png -->
                                   and the picture it writes is the page's
@@ -96,6 +97,8 @@ def setup(kind, cwd, shared, test_models):
             shutil.copy(test_models / f"{name}.pt", cwd / f"{name}.pt")
     elif kind == "embedder":  # MobileNetV2 without its head, as docs/manual/targets.md makes it
         make_embedder(shared / "models" / "mobilenet_v2_1.0_224.pt", cwd / "mnv2_embedder.pt")
+    elif kind == "dense":  # MobileNetV2 fully convolutional, as docs/manual/targets.md makes it
+        make_dense(shared / "models" / "mobilenet_v2_1.0_224.pt", cwd / "mnv2_dense.pt")
     else:
         raise PageError(f"unknown setup '{kind}'")
 
@@ -122,6 +125,32 @@ def make_embedder(classifier, out):
     card.update(name="mobilenet_v2-embedder", task="embedding")
     card.pop("labels", None)
     torch.jit.save(torch.jit.script(Embedder(net.features)), str(out),
+                   _extra_files={"attrib.json": json.dumps(card)})
+
+
+def make_dense(classifier, out):
+    """The shared MobileNetV2 made fully convolutional: its classifier
+    applied at each of the last feature map's 7x7 positions (as FCN made
+    classifiers segmenters), class logits [N, 1000, 7, 7] with real
+    weights (the snippet targets.md shows)."""
+    import json
+    import warnings
+    warnings.simplefilter("ignore", FutureWarning)  # torch.jit's deprecation
+    import torch
+
+    class Dense(torch.nn.Module):
+        def __init__(self, features, classifier):
+            super().__init__()
+            self.features = features
+            self.classifier = classifier
+
+        def forward(self, x):
+            return self.classifier(self.features(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    files = {"attrib.json": ""}
+    net = torch.jit.load(str(classifier), _extra_files=files)
+    card = dict(json.loads(files["attrib.json"]), name="mobilenet_v2-dense", task="segmentation")
+    torch.jit.save(torch.jit.script(Dense(net.features, net.classifier)), str(out),
                    _extra_files={"attrib.json": json.dumps(card)})
 
 
