@@ -360,10 +360,14 @@ int model_probe_classes(struct model *m)
 
 /* Whether layer e's output is a segmenter's mask logits: a map of as many
  * channels as its output has classes (at the output's size, or before an
- * upsampling to it). */
+ * upsampling to it), or the output's masks channels-last (a classifier's
+ * Linear applied at each of a map's positions, then permuted). */
 static int is_output(const struct model *m, const struct layer_info *e)
 {
-    return m->output_shape[0] && e->ndim == 4 && e->shape[1] == m->output_shape[1];
+    const int64_t *o = m->output_shape, *s = e->shape;
+    if (!o[0] || e->ndim != 4)
+        return 0;
+    return s[1] == o[1] || (s[3] == o[1] && s[1] == o[2] && s[2] == o[3]);
 }
 
 long model_default_layer(const struct model *m, const struct layer_list *layers)

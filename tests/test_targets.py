@@ -156,6 +156,39 @@ def test_gradcams_default_layer_on_a_segmenter_is_the_last_map_before_its_masks(
     assert s["layer"]["path"] == SEG_LAYER  # not "classifier", the mask logits themselves
 
 
+class DenseSegmenter(torch.nn.Module):
+    """A classifier made fully convolutional: its Linear applied at each of
+    the last map's positions (channels-last), the masks permuted back."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, stride=2, padding=1),
+                                            torch.nn.ReLU(),
+                                            torch.nn.Conv2d(8, 12, 3, stride=2, padding=1),
+                                            torch.nn.ReLU())
+        self.classifier = torch.nn.Linear(12, 5)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def test_gradcams_default_layer_skips_a_classifier_applied_at_each_position(tmp_path):
+    """The channels-last output of a Linear over a map's positions is the
+    masks themselves: the default layer is the map before it."""
+    import warnings
+    warnings.simplefilter("ignore", FutureWarning)  # torch.jit's deprecation
+    card = {"name": "dense", "task": "segmentation", "input_size": [32, 40]}
+    model = tmp_path / "dense.pt"
+    torch.jit.save(torch.jit.script(DenseSegmenter().eval()), str(model),
+                   _extra_files={"attrib.json": json.dumps(card)})
+    module, card = oracle.load(model)
+    image = oracle.resized_copy(IMAGES / "cat.bmp", tmp_path / "input.png", card)
+    cls = int(module(oracle.input_tensor(image, card)).argmax(1).flatten().mode().values)
+    _, s = attrib("gradcam", model, image, tmp_path, "--target", f"segment:{cls}")
+    assert s["layer"]["path"] == "features.3"  # not "classifier", the masks channels-last
+
+
 def test_layers_marks_the_same_default_layer_on_a_segmenter(test_models):
     rows = ok("layers", test_models / "segmenter.pt").stdout.splitlines()
     assert [r.split()[1] for r in rows if r.startswith("*")] == [SEG_LAYER]
