@@ -146,7 +146,8 @@ static int open_side(struct drift *d, int k, const char *path)
     mo.model_path = path;
     int rc = model_open(&mo, &s->model);
     if (rc == EXIT_OK) /* before the run: a segmenter's default layer is found from it */
-        rc = targets_open_scope(&s->scope, "drift", &s->model, &mo, d->o.target, &d->o.target_opts);
+        rc = targets_open_scope(&s->scope, "drift", &s->model, &mo, d->o.target,
+                                &d->o.target_opts);
     if (rc == EXIT_OK && !d->beyond)
         rc = model_probe_classes(&s->model);
     if (rc == EXIT_OK) {
@@ -356,9 +357,10 @@ static void page_row(struct buffer *b, const struct drift *d, const struct recor
     char buf[256], rel[PATH_MAX];
     html_put(b, "<tr><td>");
     html_escape(b, r->it->name);
-    snprintf(buf, sizeof buf, "</td><td>%.4f</td><td>%.4f</td><td>%ld</td><td%s>",
-             moved(r), r->d.iou, r->target, changed(d, r) ? " class=\"changed\"" : "");
-    if (d->beyond)
+    if (!d->beyond)
+        snprintf(buf, sizeof buf, "</td><td>%.4f</td><td>%.4f</td><td>%ld</td><td%s>",
+                 moved(r), r->d.iou, r->target, changed(d, r) ? " class=\"changed\"" : "");
+    else
         snprintf(buf, sizeof buf, "</td><td>%.4f</td><td>%.4f</td><td>%s</td><td>%.4g &rarr; "
                  "%.4g", moved(r), r->d.iou, target_kind_names[d->o.target_opts.spec.kind],
                  r->pred[0].score, r->pred[1].score);
@@ -497,14 +499,12 @@ static int write_report(struct drift *d)
     if (rc == EXIT_OK)
         rc = summary_emit(j, path, d->o.json);
     if (rc == EXIT_OK && !d->o.json && !d->o.quiet) {
-        char what[PATH_MAX + 96] = "";
-        struct class_score none = { -1, "", 0, 0 };
-        if (d->beyond) /* what both models' scores are of */
-            targets_score_line(&d->o.target_opts.spec, d->nrecs ? &d->recs[0].pred[0] : &none,
-                               "class", what, sizeof what, 4);
-        char *paren = d->beyond ? strstr(what, " (score") : NULL;
-        if (paren)
-            *paren = 0;
+        char what[PATH_MAX + 96] = "", label[SUMMARY_LABEL];
+        struct class_score cs;
+        if (d->beyond) { /* what both models' scores are of */
+            targets_score_of(&d->side[0].scope, 0, &cs, label, sizeof label);
+            targets_name(&d->o.target_opts.spec, &cs, what, sizeof what);
+        }
         if (d->beyond)
             printf("%zu images, %s maps of %s: mean Pearson %.4f, mean IoU %.4f\n", d->nrecs,
                    d->ml.names[0], what, d->nrecs ? sp / d->nrecs : 1,

@@ -468,20 +468,33 @@ cJSON *targets_score_json(const struct target_spec *t, const struct class_score 
     return j;
 }
 
+void targets_name(const struct target_spec *t, const struct class_score *cls, char *buf,
+                  size_t size)
+{
+    if (t->kind == TARGET_SIMILAR)
+        snprintf(buf, size, "similar to %s", t->path);
+    else if (t->kind == TARGET_BOX && cls->index < 0)
+        snprintf(buf, size, "box %g,%g,%g,%g", t->box[0], t->box[1], t->box[2], t->box[3]);
+    else if (t->kind == TARGET_BOX)
+        snprintf(buf, size, "box %g,%g,%g,%g of class %ld \"%s\"", t->box[0], t->box[1],
+                 t->box[2], t->box[3], cls->index, cls->label);
+    else
+        snprintf(buf, size, "%s %ld \"%s\"", target_kind_names[t->kind], cls->index,
+                 cls->label);
+}
+
 void targets_score_line(const struct target_spec *t, const struct class_score *cls,
                         const char *class_word, char *buf, size_t size, int digits)
 {
-    if (t->kind == TARGET_CLASS)
+    if (t->kind == TARGET_CLASS) {
         snprintf(buf, size, "%s %ld \"%s\" (p=%.*f)", class_word, cls->index, cls->label,
                  digits, cls->probability);
-    else if (t->kind == TARGET_SIMILAR)
-        snprintf(buf, size, "similar to %s (score %.4g)", t->path, cls->score);
-    else if (cls->index < 0)
-        snprintf(buf, size, "%s %g,%g,%g,%g (score %.4g)", target_kind_names[t->kind],
-                 t->box[0], t->box[1], t->box[2], t->box[3], cls->score);
-    else
-        snprintf(buf, size, "%s %ld \"%s\" (score %.4g)", target_kind_names[t->kind],
-                 cls->index, cls->label, cls->score);
+        return;
+    }
+    targets_name(t, cls, buf, size);
+    size_t len = strlen(buf);
+    if (len < size)
+        snprintf(buf + len, size - len, " (score %.4g)", cls->score);
 }
 
 int targets_open_scope(struct explain_run *scope, const char *command, struct model *model,

@@ -80,6 +80,10 @@ void targets_score_of(const struct explain_run *run, double score, struct class_
  * beyond classes (its score), as JSON ("kind" first) and as one line
  * ("class 281 "tabby" (p=0.61)", class_word for the first word). */
 cJSON *targets_score_json(const struct target_spec *t, const struct class_score *cls);
+/* A target beyond classes as words ("segment 2 "long"", "similar to X.png",
+ * "box 30,17,7,9"), cls its class and label (targets_score_of). */
+void targets_name(const struct target_spec *t, const struct class_score *cls, char *buf,
+                  size_t size);
 void targets_score_line(const struct target_spec *t, const struct class_score *cls,
                         const char *class_word, char *buf, size_t size, int digits);
 
