@@ -132,15 +132,16 @@ GOLDEN_SETS = sorted(p.name for p in GOLDEN.iterdir() if (p / "golden.json").exi
 
 @pytest.mark.parametrize("name", GOLDEN_SETS)
 def test_our_heatmaps_match_the_committed_goldens(name, test_models):
-    """Tolerances: the goldens were recorded with 2 threads on this kind of
-    machine. Another CPU may pick other SIMD kernels (oneDNN, OpenBLAS), which
-    moves the last bits: MobileNetV2 maps then move by < 1e-6 of their max
-    (measured against PyTorch: 4e-7), so 1e-3 leaves a wide margin, while a
-    changed class, layer or model moves them by far more than 0.1 (above)."""
+    """With golden check's default tolerances, as a user's CI would run it.
+    The goldens were recorded with 2 threads on an Intel AVX-512 CPU; on an
+    AMD EPYC its kernels flip a few of MobileNetV2's ReLU6 units on their
+    kinks, which moves the saliency map's worst pixel by 3.3e-3 of its max
+    (mean 2.9e-5, Pearson 0.999998) and Grad-CAM's by 2e-6: the defaults'
+    1e-2 for one pixel, 1e-4 on average, while a changed class, layer or
+    model moves them by far more than 0.1 (above)."""
     extra = ["--", "--model", str(test_models / "tiny.pt")] if name.startswith("tiny") else []
-    p = run("golden", "check", GOLDEN / name, "--max-abs", "1e-3", "--mean-abs", "1e-4",
-            "--min-pearson", "0.9999", "--min-spearman", "0.999", "--min-iou", "0.99", *extra,
-            cwd=ROOT)
+    p = run("golden", "check", GOLDEN / name, "--diffs", test_models.parent / "golden-diffs",
+            *extra, cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr
 
 

@@ -110,8 +110,8 @@ def test_a_failing_map_gets_a_diff_picture_junit_xml_and_github_annotations(tmp_
 
 
 def test_default_tolerances_are_the_commands_own(tmp_path, test_models):
-    """predict's probabilities may move by 1e-4, a map by 1e-3 of its max;
-    a golden nudged just inside passes, just outside fails."""
+    """predict's probabilities may move by 1e-4, a map's pixel by 1e-2 of
+    its max; a golden nudged just inside passes, just outside fails."""
     golden = tmp_path / "predict"
     ok("golden", "update", golden, "--", *command("predict", test_models / "tiny.pt"))
     values = json.loads((golden / "values.json").read_text())
@@ -134,14 +134,14 @@ def test_default_tolerances_are_the_commands_own(tmp_path, test_models):
     ok("golden", "update", golden, "--", *command("deconvnet", test_models / "tiny.pt"))
     path = golden / "cat.deconvnet.npy"
     orig = np.load(path)
-    for nudge, passes in ((5e-4, True), (3e-3, False)):
+    for nudge, passes in ((5e-3, True), (3e-2, False)):
         m = orig.copy()
         m.flat[0] += nudge * np.abs(orig).max()
         np.save(path, m)
         p = run("golden", "check", golden, "--diffs", tmp_path / "d")
         assert (p.returncode == 0) == passes, (nudge, p.stdout)
     # a tolerance given replaces the default
-    assert run("golden", "check", golden, "--max-abs", "0.01",
+    assert run("golden", "check", golden, "--max-abs", "0.1",
                "--diffs", tmp_path / "d").returncode == 0
 
 
@@ -149,8 +149,8 @@ def test_help_states_each_commands_default_tolerance_and_why():
     text = " ".join(ok("golden", "--help").stdout.split())
     for fragment in ("predict: --max-value-diff 0.0001;", "eval: --max-value-diff 0.001;",
                      "sanity: --max-value-diff 0.001;",
-                     "integrated-gradients smoothgrad occlusion gradient-shap deeplift rise lime kernel-shap: --max-abs 0.001",
-                     "every other method: --max-abs 0.001", "byte-identical"):
+                     "integrated-gradients smoothgrad occlusion gradient-shap deeplift rise lime kernel-shap: --max-abs 0.01",
+                     "every other method: --max-abs 0.01", "AMD EPYC", "byte-identical"):
         assert fragment in text
 
 

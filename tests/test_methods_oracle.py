@@ -10,26 +10,40 @@ import pytest
 import torch
 
 import oracle
-from conftest import (IMAGES, THREADS, V1, V2, assert_one_line_error, ok, oracle_is_same_release, run)
+from conftest import IMAGES, THREADS, V1, V2, assert_one_line_error, ok, run
 
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
 SANITIZED = os.environ.get("ATTRIB_SANITIZED") == "1"  # scripts/test-sanitize.sh
 
 
-def kinked_tolerance(which):
-    """The tolerance of the many-gradient methods (IG, GradientSHAP) on the
-    ReLU6 networks, whose units sit on their kinks often enough that rounding
-    flips some: PyTorch itself moves MobileNetV1's IG by 1.8e-4 of the max
-    between path chunks of 16 and of 1, and attrib is 4.6e-4 from it whatever
-    its --internal-batch. Against another release of the line (2.14's oracle,
-    libtorch 2.13), whose oneDNN rounds differently, more units flip: 1.8e-3
-    seen on V1. On V2 below 1e-4 at two threads, but at one (the suites
-    run side by side, scripts/common.sh) IG's path from black differs by
-    8.3e-4 of the max on the same release (1.13) and GradientSHAP's by 6e-4
-    across releases. A wrong gradient or weighting is off by the map's size."""
-    if which == "v1":
-        return 1e-3 if oracle_is_same_release() else 2.5e-3
-    return TOLERANCE if which == "tiny" else 1e-3
+# The many-gradient methods (IG, GradientSHAP) on the ReLU6 networks: their
+# units sit on their kinks often enough that rounding flips some, and each
+# flip moves the pixels of that unit's receptive field. Where the rounding
+# comes from: PyTorch itself moves MobileNetV1's IG by 1.8e-4 of the max
+# between path chunks of 16 and of 1; another release of the line (2.14's
+# oracle, libtorch 2.13) picks other kernels for some layers; and another
+# CPU picks other kernels again. On the Intel (AVX-512) CPUs CI had, the
+# worst pixel was 1.8e-3 of the max (V1's IG); on an AMD EPYC without
+# AVX-512, 2.8e-3 there (0.24 % of the pixels beyond 3e-4) and 5.1e-3 for
+# GradientSHAP against Captum's float32 path points (0.46 %). A largest
+# difference alone cannot tell that from a bug, and so grows with every new
+# CPU; the share of pixels that moved can: one quadrature step fewer moves
+# 77 % of V1's pixels beyond 3e-4, a wrong weighting all of them.
+KINK_BULK = 3e-4   # of the max, held at all but KINK_SHARE of the pixels
+KINK_SHARE = 0.01
+KINK_CAP = 1e-2    # of the max, held at every pixel
+
+
+def close_at_kinks(got, want, which):
+    """got is want but for units flipped at their kinks (above); the tests'
+    own small ReLU network "tiny" has none there and is held to TOLERANCE."""
+    if which == "tiny":
+        return close(got, want)
+    d = np.abs(got - want) / np.abs(want).max()
+    moved = float((d > KINK_BULK).mean())
+    assert moved <= KINK_SHARE and d.max() <= KINK_CAP, (
+        f"{moved:.2%} of the pixels beyond {KINK_BULK:g} of the max (at most "
+        f"{KINK_SHARE:.0%}), largest {d.max():.2e} (at most {KINK_CAP:g})")
 
 
 def close(got, want, tol=TOLERANCE):
@@ -68,7 +82,7 @@ def test_integrated_gradients_match_pytorch_autograd(which, photo, cls, baseline
     got, s = attrib("integrated-gradients", model, image, tmp_path, "--class", cls,
                     "--baseline", baseline, "--method", rule)
     assert got.shape == want.shape == (3, h, w)
-    close(got, want, kinked_tolerance(which))
+    close_at_kinks(got, want, which)
     d = s["details"]
     assert d["steps"] == 50 and d["quadrature"] == rule and d["baseline"] == baseline
     assert abs(d["score_difference"] - delta) <= 1e-4 * abs(delta)
@@ -163,7 +177,7 @@ def test_gradient_shap_matches_pytorch_on_the_same_draws(which, photo, cls, base
     want = oracle.gradient_shap(module, x, cls, bases, draws, stdev, THREADS)
     got, s = attrib("gradient-shap", model, image, tmp_path, "--class", cls, "--samples", 24,
                     "--baselines", baselines, "--stdev", stdev, "--seed", seed)
-    close(got, want, kinked_tolerance(which))
+    close_at_kinks(got, want, which)
     assert s["details"]["attribution_sum"] == pytest.approx(float(want.sum()), rel=1e-3)
     assert len({d[0] for d in draws}) == len(bases), "every baseline was drawn"
 
@@ -174,9 +188,11 @@ def test_gradient_shap_is_captums_given_the_same_draws(monkeypatch, test_models,
     the ones attrib makes from its seed (the 2.x test venv has Captum).
     Captum rounds each position a to float32 and mixes a x + (1 - a) b in
     float32, attrib b + a (x - b) in double: last-bit differences of the
-    path points, which flip MobileNetV2's ReLU6 units at their kinks (as for
-    integrated gradients): 1.1e-3 of the max. That this is all is checked
-    by redoing Captum's arithmetic with attrib's draws: identical."""
+    path points, which flip MobileNetV2's ReLU6 units at their kinks
+    (close_at_kinks): 1.1e-3 of the max on an Intel CPU, 5.1e-3 on an AMD
+    EPYC, where attrib is 3.8e-4 from the oracle mixing as it does. That
+    this is all is checked by redoing Captum's arithmetic with attrib's
+    draws: identical."""
     captum_attr = pytest.importorskip("captum.attr")
     model, module, card, image, x = prepare("v2", "cat.bmp", test_models, tmp_path)
     h, w = card["input_size"]
@@ -195,7 +211,7 @@ def test_gradient_shap_is_captums_given_the_same_draws(monkeypatch, test_models,
     redone = (g * torch.cat([x - bases[i] for i, _, _ in draws])).mean(0).numpy()
     close(redone, want, 1e-6)
     got, _ = attrib("gradient-shap", model, image, tmp_path, "--class", 285, "--samples", 16)
-    close(got, want, 2e-3)
+    close_at_kinks(got, want, "v2")
 
 
 @pytest.mark.parametrize("which,photo,cls,baseline", [("v2", "cat.bmp", 285, "zeros"),

@@ -264,7 +264,7 @@ def test_max_memory_keeps_the_peak_within_the_bound_with_the_same_map(tmp_path):
     a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
     # The same path in smaller batches: oneDNN blocks them otherwise, and a
     # few of MobileNetV2's ReLU6 units on their kinks flip (test_methods_
-    # oracle.kinked_tolerance): 1.6e-3 of the max seen at one thread, below
+    # oracle.close_at_kinks): 1.6e-3 of the max seen at one thread, below
     # 1e-4 at two. A wrong batching would be off by the map's size.
     assert np.abs(a - b).max() <= 2.5e-3 * np.abs(a).max()
 

@@ -67,6 +67,11 @@ static const struct opt options[] = {
     OPT_END,
 };
 
+/* A map's largest difference, as a fraction of its largest value: the room for
+ * a unit flipped at its kink (the "" row's reason); a changed class, layer or
+ * model moves maps by far more (0.3 to 1 in goldens.md). */
+#define MAP_MAX_ABS 1e-2
+
 /* Each command's default tolerances, and why they are what they are. */
 static const struct {
     const char *commands; /* space-separated; "" for every other attribution method */
@@ -82,13 +87,16 @@ static const struct {
     { "sanity", NO_MAPS, 1e-3,
       "rank correlations and SSIM over every pixel; a tie broken another way moves them ~1e-5" },
     { "integrated-gradients smoothgrad occlusion gradient-shap deeplift rise lime kernel-shap",
-      { 1e-3, 1e-4, 0.9999, 0.999, 0.99, 5 }, 0,
+      { MAP_MAX_ABS, 1e-4, 0.9999, 0.999, 0.99, 5 }, 0,
       "passes summed in a fixed order; the random draws (noise, masks, samples, noise "
       "baselines) are attrib's own seeded generator, the same everywhere: byte-identical on one "
-      "build and thread count, the margin is for another CPU's float order" },
-    { "", { 1e-3, 1e-4, 0.9999, 0.999, 0.99, 5 }, 0,
-      "one pass (or a layer's activation and gradient): only the float summation order can "
-      "differ on another CPU or thread count, measured < 1e-6 of the max on MobileNetV2" },
+      "build and thread count, the margin is for another CPU's kernels (below)" },
+    { "", { MAP_MAX_ABS, 1e-4, 0.9999, 0.999, 0.99, 5 }, 0,
+      "one pass (or a layer's activation and gradient): another CPU's or thread count's kernels "
+      "round otherwise, which moves Grad-CAM < 1e-5 of the max but flips the odd ReLU6 unit on "
+      "its kink, and a gradient's pixels behind it: MobileNetV2's saliency 3.3e-3 of the max at "
+      "one pixel (mean 2.9e-5) between an Intel AVX-512 CPU and an AMD EPYC; the mean and the "
+      "correlations hold the rest of the map" },
 };
 
 static int listed(const char *list, const char *cmd)
