@@ -14,7 +14,13 @@ with a marker comment on the line above it:
                                   multilabel and tasks, the tests' small
                                   models; embedder, MobileNetV2's features;
                                   dense, MobileNetV2 fully convolutional)
-    <!-- example volatile -->     run it; only the words are checked (timings)
+    <!-- example volatile -->     run it; only the words are checked, not the
+                                  numbers or quoted names, and its pictures
+                                  by their size: what the machine's speed or
+                                  another CPU's rounding decides (timings;
+                                  the hundreds of steps of an optimisation
+                                  or an attack, which rounding takes
+                                  elsewhere: classviz, fool)
     <!-- example picture=out/demo/x.png:docs/img/x.png -->
                                   and the picture it writes is the page's
                                   (--update copies it; the check compares
@@ -31,9 +37,13 @@ shared data (`../shared/...` works as in the checkout), `examples/` linked,
 `attrib` on PATH, 2 threads. What they print there is the output (the
 progress lines, drawn and wiped, left out).
 
-Numbers are compared with a tolerance (2e-3 relative plus two units of the
-last printed digit), so another thread count or CPU does not fail the check
-while a changed result, format or message does. Time figures ("0.5 s",
+Numbers are compared with a tolerance (1 % relative plus two units of the
+last printed digit; below 1e-5 on both sides, a rounding residue or a map's
+near-zero minimum, only that), so another thread count or CPU does not fail
+the check while a changed result, format or message does: on an AMD EPYC the
+pages recorded on an Intel CPU differ by up to 0.7 % (eval's AUCs) where a
+ReLU6 unit flips on its kink, and by up to 9x in residues below 1e-5 (a
+map's near-zero minimum, DeepLIFT's completeness error). Time figures ("0.5 s",
 "11.8/s", "seconds": ...) are not compared. Exit 0: up to date (or
 updated); 1: stale examples (listed, with the command to update them); 2:
 a page or an example that cannot be run as written.
@@ -60,6 +70,7 @@ VAL = {"19": ["bird.bmp", "parrot.jpg"], "285": ["cat.bmp", "cat_720p.jpg", "hot
        "resized_cat.bmp"], "652": ["grace_hopper.bmp"], "hotdog": ["hot_dog.jpg"]}
 MARKER = re.compile(r"^<!-- (example|illustration)(?::? ?(.*?))? -->$")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+QUOTED = re.compile(r'"[^"]*"')  # a class's name: a volatile example's top-1 may be another
 # what a machine's speed decides: never compared
 TIMES = [re.compile(p) for p in (
     r"\d+(?:\.\d+)? s\b", r"\d+(?:\.\d+)?/s\b", r"\d+(?:\.\d+)? ms\b",
@@ -239,16 +250,22 @@ def last_digit(s):
     return 10.0 ** (int(exponent or 0) - decimals)
 
 
+RELATIVE = 1e-2   # of the larger number
+RESIDUE = 1e-5    # below it on both sides: rounding, compared no further
+
+
 def same_number(a, b):
     x, y = float(a), float(b)
-    return abs(x - y) <= 2e-3 * max(abs(x), abs(y)) + 2 * max(last_digit(a), last_digit(b))
+    if max(abs(x), abs(y)) < RESIDUE:
+        return True
+    return abs(x - y) <= RELATIVE * max(abs(x), abs(y)) + 2 * max(last_digit(a), last_digit(b))
 
 
 def same_line(a, b, volatile):
     # runs of spaces as one: a wider number moves its table's columns
     a, b = (re.sub(r"\s+", " ", masked(x)).strip() for x in (a, b))
     if volatile:
-        return NUMBER.sub("#", a) == NUMBER.sub("#", b)
+        return (NUMBER.sub("#", QUOTED.sub('"#"', a)) == NUMBER.sub("#", QUOTED.sub('"#"', b)))
     if NUMBER.sub("#", a) != NUMBER.sub("#", b):
         return False
     return all(same_number(x, y) for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)))
@@ -258,8 +275,9 @@ def same(page, now, volatile):
     return len(page) == len(now) and all(same_line(a, b, volatile) for a, b in zip(page, now))
 
 
-def picture_stale(made, kept):
-    """Whether the picture a command wrote differs from the page's copy."""
+def picture_stale(made, kept, volatile=False):
+    """Whether the picture a command wrote differs from the page's copy (a
+    volatile example's: its size)."""
     if not made.exists():
         return f"{made.name} was not written"
     if not kept.exists():
@@ -272,6 +290,8 @@ def picture_stale(made, kept):
     a, b = (np.asarray(Image.open(f).convert("RGB"), dtype=float) for f in (made, kept))
     if a.shape != b.shape:
         return f"{kept}: {b.shape[1]}x{b.shape[0]}, the command's is {a.shape[1]}x{a.shape[0]}"
+    if volatile:
+        return None
     diff = np.abs(a - b).mean()
     return f"{kept}: differs by {diff:.1f} levels on average" if diff > 10 else None
 
@@ -287,7 +307,7 @@ def pictures(opts, cwd, update):
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(made, kept)
             elif not update:
-                why = picture_stale(made, kept)
+                why = picture_stale(made, kept, "volatile" in opts)
                 if why:
                     out.append(why)
     return out

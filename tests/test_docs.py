@@ -45,8 +45,21 @@ def test_update_writes_what_the_command_prints(tmp_path):
 def test_numbers_may_move_within_the_tolerance_but_not_beyond(tmp_path):
     marker = "<!-- example -->"
     page = tmp_path / "page.md"
-    for printed, code in (("0.7830", 0), ("0.7832", 0), ("0.7900", 1)):
+    for printed, code in (("0.7830", 0), ("0.7832", 0), ("0.7880", 0), ("0.8000", 1)):
         page.write_text(f"{marker}\n```\n$ echo 'p=0.7830'\np={printed}\n```\n")
+        assert examples(page).returncode == code, printed
+    # below 1e-5 on both sides a number is a rounding residue; above, it counts
+    for said, printed, code in (("3.1e-08", "2.9e-07", 0), ("1.2e-05", "3.5e-05", 1)):
+        page.write_text(f"{marker}\n```\n$ echo 'min {said}'\nmin {printed}\n```\n")
+        assert examples(page).returncode == code, printed
+
+
+def test_a_volatile_example_checks_its_words_not_its_numbers_or_names(tmp_path):
+    page = tmp_path / "page.md"
+    line = 'top-1 361 \\"skunk\\" after 200 steps'
+    for printed, code in (('top-1 805 "soccer ball" after 7 steps', 0),
+                          ('top-1 805 "soccer ball" before 7 steps', 1)):
+        page.write_text(f"<!-- example volatile -->\n```\n$ echo \"{line}\"\n{printed}\n```\n")
         assert examples(page).returncode == code, printed
 
 
