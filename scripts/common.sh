@@ -66,9 +66,11 @@ TEST2_PACKAGES=(torch==2.14.1 torchvision==0.29.1 numpy==2.4.6 pillow==13.0.0 py
                 tokenizers==0.22.2 PyYAML==6.0.4 regex==2026.12.2 idna==2.10)
 # Lucent (classviz's peer) pins kornia <= 0.4.1, which it imports only for the
 # transforms and renderer the tests do not use: installed without its
-# dependencies (it needs torch, numpy and decorator, above).
-TEST2_NODEPS=(torch-lucent==0.1.8)
-TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit, torchattacks, lucent.optvis.objectives, timm, transformers"
+# dependencies (it needs torch, numpy and decorator, above). facenet-pytorch
+# (MTCNN's weights, the real face detector of examples/models) pins torch
+# < 2.3 and numpy < 2, which its P-Net does not need: the same.
+TEST2_NODEPS=(torch-lucent==0.1.8 facenet-pytorch==2.6.0)
+TEST2_IMPORTS="import torch, torchvision, numpy, PIL, pytest, pytorch_grad_cam, captum, zennit, torchattacks, lucent.optvis.objectives, timm, transformers, facenet_pytorch"
 
 # What the 2.x test venv takes on disk (5.9 GB measured), with room to spare.
 TEST2_VENV_GB=7

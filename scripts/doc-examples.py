@@ -13,7 +13,9 @@ with a marker comment on the line above it:
                                   (also: val, an ImageFolder tree; vit,
                                   multilabel and tasks, the tests' small
                                   models; embedder, MobileNetV2's features;
-                                  dense, MobileNetV2 fully convolutional)
+                                  dense, MobileNetV2 fully convolutional;
+                                  faces, MTCNN's P-Net exported from
+                                  examples/models, facenet-pytorch's weights)
     <!-- example volatile -->     run it; only the words are checked, not the
                                   numbers or quoted names, and its pictures
                                   by their size: what the machine's speed or
@@ -110,6 +112,11 @@ def setup(kind, cwd, shared, test_models):
         make_embedder(shared / "models" / "mobilenet_v2_1.0_224.pt", cwd / "mnv2_embedder.pt")
     elif kind == "dense":  # MobileNetV2 fully convolutional, as docs/manual/targets.md makes it
         make_dense(shared / "models" / "mobilenet_v2_1.0_224.pt", cwd / "mnv2_dense.pt")
+    elif kind == "faces":  # MTCNN's P-Net as a face detector, exported as targets.md says
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "export-model.py"), "--module",
+                        f"{ROOT / 'examples' / 'models' / 'mtcnn_faces.py'}:FaceCells",
+                        "--module-args", '{"scale": 0.06}', "-o", str(cwd / "faces.pt2")],
+                       check=True, stdout=subprocess.DEVNULL)
     else:
         raise PageError(f"unknown setup '{kind}'")
 

@@ -9,6 +9,7 @@ itself never runs Python.
   export-model.py --timm convnext_tiny [--pretrained] [--checkpoint F] -o m.pt2
   export-model.py --hf ./vit-base-patch16-224 -o vit.pt2       (a local folder)
   export-model.py --module net.py:Net --state-dict net.pth -o net.pt2
+                 (the module's attrib_card, a dict, if it has one: the card)
   export-model.py --torchscript model.pt -o model.pt2
 
 Beyond classifiers: torchvision's segmentation models (fcn_resnet50,
@@ -206,7 +207,11 @@ def from_module(args):
         state = torch.load(args.state_dict, map_location="cpu", weights_only=True)
         state = state.get("state_dict", state) if isinstance(state, dict) else state
         model.load_state_dict(state)
-    return model, {"name": name}
+    # a module that knows its card (task, preprocessing, labels) says it in
+    # its attrib_card; the options below override it
+    card = dict(getattr(model, "attrib_card", {}))
+    card.setdefault("name", name)
+    return model, card
 
 
 def from_torchscript(args):

@@ -229,6 +229,26 @@ def test_a_module_returning_raw_detections_exports_with_its_layout(tmp_path):
     assert s["task"] == "detection" and s["detections"]
 
 
+def test_a_modules_own_card_is_the_cards_start_and_options_override_it(tmp_path):
+    (tmp_path / "net.py").write_text(
+        "import torch\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(3, 2)\n"
+        "        self.attrib_card = {'name': 'mine', 'input_size': [32, 48],\n"
+        "                            'mean': [0.5] * 3, 'std': [0.25] * 3, 'labels': ['a', 'b']}\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(x.mean([2, 3]))\n")
+    out = tmp_path / "net.pt2"
+    exported("--module", f"{tmp_path / 'net.py'}:Net", "--std", 0.5, 0.5, 0.5, "-o", out)
+    _, card = card_of(out)
+    assert (card["name"], card["input_size"], card["mean"], card["labels"]) == (
+        "mine", [32, 48], [0.5] * 3, ["a", "b"])
+    assert card["std"] == [0.5] * 3  # the option over the module's own
+    logits_agree(out, card)
+
+
 @pytest.mark.parametrize("args,code,say", [
     ([], 2, "required"),
     (["--torchvision", "resnet18", "--weights", "none"], 2, "-o/--output"),

@@ -4,8 +4,11 @@ explains the same objective written in Python on the same weights (the
 map to 1e-4 of its max, as the other oracles), by the gradient methods,
 Grad-CAM, integrated gradients and a black-box method; what the model's
 output cannot serve is refused in one line before any image."""
+import importlib.util
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ import torch
 from PIL import Image
 
 import oracle
-from conftest import IMAGES, THREADS, assert_one_line_error, ok, run
+from conftest import IMAGES, ROOT, THREADS, assert_one_line_error, ok, programs_supported, run
 
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
 # scripts/test-sanitize.sh: each target's head once (saliency, the batch, the
@@ -459,6 +462,73 @@ def test_occlusion_of_a_box_rematches_every_occluded_copy(detector, tmp_path):
     got, _ = attrib("occlusion", model, image, tmp_path, "--target", box_spec(box),
                     "--window", 8, "--stride", 4, "--baseline", "zeros")
     close(got, want)
+
+
+# A detector with real weights: MTCNN's P-Net over one scale as YOLO's layout
+# (examples/models/mtcnn_faces.py), exported as the user would. Needs the 2.x
+# line (a .pt2) and facenet-pytorch, whose wheel bundles the weights.
+FACES = ROOT / "examples" / "models" / "mtcnn_faces.py"
+FACE_SCALE = 0.06  # 200-pixel faces: Grace Hopper's in her 512x600 portrait
+PORTRAIT = IMAGES / "grace_hopper.bmp"
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory):
+    if SANITIZED or not programs_supported():
+        pytest.skip("a .pt2 program: the 2.x line")
+    pytest.importorskip("facenet_pytorch")
+    spec = importlib.util.spec_from_file_location("mtcnn_faces", FACES)
+    code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code)
+    module = code.FaceCells(FACE_SCALE).eval()
+    path = tmp_path_factory.mktemp("faces") / "faces.pt2"
+    subprocess.run([sys.executable, ROOT / "scripts" / "export-model.py", "--module",
+                    f"{FACES}:FaceCells", "--module-args", json.dumps({"scale": FACE_SCALE}),
+                    "-o", path], check=True, capture_output=True)
+    image = PORTRAIT  # the card's size already: what attrib reads is what PyTorch gets
+    return path, code, module, module.attrib_card, image, oracle.input_tensor(image, module.attrib_card)
+
+
+def test_a_real_face_detector_finds_the_cells_mtcnns_own_first_stage_finds(faces, tmp_path):
+    """facenet-pytorch's own first stage at the same scale (its resampling,
+    its normalisation of 0-255 pixels, its generateBoundingBox, the offsets
+    applied as MTCNN refines boxes) gives the cells attrib lists, before
+    suppression; and Grace Hopper's face is found."""
+    from facenet_pytorch.models.utils.detect_face import generateBoundingBox, imresample
+    path, code, module, card, image, x = faces
+    pixels = torch.tensor(np.asarray(Image.open(image).convert("RGB")), dtype=torch.float32)
+    pixels = pixels.permute(2, 0, 1)[None]
+    with torch.no_grad():
+        scaled = (imresample(pixels, module.size) - 127.5) * 0.0078125
+        offsets, probs = module.pnet(scaled)
+        cells, _ = generateBoundingBox(offsets, probs[:, 1], FACE_SCALE, 0.6)
+    side = torch.cat([cells[:, 2:3] - cells[:, 0:1], cells[:, 3:4] - cells[:, 1:2]], 1)
+    x1y1 = cells[:, :2] + cells[:, 5:7] * side
+    x2y2 = cells[:, 2:4] + cells[:, 7:9] * side
+    want = sorted(zip(cells[:, 4].tolist(), torch.cat([x1y1, x2y2 - x1y1], 1).tolist()),
+                  reverse=True)
+    s = json.loads(ok("predict", image, "--model", path, "-o", tmp_path, "--json",
+                      "--score-threshold", 0.6, "--iou", 1, "--top", 1000,
+                      "--threads", THREADS).stdout)
+    got = s["detections"]
+    assert len(got) == len(want) > 5
+    for d, (score, box) in zip(got, want):
+        assert d["label"] == "face" and d["score"] == pytest.approx(score, abs=1e-5)
+        np.testing.assert_allclose(d["input_box"], box, atol=1e-2)
+    x, y, w, h = got[0]["input_box"]  # her face: below the cap's brim, above the collar
+    assert got[0]["score"] > 0.999 and 150 < x + w / 2 < 350 and 150 < y + h / 2 < 300
+
+
+def test_a_box_on_a_real_face_detector_is_explained_as_autograd_explains_it(faces, tmp_path):
+    path, code, module, card, image, x = faces
+    s = json.loads(ok("predict", image, "--model", path, "-o", tmp_path, "--json",
+                      "--score-threshold", 0.9, "--threads", THREADS).stdout)
+    box = [round(v) for v in s["detections"][0]["input_box"]]
+    objective = box_objective(module, "yolo", card, box)
+    want, _, _ = oracle.saliency(objective, x, 0, THREADS)
+    got, s = attrib("saliency", path, image, tmp_path, "--target", box_spec(box))
+    close(got, want)
+    assert s["target"]["matched"] is True and s["target"]["score"] > 1.9  # IoU and score near 1
 
 
 def test_a_box_no_detection_matches_scores_zero_and_says_so(detector, tmp_path):
