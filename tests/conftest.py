@@ -150,3 +150,31 @@ def photos(request, tmp_path):
     for name in request.module.PHOTOS:
         shutil.copy(IMAGES / name, folder / name)
     return folder
+
+
+# Networks with kinks (ReLU, ReLU6) under many gradients (IG, GradientSHAP,
+# LRP's gated rules): rounding flips the odd unit sitting on its kink, and
+# each flip moves the pixels of that unit's receptive field. The rounding
+# differs with the batch (oneDNN blocks batches differently), the release
+# (2.14's oracle against libtorch 2.13 picks other kernels for some layers)
+# and the CPU: on the Intel AVX-512 CPUs CI had, MobileNetV1's IG moved by
+# 1.8e-3 of the max at its worst pixel; on an AMD EPYC without AVX-512, by
+# 2.8e-3 against 2.14's oracle and by 1.5e-2 against 1.13's own, at 0.24 %
+# and 0.44 % of the pixels beyond 3e-4 of the max. A largest difference alone
+# cannot tell that from a bug, and grows with each CPU; the share of the
+# pixels that moved can: one quadrature step fewer moves 77 % of V1's IG
+# pixels beyond 3e-4, a wrong weighting all of them, a wrong border row more
+# than KINK_CAP.
+KINK_BULK = 3e-4   # of the max, held at all but KINK_SHARE of the pixels
+KINK_SHARE = 0.01
+KINK_CAP = 5e-2    # of the max, held at every pixel
+
+
+def assert_close_at_kinks(got, want, bulk=KINK_BULK, share=KINK_SHARE):
+    """got is want but for units flipped at their kinks (above)."""
+    import numpy as np
+    d = np.abs(got - want) / np.abs(want).max()
+    moved = float((d > bulk).mean())
+    assert moved <= share and d.max() <= KINK_CAP, (
+        f"{moved:.3%} of the pixels beyond {bulk:g} of the max (at most {share:.1%}), "
+        f"largest {d.max():.2e} (at most {KINK_CAP:g})")

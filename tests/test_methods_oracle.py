@@ -10,40 +10,19 @@ import pytest
 import torch
 
 import oracle
-from conftest import IMAGES, THREADS, V1, V2, assert_one_line_error, ok, run
+from conftest import IMAGES, THREADS, V1, V2, assert_close_at_kinks, assert_one_line_error, ok, run
 
 TOLERANCE = 1e-4  # max abs difference, as a fraction of the reference's max |value|
 SANITIZED = os.environ.get("ATTRIB_SANITIZED") == "1"  # scripts/test-sanitize.sh
 
 
-# The many-gradient methods (IG, GradientSHAP) on the ReLU6 networks: their
-# units sit on their kinks often enough that rounding flips some, and each
-# flip moves the pixels of that unit's receptive field. Where the rounding
-# comes from: PyTorch itself moves MobileNetV1's IG by 1.8e-4 of the max
-# between path chunks of 16 and of 1; another release of the line (2.14's
-# oracle, libtorch 2.13) picks other kernels for some layers; and another
-# CPU picks other kernels again. On the Intel (AVX-512) CPUs CI had, the
-# worst pixel was 1.8e-3 of the max (V1's IG); on an AMD EPYC without
-# AVX-512, 2.8e-3 there (0.24 % of the pixels beyond 3e-4) and 5.1e-3 for
-# GradientSHAP against Captum's float32 path points (0.46 %). A largest
-# difference alone cannot tell that from a bug, and so grows with every new
-# CPU; the share of pixels that moved can: one quadrature step fewer moves
-# 77 % of V1's pixels beyond 3e-4, a wrong weighting all of them.
-KINK_BULK = 3e-4   # of the max, held at all but KINK_SHARE of the pixels
-KINK_SHARE = 0.01
-KINK_CAP = 1e-2    # of the max, held at every pixel
-
-
 def close_at_kinks(got, want, which):
-    """got is want but for units flipped at their kinks (above); the tests'
-    own small ReLU network "tiny" has none there and is held to TOLERANCE."""
+    """The many-gradient methods on the ReLU6 networks (conftest's
+    assert_close_at_kinks); the tests' own small network "tiny" has no unit
+    on a kink there and is held to TOLERANCE."""
     if which == "tiny":
         return close(got, want)
-    d = np.abs(got - want) / np.abs(want).max()
-    moved = float((d > KINK_BULK).mean())
-    assert moved <= KINK_SHARE and d.max() <= KINK_CAP, (
-        f"{moved:.2%} of the pixels beyond {KINK_BULK:g} of the max (at most "
-        f"{KINK_SHARE:.0%}), largest {d.max():.2e} (at most {KINK_CAP:g})")
+    assert_close_at_kinks(got, want)
 
 
 def close(got, want, tol=TOLERANCE):
@@ -189,7 +168,7 @@ def test_gradient_shap_is_captums_given_the_same_draws(monkeypatch, test_models,
     Captum rounds each position a to float32 and mixes a x + (1 - a) b in
     float32, attrib b + a (x - b) in double: last-bit differences of the
     path points, which flip MobileNetV2's ReLU6 units at their kinks
-    (close_at_kinks): 1.1e-3 of the max on an Intel CPU, 5.1e-3 on an AMD
+    (assert_close_at_kinks): 1.1e-3 of the max on an Intel CPU, 5.1e-3 on an AMD
     EPYC, where attrib is 3.8e-4 from the oracle mixing as it does. That
     this is all is checked by redoing Captum's arithmetic with attrib's
     draws: identical."""

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import BIN, IMAGES, V2, assert_one_line_error, json_lines, ok, run
+from conftest import BIN, IMAGES, V2, assert_close_at_kinks, assert_one_line_error, json_lines, ok, run
 
 CAT = IMAGES / "cat.bmp"
 
@@ -263,10 +263,11 @@ def test_max_memory_keeps_the_peak_within_the_bound_with_the_same_map(tmp_path):
     assert 1 <= chosen < 16
     a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
     # The same path in smaller batches: oneDNN blocks them otherwise, and a
-    # few of MobileNetV2's ReLU6 units on their kinks flip (test_methods_
-    # oracle.close_at_kinks): 1.6e-3 of the max seen at one thread, below
-    # 1e-4 at two. A wrong batching would be off by the map's size.
-    assert np.abs(a - b).max() <= 2.5e-3 * np.abs(a).max()
+    # few of MobileNetV2's ReLU6 units on their kinks flip (conftest's
+    # assert_close_at_kinks): 1.6e-3 of the max seen at one thread, below
+    # 1e-4 at two, on an Intel CPU; 6.5e-3 on an AMD EPYC (libtorch 1.13). A
+    # wrong batching would be off by the map's size.
+    assert_close_at_kinks(b, a)
 
 
 @pytest.mark.parametrize("method", [["smoothgrad"], ["gradcam", "--variant", "scorecam"]])
