@@ -13,6 +13,11 @@
 #define GRADCAM_PP_EPS 1e-6 /* pytorch-grad-cam's guard against 0 / 0 */
 #define XGRADCAM_EPS 1e-7   /* the same guard in its XGradCAM */
 #define JACOBI_MAX_SWEEPS 100
+/* KPCA-CAM's power iteration: stop when |K v - mu v| <= this * |mu| (a
+ * direction that accurate to 1e-10 and better, for the gaps seen), or after
+ * so many products (n^2 each: 784 positions, 28 x 28, take 0.6 M). */
+#define POWER_TOLERANCE 1e-12
+#define POWER_MAX_ITERATIONS 20000
 
 /* wa[k][p] = weight[k] * act[k][p]. */
 void cam_weigh_channels(const float *act, const double *weight, int ch, size_t n, double *wa)
@@ -105,6 +110,24 @@ void cam_softmax_weights(const double *scores, int ch, double *weight)
         sum += weight[k] = exp(scores[k] - top);
     for (int k = 0; k < ch; k++)
         weight[k] /= sum;
+}
+
+void cam_fem_weights(const float *act, int ch, size_t n, double sigmas, double *weight)
+{
+    for (int k = 0; k < ch; k++) {
+        const float *a = act + (size_t)k * n;
+        double mean = 0, var = 0;
+        for (size_t p = 0; p < n; p++)
+            mean += a[p];
+        mean /= (double)n;
+        for (size_t p = 0; p < n; p++)
+            var += (a[p] - mean) * (a[p] - mean);
+        const double threshold = mean + sigmas * sqrt(var / (double)n);
+        size_t above = 0;
+        for (size_t p = 0; p < n; p++)
+            above += a[p] > threshold;
+        weight[k] = (double)above / (double)n;
+    }
 }
 
 /* Eigenvalues (diagonal of a, destroyed) and eigenvectors (columns of v)
@@ -203,6 +226,141 @@ int cam_principal_component(const double *wa, int ch, int h, int w, float *cam)
     free(g);
     free(v);
     free(proj);
+    return rc;
+}
+
+/* The kernel of two centred positions i, j of x [ch][np]. */
+static double kernel_of(enum cam_kernel kernel, double gamma, const double *x, int ch, size_t np,
+                        size_t i, size_t j)
+{
+    double dot = 0, ii = 0, jj = 0;
+    for (int k = 0; k < ch; k++) {
+        const double a = x[k * np + i], b = x[k * np + j];
+        dot += a * b, ii += a * a, jj += b * b;
+    }
+    switch (kernel) {
+    case CAM_KERNEL_SIGMOID:
+        return tanh(gamma * dot + 1);
+    case CAM_KERNEL_RBF:
+        return exp(-gamma * (ii + jj - 2 * dot));
+    case CAM_KERNEL_POLY:
+        return pow(gamma * dot + 1, 3);
+    case CAM_KERNEL_COSINE: /* scikit-learn's: a zero point is orthogonal to all */
+        return ii > 0 && jj > 0 ? dot / sqrt(ii * jj) : 0;
+    case CAM_KERNEL_LINEAR:
+        break;
+    }
+    return dot;
+}
+
+/* K - row means - column means + the mean: K centred in feature space;
+ * mean: n doubles of room. */
+static void centre_kernel(double *g, int n, double *mean)
+{
+    double all = 0;
+    for (int i = 0; i < n; i++) {
+        mean[i] = 0;
+        for (int j = 0; j < n; j++)
+            mean[i] += g[i * n + j];
+        all += mean[i];
+        mean[i] /= n;
+    }
+    all /= (double)n * n;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            g[i * n + j] += all - mean[i] - mean[j];
+}
+
+/* y = (g - shift I) v for the n x n matrix g; returns v . y. */
+static double shifted_product(const double *g, int n, double shift, const double *v, double *y)
+{
+    double vy = 0;
+    for (int i = 0; i < n; i++) {
+        double s = -shift * v[i];
+        for (int j = 0; j < n; j++)
+            s += g[(size_t)i * n + j] * v[j];
+        y[i] = s;
+        vy += v[i] * s;
+    }
+    return vy;
+}
+
+/* The dominant eigenpair of g - shift I by power iteration: *mu and the
+ * unit vector v (y: n doubles of room). */
+static void power_iterate(const double *g, int n, double shift, double *v, double *y, double *mu)
+{
+    for (int it = 0; it < POWER_MAX_ITERATIONS; it++) {
+        *mu = shifted_product(g, n, shift, v, y);
+        double norm = 0, residual = 0;
+        for (int i = 0; i < n; i++)
+            norm += y[i] * y[i], residual += (y[i] - *mu * v[i]) * (y[i] - *mu * v[i]);
+        if (norm == 0)
+            return;
+        norm = sqrt(norm);
+        for (int i = 0; i < n; i++)
+            v[i] = y[i] / norm;
+        if (sqrt(residual) <= POWER_TOLERANCE * fabs(*mu))
+            return;
+    }
+}
+
+/* The largest eigenvalue of the symmetric n x n matrix g and its unit
+ * eigenvector v (y: n doubles of room), as scikit-learn's KernelPCA takes
+ * them. A kernel matrix's dominant eigenvalue is its largest, but for the
+ * sigmoid kernel's, which need not be positive semi-definite: when it is
+ * negative, g less it has the largest as its dominant one. */
+static double largest_eigenpair(const double *g, int n, double *v, double *y)
+{
+    double mu = 0;
+    for (int i = 0; i < n; i++) /* not the constant vector: a centred kernel's null space */
+        v[i] = 1.0 + sin(1.0 + i);
+    power_iterate(g, n, 0, v, y, &mu);
+    if (mu >= 0)
+        return mu;
+    const double shift = mu;
+    power_iterate(g, n, shift, v, y, &mu);
+    return mu + shift;
+}
+
+int cam_kernel_component(const float *act, int ch, int h, int w, enum cam_kernel kernel,
+                         double gamma, float *cam)
+{
+    const size_t np = (size_t)h * w;
+    const int n = (int)np;
+    double *x = malloc(np * ch * sizeof *x), *g = malloc(np * np * sizeof *g);
+    double *v = malloc(np * sizeof *v), *mean = malloc(np * sizeof *mean);
+    int rc = x && g && v && mean ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    if (rc == EXIT_OK) {
+        if (!(gamma > 0))
+            gamma = 1.0 / ch;
+        for (int k = 0; k < ch; k++) { /* the positions centred, as the peer does */
+            double m = 0;
+            for (size_t p = 0; p < np; p++)
+                m += act[k * np + p];
+            m /= (double)np;
+            for (size_t p = 0; p < np; p++)
+                x[k * np + p] = act[k * np + p] - m;
+        }
+        for (size_t i = 0; i < np; i++)
+            for (size_t j = i; j < np; j++)
+                g[i * np + j] = g[j * np + i] = kernel_of(kernel, gamma, x, ch, np, i, j);
+        centre_kernel(g, n, mean);
+        const double lambda = largest_eigenpair(g, n, v, mean);
+        const double scale = lambda > 0 ? sqrt(lambda) : 0;
+        double sign = 0;
+        for (size_t p = 0; p < np; p++) {
+            double sum = 0;
+            for (int k = 0; k < ch; k++)
+                sum += act[k * np + p];
+            sign += v[p] * sum;
+        }
+        for (size_t p = 0; p < np; p++)
+            cam[p] = (float)((sign < 0 ? -scale : scale) * v[p]);
+    }
+    free(x);
+    free(g);
+    free(v);
+    free(mean);
     return rc;
 }
 

@@ -264,7 +264,7 @@ def test_every_method_refuses_bad_images_classes_and_models_alike(method, tmp_pa
     (["occlusion", "--layer", "features.18"], "--layer is not an option of occlusion"),
     (["gradcam", "--variant", "gradcam2"],
      "--variant must be one of gradcam, gradcam++, scorecam, eigencam, hirescam, layercam, "
-     "xgradcam, eigengradcam, ablationcam; got 'gradcam2'"),
+     "xgradcam, eigengradcam, ablationcam, fem, kpcacam; got 'gradcam2'"),
     (["gradcam", "--variant", "scorecam", "--internal-batch", "999"], "--internal-batch"),
     (["gradient-shap", "--baselines", "black,white"],
      "--baselines must be one of black, zeros, blur, noise; got 'white'"),

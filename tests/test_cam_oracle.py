@@ -317,11 +317,12 @@ def test_attention_methods_refuse_a_cnn_with_one_line(tmp_path):
         assert not list((tmp_path / "out").glob("*.png")) if (tmp_path / "out").exists() else True
 
 
-def peer_map(peer, layer, x, target, w, h, **call):
+def peer_map(peer, layer, x, target, w, h, made=None, **call):
     import pytorch_grad_cam as peers
     eager, path, default = torchvision_model("resnet18", "script")
     torch.set_num_threads(THREADS)
-    with getattr(peers, peer)(model=eager, target_layers=[eager.get_submodule(layer)]) as cam:
+    with getattr(peers, peer)(model=eager, target_layers=[eager.get_submodule(layer)],
+                              **(made or {})) as cam:
         cam.get_target_width_height = lambda _: (w, h)
         return cam(input_tensor=x, targets=[ClassifierOutputTarget(target)], **call)[0]
 
@@ -424,3 +425,88 @@ def test_aug_smoothed_fullgrad_matches_pytorch_grad_cams_own(tmp_path):
         want = cam(input_tensor=x, targets=[ClassifierOutputTarget(s["target"]["index"])],
                    aug_smooth=True)[0]
     close(got, want)
+
+
+@pytest.mark.parametrize("layer,sigmas", [(None, None), ("layer3", None), ("layer3", 1.0),
+                                          ("layer2", 0.5)])
+def test_fem_matches_pytorch_grad_cams_own(layer, sigmas, tmp_path):
+    """The peer's FEM (each map weighted by the share of its positions above
+    its mean plus k standard deviations), its k our --sigmas, rescaled to
+    [0, 1] as the peer does, at the layer's size."""
+    global ClassifierOutputTarget
+    _, ClassifierOutputTarget = pytorch_grad_cam()
+    _, path, default = torchvision_model("resnet18", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    _, s = attrib("gradcam", path, image, tmp_path, "--variant", "fem",
+                  *(["--layer", layer] if layer else []),
+                  *(["--sigmas", sigmas] if sigmas is not None else []))
+    got = np.array(s["layer"]["map"], dtype=np.float64)
+    h, w = got.shape
+    want = peer_map("FEM", layer or default, x, s["target"]["index"], w, h,
+                    made={} if sigmas is None else {"k": sigmas})
+    got = np.maximum(got, 0)
+    got = (got - got.min()) / (got.max() - got.min())
+    assert want.max() > 0.99
+    close(got, want)
+
+
+def layer_activations(eager, layer, x):
+    taken = []
+    hook = eager.get_submodule(layer).register_forward_hook(lambda m, i, o: taken.append(o))
+    with torch.no_grad():
+        eager(x)
+    hook.remove()
+    return taken[0].numpy()
+
+
+@pytest.mark.parametrize("layer,kernel", [("layer4", None), ("layer3", None), ("layer2", None),
+                                          ("layer3", ["--kernel", "rbf"]),
+                                          ("layer3", ["--kernel", "poly", "--gamma", "0.002"]),
+                                          ("layer3", ["--kernel", "cosine"])])
+def test_kpcacam_is_the_peers_kernel_pca_with_the_sign_of_the_channel_sum(layer, kernel,
+                                                                          tmp_path):
+    """The peer's own projection (pytorch-grad-cam's get_2d_projection_kernel,
+    scikit-learn's KernelPCA) of the layer's activations, unrectified: equal
+    to attrib's signed map up to the component's sign, which scikit-learn
+    fixes by its largest entry and attrib so that the map agrees with the
+    activations' channel sum (as its Eigen-CAM)."""
+    pytorch_grad_cam()  # skips where the peer does not import
+    from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection_kernel
+    eager, path, _ = torchvision_model("resnet18", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    extra = kernel or []
+    _, s = attrib("gradcam", path, image, tmp_path, "--variant", "kpcacam", "--layer", layer,
+                  "--sign", "signed", *extra)
+    got = np.array(s["layer"]["map"], dtype=np.float64)
+    act = layer_activations(eager, layer, x)
+    name = extra[1] if extra else "sigmoid"
+    gamma = float(extra[3]) if len(extra) > 2 else None
+    want = get_2d_projection_kernel(act, name, gamma)[0].astype(np.float64)
+    agree = np.sign((got * act[0].sum(0)).sum())
+    assert agree > 0, "the map agrees with the channel sum"
+    err = min(np.abs(got - sign * want).max() for sign in (1, -1)) / np.abs(want).max()
+    assert err <= TOLERANCE, f"max abs diff {err:.2e} of the max"
+
+
+def test_kpcacams_linear_kernel_is_eigencam(tmp_path):
+    _, path, _ = torchvision_model("resnet18", "script")
+    _, card, image, x = input_at_model_size(path, "parrot.jpg", tmp_path)
+    _, a = attrib("gradcam", path, image, tmp_path, "--variant", "kpcacam", "--kernel", "linear",
+                  "--layer", "layer3")
+    _, b = attrib("gradcam", path, image, tmp_path, "--variant", "eigencam", "--layer", "layer3")
+    close(np.array(a["layer"]["map"]), np.array(b["layer"]["map"]))
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--variant", "gradcam", "--sigmas", "1"], "--sigmas is fem's"),
+    (["--variant", "fem", "--kernel", "rbf"], "--kernel is kpcacam's"),
+    (["--variant", "eigencam", "--gamma", "0.1"], "--gamma is kpcacam's"),
+    (["--variant", "kpcacam", "--kernel", "cosine", "--gamma", "0.1"], "has no width"),
+    (["--variant", "kpcacam", "--gamma", "0"], "--gamma"),
+    (["--variant", "fem", "--sigmas", "-1"], "--sigmas"),
+    (["--variant", "kpcacam", "--kernel", "laplace"], "--kernel must be one of")])
+def test_a_variants_options_out_of_place_or_range_are_refused_in_one_line(args, message,
+                                                                          tmp_path):
+    p = run("gradcam", IMAGES / "cat.bmp", "--model", V2, "-o", tmp_path, *args)
+    assert_one_line_error(p, 2, message)
+    assert not list(tmp_path.iterdir())

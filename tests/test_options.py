@@ -38,7 +38,8 @@ def test_the_tables_hold_the_options_users_know():
     assert opts["integrated-gradients"]["steps"]["min"] == 1
     assert opts["gradcam"]["variant"]["words"] == ["gradcam", "gradcam++", "scorecam", "eigencam",
                                                      "hirescam", "layercam", "xgradcam",
-                                                     "eigengradcam", "ablationcam"]
+                                                     "eigengradcam", "ablationcam", "fem",
+                                                     "kpcacam"]
     assert "layer" in opts["guided-gradcam"] and "layer" not in opts["occlusion"]
     assert opts["compare"]["min-pearson"]["kind"] == "real"
     assert opts["fool"]["class-file"]["kind"] == "path"
@@ -271,7 +272,7 @@ def test_bash_completes_commands_options_and_their_words(bash_script):
     assert bash_complete(bash_script, "attrib", "gradcam", "--var") == ["--variant"]
     assert bash_complete(bash_script, "attrib", "gradcam", "--variant", "") == [
         "gradcam", "gradcam++", "scorecam", "eigencam", "hirescam", "layercam", "xgradcam",
-        "eigengradcam", "ablationcam"]
+        "eigengradcam", "ablationcam", "fem", "kpcacam"]
     assert bash_complete(bash_script, "attrib", "saliency", "--cmap", "v") == ["viridis"]
     assert bash_complete(bash_script, "attrib", "golden", "") == ["update", "check"]
     assert bash_complete(bash_script, "attrib", "completion", "z") == ["zsh"]
@@ -306,7 +307,7 @@ def test_the_zsh_script_parses(tmp_path):
                        text=True, timeout=30)
     assert p.returncode == 0 and p.stderr == "", p.stderr
     assert text.startswith("#compdef attrib")
-    assert "'--variant[the CAM to compute ]:WORD:(gradcam gradcam++ scorecam eigencam hirescam layercam xgradcam eigengradcam ablationcam)'" in text
+    assert "'--variant[the CAM to compute ]:WORD:(gradcam gradcam++ scorecam eigencam hirescam layercam xgradcam eigengradcam ablationcam fem kpcacam)'" in text
 
 
 def fish_complete(script, line):
@@ -325,8 +326,8 @@ def test_fish_completes_commands_options_and_their_words(tmp_path):
     assert fish_complete(script, "attrib sal") == ["saliency"]
     assert fish_complete(script, "attrib gradcam --var") == ["--variant"]
     assert sorted(fish_complete(script, "attrib gradcam --variant ")) == [
-        "ablationcam", "eigencam", "eigengradcam", "gradcam", "gradcam++", "hirescam", "layercam",
-        "scorecam", "xgradcam"]
+        "ablationcam", "eigencam", "eigengradcam", "fem", "gradcam", "gradcam++", "hirescam",
+        "kpcacam", "layercam", "scorecam", "xgradcam"]
     assert "blur" in fish_complete(script, "attrib occlusion --baseline ")
 
 

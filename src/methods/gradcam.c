@@ -6,6 +6,7 @@
  * guided-gradcam. */
 #include "gradcam.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@
 #include "heatmap.h"
 #include "methods.h"
 #include "sampling.h"
+
+#define FEM_SIGMAS 2 /* pytorch-grad-cam's k: the "k sigma rule" of Fuad et al. */
 
 /* Score-CAM's channel scores of image i (masked forward passes). */
 static int score_cam(struct explain_run *run, struct batch *b, int i, const float *act, int ch,
@@ -39,6 +42,10 @@ static int weighted_activations(enum cam_variant v, struct explain_run *run, str
         weight[k] = 1; /* the activations themselves */
     if (rc == EXIT_OK && v == CAM_GRADCAM)
         cam_gradcam_weights(act, grad, ch, n, weight);
+    else if (rc == EXIT_OK && v == CAM_FEM) {
+        const double sigmas = METHOD_PARAMS(struct cam_params, run)->sigmas;
+        cam_fem_weights(act, ch, n, isnan(sigmas) ? FEM_SIGMAS : sigmas, weight);
+    }
     else if (rc == EXIT_OK && v == CAM_GRADCAM_PP)
         cam_gradcam_pp_weights(act, grad, ch, n, weight);
     else if (rc == EXIT_OK && v == CAM_XGRADCAM)
@@ -66,6 +73,14 @@ static int cam_of(enum cam_variant v, int eigen_smooth, struct explain_run *run,
                   int64_t target, float *cam)
 {
     const size_t n = (size_t)h * w;
+    if (v == CAM_KPCACAM) { /* of the activations themselves */
+        const struct cam_params *p = METHOD_PARAMS(struct cam_params, run);
+        int rc = cam_kernel_component(act, ch, h, w, (enum cam_kernel)p->kernel,
+                                      isnan(p->gamma) ? 0 : p->gamma, cam);
+        if (rc == EXIT_OK)
+            explain_sign_map(run, cam, n);
+        return rc;
+    }
     double *wa = malloc((size_t)ch * n * sizeof *wa);
     int rc = wa ? weighted_activations(v, run, b, i, act, grad, ch, h, w, target, wa)
                 : fail(EXIT_INTERNAL, "out of memory");
@@ -326,7 +341,8 @@ static const struct method *const variants[] = { &method_gradcam, &method_gradca
                                                  &method_scorecam, &method_eigencam,
                                                  &method_hirescam, &method_layercam,
                                                  &method_xgradcam, &method_eigengradcam,
-                                                 &method_ablationcam };
+                                                 &method_ablationcam, &method_fem,
+                                                 &method_kpcacam };
 
 /* Every variant's compute: the variant is the one its method is. */
 static int cam_variant_compute(struct explain_run *run, struct batch *b)
@@ -341,7 +357,11 @@ static int cam_variant_compute(struct explain_run *run, struct batch *b)
 /* In enum cam_variant order: each is also a method of its own. */
 static const char *const variant_names[] = { "gradcam", "gradcam++", "scorecam", "eigencam",
                                              "hirescam", "layercam", "xgradcam",
-                                             "eigengradcam", "ablationcam", NULL };
+                                             "eigengradcam", "ablationcam", "fem", "kpcacam",
+                                             NULL };
+
+/* KPCA-CAM's kernels, in enum cam_kernel order. */
+static const char *const kernel_names[] = { "sigmoid", "rbf", "poly", "cosine", "linear", NULL };
 
 /* Every variant's options (gradcam's also choose the variant). */
 static const struct opt variant_options[] = {
@@ -351,6 +371,17 @@ static const struct opt variant_options[] = {
              "(less noise; eigencam and eigengradcam always are)"),
     INTERNAL_BATCH_OPTION(struct cam_params, internal_batch, DEFAULT_FORWARD_BATCH),
     MAX_MEMORY_OPTION(struct cam_params, max_memory),
+    { .kind = OPTK_REAL, .name = "sigmas", .offset = OPT_FIELD(struct cam_params, sigmas, double),
+      .min = 0, .max = 100, .def = NAN, .metavar = "K", .default_text = "2",
+      .help = "fem: a channel's weight is the share of positions where it exceeds its mean "
+              "by K standard deviations" },
+    OPT_ENUM(0, "kernel", struct cam_params, kernel, kernel_names, CAM_KERNEL_SIGMOID,
+             "kpcacam: the kernel of its kernel PCA (scikit-learn's: sigmoid tanh(gamma x.y "
+             "+ 1), rbf exp(-gamma |x - y|^2), poly (gamma x.y + 1)^3, cosine; linear is "
+             "eigencam)"),
+    { .kind = OPTK_REAL, .name = "gamma", .offset = OPT_FIELD(struct cam_params, gamma, double),
+      .min = 1e-12, .max = 1e12, .def = NAN, .metavar = "G", .default_text = "1 / channels",
+      .help = "kpcacam: the kernel's width (not the linear or cosine kernel's)" },
     OPT_END,
 };
 
@@ -393,15 +424,43 @@ static const struct method *resolve(const struct explain_run *run)
     "  ablationcam  Ablation-CAM (Desai & Ramaswamy 2020): w_k = (s - s_k) / s, s_k the\n"   \
     "             class score with channel k zeroed (a forward pass per live channel,\n"     \
     "             --internal-batch at a time; [N, C, H, W] layers)\n"                         \
+    "  fem        FEM (Fuad et al. 2020): each map weighted by the share of its positions\n"  \
+    "             above its mean plus --sigmas standard deviations (no gradient, no\n"      \
+    "             class)\n"                                                                  \
+    "  kpcacam    KPCA-CAM (Karmani et al. 2024): Eigen-CAM with kernel PCA, the first\n"   \
+    "             component of the positions' --kernel matrix (no gradient, no class)\n"   \
     "Writes NAME.VARIANT.png, NAME.VARIANT.overlay.png and NAME.VARIANT.json (with the\n"      \
     "layer and its low-resolution map); --raw writes the full-resolution map.\n"
+
+/* A variant's own option given to another: refused, not ignored (--kernel
+ * is told only when it is not the default sigmoid). */
+static int check_variant_options(const struct explain_run *run)
+{
+    const struct cam_params *p = METHOD_PARAMS(struct cam_params, run);
+    const char *name = run->method->name;
+    if (!isnan(p->sigmas) && run->method != &method_fem)
+        return fail(EXIT_USAGE, "--sigmas is fem's (--variant fem), not %s's", name);
+    if ((!isnan(p->gamma) || p->kernel != CAM_KERNEL_SIGMOID) && run->method != &method_kpcacam)
+        return fail(EXIT_USAGE, "--%s is kpcacam's (--variant kpcacam), not %s's",
+                    isnan(p->gamma) ? "kernel" : "gamma", name);
+    if (!isnan(p->gamma) && (p->kernel == CAM_KERNEL_LINEAR || p->kernel == CAM_KERNEL_COSINE))
+        return fail(EXIT_USAGE, "--gamma: the %s kernel has no width", kernel_names[p->kernel]);
+    return EXIT_OK;
+}
+
+static int prepare_cam(struct explain_run *run)
+{
+    return check_variant_options(run);
+}
 
 /* Score-CAM's --max-memory. */
 static int prepare_scorecam(struct explain_run *run)
 {
     struct cam_params *p = METHOD_PARAMS(struct cam_params, run);
-    return p->max_memory ? sampling_fit_memory(&p->internal_batch, p->max_memory, run)
-                         : EXIT_OK;
+    int rc = check_variant_options(run);
+    if (rc == EXIT_OK && p->max_memory)
+        rc = sampling_fit_memory(&p->internal_batch, p->max_memory, run);
+    return rc;
 }
 
 /* Ablation-CAM zeroes channels of a feature map [N, C, H, W]. */
@@ -425,12 +484,14 @@ static int prepare_ablationcam(struct explain_run *run)
 /* Only gradcam has --variant (and is a command): the variants are what it
  * resolves to. */
 CAM_METHOD(method_gradcam, "gradcam", "Grad-CAM of a layer and its variants (--variant)",
-           gradcam_options, resolve, NULL, 1, 0);
-CAM_METHOD(method_gradcam_pp, "gradcam++", NULL, variant_options, NULL, NULL, 1, 0);
+           gradcam_options, resolve, prepare_cam, 1, 0);
+CAM_METHOD(method_gradcam_pp, "gradcam++", NULL, variant_options, NULL, prepare_cam, 1, 0);
 CAM_METHOD(method_scorecam, "scorecam", NULL, variant_options, NULL, prepare_scorecam, 0, 1);
-CAM_METHOD(method_eigencam, "eigencam", NULL, variant_options, NULL, NULL, 1, 0);
-CAM_METHOD(method_hirescam, "hirescam", NULL, variant_options, NULL, NULL, 0, 0);
-CAM_METHOD(method_layercam, "layercam", NULL, variant_options, NULL, NULL, 0, 0);
-CAM_METHOD(method_xgradcam, "xgradcam", NULL, variant_options, NULL, NULL, 0, 0);
-CAM_METHOD(method_eigengradcam, "eigengradcam", NULL, variant_options, NULL, NULL, 0, 0);
+CAM_METHOD(method_eigencam, "eigencam", NULL, variant_options, NULL, prepare_cam, 1, 0);
+CAM_METHOD(method_hirescam, "hirescam", NULL, variant_options, NULL, prepare_cam, 0, 0);
+CAM_METHOD(method_layercam, "layercam", NULL, variant_options, NULL, prepare_cam, 0, 0);
+CAM_METHOD(method_xgradcam, "xgradcam", NULL, variant_options, NULL, prepare_cam, 0, 0);
+CAM_METHOD(method_eigengradcam, "eigengradcam", NULL, variant_options, NULL, prepare_cam, 0, 0);
 CAM_METHOD(method_ablationcam, "ablationcam", NULL, variant_options, NULL, prepare_ablationcam, 0, 1);
+CAM_METHOD(method_fem, "fem", NULL, variant_options, NULL, prepare_cam, 0, 0);
+CAM_METHOD(method_kpcacam, "kpcacam", NULL, variant_options, NULL, prepare_cam, 0, 0);

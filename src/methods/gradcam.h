@@ -6,7 +6,8 @@
 #include "explain/method.h"
 
 enum cam_variant { CAM_GRADCAM, CAM_GRADCAM_PP, CAM_SCORECAM, CAM_EIGENCAM, CAM_HIRESCAM,
-                   CAM_LAYERCAM, CAM_XGRADCAM, CAM_EIGENGRADCAM, CAM_ABLATIONCAM };
+                   CAM_LAYERCAM, CAM_XGRADCAM, CAM_EIGENGRADCAM, CAM_ABLATIONCAM, CAM_FEM,
+                   CAM_KPCACAM };
 
 /* The parameters of the CAM methods (run->params). */
 struct cam_params {
@@ -15,6 +16,9 @@ struct cam_params {
     long max_memory;     /* their --max-memory MB; 0: no bound */
     int aug_smooth;      /* --aug-smooth: the mean over 6 flipped and scaled inputs */
     int eigen_smooth;    /* --eigen-smooth: first principal component, not the sum */
+    double sigmas;       /* fem's --sigmas; NAN: not given (FEM_SIGMAS) */
+    int kernel;          /* kpcacam's --kernel: enum cam_kernel */
+    double gamma;        /* kpcacam's --gamma; NAN: not given (1 / channels) */
 };
 
 /* Variant v's map of run->layer for the batch and per-image classes

@@ -9,7 +9,7 @@
 
 extern const struct method method_saliency, method_gradcam, method_gradcam_pp,
     method_scorecam, method_eigencam, method_hirescam, method_layercam, method_xgradcam,
-    method_eigengradcam, method_ablationcam, method_fullgrad, method_rise, method_gradient_shap, method_deeplift, method_lrp,
+    method_eigengradcam, method_ablationcam, method_fem, method_kpcacam, method_fullgrad, method_rise, method_gradient_shap, method_deeplift, method_lrp,
     method_lime, method_kernel_shap,
     method_guided_backprop, method_deconvnet,
     method_guided_gradcam, method_integrated_gradients, method_smoothgrad,
