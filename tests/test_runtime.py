@@ -264,10 +264,12 @@ def test_max_memory_keeps_the_peak_within_the_bound_with_the_same_map(tmp_path):
     a, b = np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy")
     # The same path in smaller batches: oneDNN blocks them otherwise, and a
     # few of MobileNetV2's ReLU6 units on their kinks flip (conftest's
-    # assert_close_at_kinks): 1.6e-3 of the max seen at one thread, below
-    # 1e-4 at two, on an Intel CPU; 6.5e-3 on an AMD EPYC (libtorch 1.13). A
-    # wrong batching would be off by the map's size.
-    assert_close_at_kinks(b, a)
+    # assert_close_at_kinks). At two threads the maps are identical; at one
+    # (the suites run side by side) 1.6e-3 of the max on an Intel CPU, and on
+    # an AMD EPYC (libtorch 1.13, batches of 4 against 16) 6.5e-3, with 2.4 %
+    # of the pixels beyond 3e-4 but 0.16 % beyond 1e-3. A wrong batching
+    # would be off by the map's size at most pixels.
+    assert_close_at_kinks(b, a, bulk=1e-3)
 
 
 @pytest.mark.parametrize("method", [["smoothgrad"], ["gradcam", "--variant", "scorecam"]])
