@@ -173,6 +173,19 @@ static void jacobi(double *a, int n, double *v)
     }
 }
 
+/* Each channel of m [ch][np] less its mean over the positions. */
+static void centre_channels(double *m, int ch, size_t np)
+{
+    for (int k = 0; k < ch; k++) {
+        double mean = 0;
+        for (size_t p = 0; p < np; p++)
+            mean += m[k * np + p];
+        mean /= (double)np;
+        for (size_t p = 0; p < np; p++)
+            m[k * np + p] -= mean;
+    }
+}
+
 int cam_principal_component(const double *wa, int ch, int h, int w, float *cam)
 {
     const size_t np = (size_t)h * w;
@@ -183,14 +196,8 @@ int cam_principal_component(const double *wa, int ch, int h, int w, float *cam)
     double *proj = malloc(np * sizeof *proj);
     int rc = m && g && v && proj ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK) {
-        for (int k = 0; k < ch; k++) {
-            double mean = 0;
-            for (size_t p = 0; p < np; p++)
-                mean += wa[k * np + p];
-            mean /= (double)np;
-            for (size_t p = 0; p < np; p++)
-                m[k * np + p] = wa[k * np + p] - mean;
-        }
+        memcpy(m, wa, np * ch * sizeof *m);
+        centre_channels(m, ch, np);
         for (int i = 0; i < n; i++)
             for (int j = i; j < n; j++) {
                 double s = 0;
@@ -328,24 +335,19 @@ int cam_kernel_component(const float *act, int ch, int h, int w, enum cam_kernel
     const size_t np = (size_t)h * w;
     const int n = (int)np;
     double *x = malloc(np * ch * sizeof *x), *g = malloc(np * np * sizeof *g);
-    double *v = malloc(np * sizeof *v), *mean = malloc(np * sizeof *mean);
-    int rc = x && g && v && mean ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
+    double *v = malloc(np * sizeof *v), *scratch = malloc(np * sizeof *scratch);
+    int rc = x && g && v && scratch ? EXIT_OK : fail(EXIT_INTERNAL, "out of memory");
     if (rc == EXIT_OK) {
         if (!(gamma > 0))
             gamma = 1.0 / ch;
-        for (int k = 0; k < ch; k++) { /* the positions centred, as the peer does */
-            double m = 0;
-            for (size_t p = 0; p < np; p++)
-                m += act[k * np + p];
-            m /= (double)np;
-            for (size_t p = 0; p < np; p++)
-                x[k * np + p] = act[k * np + p] - m;
-        }
+        for (size_t j = 0; j < np * ch; j++)
+            x[j] = act[j];
+        centre_channels(x, ch, np); /* the positions centred, as the peer does */
         for (size_t i = 0; i < np; i++)
             for (size_t j = i; j < np; j++)
                 g[i * np + j] = g[j * np + i] = kernel_of(kernel, gamma, x, ch, np, i, j);
-        centre_kernel(g, n, mean);
-        const double lambda = largest_eigenpair(g, n, v, mean);
+        centre_kernel(g, n, scratch);
+        const double lambda = largest_eigenpair(g, n, v, scratch);
         const double scale = lambda > 0 ? sqrt(lambda) : 0;
         double sign = 0;
         for (size_t p = 0; p < np; p++) {
@@ -360,7 +362,7 @@ int cam_kernel_component(const float *act, int ch, int h, int w, enum cam_kernel
     free(x);
     free(g);
     free(v);
-    free(mean);
+    free(scratch);
     return rc;
 }
 

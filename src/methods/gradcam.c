@@ -432,9 +432,9 @@ static const struct method *resolve(const struct explain_run *run)
     "Writes NAME.VARIANT.png, NAME.VARIANT.overlay.png and NAME.VARIANT.json (with the\n"      \
     "layer and its low-resolution map); --raw writes the full-resolution map.\n"
 
-/* A variant's own option given to another: refused, not ignored (--kernel
- * is told only when it is not the default sigmoid). */
-static int check_variant_options(const struct explain_run *run)
+/* Every variant's: a variant's own option given to another is refused, not
+ * ignored (--kernel is told only when it is not the default sigmoid). */
+static int prepare_cam(struct explain_run *run)
 {
     const struct cam_params *p = METHOD_PARAMS(struct cam_params, run);
     const char *name = run->method->name;
@@ -448,16 +448,11 @@ static int check_variant_options(const struct explain_run *run)
     return EXIT_OK;
 }
 
-static int prepare_cam(struct explain_run *run)
-{
-    return check_variant_options(run);
-}
-
 /* Score-CAM's --max-memory. */
 static int prepare_scorecam(struct explain_run *run)
 {
     struct cam_params *p = METHOD_PARAMS(struct cam_params, run);
-    int rc = check_variant_options(run);
+    int rc = prepare_cam(run);
     if (rc == EXIT_OK && p->max_memory)
         rc = sampling_fit_memory(&p->internal_batch, p->max_memory, run);
     return rc;
